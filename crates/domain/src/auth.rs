@@ -1,0 +1,300 @@
+//! Roles (PRODUCT.md §1), the permission table per role, and station scoping.
+use crate::ids::StationId;
+use crate::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+
+/// The roles of PRODUCT.md §1, named as the CLI and API name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Dealer,
+    Agent,
+    Dispatcher,
+    Engineer,
+    StationManager,
+    Warehouse,
+    Finance,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Customer,
+        Role::Dealer,
+        Role::Agent,
+        Role::Dispatcher,
+        Role::Engineer,
+        Role::StationManager,
+        Role::Warehouse,
+        Role::Finance,
+        Role::Manager,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Dealer => "dealer",
+            Role::Agent => "agent",
+            Role::Dispatcher => "dispatcher",
+            Role::Engineer => "engineer",
+            Role::StationManager => "station_manager",
+            Role::Warehouse => "warehouse",
+            Role::Finance => "finance",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, FieldError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s.trim())
+            .ok_or_else(|| FieldError::new("role", "unknown_role"))
+    }
+
+    /// Roles whose work belongs to one or more service stations: they must be members of a
+    /// station, and when they are, they see only their stations' records.
+    pub fn is_station_role(self) -> bool {
+        matches!(self, Role::Engineer | Role::StationManager)
+    }
+
+    /// Headquarters roles see every station's records.
+    pub fn is_headquarters_role(self) -> bool {
+        matches!(self, Role::Dispatcher | Role::Finance | Role::Manager | Role::Admin)
+    }
+
+    /// Customers and dealers are outside the service organisation: they reach only their own
+    /// records through the portal, never the staff back office.
+    pub fn is_external(self) -> bool {
+        matches!(self, Role::Customer | Role::Dealer)
+    }
+}
+
+/// What a user may do. One table (`Role::permissions`) says who has which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Use the staff back office at all.
+    BackOffice,
+    StationRead,
+    StationWrite,
+    WarehouseRead,
+    WarehouseWrite,
+    UserRead,
+    UserWrite,
+    AuditRead,
+    /// See customers' names, phones, addresses and ID numbers in clear (PRODUCT.md §2.14).
+    PersonalDataRead,
+    CustomerRead,
+    CustomerWrite,
+    RequestRead,
+    RequestWrite,
+    SettingsWrite,
+}
+
+impl Role {
+    /// The permission table. Kept in one place so that a reviewer reads every right at once.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Customer | Role::Dealer => &[],
+            Role::Agent => &[
+                BackOffice, StationRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead,
+                RequestWrite,
+            ],
+            Role::Dispatcher => &[
+                BackOffice, StationRead, WarehouseRead, UserRead, PersonalDataRead, CustomerRead,
+                CustomerWrite, RequestRead, RequestWrite,
+            ],
+            Role::Engineer => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, RequestWrite],
+            Role::StationManager => &[
+                BackOffice, StationRead, WarehouseRead, UserRead, PersonalDataRead, CustomerRead,
+                CustomerWrite, RequestRead, RequestWrite,
+            ],
+            Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite],
+            Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead],
+            Role::Manager => &[
+                BackOffice, StationRead, WarehouseRead, UserRead, AuditRead, PersonalDataRead,
+                CustomerRead, RequestRead,
+            ],
+            Role::Admin => &[
+                BackOffice, StationRead, StationWrite, WarehouseRead, WarehouseWrite, UserRead, UserWrite,
+                AuditRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead, RequestWrite,
+                SettingsWrite,
+            ],
+        }
+    }
+}
+
+/// Which stations' records a user may see. Every list query takes one, so none can forget it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Headquarters: every station.
+    All,
+    /// Only these stations (never empty for a staff member of a station).
+    Stations(Vec<StationId>),
+    /// Nothing at station level (customers, dealers: their own records come through the portal).
+    Nothing,
+}
+
+impl Scope {
+    /// The scope of a user from their roles and station memberships.
+    ///
+    /// Headquarters roles see all. A member of stations sees those stations. A staff member
+    /// with no station (a hotline agent at headquarters, a central warehouse keeper) sees all.
+    /// Customers and dealers see nothing here.
+    pub fn for_user(roles: &[Role], stations: &[StationId]) -> Scope {
+        if roles.iter().any(|r| r.is_headquarters_role()) {
+            return Scope::All;
+        }
+        if roles.is_empty() || roles.iter().all(|r| r.is_external()) {
+            return Scope::Nothing;
+        }
+        if stations.is_empty() { Scope::All } else { Scope::Stations(stations.to_vec()) }
+    }
+
+    pub fn allows(&self, station: StationId) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Stations(s) => s.contains(&station),
+            Scope::Nothing => false,
+        }
+    }
+
+    /// A record that belongs to no station (headquarters' own) is visible to HQ scope only.
+    pub fn allows_opt(&self, station: Option<StationId>) -> bool {
+        match station {
+            Some(s) => self.allows(s),
+            None => matches!(self, Scope::All),
+        }
+    }
+}
+
+/// The union of the permissions of several roles.
+pub fn permissions_of(roles: &[Role]) -> Vec<Permission> {
+    let mut p: Vec<Permission> = roles.iter().flat_map(|r| r.permissions().iter().copied()).collect();
+    p.sort();
+    p.dedup();
+    p
+}
+
+/// Check the roles and stations given to a user fit together.
+pub fn validate_role_assignment(roles: &[Role], stations: &[StationId]) -> Result<(), ValidationErrors> {
+    let mut errs = ValidationErrors::default();
+    if roles.is_empty() {
+        errs.push("roles", "required");
+    }
+    if roles.iter().any(|r| r.is_station_role()) && stations.is_empty() {
+        errs.push("station", "station_required_for_role");
+    }
+    errs.into_result()
+}
+
+/// A login name: 3–32 characters of ASCII letters, digits, `.`, `_` or `-`, stored lower-case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return Err(FieldError::new("username", "required"));
+        }
+        if s.chars().count() < 3 {
+            return Err(FieldError::new("username", "too_short"));
+        }
+        if s.chars().count() > 32 {
+            return Err(FieldError::new("username", "too_long"));
+        }
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+            return Err(FieldError::new("username", "invalid_username"));
+        }
+        Ok(Username(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password that meets the policy: 8–128 characters, not only digits.
+pub fn check_password_policy(field: &str, password: &str) -> Result<(), FieldError> {
+    let n = password.chars().count();
+    if n == 0 {
+        return Err(FieldError::new(field, "required"));
+    }
+    if n < 8 {
+        return Err(FieldError::new(field, "password_too_short"));
+    }
+    if n > 128 {
+        return Err(FieldError::new(field, "too_long"));
+    }
+    if password.chars().all(|c| c.is_ascii_digit()) {
+        return Err(FieldError::new(field, "password_only_digits"));
+    }
+    Ok(())
+}
+
+/// Login throttling: after this many failures for one username within the window, refuse
+/// further attempts until the window has passed.
+pub const LOGIN_MAX_FAILURES: i64 = 5;
+pub const LOGIN_FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn engineer_of_a_station_is_scoped_to_it() {
+        let s = Scope::for_user(&[Role::Engineer], &[StationId(7)]);
+        assert!(s.allows(StationId(7)));
+        assert!(!s.allows(StationId(8)));
+        assert!(!s.allows_opt(None));
+    }
+
+    #[test]
+    fn headquarters_roles_see_all_even_with_a_station() {
+        assert_eq!(Scope::for_user(&[Role::Engineer, Role::Manager], &[StationId(1)]), Scope::All);
+        assert_eq!(Scope::for_user(&[Role::Agent], &[]), Scope::All);
+        assert_eq!(Scope::for_user(&[Role::Customer], &[]), Scope::Nothing);
+    }
+
+    #[test]
+    fn station_roles_need_a_station() {
+        assert!(validate_role_assignment(&[Role::Engineer], &[]).is_err());
+        assert!(validate_role_assignment(&[Role::Engineer], &[StationId(1)]).is_ok());
+        assert!(validate_role_assignment(&[], &[]).is_err());
+    }
+
+    #[test]
+    fn usernames_are_checked_and_lower_cased() {
+        assert_eq!(Username::parse(" Zhang.San ").map(|u| u.0), Ok("zhang.san".into()));
+        assert!(Username::parse("ab").is_err());
+        assert!(Username::parse("张三").is_err());
+    }
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("password", "12345678").is_err());
+        assert!(check_password_policy("password", "short1").is_err());
+        assert!(check_password_policy("password", "Shouhou2026").is_ok());
+    }
+
+    #[test]
+    fn only_admin_may_write_users() {
+        for r in Role::ALL {
+            let may = r.permissions().contains(&Permission::UserWrite);
+            assert_eq!(may, r == Role::Admin, "{r:?}");
+        }
+    }
+}

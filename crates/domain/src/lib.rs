@@ -1,0 +1,13 @@
+//! Pure business rules of shouhou. No I/O, no clock: time is always an argument.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+pub mod ids;
+pub mod locale;
+pub mod mask;
+pub mod org;
+pub mod region;
+
+pub use error::{FieldError, ValidationErrors};
