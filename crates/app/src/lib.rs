@@ -1,1 +1,53 @@
+//! Use cases of shouhou. Each command runs in one transaction, checks permissions and station
+//! scope here (never in handlers), and appends to the audit trail before it commits.
 #![forbid(unsafe_code)]
+
+pub mod auth;
+mod clock;
+mod context;
+mod error;
+pub mod org;
+pub mod secrets;
+pub mod system;
+pub mod users;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use context::{Actor, Ctx};
+pub use error::AppError;
+pub use shouhou_store::{Backend, Db, Page, PageRequest};
+
+use std::sync::Arc;
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Settings of the application core.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Lifetime of a web session.
+    pub session_ttl_ms: i64,
+    /// Lifetime of an API bearer token.
+    pub api_token_ttl_ms: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self { session_ttl_ms: 12 * 3600 * 1000, api_token_ttl_ms: 24 * 3600 * 1000 }
+    }
+}
+
+/// The application: database, clock and settings, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: AppConfig,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        Self { db, clock, config }
+    }
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

@@ -1,1 +1,50 @@
+//! Storage of shouhou: one `Db` over SQLite or PostgreSQL, the same SQL text for both wherever
+//! the dialects agree, and a local, commented branch where they do not.
 #![forbid(unsafe_code)]
+
+pub mod audit;
+mod db;
+mod error;
+pub mod idempotency;
+pub mod org;
+pub mod page;
+pub mod settings;
+pub mod users;
+
+pub use db::{Backend, Conn, Db, DbOptions, Rd, Tx, redact_url};
+pub use error::StoreError;
+pub use page::{Page, PageRequest};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Run the same statement on whichever backend `conn` is: `both!(conn, c => query.fetch_one(c).await)`.
+/// The body is expanded once per backend, so the SQL text must be valid on both.
+#[macro_export]
+macro_rules! both {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::Conn::Sqlite($c) => {
+                let $c: &mut ::sqlx::SqliteConnection = &mut **$c;
+                $body
+            }
+            $crate::Conn::Postgres($c) => {
+                let $c: &mut ::sqlx::PgConnection = &mut **$c;
+                $body
+            }
+        }
+    };
+}
+
+/// SQL fragment restricting `column` to a station scope, with its parameters numbered from `first`.
+pub(crate) fn scope_clause(scope: &shouhou_domain::auth::Scope, column: &str, first: usize) -> (String, Vec<i64>) {
+    use shouhou_domain::auth::Scope;
+    match scope {
+        Scope::All => ("1 = 1".to_string(), vec![]),
+        Scope::Nothing => ("1 = 0".to_string(), vec![]),
+        Scope::Stations(ids) if ids.is_empty() => ("1 = 0".to_string(), vec![]),
+        Scope::Stations(ids) => {
+            let params: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
+            (format!("{column} IN ({})", params.join(", ")), ids.iter().map(|s| s.0).collect())
+        }
+    }
+}

@@ -1,0 +1,42 @@
+use shouhou_domain::ValidationErrors;
+use shouhou_store::StoreError;
+
+/// Errors of use cases; the web layer turns them into problem+json or a page message.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many failed logins; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: i64 },
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    /// The record changed since the caller read it (optimistic concurrency).
+    #[error("the record was changed by someone else")]
+    Stale,
+    /// A unique value is taken.
+    #[error("{field} already exists")]
+    Duplicate { field: String },
+    #[error("database unavailable")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Duplicate { field } => AppError::Duplicate { field },
+            StoreError::Stale => AppError::Stale,
+            StoreError::ForeignKey => AppError::Validation(ValidationErrors::single("reference", "unknown_reference")),
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Other(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Service stations and warehouses.
+use crate::system::record;
+use crate::{App, AppError, Ctx, Result};
+use serde_json::json;
+use shouhou_domain::auth::Permission;
+use shouhou_domain::ids::{StationId, WarehouseId};
+use shouhou_domain::org::{StationInput, WarehouseInput};
+use shouhou_store::org::{self, Station, Warehouse};
+use shouhou_store::{Page, PageRequest};
+
+/// A station as entered by a person or an integration, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct StationForm {
+    pub code: String,
+    pub name: String,
+    pub region_code: String,
+    pub address: String,
+    pub phone: Option<String>,
+}
+
+impl StationForm {
+    fn parse(&self) -> Result<StationInput> {
+        Ok(StationInput::parse(&self.code, &self.name, &self.region_code, &self.address, self.phone.as_deref())?)
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_station(app: &App, ctx: &Ctx, form: &StationForm) -> Result<StationId> {
+    ctx.require(Permission::StationWrite)?;
+    let input = form.parse()?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let id = org::insert_station(&mut c, &input, app.now()).await?;
+    record(&mut c, app, ctx, "station.create", "station", Some(id.to_string()), json!({"code": input.code.as_str(), "name": input.name})).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Update with optimistic concurrency: `version` is the one the caller read.
+#[tracing::instrument(skip_all)]
+pub async fn update_station(app: &App, ctx: &Ctx, id: StationId, version: i64, form: &StationForm, active: bool) -> Result<i64> {
+    let actor = ctx.require(Permission::StationWrite)?;
+    if !actor.scope.allows(id) {
+        return Err(AppError::NotFound);
+    }
+    let input = form.parse()?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let v = org::update_station(&mut c, id, version, &input, active, app.now()).await?;
+    record(&mut c, app, ctx, "station.update", "station", Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name, "active": active, "version": v})).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// A station the caller may see; 404 for any other, whether it exists or not.
+#[tracing::instrument(skip_all)]
+pub async fn get_station(app: &App, ctx: &Ctx, id: StationId) -> Result<Station> {
+    let actor = ctx.require_read(Permission::StationRead)?;
+    if !actor.scope.allows(id) {
+        return Err(AppError::NotFound);
+    }
+    let mut rd = app.db.read().await?;
+    org::get_station(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_stations(app: &App, ctx: &Ctx, q: Option<&str>, page: PageRequest) -> Result<Page<Station>> {
+    let actor = ctx.require_read(Permission::StationRead)?;
+    let mut rd = app.db.read().await?;
+    Ok(org::list_stations(&mut rd.conn(), &actor.scope, q, page).await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WarehouseForm {
+    pub code: String,
+    pub name: String,
+    /// Code of the owning station; none for a central warehouse of headquarters.
+    pub station_code: Option<String>,
+    pub region_code: String,
+    pub address: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Result<WarehouseId> {
+    let actor = ctx.require(Permission::WarehouseWrite)?;
+    let input = WarehouseInput::parse(&form.code, &form.name, &form.region_code, &form.address)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let station = match form.station_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => {
+            let s = org::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
+            Some(StationId(s.ok_or_else(|| shouhou_domain::ValidationErrors::single("station_code", "unknown_station"))?.id))
+        }
+    };
+    if station.is_none() && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
+        return Err(AppError::Forbidden);
+    }
+    let id = org::insert_warehouse(&mut c, &input, station, app.now()).await?;
+    record(&mut c, app, ctx, "warehouse.create", "warehouse", Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)})).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_warehouse(app: &App, ctx: &Ctx, id: WarehouseId) -> Result<Warehouse> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    let w = org::get_warehouse(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)?;
+    if actor.scope.allows_opt(w.station_id.map(StationId)) { Ok(w) } else { Err(AppError::NotFound) }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_warehouses(app: &App, ctx: &Ctx, station: Option<StationId>, page: PageRequest) -> Result<Page<Warehouse>> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    Ok(org::list_warehouses(&mut rd.conn(), &actor.scope, station, page).await?)
+}

@@ -1,0 +1,62 @@
+/// Database errors, mapped once at the store edge: callers never see `sqlx::Error`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    /// A unique key already holds this value; `field` names the column.
+    #[error("{field} already exists")]
+    Duplicate { field: String },
+    /// Optimistic concurrency: the record changed since the caller read it.
+    #[error("the record was changed by someone else")]
+    Stale,
+    /// A row referenced by this one does not exist.
+    #[error("a referenced record does not exist")]
+    ForeignKey,
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Duplicate { field: unique_field(db.constraint(), db.message()) }
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::ForeignKey,
+            _ => StoreError::Other(e),
+        }
+    }
+}
+
+/// The column of a unique violation: PostgreSQL names the constraint (`stations_code_key`),
+/// SQLite says `UNIQUE constraint failed: stations.code`.
+fn unique_field(constraint: Option<&str>, message: &str) -> String {
+    if let Some(c) = constraint {
+        let c = c.strip_suffix("_key").unwrap_or(c);
+        return c.split_once('_').map(|(_, col)| col.to_string()).unwrap_or_else(|| c.to_string());
+    }
+    message
+        .rsplit(": ")
+        .next()
+        .and_then(|cols| cols.split(',').next())
+        .and_then(|col| col.trim().split('.').nth(1))
+        .unwrap_or("value")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_field;
+    #[test]
+    fn unique_violations_name_the_column_on_both_backends() {
+        assert_eq!(unique_field(Some("stations_code_key"), ""), "code");
+        assert_eq!(unique_field(None, "UNIQUE constraint failed: stations.code"), "code");
+        assert_eq!(unique_field(Some("users_username_key"), ""), "username");
+    }
+}

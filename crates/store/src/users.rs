@@ -1,0 +1,270 @@
+//! Users with their roles and station memberships; sessions and API tokens; login failures.
+use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
+use serde::Serialize;
+use shouhou_domain::auth::{Role, Scope};
+use shouhou_domain::ids::{StationId, TokenId, UserId};
+use sqlx::AssertSqlSafe;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    password_hash: String,
+    locale: String,
+    active: bool,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// A user as the application sees it: the row with roles and station memberships.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub locale: String,
+    pub active: bool,
+    pub version: i64,
+    pub roles: Vec<Role>,
+    pub stations: Vec<StationId>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const USER_COLS: &str = "id, username, display_name, password_hash, locale, active, version, created_at, updated_at";
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub locale: &'a str,
+    pub roles: &'a [Role],
+    pub stations: &'a [StationId],
+}
+
+pub async fn insert_user(c: &mut Conn<'_>, u: &NewUser<'_>, now: i64) -> Result<UserId> {
+    let id: i64 = both!(c, c => sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, password_hash, locale, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
+        .bind(u.username).bind(u.display_name).bind(u.password_hash).bind(u.locale).bind(now)
+        .fetch_one(c).await)?;
+    set_memberships(c, UserId(id), u.roles, u.stations).await?;
+    Ok(UserId(id))
+}
+
+/// Replace a user's roles and stations.
+pub async fn set_memberships(c: &mut Conn<'_>, id: UserId, roles: &[Role], stations: &[StationId]) -> Result<()> {
+    both!(c, c => sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+    both!(c, c => sqlx::query("DELETE FROM user_stations WHERE user_id = $1").bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+    for r in roles {
+        both!(c, c => sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id.0).bind(r.as_str()).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    for s in stations {
+        both!(c, c => sqlx::query("INSERT INTO user_stations (user_id, station_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id.0).bind(s.0).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+pub struct UserUpdate<'a> {
+    pub display_name: &'a str,
+    pub locale: &'a str,
+    pub active: bool,
+    pub roles: &'a [Role],
+    pub stations: &'a [StationId],
+}
+
+pub async fn update_user(c: &mut Conn<'_>, id: UserId, version: i64, u: &UserUpdate<'_>, now: i64) -> Result<i64> {
+    let v: Option<i64> = both!(c, c => sqlx::query_scalar(
+        "UPDATE users SET display_name = $1, locale = $2, active = $3, version = version + 1, updated_at = $4 \
+         WHERE id = $5 AND version = $6 RETURNING version")
+        .bind(u.display_name).bind(u.locale).bind(u.active).bind(now).bind(id.0).bind(version)
+        .fetch_optional(c).await)?;
+    let Some(v) = v else {
+        return match get_user(c, id).await? {
+            Some(_) => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        };
+    };
+    set_memberships(c, id, u.roles, u.stations).await?;
+    Ok(v)
+}
+
+pub async fn set_password(c: &mut Conn<'_>, id: UserId, hash: &str, now: i64) -> Result<()> {
+    both!(c, c => sqlx::query("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3")
+        .bind(hash).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_locale(c: &mut Conn<'_>, id: UserId, locale: &str, now: i64) -> Result<()> {
+    both!(c, c => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
+        .bind(locale).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn complete(c: &mut Conn<'_>, row: UserRow) -> Result<User> {
+    let roles: Vec<String> = both!(c, c => sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+        .bind(row.id).fetch_all(c).await)?;
+    let stations: Vec<i64> = both!(c, c => sqlx::query_scalar("SELECT station_id FROM user_stations WHERE user_id = $1 ORDER BY station_id")
+        .bind(row.id).fetch_all(c).await)?;
+    Ok(User {
+        id: row.id,
+        username: row.username,
+        display_name: row.display_name,
+        password_hash: row.password_hash,
+        locale: row.locale,
+        active: row.active,
+        version: row.version,
+        roles: roles.iter().filter_map(|r| Role::parse(r).ok()).collect(),
+        stations: stations.into_iter().map(StationId).collect(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub async fn get_user(c: &mut Conn<'_>, id: UserId) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+    let row = both!(c, c => sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql)).bind(id.0).fetch_optional(c).await)?;
+    match row {
+        Some(r) => Ok(Some(complete(c, r).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn user_by_username(c: &mut Conn<'_>, username: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
+    let row = both!(c, c => sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql)).bind(username).fetch_optional(c).await)?;
+    match row {
+        Some(r) => Ok(Some(complete(c, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Users in the scope: HQ sees everyone; a station sees its own members.
+pub async fn list_users(c: &mut Conn<'_>, scope: &Scope, q: Option<&str>, page: PageRequest) -> Result<Page<User>> {
+    let (clause, ids) = scope_clause(scope, "us.station_id", 2);
+    let scoped = if matches!(scope, Scope::All) {
+        "1 = 1".to_string()
+    } else {
+        format!("EXISTS (SELECT 1 FROM user_stations us WHERE us.user_id = users.id AND {clause})")
+    };
+    let where_ = format!("WHERE ({scoped}) AND (username LIKE $1 OR display_name LIKE $1)");
+    let n = ids.len() + 2;
+    let list_sql = format!("SELECT {USER_COLS} FROM users {where_} ORDER BY username LIMIT ${n} OFFSET ${}", n + 1);
+    let count_sql = format!("SELECT COUNT(*) FROM users {where_}");
+    let pattern = format!("%{}%", q.unwrap_or("").trim());
+    let ids: Vec<i64> = if matches!(scope, Scope::All) { vec![] } else { ids };
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, UserRow>(AssertSqlSafe(list_sql.clone())).bind(&pattern);
+        for id in &ids { q = q.bind(id); }
+        q.bind(page.limit()).bind(page.offset()).fetch_all(c).await
+    })?;
+    let total: i64 = both!(c, c => {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(count_sql.clone())).bind(&pattern);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_one(c).await
+    })?;
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(complete(c, r).await?);
+    }
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+pub async fn count_users(c: &mut Conn<'_>) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await)?)
+}
+
+// ---- sessions and API tokens ----
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    Session,
+    Api,
+}
+
+impl TokenKind {
+    fn as_str(&self) -> &'static str {
+        match self {
+            TokenKind::Session => "session",
+            TokenKind::Api => "api",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub csrf_token: Option<String>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct NewToken<'a> {
+    pub user: UserId,
+    pub kind: TokenKind,
+    pub digest: &'a str,
+    pub csrf_token: Option<&'a str>,
+    pub expires_at: i64,
+    pub source: &'a str,
+    pub user_agent: &'a str,
+}
+
+pub async fn insert_token(c: &mut Conn<'_>, t: &NewToken<'_>, now: i64) -> Result<TokenId> {
+    let id: i64 = both!(c, c => sqlx::query_scalar(
+        "INSERT INTO auth_tokens (user_id, kind, digest, csrf_token, created_at, expires_at, source, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+        .bind(t.user.0).bind(t.kind.as_str()).bind(t.digest).bind(t.csrf_token).bind(now).bind(t.expires_at)
+        .bind(t.source).bind(t.user_agent)
+        .fetch_one(c).await)?;
+    Ok(TokenId(id))
+}
+
+/// The live token with this digest: not revoked, not expired.
+pub async fn live_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<Option<TokenRow>> {
+    Ok(both!(c, c => sqlx::query_as::<_, TokenRow>(
+        "SELECT id, user_id, kind, csrf_token, expires_at, revoked_at FROM auth_tokens \
+         WHERE digest = $1 AND revoked_at IS NULL AND expires_at > $2")
+        .bind(digest).bind(now).fetch_optional(c).await)?)
+}
+
+/// Revoke by digest; true when a live token was revoked.
+pub async fn revoke_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<bool> {
+    let r = both!(c, c => sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE digest = $2 AND revoked_at IS NULL")
+        .bind(now).bind(digest).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(r > 0)
+}
+
+/// Revoke every token of a user (password change, deactivation), except one digest if given.
+pub async fn revoke_user_tokens(c: &mut Conn<'_>, user: UserId, except_digest: Option<&str>, now: i64) -> Result<u64> {
+    Ok(both!(c, c => sqlx::query(
+        "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND digest <> $3")
+        .bind(now).bind(user.0).bind(except_digest.unwrap_or("")).execute(c).await.map(|r| r.rows_affected()))?)
+}
+
+// ---- login throttling ----
+
+pub async fn record_login_failure(c: &mut Conn<'_>, username: &str, source: &str, now: i64) -> Result<()> {
+    both!(c, c => sqlx::query("INSERT INTO login_failures (username, source, at) VALUES ($1, $2, $3)")
+        .bind(username).bind(source).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Failures for this username since `since`, and the newest one's time.
+pub async fn login_failures_since(c: &mut Conn<'_>, username: &str, since: i64) -> Result<(i64, Option<i64>)> {
+    Ok(both!(c, c => sqlx::query_as::<_, (i64, Option<i64>)>(
+        "SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = $1 AND at > $2")
+        .bind(username).bind(since).fetch_one(c).await)?)
+}
+
+pub async fn clear_login_failures(c: &mut Conn<'_>, username: &str) -> Result<()> {
+    both!(c, c => sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
