@@ -4,7 +4,7 @@ use crate::system::{record, record_alone};
 use crate::{Actor, App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
-use shouhou_domain::auth::{LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES, Username, check_password_policy};
+use shouhou_domain::auth::{LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES, check_password_policy};
 use shouhou_domain::ids::UserId;
 use shouhou_store::users::{self, NewToken, TokenKind};
 

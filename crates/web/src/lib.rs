@@ -1,1 +1,74 @@
+//! The HTTP layer of shouhou: JSON API under `/api/v1`, server-rendered pages, OpenAPI, health
+//! and metrics. Handlers are thin: extract, call one use case, render.
 #![forbid(unsafe_code)]
+
+pub mod api;
+mod assets;
+pub mod ctx;
+pub mod error;
+pub mod i18n;
+mod idempotency;
+pub mod json;
+mod observe;
+pub mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use shouhou_app::App;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The whole application as one router.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let (api_router, openapi) = api::router();
+    let openapi = std::sync::Arc::new(openapi);
+    let api = api_router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer));
+    Router::new()
+        .merge(api)
+        .merge(pages::router())
+        .merge(api::docs::router(openapi))
+        .merge(observe::router())
+        .merge(assets::router())
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ctx::context_layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::metrics_layer))
+        .layer(DefaultBodyLimit::max(json::MAX_JSON_BODY))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves; requests in flight are finished before it returns.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    observe::init_metrics();
+    let app = router(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// How long a graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

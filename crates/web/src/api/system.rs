@@ -1,0 +1,103 @@
+use super::{Paged, rfc3339};
+use crate::AppState;
+use crate::ctx::ReqCtx;
+use crate::error::ApiResult;
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use shouhou_domain::audit::ChainBreak;
+use shouhou_store::audit::AuditRow;
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only actions starting with this, e.g. `auth.`.
+    pub action: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub detail: serde_json::Value,
+    pub source: String,
+    pub request_id: String,
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditView {
+    fn from(r: AuditRow) -> Self {
+        AuditView {
+            seq: r.seq,
+            at: rfc3339(r.at_ms),
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            source: r.source,
+            request_id: r.request_id,
+            hash: r.hash,
+        }
+    }
+}
+
+/// The audit trail, newest first (administrators, managers).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<AuditView>)))]
+pub async fn list_audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<AuditQuery>) -> ApiResult<Json<Paged<AuditView>>> {
+    let p = shouhou_app::system::list_audit(&s.app, &rc.ctx, q.action.as_deref(), shouhou_app::PageRequest::new(q.page, q.per_page)).await?;
+    Ok(Json(Paged::from(p, AuditView::from)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyAnswer {
+    pub intact: bool,
+    pub checked: u64,
+    /// Sequence number of the first entry whose link does not hold.
+    pub first_broken_seq: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Walk the hash chain and report the first broken link.
+#[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = VerifyAnswer)))]
+pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<VerifyAnswer>> {
+    let v = shouhou_app::system::verify_audit(&s.app, &rc.ctx).await?;
+    let (seq, reason) = match v.first_break {
+        None => (None, None),
+        Some(ChainBreak::HashMismatch { seq }) => (Some(seq), Some("hash_mismatch".to_string())),
+        Some(ChainBreak::PrevMismatch { seq }) => (Some(seq), Some("prev_mismatch".to_string())),
+        Some(ChainBreak::Gap { expected, .. }) => (Some(expected), Some("gap".to_string())),
+    };
+    Ok(Json(VerifyAnswer { intact: seq.is_none(), checked: v.checked, first_broken_seq: seq, reason }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RegionQuery {
+    /// Part of a name (`南山`) or the start of a code (`4403`).
+    pub q: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+}
+
+/// Look up GB/T 2260 divisions by name or code prefix (at most 20).
+#[utoipa::path(get, path = "/api/v1/regions", tag = "organisation", params(RegionQuery),
+    responses((status = 200, body = Vec<RegionView>)))]
+pub async fn regions(Query(q): Query<RegionQuery>) -> Json<Vec<RegionView>> {
+    Json(shouhou_domain::region::search(&q.q, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect())
+}

@@ -1,0 +1,143 @@
+//! Who is asking: one middleware authenticates every request (bearer token or session cookie),
+//! picks the language, and renders any problem the handler answered in that language.
+use crate::AppState;
+use crate::error::Problem;
+use crate::i18n::Tr;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use shouhou_app::{AppError, Ctx};
+use shouhou_domain::locale::Locale;
+use shouhou_store::users::TokenKind;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "shouhou_session";
+pub const LANG_COOKIE: &str = "shouhou_lang";
+
+/// The context of one request, available to every handler.
+#[derive(Clone)]
+pub struct ReqCtx {
+    pub ctx: Ctx,
+    pub tr: Tr,
+    /// The presented secret (bearer token or session cookie), for logout.
+    pub token: Option<String>,
+    /// Present when the caller is signed in through a web session.
+    pub csrf: Option<String>,
+    pub kind: Option<TokenKind>,
+}
+
+impl ReqCtx {
+    pub fn request_id(&self) -> &str {
+        &self.ctx.request_id
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqCtx {
+    type Rejection = StatusCode;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<ReqCtx>().cloned().ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+/// Value of one cookie.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/; `max_age` None ends the cookie.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: Option<i64>, secure: bool) -> HeaderValue {
+    let age = max_age_secs.map(|s| format!("; Max-Age={s}")).unwrap_or_else(|| "; Max-Age=0".into());
+    let sec = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{age}{sec}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+pub async fn context_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let anon_locale = cookie(headers, LANG_COOKIE).and_then(|l| Locale::parse(&l)).unwrap_or_else(|| Locale::from_accept_language(accept));
+    let token = bearer(headers).or_else(|| cookie(headers, SESSION_COOKIE));
+
+    let mut rc = ReqCtx { ctx: Ctx::anonymous(source, request_id), tr: Tr(anon_locale), token: None, csrf: None, kind: None };
+    if let Some(token) = token {
+        match shouhou_app::auth::authenticate(&state.app, &token).await {
+            Ok(Some((actor, csrf, kind))) => {
+                rc.tr = Tr(actor.locale);
+                rc.ctx.actor = Some(actor);
+                rc.csrf = csrf;
+                rc.kind = Some(kind);
+                rc.token = Some(token);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "authentication lookup failed");
+                let p = Problem::from(&AppError::Unavailable(e.to_string()));
+                return render_problem(&rc, p);
+            }
+        }
+    }
+    req.extensions_mut().insert(rc.clone());
+    let mut resp = next.run(req).await;
+    if let Some(p) = resp.extensions_mut().remove::<Problem>() {
+        return render_problem(&rc, p);
+    }
+    resp
+}
+
+/// The problem+json body of RFC 9457, with our `code`, `errors` and `request_id` members.
+pub fn render_problem(rc: &ReqCtx, p: Problem) -> Response {
+    let tr = rc.tr;
+    let errors: Vec<serde_json::Value> = p
+        .errors
+        .iter()
+        .map(|e| serde_json::json!({"field": e.field, "code": e.code, "message": tr.field_error(&e.field, e.code)}))
+        .collect();
+    let title = tr.t(&format!("problem-{}", p.code));
+    let detail = p.detail.clone().unwrap_or_else(|| {
+        if errors.is_empty() {
+            title.clone()
+        } else {
+            p.errors.iter().map(|e| tr.field_error(&e.field, e.code)).collect::<Vec<_>>().join("; ")
+        }
+    });
+    let mut body = serde_json::json!({
+        "type": format!("/api/problems/{}", p.code),
+        "title": title,
+        "status": p.status.as_u16(),
+        "code": p.code,
+        "detail": detail,
+        "request_id": rc.request_id(),
+    });
+    if !errors.is_empty() {
+        body["errors"] = serde_json::Value::Array(errors);
+    }
+    let mut resp = (p.status, body.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    if let Some(s) = p.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,54 @@
+//! JSON bodies: unknown fields are reported, not dropped; every error is a problem with a field.
+use crate::error::Problem;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+/// Largest JSON body accepted by the API.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|ct| ct == "application/json" || ct.ends_with("+json"));
+        if !is_json {
+            return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
+            .await
+            .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))?;
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+/// Parse a JSON body, turning serde's message into a field error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice::<T>(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                Problem::new(StatusCode::BAD_REQUEST, "malformed_json").with_detail(e.to_string())
+            }
+            Category::Data => {
+                let msg = e.to_string();
+                let quoted = msg.split('`').nth(1).unwrap_or("body").to_string();
+                let (field, code) = if msg.starts_with("unknown field") {
+                    (quoted, "unknown_field")
+                } else if msg.starts_with("missing field") {
+                    (quoted, "required")
+                } else {
+                    ("body".to_string(), "invalid_value")
+                };
+                Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", field, code).with_detail(msg)
+            }
+        }
+    })
+}

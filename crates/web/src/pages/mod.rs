@@ -1,0 +1,251 @@
+//! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
+mod account;
+mod admin;
+mod home;
+mod login;
+
+use crate::AppState;
+use crate::ctx::ReqCtx;
+use crate::i18n::Tr;
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use shouhou_app::AppError;
+use shouhou_domain::FieldError;
+use shouhou_domain::auth::Permission;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/lang/{code}", get(login::set_anonymous_language))
+        .route("/account", get(account::page))
+        .route("/account/password", post(account::change_password))
+        .route("/account/language", post(account::change_language))
+        .route("/stations", get(admin::stations).post(admin::create_station))
+        .route("/stations/new", get(admin::new_station))
+        .route("/stations/{id}", get(admin::station).post(admin::update_station))
+        .route("/stations/{id}/edit", get(admin::edit_station))
+        .route("/warehouses", get(admin::warehouses))
+        .route("/users", get(admin::users).post(admin::create_user))
+        .route("/users/new", get(admin::new_user))
+        .route("/users/{id}/edit", get(admin::edit_user))
+        .route("/users/{id}", post(admin::update_user))
+        .route("/audit", get(admin::audit))
+        .route("/audit/verify", post(admin::verify_audit))
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub active: bool,
+}
+
+pub struct UserChip {
+    pub display_name: String,
+    pub role_labels: String,
+}
+
+/// What every page around its content needs: language, user, navigation, CSRF token.
+pub struct Chrome {
+    pub tr: Tr,
+    pub title: String,
+    pub user: Option<UserChip>,
+    pub nav: Vec<NavItem>,
+    pub csrf: String,
+    pub path: String,
+    pub flash: Option<String>,
+}
+
+/// The navigation a user gets: one entry per area their permissions open.
+fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
+    let Some(a) = rc.ctx.actor.as_ref() else { return vec![] };
+    let entries: [(&'static str, &str, Option<Permission>); 7] = [
+        ("/", "nav-home", None),
+        ("/stations", "nav-stations", Some(Permission::StationRead)),
+        ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
+        ("/users", "nav-users", Some(Permission::UserRead)),
+        ("/audit", "nav-audit", Some(Permission::AuditRead)),
+        ("/account", "nav-account", None),
+        ("/api/docs", "nav-api", None),
+    ];
+    entries
+        .into_iter()
+        .filter(|(_, _, p)| p.is_none_or(|p| a.can(p)))
+        .map(|(href, key, _)| NavItem {
+            href,
+            label: rc.tr.t(key),
+            active: if href == "/" { path == "/" } else { path.starts_with(href) },
+        })
+        .collect()
+}
+
+impl Chrome {
+    pub fn new(rc: &ReqCtx, title_key: &str, path: &str) -> Self {
+        let user = rc.ctx.actor.as_ref().map(|a| UserChip {
+            display_name: a.display_name.clone(),
+            role_labels: a.roles.iter().map(|r| rc.tr.t(&format!("role-{}", r.as_str()))).collect::<Vec<_>>().join("、"),
+        });
+        Chrome {
+            tr: rc.tr,
+            title: rc.tr.t(title_key),
+            user,
+            nav: navigation(rc, path),
+            csrf: rc.csrf.clone().unwrap_or_default(),
+            path: path.to_string(),
+            flash: None,
+        }
+    }
+    pub fn with_flash(mut self, f: Option<String>) -> Self {
+        self.flash = f;
+        self
+    }
+}
+
+/// Render a template, or a plain 500 with the request id if the template fails.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    message: String,
+}
+
+/// How a page answers an error: not signed in → the login page; 404/403/409 → the message;
+/// 500 → a page with the request id (the cause goes to the log only).
+pub struct PageError {
+    pub err: AppError,
+    pub rc: ReqCtx,
+    pub path: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let tr = self.rc.tr;
+        let (status, message) = match &self.err {
+            AppError::Unauthenticated => {
+                return Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response();
+            }
+            AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
+            AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
+            AppError::Validation(_) | AppError::Duplicate { .. } => (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation")),
+            AppError::BadCredentials | AppError::Throttled { .. } => (StatusCode::UNAUTHORIZED, tr.t("login-failed")),
+            AppError::Unavailable(m) => {
+                tracing::error!(error = %m, "database unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, tr.t("error-unavailable"))
+            }
+            AppError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, tr.t1("error-internal", "id", self.rc.request_id()))
+            }
+        };
+        let page = ErrorPage { c: Chrome::new(&self.rc, "error-title", &self.path), message };
+        (status, render(&page)).into_response()
+    }
+}
+
+pub fn page_err(rc: &ReqCtx, path: &str) -> impl Fn(AppError) -> PageError {
+    let rc = rc.clone();
+    let path = path.to_string();
+    move |err| PageError { err, rc: rc.clone(), path: path.clone() }
+}
+
+/// The signed-in actor of a page, or a redirect to the login page.
+pub fn require_login(rc: &ReqCtx, path: &str) -> Result<(), PageError> {
+    match rc.ctx.actor {
+        Some(_) => Ok(()),
+        None => Err(PageError { err: AppError::Unauthenticated, rc: rc.clone(), path: path.to_string() }),
+    }
+}
+
+/// Fields of a submitted form, repeated names kept (checkbox groups).
+pub struct FormData(pub Vec<(String, String)>);
+
+impl FormData {
+    pub fn get(&self, name: &str) -> String {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+    pub fn checked(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && (v == "on" || v == "true" || v == "1"))
+    }
+}
+
+/// Every state-changing form carries the session's CSRF token (field `_csrf` or header
+/// `X-CSRF-Token`); a form without the right one is refused with 403 and changes nothing.
+pub fn check_csrf(rc: &ReqCtx, headers: &HeaderMap, form: &FormData) -> Result<(), Response> {
+    let expected = rc.csrf.as_deref().unwrap_or("");
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(|| form.get("_csrf"));
+    if rc.ctx.actor.is_none() {
+        return Err(Redirect::to("/login").into_response());
+    }
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+        tracing::warn!(request_id = %rc.request_id(), "CSRF token rejected");
+        let page = ErrorPage { c: Chrome::new(rc, "error-title", "/"), message: rc.tr.t("error-csrf") };
+        return Err((StatusCode::FORBIDDEN, render(&page)).into_response());
+    }
+    Ok(())
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Messages of field errors by field, in the page's language.
+pub fn field_messages(tr: Tr, errs: &[FieldError]) -> Vec<(String, String)> {
+    errs.iter().map(|e| (e.field.clone(), tr.field_error(&e.field, e.code))).collect()
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only local paths are followed after login, never another site.
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".to_string() }
+}
+
+/// Links for the page before and after, keeping the other query parameters.
+pub struct Pager {
+    pub total_label: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    pub fn new<T>(tr: Tr, base: &str, extra: &str, p: &shouhou_app::Page<T>) -> Self {
+        let link = |n: u32| format!("{base}?page={n}{extra}");
+        Pager {
+            total_label: tr.t1("common-total", "total", p.total),
+            prev: (p.page > 1).then(|| link(p.page - 1)),
+            next: (p.page < p.pages()).then(|| link(p.page + 1)),
+        }
+    }
+}
+
+pub async fn not_found(rc: ReqCtx, uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::api::not_found().into_response();
+    }
+    PageError { err: AppError::NotFound, rc, path: uri.path().to_string() }.into_response()
+}
