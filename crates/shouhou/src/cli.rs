@@ -1,0 +1,374 @@
+use crate::config::{Layer, Settings};
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use shouhou_app::{App, AppConfig, Ctx, SystemClock};
+use shouhou_store::{Db, DbOptions};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "shouhou", version, about = "售后服务管理系统 — after-sales service management in one binary",
+    long_about = "shouhou runs an after-sales service operation: service requests, stations, engineers, warranty, \
+spare parts. It keeps its data in an embedded SQLite file by default, or on PostgreSQL.",
+    after_help = "Examples:\n  shouhou demo                      # fresh demo database, served on 127.0.0.1:8080\n  shouhou serve --data-dir /srv/shouhou\n  shouhou serve --database-url postgres://shouhou@db/shouhou\n  echo 'S3cret!pass' | shouhou user add --username zhangsan --role engineer --station SZ-NS01")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/shouhou.db]
+    #[arg(long, env = "SHOUHOU_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory for the SQLite database and backups [default: ./data]
+    #[arg(long, env = "SHOUHOU_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Optional TOML configuration file (flags and SHOUHOU_* variables take precedence)
+    #[arg(long, env = "SHOUHOU_CONFIG", global = true)]
+    config: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web UI and the API (migrates the database first)
+    #[command(after_help = "Examples:\n  shouhou serve\n  shouhou serve --addr 0.0.0.0:8080 --data-dir /srv/shouhou\n  SHOUHOU_DATABASE_URL=postgres://postgres@127.0.0.1/shouhou shouhou serve")]
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "SHOUHOU_ADDR")]
+        addr: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Apply pending database migrations and report the schema version
+    #[command(after_help = "Example:\n  shouhou migrate --database-url postgres://postgres@127.0.0.1/shouhou")]
+    Migrate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Create a fresh database full of realistic demo data and serve it
+    #[command(after_help = "Example:\n  shouhou demo --addr 127.0.0.1:8080 --data-dir ./demo-data\n\nThe demo database is DATA_DIR/demo.db and is recreated on every start.")]
+    Demo {
+        #[arg(long, env = "SHOUHOU_ADDR")]
+        addr: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Make a consistent copy of the database while it is in use
+    #[command(after_help = "Examples:\n  shouhou backup --out /backup/shouhou-$(date +%F).db\n\nOn PostgreSQL use pg_dump: pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\"")]
+    Backup {
+        /// File to write [default: DATA_DIR/backups/shouhou-<time>.db]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Replace the database with a backup (stop the server first)
+    #[command(after_help = "Example:\n  shouhou restore --from /backup/shouhou-2026-11-26.db --force\n\nOn PostgreSQL use pg_restore: pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump")]
+    Restore {
+        /// Backup file made by `shouhou backup`
+        #[arg(long)]
+        from: PathBuf,
+        /// Overwrite an existing database
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Check the audit trail
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from stdin when it is not a terminal, else prompted
+    #[command(after_help = "Examples:\n  shouhou user add --username admin --role admin\n  printf 'S3cret!pass\\n' | shouhou user add --username zhaolei --display-name 赵磊 --role engineer --station SZ-NS01\n\nRoles: customer dealer agent dispatcher engineer station_manager warehouse finance manager admin")]
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Role; repeat or separate with commas for several
+        #[arg(long, required = true, value_delimiter = ',')]
+        role: Vec<String>,
+        /// Station code; repeat for several (engineers and station managers need one)
+        #[arg(long)]
+        station: Vec<String>,
+        /// Name shown in the UI
+        #[arg(long)]
+        display_name: Option<String>,
+        /// zh-CN or en
+        #[arg(long, default_value = "zh-CN")]
+        locale: String,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain and report the first broken link (exit status 1 if broken)
+    #[command(after_help = "Example:\n  shouhou audit verify --data-dir /srv/shouhou")]
+    Verify {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
+    Settings::resolve(Layer { addr, database_url: c.database_url, data_dir: c.data_dir, config: c.config })
+}
+
+fn init_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHOUHOU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    if format == "json" {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+async fn open(s: &Settings) -> anyhow::Result<Db> {
+    if s.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating data directory {}", s.data_dir.display()))?;
+    }
+    let db = Db::connect(&s.database_url, &DbOptions { max_connections: s.max_connections, ..Default::default() })
+        .await
+        .with_context(|| format!("connecting to {}", shouhou_store::redact_url(&s.database_url)))?;
+    Ok(db)
+}
+
+fn spinner(msg: &str) -> ProgressBar {
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { addr, common } => {
+            let s = settings(addr, common)?;
+            init_logs(&s.log_format);
+            let db = open(&s).await?;
+            db.migrate().await.context("applying migrations")?;
+            serve(&s, db, None).await?;
+        }
+        Command::Migrate { common } => {
+            let s = settings(None, common)?;
+            let db = open(&s).await?;
+            let pb = spinner("applying migrations");
+            db.migrate().await.context("applying migrations")?;
+            pb.finish_and_clear();
+            let (shipped, applied) = db.migration_status().await?;
+            println!("database {} is at schema version {} ({} of {} migrations applied)",
+                shouhou_store::redact_url(&s.database_url), applied.last().copied().unwrap_or(0), applied.len(), shipped.len());
+        }
+        Command::User { command: UserCommand::Add { username, role, station, display_name, locale, common } } => {
+            let s = settings(None, common)?;
+            let password = read_password()?;
+            let db = open(&s).await?;
+            db.migrate().await?;
+            let app = App::new(db, Arc::new(SystemClock), AppConfig::default());
+            let form = shouhou_app::users::UserForm {
+                username: username.clone(),
+                display_name: display_name.unwrap_or_default(),
+                password,
+                locale,
+                roles: role,
+                stations: station,
+            };
+            match shouhou_app::users::create_user(&app, &Ctx::system(), &form).await {
+                Ok(id) => println!("user {username} created (id {id})"),
+                Err(shouhou_app::AppError::Validation(v)) => {
+                    for e in v.0 {
+                        eprintln!("  {}: {}", e.field, e.code);
+                    }
+                    bail!("the user was not created");
+                }
+                Err(e) => return Err(e).context("the user was not created"),
+            }
+        }
+        Command::Demo { addr, common } => {
+            let mut s = settings(addr, common)?;
+            init_logs(&s.log_format);
+            if s.database_url.starts_with("sqlite:") {
+                std::fs::create_dir_all(&s.data_dir)?;
+                let file = s.data_dir.join("demo.db");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                s.database_url = format!("sqlite://{}", file.display());
+            }
+            let db = open(&s).await?;
+            db.migrate().await?;
+            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default());
+            let empty = {
+                let mut rd = db.read().await?;
+                shouhou_store::users::count_users(&mut rd.conn()).await? == 0
+            };
+            if empty {
+                let pb = spinner("loading demo data");
+                shouhou_testkit::demo::seed(&app).await.context("loading demo data")?;
+                pb.finish_and_clear();
+            } else {
+                println!("the database already holds users: demo data not loaded again");
+            }
+            serve(&s, db, Some(shouhou_testkit::demo::logins())).await?;
+        }
+        Command::Backup { out, common } => {
+            let s = settings(None, common)?;
+            let db = open(&s).await?;
+            if !s.database_url.starts_with("sqlite:") {
+                println!("PostgreSQL keeps its own consistent copies: run\n  pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\"\nand restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let out = match out {
+                Some(o) => o,
+                None => {
+                    let dir = s.data_dir.join("backups");
+                    std::fs::create_dir_all(&dir)?;
+                    let stamp = jiff_stamp();
+                    dir.join(format!("shouhou-{stamp}.db"))
+                }
+            };
+            if out.exists() {
+                bail!("{} exists already; choose another file", out.display());
+            }
+            let pb = spinner("copying the database");
+            db.backup_sqlite_to(&out.display().to_string()).await.context("backup failed")?;
+            pb.finish_and_clear();
+            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            println!("backup written to {} ({} KiB)", out.display(), size / 1024);
+        }
+        Command::Restore { from, force, common } => {
+            let s = settings(None, common)?;
+            let Some(target) = s.database_url.strip_prefix("sqlite://").map(PathBuf::from) else {
+                println!("On PostgreSQL restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump");
+                return Ok(ExitCode::SUCCESS);
+            };
+            if !from.exists() {
+                bail!("{} does not exist", from.display());
+            }
+            if target.exists() && !force {
+                bail!("{} exists; stop the server and add --force to replace it", target.display());
+            }
+            let pb = spinner("checking the backup");
+            let check = Db::connect(&format!("sqlite://{}", from.display()), &DbOptions::default()).await?;
+            let integrity = check.integrity_check().await?;
+            let (_, applied) = check.migration_status().await?;
+            check.close().await;
+            pb.finish_and_clear();
+            if integrity != "ok" {
+                bail!("the backup is damaged: {integrity}");
+            }
+            if applied.is_empty() {
+                bail!("{} is not a shouhou database", from.display());
+            }
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let tmp = target.with_extension("restoring");
+            std::fs::copy(&from, &tmp)?;
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+            }
+            std::fs::rename(&tmp, &target)?;
+            println!("restored {} into {} (schema version {})", from.display(), target.display(), applied.last().copied().unwrap_or(0));
+        }
+        Command::Audit { command: AuditCommand::Verify { common } } => {
+            let s = settings(None, common)?;
+            let db = open(&s).await?;
+            let pb = ProgressBar::new(0);
+            pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} entries").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            let v = shouhou_store::audit::verify(&db, 2000, |done, total| {
+                pb.set_length(total);
+                pb.set_position(done);
+            })
+            .await?;
+            pb.finish_and_clear();
+            match v.first_break {
+                None => println!("audit trail intact: {} entries verified", v.checked),
+                Some(b) => {
+                    println!("audit trail BROKEN after {} good entries: {b:?}", v.checked);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn jiff_stamp() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    secs.to_string()
+}
+
+/// From stdin when it is not a terminal (scripts), else a hidden prompt typed twice.
+fn read_password() -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        let p = s.lines().next().unwrap_or("").to_string();
+        if p.is_empty() {
+            bail!("no password on stdin");
+        }
+        return Ok(p);
+    }
+    let p1 = rpassword::prompt_password("Password: ")?;
+    let p2 = rpassword::prompt_password("Repeat password: ")?;
+    if p1 != p2 {
+        bail!("the passwords differ");
+    }
+    Ok(p1)
+}
+
+async fn serve(s: &Settings, db: Db, demo: Option<Vec<(String, String, String)>>) -> anyhow::Result<()> {
+    let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default());
+    let listener = tokio::net::TcpListener::bind(&s.addr).await.with_context(|| format!("binding {}", s.addr))?;
+    let addr = listener.local_addr()?;
+    println!("shouhou {} serving on http://{addr}/ (database: {}, {})", env!("CARGO_PKG_VERSION"), db.backend().as_str(), shouhou_store::redact_url(&s.database_url));
+    println!("  API docs: http://{addr}/api/docs   OpenAPI: http://{addr}/api/openapi.json");
+    if let Some(logins) = demo {
+        println!("  demo logins (password {}):", shouhou_testkit::demo::DEMO_PASSWORD);
+        for (u, n, r) in logins {
+            println!("    {u:<12} {n:<12} {r}");
+        }
+    }
+    let state = shouhou_web::AppState { app, secure_cookies: s.secure_cookies };
+    shouhou_web::serve(state, listener, shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
