@@ -120,6 +120,7 @@ problem-idempotency_key_in_use = A request with this Idempotency-Key is still ru
 problem-idempotency_key_reused = This Idempotency-Key was used for a different request
 problem-precondition_required = An update needs a version or If-Match
 problem-csrf_rejected = CSRF check failed
+problem-invalid_query = Invalid query parameters
 problem-unavailable = Database unavailable
 problem-internal = Internal error
 err-required = is required

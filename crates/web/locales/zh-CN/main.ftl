@@ -120,6 +120,7 @@ problem-idempotency_key_in_use = 相同 Idempotency-Key 的请求仍在处理中
 problem-idempotency_key_reused = Idempotency-Key 已用于另一个不同的请求
 problem-precondition_required = 更新须提供 version 或 If-Match
 problem-csrf_rejected = CSRF 校验失败
+problem-invalid_query = 查询参数无效
 problem-unavailable = 数据库暂时不可用
 problem-internal = 系统内部错误
 err-required = 必填

@@ -4,7 +4,8 @@ use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::ApiJson;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use crate::json::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -75,7 +76,7 @@ impl From<Station> for StationView {
 /// Service stations the caller may see.
 #[utoipa::path(get, path = "/api/v1/stations", tag = "organisation", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<StationView>)))]
-pub async fn list_stations(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQuery>) -> ApiResult<Json<Paged<StationView>>> {
+pub async fn list_stations(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<Paged<StationView>>> {
     let p = shouhou_app::org::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
     Ok(Json(Paged::from(p, StationView::from)))
 }
@@ -165,7 +166,7 @@ pub struct WarehouseQuery {
 /// Warehouses the caller may see (central ones to headquarters only).
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "organisation", params(WarehouseQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<WarehouseView>)))]
-pub async fn list_warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<WarehouseQuery>) -> ApiResult<Json<Paged<WarehouseView>>> {
+pub async fn list_warehouses(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<WarehouseQuery>) -> ApiResult<Json<Paged<WarehouseView>>> {
     let page = shouhou_app::PageRequest::new(q.page, q.per_page);
     let p = shouhou_app::org::list_warehouses(&s.app, &rc.ctx, q.station_id.map(StationId), page).await?;
     Ok(Json(Paged::from(p, WarehouseView::from)))

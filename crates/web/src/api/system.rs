@@ -3,7 +3,8 @@ use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use crate::json::ApiQuery;
 use serde::{Deserialize, Serialize};
 use shouhou_domain::audit::ChainBreak;
 use shouhou_store::audit::AuditRow;
@@ -54,7 +55,7 @@ impl From<AuditRow> for AuditView {
 /// The audit trail, newest first (administrators, managers).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<AuditView>)))]
-pub async fn list_audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<AuditQuery>) -> ApiResult<Json<Paged<AuditView>>> {
+pub async fn list_audit(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Paged<AuditView>>> {
     let p = shouhou_app::system::list_audit(&s.app, &rc.ctx, q.action.as_deref(), shouhou_app::PageRequest::new(q.page, q.per_page)).await?;
     Ok(Json(Paged::from(p, AuditView::from)))
 }
@@ -98,6 +99,6 @@ pub struct RegionView {
 /// Look up GB/T 2260 divisions by name or code prefix (at most 20).
 #[utoipa::path(get, path = "/api/v1/regions", tag = "organisation", params(RegionQuery),
     responses((status = 200, body = Vec<RegionView>)))]
-pub async fn regions(Query(q): Query<RegionQuery>) -> Json<Vec<RegionView>> {
+pub async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> Json<Vec<RegionView>> {
     Json(shouhou_domain::region::search(&q.q, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect())
 }

@@ -4,7 +4,8 @@ use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::ApiJson;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use crate::json::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -74,7 +75,7 @@ impl From<User> for UserView {
 /// Users the caller may see (headquarters: all; a station manager: their station's).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<UserView>)))]
-pub async fn list_users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQuery>) -> ApiResult<Json<Paged<UserView>>> {
+pub async fn list_users(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<Paged<UserView>>> {
     let p = shouhou_app::users::list_users(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
     Ok(Json(Paged::from(p, UserView::from)))
 }

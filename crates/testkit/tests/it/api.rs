@@ -1,0 +1,134 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shouhou_store::Backend;
+
+async fn a_retried_post_with_the_same_idempotency_key_creates_one_station(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let before = count(&t, "stations").await;
+    let send = |body: Value| {
+        client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).header("Idempotency-Key", "retry-1").json(&body).send()
+    };
+    let first = send(station("BJ-C", "110105")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let again = send(station("BJ-C", "110105")).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(count(&t, "stations").await, before + 1);
+    let other = send(station("SH-D", "310115")).await.unwrap();
+    problem(other, StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").await;
+    assert_eq!(count(&t, "stations").await, before + 1);
+    // Without a key the same body is a new command and hits the unique code.
+    let dup = post(&t, &o.admin, "/api/v1/stations", station("BJ-C", "110105")).await;
+    let body = problem(dup, StatusCode::CONFLICT, "duplicate").await;
+    assert_eq!(body["errors"][0]["field"], "code");
+}
+
+async fn an_update_on_a_stale_version_answers_409_and_changes_nothing(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let path = format!("/api/v1/stations/{}", o.a);
+    let r = get(&t, &o.admin, &path).await;
+    assert_eq!(r.headers().get("etag").unwrap(), "\"1\"");
+    let mut body = station("SZ-A", "440305");
+    body["name"] = json!("深圳南山服务站");
+    body["version"] = json!(1);
+    let r = patch(&t, &o.admin, &path, body.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["version"], 2);
+    body["name"] = json!("改名失败");
+    problem(patch(&t, &o.admin, &path, body.clone()).await, StatusCode::CONFLICT, "stale_version").await;
+    let now: Value = get(&t, &o.admin, &path).await.json().await.unwrap();
+    assert_eq!(now["name"], "深圳南山服务站");
+    // If-Match works as well as the body's version.
+    body.as_object_mut().unwrap().remove("version");
+    let r = client().patch(t.url(&path)).bearer_auth(&o.admin).header("If-Match", "\"2\"").json(&body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = patch(&t, &o.admin, &path, body).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+async fn bad_input_is_answered_as_problem_json_naming_each_field(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let before = count(&t, "stations").await;
+    let audit_before = count(&t, "audit_log").await;
+    let r = post(&t, &o.admin, "/api/v1/stations", json!({"code": "x", "name": "", "region_code": "999999", "address": "路"})).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["code", "name", "region_code"]);
+    assert_eq!(body["errors"][2]["code"], "unknown_region");
+    assert!(body["errors"][1]["message"].as_str().unwrap().contains("名称"));
+
+    let r = post(&t, &o.admin, "/api/v1/stations", json!({"code": "GZ-X", "name": "n", "region_code": "440106", "address": "a", "manager": "x"})).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0], json!({"field": "manager", "code": "unknown_field", "message": body["errors"][0]["message"]}));
+
+    let r = client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).header("content-type", "application/json").body("{\"code\":").send().await.unwrap();
+    problem(r, StatusCode::BAD_REQUEST, "malformed_json").await;
+    let r = client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).body("code=x").send().await.unwrap();
+    problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let huge = json!({"code": "GZ-Y", "name": "x".repeat(2 * 1024 * 1024), "region_code": "440106", "address": "a"});
+    problem(post(&t, &o.admin, "/api/v1/stations", huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    // English for a caller who chose English.
+    let r = client()
+        .post(t.url("/api/v1/auth/login"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .json(&json!({"username": "", "password": ""}))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["message"], "Username is required");
+
+    assert_eq!(count(&t, "stations").await, before, "a failed command writes nothing");
+    assert_eq!(count(&t, "audit_log").await, audit_before);
+}
+
+async fn list_pages_are_capped_at_one_hundred(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let body: Value = get(&t, &o.admin, "/api/v1/stations?per_page=5000").await.json().await.unwrap();
+    assert_eq!(body["per_page"], 100);
+    assert_eq!(body["total"], 2);
+    let body: Value = get(&t, &o.admin, "/api/v1/stations?per_page=1&page=2").await.json().await.unwrap();
+    assert_eq!(body["items"][0]["code"], "SZ-A");
+    problem(get(&t, &o.admin, "/api/v1/stations?colour=red").await, StatusCode::BAD_REQUEST, "invalid_query").await;
+}
+
+async fn health_readiness_metrics_and_openapi_are_served(b: Backend) {
+    let t = app(b).await;
+    let c = client();
+    assert_eq!(c.get(t.url("/healthz")).send().await.unwrap().text().await.unwrap(), "ok");
+    assert_eq!(c.get(t.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
+    let _ = c.get(t.url("/api/v1/stations")).send().await.unwrap();
+    let m = c.get(t.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("http_requests_total"), "{m}");
+    assert!(m.contains("route=\"/api/v1/stations\""));
+    assert!(m.contains("http_request_duration_seconds_bucket"));
+    assert!(m.contains("db_pool_connections"));
+    let spec: Value = c.get(t.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    for p in ["/api/v1/auth/login", "/api/v1/stations", "/api/v1/stations/{id}", "/api/v1/users"] {
+        assert!(spec["paths"][p].is_object(), "{p} documented");
+    }
+    let docs = c.get(t.url("/api/docs")).send().await.unwrap().text().await.unwrap();
+    assert!(docs.contains("/api/v1/stations"));
+    let r = c.get(t.url("/api/v1/nothing-here")).send().await.unwrap();
+    problem(r, StatusCode::NOT_FOUND, "not_found").await;
+    let id = c.get(t.url("/healthz")).send().await.unwrap().headers().get("x-request-id").cloned();
+    assert!(id.is_some_and(|v| v.len() >= 32), "every answer carries a request id");
+}
+
+crate::on_both_backends!(
+    a_retried_post_with_the_same_idempotency_key_creates_one_station,
+    an_update_on_a_stale_version_answers_409_and_changes_nothing,
+    bad_input_is_answered_as_problem_json_naming_each_field,
+    list_pages_are_capped_at_one_hundred,
+    health_readiness_metrics_and_openapi_are_served,
+);

@@ -1,0 +1,26 @@
+//! Integration tests: every test runs against the real application on port 0, once on SQLite and
+//! once on PostgreSQL (a fresh database each, dropped afterwards). One test binary for all.
+
+mod helpers;
+
+mod api;
+mod auth;
+mod audit;
+mod pages;
+mod scoping;
+mod store;
+
+/// Expand each listed `async fn name(backend: Backend)` into one test per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(shouhou_store::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(shouhou_store::Backend::Postgres).await })*
+        }
+    };
+}

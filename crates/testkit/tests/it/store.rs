@@ -1,0 +1,68 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use shouhou_store::{Backend, both};
+use shouhou_testkit::TestDb;
+
+async fn migrations_apply_from_empty_and_again_without_change(b: Backend) {
+    let t = TestDb::new(b).await.unwrap();
+    let (shipped, applied) = t.db.migration_status().await.unwrap();
+    assert!(!shipped.is_empty());
+    assert_eq!(shipped, applied);
+    t.db.migrate().await.unwrap();
+    assert_eq!(t.db.migration_status().await.unwrap().1, applied);
+    assert_eq!(tables(&t).await, expected_tables());
+}
+
+fn expected_tables() -> Vec<String> {
+    ["audit_head", "audit_log", "auth_tokens", "idempotency_keys", "login_failures", "settings", "stations", "user_roles", "user_stations", "users", "warehouses"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Table and column names of our schema: the two backends must agree.
+async fn tables(t: &TestDb) -> Vec<String> {
+    let mut rd = t.db.read().await.unwrap();
+    let sql = match t.db.backend() {
+        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
+        Backend::Postgres => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY table_name",
+    };
+    both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(sql).fetch_all(c).await).unwrap()
+}
+
+async fn columns(t: &TestDb) -> Vec<(String, String)> {
+    let mut rd = t.db.read().await.unwrap();
+    let mut out = vec![];
+    for table in expected_tables() {
+        let cols: Vec<String> = match t.db.backend() {
+            Backend::Sqlite => both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>("SELECT name FROM pragma_table_info($1) ORDER BY name").bind(&table).fetch_all(c).await).unwrap(),
+            Backend::Postgres => both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY column_name")
+                .bind(&table).fetch_all(c).await).unwrap(),
+        };
+        out.extend(cols.into_iter().map(|c| (table.clone(), c)));
+    }
+    out
+}
+
+#[tokio::test]
+async fn both_backends_end_with_the_same_tables_and_columns() {
+    let s = TestDb::new(Backend::Sqlite).await.unwrap();
+    let p = TestDb::new(Backend::Postgres).await.unwrap();
+    assert_eq!(tables(&s).await, tables(&p).await);
+    assert_eq!(columns(&s).await, columns(&p).await);
+}
+
+#[test]
+fn migration_versions_are_the_same_for_both_backends() {
+    let names = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(format!("{}/../store/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+}
+
+crate::on_both_backends!(migrations_apply_from_empty_and_again_without_change);
