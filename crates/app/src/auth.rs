@@ -19,7 +19,14 @@ pub struct Issued {
 
 /// Check the credentials, throttling repeated failures per username, and issue a token.
 #[tracing::instrument(skip_all, fields(username = %username))]
-pub async fn login(app: &App, ctx: &Ctx, username: &str, password: &str, kind: TokenKind, user_agent: &str) -> Result<Issued> {
+pub async fn login(
+    app: &App,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    kind: TokenKind,
+    user_agent: &str,
+) -> Result<Issued> {
     let mut errs = ValidationErrors::default();
     if username.trim().is_empty() {
         errs.push("username", "required");
@@ -86,7 +93,16 @@ pub async fn login(app: &App, ctx: &Ctx, username: &str, password: &str, kind: T
         now,
     )
     .await?;
-    record(&mut c, app, &ctx, "auth.login", "user", Some(user.id.to_string()), json!({"kind": kind_name, "token_id": id.0})).await?;
+    record(
+        &mut c,
+        app,
+        &ctx,
+        "auth.login",
+        "user",
+        Some(user.id.to_string()),
+        json!({"kind": kind_name, "token_id": id.0}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Issued { token, csrf_token: csrf, expires_at_ms, actor })
 }
@@ -96,8 +112,12 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Option<(Actor, Optio
     let now = app.now();
     let mut rd = app.db.read().await?;
     let mut c = rd.conn();
-    let Some(t) = users::live_token(&mut c, &token_digest(token), now).await? else { return Ok(None) };
-    let Some(u) = users::get_user(&mut c, UserId(t.user_id)).await? else { return Ok(None) };
+    let Some(t) = users::live_token(&mut c, &token_digest(token), now).await? else {
+        return Ok(None);
+    };
+    let Some(u) = users::get_user(&mut c, UserId(t.user_id)).await? else {
+        return Ok(None);
+    };
     if !u.active {
         return Ok(None);
     }
@@ -119,7 +139,14 @@ pub async fn logout(app: &App, ctx: &Ctx, token: &str) -> Result<()> {
 
 /// Change one's own password: the current one must be right; every other session ends.
 #[tracing::instrument(skip_all)]
-pub async fn change_password(app: &App, ctx: &Ctx, current: &str, new: &str, confirm: &str, keep_token: Option<&str>) -> Result<()> {
+pub async fn change_password(
+    app: &App,
+    ctx: &Ctx,
+    current: &str,
+    new: &str,
+    confirm: &str,
+    keep_token: Option<&str>,
+) -> Result<()> {
     let actor = ctx.actor()?;
     let mut errs = ValidationErrors::default();
     if current.is_empty() {
@@ -143,7 +170,16 @@ pub async fn change_password(app: &App, ctx: &Ctx, current: &str, new: &str, con
     let mut c = tx.conn();
     users::set_password(&mut c, actor.id, &hash, now).await?;
     let ended = users::revoke_user_tokens(&mut c, actor.id, keep_token.map(token_digest).as_deref(), now).await?;
-    record(&mut c, app, ctx, "auth.password_changed", "user", Some(actor.id.to_string()), json!({"sessions_ended": ended})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "auth.password_changed",
+        "user",
+        Some(actor.id.to_string()),
+        json!({"sessions_ended": ended}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -73,6 +73,9 @@ impl Ctx {
         self.actor.as_ref().map(|a| a.id.0)
     }
     pub fn actor_name(&self) -> String {
-        self.actor.as_ref().map(|a| a.username.clone()).unwrap_or_else(|| if self.source == "cli" { "system".into() } else { "anonymous".into() })
+        self.actor
+            .as_ref()
+            .map(|a| a.username.clone())
+            .unwrap_or_else(|| if self.source == "cli" { "system".into() } else { "anonymous".into() })
     }
 }

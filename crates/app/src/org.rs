@@ -31,14 +31,30 @@ pub async fn create_station(app: &App, ctx: &Ctx, form: &StationForm) -> Result<
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let id = org::insert_station(&mut c, &input, app.now()).await?;
-    record(&mut c, app, ctx, "station.create", "station", Some(id.to_string()), json!({"code": input.code.as_str(), "name": input.name})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "station.create",
+        "station",
+        Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 /// Update with optimistic concurrency: `version` is the one the caller read.
 #[tracing::instrument(skip_all)]
-pub async fn update_station(app: &App, ctx: &Ctx, id: StationId, version: i64, form: &StationForm, active: bool) -> Result<i64> {
+pub async fn update_station(
+    app: &App,
+    ctx: &Ctx,
+    id: StationId,
+    version: i64,
+    form: &StationForm,
+    active: bool,
+) -> Result<i64> {
     let actor = ctx.require(Permission::StationWrite)?;
     if !actor.scope.allows(id) {
         return Err(AppError::NotFound);
@@ -47,8 +63,16 @@ pub async fn update_station(app: &App, ctx: &Ctx, id: StationId, version: i64, f
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let v = org::update_station(&mut c, id, version, &input, active, app.now()).await?;
-    record(&mut c, app, ctx, "station.update", "station", Some(id.to_string()),
-        json!({"code": input.code.as_str(), "name": input.name, "active": active, "version": v})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "station.update",
+        "station",
+        Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name, "active": active, "version": v}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -91,15 +115,25 @@ pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Res
         None => None,
         Some(code) => {
             let s = org::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
-            Some(StationId(s.ok_or_else(|| shouhou_domain::ValidationErrors::single("station_code", "unknown_station"))?.id))
+            Some(StationId(
+                s.ok_or_else(|| shouhou_domain::ValidationErrors::single("station_code", "unknown_station"))?.id,
+            ))
         }
     };
     if station.is_none() && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
         return Err(AppError::Forbidden);
     }
     let id = org::insert_warehouse(&mut c, &input, station, app.now()).await?;
-    record(&mut c, app, ctx, "warehouse.create", "warehouse", Some(id.to_string()),
-        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "warehouse.create",
+        "warehouse",
+        Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -113,7 +147,12 @@ pub async fn get_warehouse(app: &App, ctx: &Ctx, id: WarehouseId) -> Result<Ware
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_warehouses(app: &App, ctx: &Ctx, station: Option<StationId>, page: PageRequest) -> Result<Page<Warehouse>> {
+pub async fn list_warehouses(
+    app: &App,
+    ctx: &Ctx,
+    station: Option<StationId>,
+    page: PageRequest,
+) -> Result<Page<Warehouse>> {
     let actor = ctx.require_read(Permission::WarehouseRead)?;
     let mut rd = app.db.read().await?;
     Ok(org::list_warehouses(&mut rd.conn(), &actor.scope, station, page).await?)

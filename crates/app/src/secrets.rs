@@ -1,7 +1,7 @@
 //! Passwords (argon2id) and random tokens (256 bits, kept as SHA-256 digests).
 use crate::{AppError, Result};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
@@ -25,7 +25,9 @@ pub fn hash_password_blocking(password: &str) -> Result<String> {
 /// Verify off the async threads. A malformed stored hash verifies as false.
 pub async fn verify_password(password: String, hash: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))

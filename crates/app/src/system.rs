@@ -33,7 +33,14 @@ pub async fn record(
 }
 
 /// Record an event on its own (a failed login, a read of personal data) in its own transaction.
-pub async fn record_alone(app: &App, ctx: &Ctx, action: &str, entity: &str, entity_id: Option<String>, detail: serde_json::Value) -> Result<()> {
+pub async fn record_alone(
+    app: &App,
+    ctx: &Ctx,
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<()> {
     let mut tx = app.db.begin().await?;
     record(&mut tx.conn(), app, ctx, action, entity, entity_id, detail).await?;
     tx.commit().await?;
@@ -41,7 +48,12 @@ pub async fn record_alone(app: &App, ctx: &Ctx, action: &str, entity: &str, enti
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_audit(app: &App, ctx: &Ctx, action_prefix: Option<&str>, page: PageRequest) -> Result<Page<AuditRow>> {
+pub async fn list_audit(
+    app: &App,
+    ctx: &Ctx,
+    action_prefix: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<AuditRow>> {
     ctx.require_read(Permission::AuditRead)?;
     let mut rd = app.db.read().await?;
     Ok(audit::list(&mut rd.conn(), action_prefix, page).await?)

@@ -36,7 +36,8 @@ async fn resolve_stations(c: &mut Conn<'_>, codes: &[String], errs: &mut Validat
 }
 
 fn parse_roles(raw: &[String], errs: &mut ValidationErrors) -> Vec<Role> {
-    let mut roles: Vec<Role> = raw.iter().filter(|r| !r.trim().is_empty()).filter_map(|r| errs.take(Role::parse(r))).collect();
+    let mut roles: Vec<Role> =
+        raw.iter().filter(|r| !r.trim().is_empty()).filter_map(|r| errs.take(Role::parse(r))).collect();
     roles.sort();
     roles.dedup();
     roles
@@ -86,8 +87,16 @@ pub async fn create_user(app: &App, ctx: &Ctx, form: &UserForm) -> Result<UserId
         app.now(),
     )
     .await?;
-    record(&mut c, app, ctx, "user.create", "user", Some(id.to_string()),
-        json!({"username": username.as_str(), "roles": roles, "stations": stations})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "user.create",
+        "user",
+        Some(id.to_string()),
+        json!({"username": username.as_str(), "roles": roles, "stations": stations}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -126,10 +135,18 @@ pub async fn update_user(app: &App, ctx: &Ctx, id: UserId, version: i64, ch: &Us
     if let Err(e) = validate_role_assignment(&roles, &stations) {
         errs.0.extend(e.0);
     }
-    let Some(display) = display else { return Err(errs.into()) };
+    let Some(display) = display else {
+        return Err(errs.into());
+    };
     errs.into_result()?;
     let now = app.now();
-    let upd = UserUpdate { display_name: &display, locale: parse_locale(&ch.locale).as_str(), active: ch.active, roles: &roles, stations: &stations };
+    let upd = UserUpdate {
+        display_name: &display,
+        locale: parse_locale(&ch.locale).as_str(),
+        active: ch.active,
+        roles: &roles,
+        stations: &stations,
+    };
     let v = users::update_user(&mut c, id, version, &upd, now).await?;
     if let Some(h) = &hash {
         users::set_password(&mut c, id, h, now).await?;
@@ -137,8 +154,16 @@ pub async fn update_user(app: &App, ctx: &Ctx, id: UserId, version: i64, ch: &Us
     if hash.is_some() || !ch.active {
         users::revoke_user_tokens(&mut c, id, None, now).await?;
     }
-    record(&mut c, app, ctx, "user.update", "user", Some(id.to_string()),
-        json!({"roles": roles, "stations": stations, "active": ch.active, "password_reset": hash.is_some()})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "user.update",
+        "user",
+        Some(id.to_string()),
+        json!({"roles": roles, "stations": stations, "active": ch.active, "password_reset": hash.is_some()}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(v + i64::from(hash.is_some()))
 }
@@ -149,7 +174,8 @@ pub async fn get_user(app: &App, ctx: &Ctx, id: UserId) -> Result<User> {
     let actor = ctx.require_read(Permission::UserRead)?;
     let mut rd = app.db.read().await?;
     let u = users::get_user(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)?;
-    let visible = matches!(actor.scope, shouhou_domain::auth::Scope::All) || u.stations.iter().any(|s| actor.scope.allows(*s));
+    let visible =
+        matches!(actor.scope, shouhou_domain::auth::Scope::All) || u.stations.iter().any(|s| actor.scope.allows(*s));
     if visible { Ok(u) } else { Err(AppError::NotFound) }
 }
 

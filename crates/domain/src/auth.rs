@@ -49,10 +49,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Result<Role, FieldError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| FieldError::new("role", "unknown_role"))
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| FieldError::new("role", "unknown_role"))
     }
 
     /// Roles whose work belongs to one or more service stations: they must be members of a
@@ -101,28 +98,58 @@ impl Role {
         use Permission::*;
         match self {
             Role::Customer | Role::Dealer => &[],
-            Role::Agent => &[
-                BackOffice, StationRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead,
-                RequestWrite,
-            ],
+            Role::Agent => {
+                &[BackOffice, StationRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead, RequestWrite]
+            }
             Role::Dispatcher => &[
-                BackOffice, StationRead, WarehouseRead, UserRead, PersonalDataRead, CustomerRead,
-                CustomerWrite, RequestRead, RequestWrite,
+                BackOffice,
+                StationRead,
+                WarehouseRead,
+                UserRead,
+                PersonalDataRead,
+                CustomerRead,
+                CustomerWrite,
+                RequestRead,
+                RequestWrite,
             ],
             Role::Engineer => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, RequestWrite],
             Role::StationManager => &[
-                BackOffice, StationRead, WarehouseRead, UserRead, PersonalDataRead, CustomerRead,
-                CustomerWrite, RequestRead, RequestWrite,
+                BackOffice,
+                StationRead,
+                WarehouseRead,
+                UserRead,
+                PersonalDataRead,
+                CustomerRead,
+                CustomerWrite,
+                RequestRead,
+                RequestWrite,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead],
             Role::Manager => &[
-                BackOffice, StationRead, WarehouseRead, UserRead, AuditRead, PersonalDataRead,
-                CustomerRead, RequestRead,
+                BackOffice,
+                StationRead,
+                WarehouseRead,
+                UserRead,
+                AuditRead,
+                PersonalDataRead,
+                CustomerRead,
+                RequestRead,
             ],
             Role::Admin => &[
-                BackOffice, StationRead, StationWrite, WarehouseRead, WarehouseWrite, UserRead, UserWrite,
-                AuditRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead, RequestWrite,
+                BackOffice,
+                StationRead,
+                StationWrite,
+                WarehouseRead,
+                WarehouseWrite,
+                UserRead,
+                UserWrite,
+                AuditRead,
+                PersonalDataRead,
+                CustomerRead,
+                CustomerWrite,
+                RequestRead,
+                RequestWrite,
                 SettingsWrite,
             ],
         }

@@ -54,7 +54,13 @@ pub struct StationInput {
 }
 
 impl StationInput {
-    pub fn parse(code: &str, name: &str, region_code: &str, address: &str, phone: Option<&str>) -> Result<Self, ValidationErrors> {
+    pub fn parse(
+        code: &str,
+        name: &str,
+        region_code: &str,
+        address: &str,
+        phone: Option<&str>,
+    ) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let code = e.take(OrgCode::parse("code", code));
         let name = e.take(required_text("name", name, 100));

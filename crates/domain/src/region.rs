@@ -13,7 +13,10 @@ struct Table {
 }
 
 fn rows(csv: &str) -> impl Iterator<Item = Vec<&str>> {
-    csv.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split(',').map(|c| c.trim().trim_matches('"')).collect())
+    csv.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').map(|c| c.trim().trim_matches('"')).collect())
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
@@ -58,7 +61,11 @@ impl RegionCode {
             return Err(FieldError::new(field, "invalid_region"));
         }
         let code: u32 = s.parse().map_err(|_| FieldError::new(field, "invalid_region"))?;
-        if TABLE.names.contains_key(&code) { Ok(RegionCode(code)) } else { Err(FieldError::new(field, "unknown_region")) }
+        if TABLE.names.contains_key(&code) {
+            Ok(RegionCode(code))
+        } else {
+            Err(FieldError::new(field, "unknown_region"))
+        }
     }
     pub fn code(self) -> String {
         format!("{:06}", self.0)

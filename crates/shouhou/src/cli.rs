@@ -10,10 +10,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "shouhou", version, about = "售后服务管理系统 — after-sales service management in one binary",
+#[command(
+    name = "shouhou",
+    version,
+    about = "售后服务管理系统 — after-sales service management in one binary",
     long_about = "shouhou runs an after-sales service operation: service requests, stations, engineers, warranty, \
 spare parts. It keeps its data in an embedded SQLite file by default, or on PostgreSQL.",
-    after_help = "Examples:\n  shouhou demo                      # fresh demo database, served on 127.0.0.1:8080\n  shouhou serve --data-dir /srv/shouhou\n  shouhou serve --database-url postgres://shouhou@db/shouhou\n  echo 'S3cret!pass' | shouhou user add --username zhangsan --role engineer --station SZ-NS01")]
+    after_help = "Examples:\n  shouhou demo                      # fresh demo database, served on 127.0.0.1:8080\n  shouhou serve --data-dir /srv/shouhou\n  shouhou serve --database-url postgres://shouhou@db/shouhou\n  echo 'S3cret!pass' | shouhou user add --username zhangsan --role engineer --station SZ-NS01"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,7 +39,9 @@ struct Common {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web UI and the API (migrates the database first)
-    #[command(after_help = "Examples:\n  shouhou serve\n  shouhou serve --addr 0.0.0.0:8080 --data-dir /srv/shouhou\n  SHOUHOU_DATABASE_URL=postgres://postgres@127.0.0.1/shouhou shouhou serve")]
+    #[command(
+        after_help = "Examples:\n  shouhou serve\n  shouhou serve --addr 0.0.0.0:8080 --data-dir /srv/shouhou\n  SHOUHOU_DATABASE_URL=postgres://postgres@127.0.0.1/shouhou shouhou serve"
+    )]
     Serve {
         /// Address to listen on [default: 127.0.0.1:8080]
         #[arg(long, env = "SHOUHOU_ADDR")]
@@ -55,7 +61,9 @@ enum Command {
         command: UserCommand,
     },
     /// Create a fresh database full of realistic demo data and serve it
-    #[command(after_help = "Example:\n  shouhou demo --addr 127.0.0.1:8080 --data-dir ./demo-data\n\nThe demo database is DATA_DIR/demo.db and is recreated on every start.")]
+    #[command(
+        after_help = "Example:\n  shouhou demo --addr 127.0.0.1:8080 --data-dir ./demo-data\n\nThe demo database is DATA_DIR/demo.db and is recreated on every start."
+    )]
     Demo {
         #[arg(long, env = "SHOUHOU_ADDR")]
         addr: Option<String>,
@@ -63,7 +71,9 @@ enum Command {
         common: Common,
     },
     /// Make a consistent copy of the database while it is in use
-    #[command(after_help = "Examples:\n  shouhou backup --out /backup/shouhou-$(date +%F).db\n\nOn PostgreSQL use pg_dump: pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\"")]
+    #[command(
+        after_help = "Examples:\n  shouhou backup --out /backup/shouhou-$(date +%F).db\n\nOn PostgreSQL use pg_dump: pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\""
+    )]
     Backup {
         /// File to write [default: DATA_DIR/backups/shouhou-<time>.db]
         #[arg(long)]
@@ -72,7 +82,9 @@ enum Command {
         common: Common,
     },
     /// Replace the database with a backup (stop the server first)
-    #[command(after_help = "Example:\n  shouhou restore --from /backup/shouhou-2026-11-26.db --force\n\nOn PostgreSQL use pg_restore: pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump")]
+    #[command(
+        after_help = "Example:\n  shouhou restore --from /backup/shouhou-2026-11-26.db --force\n\nOn PostgreSQL use pg_restore: pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump"
+    )]
     Restore {
         /// Backup file made by `shouhou backup`
         #[arg(long)]
@@ -83,6 +95,8 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Print the OpenAPI 3.1 document of the API (as served at /api/openapi.json)
+    Openapi,
     /// Check the audit trail
     Audit {
         #[command(subcommand)]
@@ -93,7 +107,9 @@ enum Command {
 #[derive(Subcommand)]
 enum UserCommand {
     /// Add a user; the password is read from stdin when it is not a terminal, else prompted
-    #[command(after_help = "Examples:\n  shouhou user add --username admin --role admin\n  printf 'S3cret!pass\\n' | shouhou user add --username zhaolei --display-name 赵磊 --role engineer --station SZ-NS01\n\nRoles: customer dealer agent dispatcher engineer station_manager warehouse finance manager admin")]
+    #[command(
+        after_help = "Examples:\n  shouhou user add --username admin --role admin\n  printf 'S3cret!pass\\n' | shouhou user add --username zhaolei --display-name 赵磊 --role engineer --station SZ-NS01\n\nRoles: customer dealer agent dispatcher engineer station_manager warehouse finance manager admin"
+    )]
     Add {
         #[arg(long)]
         username: String,
@@ -141,7 +157,8 @@ fn init_logs(format: &str) {
 
 async fn open(s: &Settings) -> anyhow::Result<Db> {
     if s.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&s.data_dir).with_context(|| format!("creating data directory {}", s.data_dir.display()))?;
+        std::fs::create_dir_all(&s.data_dir)
+            .with_context(|| format!("creating data directory {}", s.data_dir.display()))?;
     }
     let db = Db::connect(&s.database_url, &DbOptions { max_connections: s.max_connections, ..Default::default() })
         .await
@@ -151,7 +168,10 @@ async fn open(s: &Settings) -> anyhow::Result<Db> {
 
 fn spinner(msg: &str) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
-    pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
@@ -173,8 +193,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.migrate().await.context("applying migrations")?;
             pb.finish_and_clear();
             let (shipped, applied) = db.migration_status().await?;
-            println!("database {} is at schema version {} ({} of {} migrations applied)",
-                shouhou_store::redact_url(&s.database_url), applied.last().copied().unwrap_or(0), applied.len(), shipped.len());
+            println!(
+                "database {} is at schema version {} ({} of {} migrations applied)",
+                shouhou_store::redact_url(&s.database_url),
+                applied.last().copied().unwrap_or(0),
+                applied.len(),
+                shipped.len()
+            );
         }
         Command::User { command: UserCommand::Add { username, role, station, display_name, locale, common } } => {
             let s = settings(None, common)?;
@@ -232,7 +257,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = settings(None, common)?;
             let db = open(&s).await?;
             if !s.database_url.starts_with("sqlite:") {
-                println!("PostgreSQL keeps its own consistent copies: run\n  pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\"\nand restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump");
+                println!(
+                    "PostgreSQL keeps its own consistent copies: run\n  pg_dump --format=custom --file shouhou.dump \"$SHOUHOU_DATABASE_URL\"\nand restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump"
+                );
                 return Ok(ExitCode::SUCCESS);
             }
             let out = match out {
@@ -256,7 +283,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Restore { from, force, common } => {
             let s = settings(None, common)?;
             let Some(target) = s.database_url.strip_prefix("sqlite://").map(PathBuf::from) else {
-                println!("On PostgreSQL restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump");
+                println!(
+                    "On PostgreSQL restore with\n  pg_restore --clean --dbname \"$SHOUHOU_DATABASE_URL\" shouhou.dump"
+                );
                 return Ok(ExitCode::SUCCESS);
             };
             if !from.exists() {
@@ -286,13 +315,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
             }
             std::fs::rename(&tmp, &target)?;
-            println!("restored {} into {} (schema version {})", from.display(), target.display(), applied.last().copied().unwrap_or(0));
+            println!(
+                "restored {} into {} (schema version {})",
+                from.display(),
+                target.display(),
+                applied.last().copied().unwrap_or(0)
+            );
         }
+        Command::Openapi => println!("{}", shouhou_web::openapi_json()),
         Command::Audit { command: AuditCommand::Verify { common } } => {
             let s = settings(None, common)?;
             let db = open(&s).await?;
             let pb = ProgressBar::new(0);
-            pb.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} entries").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            pb.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             let v = shouhou_store::audit::verify(&db, 2000, |done, total| {
                 pb.set_length(total);
                 pb.set_position(done);
@@ -339,7 +377,12 @@ async fn serve(s: &Settings, db: Db, demo: Option<Vec<(String, String, String)>>
     let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default());
     let listener = tokio::net::TcpListener::bind(&s.addr).await.with_context(|| format!("binding {}", s.addr))?;
     let addr = listener.local_addr()?;
-    println!("shouhou {} serving on http://{addr}/ (database: {}, {})", env!("CARGO_PKG_VERSION"), db.backend().as_str(), shouhou_store::redact_url(&s.database_url));
+    println!(
+        "shouhou {} serving on http://{addr}/ (database: {}, {})",
+        env!("CARGO_PKG_VERSION"),
+        db.backend().as_str(),
+        shouhou_store::redact_url(&s.database_url)
+    );
     println!("  API docs: http://{addr}/api/docs   OpenAPI: http://{addr}/api/openapi.json");
     if let Some(logins) = demo {
         println!("  demo logins (password {}):", shouhou_testkit::demo::DEMO_PASSWORD);

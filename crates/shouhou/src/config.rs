@@ -20,7 +20,8 @@ impl FileConfig {
         match path {
             None => Ok(FileConfig::default()),
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
+                let text =
+                    std::fs::read_to_string(p).with_context(|| format!("reading config file {}", p.display()))?;
                 toml::from_str(&text).with_context(|| format!("parsing config file {}", p.display()))
             }
         }
@@ -82,12 +83,19 @@ mod tests {
         std::fs::create_dir_all(&dir)?;
         let file = dir.join("shouhou.toml");
         std::fs::write(&file, "addr = \"0.0.0.0:9000\"\ndata_dir = \"/srv/shouhou\"\n")?;
-        let s = Settings::resolve(Layer { addr: Some("127.0.0.1:1".into()), database_url: None, data_dir: None, config: Some(file.clone()) })?;
+        let s = Settings::resolve(Layer {
+            addr: Some("127.0.0.1:1".into()),
+            database_url: None,
+            data_dir: None,
+            config: Some(file.clone()),
+        })?;
         assert_eq!(s.addr, "127.0.0.1:1");
         assert_eq!(s.data_dir, PathBuf::from("/srv/shouhou"));
         assert_eq!(s.database_url, "sqlite:///srv/shouhou/shouhou.db");
         std::fs::write(&file, "adress = \"typo\"\n")?;
-        assert!(Settings::resolve(Layer { addr: None, database_url: None, data_dir: None, config: Some(file) }).is_err());
+        assert!(
+            Settings::resolve(Layer { addr: None, database_url: None, data_dir: None, config: Some(file) }).is_err()
+        );
         Ok(())
     }
 }

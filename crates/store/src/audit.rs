@@ -81,7 +81,8 @@ impl AuditRow {
     }
 }
 
-const AUDIT_COLS: &str = "seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash";
+const AUDIT_COLS: &str =
+    "seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash";
 
 /// Newest first, optionally one action prefix (`auth.`, `station.`).
 pub async fn list(c: &mut Conn<'_>, action_prefix: Option<&str>, page: PageRequest) -> Result<Page<AuditRow>> {
@@ -97,7 +98,9 @@ pub async fn list(c: &mut Conn<'_>, action_prefix: Option<&str>, page: PageReque
 /// Entries about one record, oldest first.
 pub async fn for_entity(c: &mut Conn<'_>, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>> {
     let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq");
-    Ok(both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(entity).bind(entity_id).fetch_all(c).await)?)
+    Ok(
+        both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(entity).bind(entity_id).fetch_all(c).await)?,
+    )
 }
 
 /// Outcome of a verification of the whole chain.
@@ -111,7 +114,8 @@ pub struct Verification {
 /// `progress` is called with the number checked so far and the total.
 pub async fn verify(db: &Db, batch: i64, mut progress: impl FnMut(u64, u64)) -> Result<Verification> {
     let mut rd = db.read().await?;
-    let total: i64 = both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(c).await)?;
+    let total: i64 =
+        both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(c).await)?;
     let mut v = ChainVerifier::default();
     let mut after = 0i64;
     let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
@@ -130,10 +134,12 @@ pub async fn verify(db: &Db, batch: i64, mut progress: impl FnMut(u64, u64)) -> 
         progress(v.checked, u64::try_from(total).unwrap_or(0));
     }
     // The head must point at the last entry: a truncated tail is a break too.
-    let (head_seq, head_hash): (i64, String) =
-        both!(&mut rd.conn(), c => sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
+    let (head_seq, head_hash): (i64, String) = both!(&mut rd.conn(), c => sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
     if head_seq != after || (head_seq > 0 && v.checked > 0 && head_hash.is_empty()) {
-        return Ok(Verification { checked: v.checked, first_break: Some(ChainBreak::Gap { expected: head_seq, found: after }) });
+        return Ok(Verification {
+            checked: v.checked,
+            first_break: Some(ChainBreak::Gap { expected: head_seq, found: after }),
+        });
     }
     Ok(Verification { checked: v.checked, first_break: None })
 }

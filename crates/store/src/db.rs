@@ -179,7 +179,9 @@ impl Db {
                 sqlx::query("VACUUM INTO $1").bind(dest).execute(writer).await?;
                 Ok(())
             }
-            Db::Postgres(_) => Err(StoreError::Unavailable("online copy is for SQLite; use pg_dump for PostgreSQL".into())),
+            Db::Postgres(_) => {
+                Err(StoreError::Unavailable("online copy is for SQLite; use pg_dump for PostgreSQL".into()))
+            }
         }
     }
 
@@ -207,8 +209,8 @@ impl Db {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut **t),
-            Tx::Postgres(t) => Conn::Postgres(&mut **t),
+            Tx::Sqlite(t) => Conn::Sqlite(t),
+            Tx::Postgres(t) => Conn::Postgres(t),
         }
     }
     pub async fn commit(self) -> Result<()> {
@@ -230,8 +232,8 @@ impl Tx {
 impl Rd {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Rd::Sqlite(c) => Conn::Sqlite(&mut **c),
-            Rd::Postgres(c) => Conn::Postgres(&mut **c),
+            Rd::Sqlite(c) => Conn::Sqlite(c),
+            Rd::Postgres(c) => Conn::Postgres(c),
         }
     }
 }

@@ -11,6 +11,9 @@ pub enum Claim {
     Done { request_hash: String, status: u16, content_type: String, body: String },
 }
 
+/// (request hash, status, content type, body) of a key; status is NULL while in progress.
+type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>);
+
 /// Claim the key for this principal, atomically: the unique key decides between two racers.
 pub async fn claim(c: &mut Conn<'_>, principal: &str, key: &str, request_hash: &str, now: i64) -> Result<Claim> {
     let inserted = both!(c, c => sqlx::query(
@@ -20,7 +23,7 @@ pub async fn claim(c: &mut Conn<'_>, principal: &str, key: &str, request_hash: &
     if inserted == 1 {
         return Ok(Claim::Claimed);
     }
-    let row: Option<(String, Option<i64>, Option<String>, Option<String>)> = both!(c, c => sqlx::query_as(
+    let row: Option<StoredAnswer> = both!(c, c => sqlx::query_as(
         "SELECT request_hash, status_code, content_type, response_body FROM idempotency_keys WHERE principal = $1 AND idem_key = $2")
         .bind(principal).bind(key).fetch_optional(c).await)?;
     match row {
@@ -35,7 +38,14 @@ pub async fn claim(c: &mut Conn<'_>, principal: &str, key: &str, request_hash: &
     }
 }
 
-pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, status: u16, content_type: &str, body: &str) -> Result<()> {
+pub async fn complete(
+    c: &mut Conn<'_>,
+    principal: &str,
+    key: &str,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> Result<()> {
     both!(c, c => sqlx::query(
         "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3 WHERE principal = $4 AND idem_key = $5")
         .bind(i64::from(status)).bind(content_type).bind(body).bind(principal).bind(key).execute(c).await.map(|r| r.rows_affected()))?;
@@ -51,5 +61,7 @@ pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<()>
 
 /// Forget keys older than `before` (a day is what clients retry within).
 pub async fn purge(c: &mut Conn<'_>, before: i64) -> Result<u64> {
-    Ok(both!(c, c => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?)
+    Ok(
+        both!(c, c => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
+    )
 }

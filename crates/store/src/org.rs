@@ -1,5 +1,5 @@
 //! Service stations and warehouses.
-use crate::{Conn, PageRequest, Page, Result, StoreError, both, scope_clause};
+use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
 use serde::Serialize;
 use shouhou_domain::auth::Scope;
 use shouhou_domain::ids::{StationId, WarehouseId};
@@ -32,7 +32,14 @@ pub async fn insert_station(c: &mut Conn<'_>, s: &StationInput, now: i64) -> Res
 }
 
 /// Update if `version` is still current; the stored version moves on by one.
-pub async fn update_station(c: &mut Conn<'_>, id: StationId, version: i64, s: &StationInput, active: bool, now: i64) -> Result<i64> {
+pub async fn update_station(
+    c: &mut Conn<'_>,
+    id: StationId,
+    version: i64,
+    s: &StationInput,
+    active: bool,
+    now: i64,
+) -> Result<i64> {
     let v: Option<i64> = both!(c, c => sqlx::query_scalar(
         "UPDATE stations SET code = $1, name = $2, region_code = $3, address = $4, phone = $5, active = $6, \
          version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9 RETURNING version")
@@ -56,11 +63,18 @@ pub async fn get_station(c: &mut Conn<'_>, id: StationId) -> Result<Option<Stati
 
 pub async fn station_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<Station>> {
     let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = $1");
-    Ok(both!(c, c => sqlx::query_as::<_, Station>(AssertSqlSafe(sql)).bind(code.trim().to_ascii_uppercase()).fetch_optional(c).await)?)
+    Ok(
+        both!(c, c => sqlx::query_as::<_, Station>(AssertSqlSafe(sql)).bind(code.trim().to_ascii_uppercase()).fetch_optional(c).await)?,
+    )
 }
 
 /// Stations in the scope, filtered by a text in code or name, ordered by code.
-pub async fn list_stations(c: &mut Conn<'_>, scope: &Scope, q: Option<&str>, page: PageRequest) -> Result<Page<Station>> {
+pub async fn list_stations(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    q: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<Station>> {
     let (clause, ids) = scope_clause(scope, "id", 2);
     let pattern = format!("%{}%", q.unwrap_or("").trim());
     let where_ = format!("WHERE ({clause}) AND (code LIKE $1 OR name LIKE $1)");
@@ -94,9 +108,15 @@ pub struct Warehouse {
     pub updated_at: i64,
 }
 
-const WAREHOUSE_COLS: &str = "id, code, name, station_id, region_code, address, active, version, created_at, updated_at";
+const WAREHOUSE_COLS: &str =
+    "id, code, name, station_id, region_code, address, active, version, created_at, updated_at";
 
-pub async fn insert_warehouse(c: &mut Conn<'_>, w: &WarehouseInput, station: Option<StationId>, now: i64) -> Result<WarehouseId> {
+pub async fn insert_warehouse(
+    c: &mut Conn<'_>,
+    w: &WarehouseInput,
+    station: Option<StationId>,
+    now: i64,
+) -> Result<WarehouseId> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO warehouses (code, name, station_id, region_code, address, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id")
@@ -111,13 +131,19 @@ pub async fn get_warehouse(c: &mut Conn<'_>, id: WarehouseId) -> Result<Option<W
 }
 
 /// Warehouses in the scope; `station` narrows to one station's.
-pub async fn list_warehouses(c: &mut Conn<'_>, scope: &Scope, station: Option<StationId>, page: PageRequest) -> Result<Page<Warehouse>> {
+pub async fn list_warehouses(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    station: Option<StationId>,
+    page: PageRequest,
+) -> Result<Page<Warehouse>> {
     let (clause, ids) = scope_clause(scope, "station_id", 2);
     // Headquarters' central warehouses (no station) are visible to headquarters scope only.
     let hq = if matches!(scope, Scope::All) { " OR station_id IS NULL" } else { "" };
     let where_ = format!("WHERE (({clause}){hq}) AND ($1 IS NULL OR station_id = $1)");
     let n = ids.len() + 2;
-    let list_sql = format!("SELECT {WAREHOUSE_COLS} FROM warehouses {where_} ORDER BY code LIMIT ${n} OFFSET ${}", n + 1);
+    let list_sql =
+        format!("SELECT {WAREHOUSE_COLS} FROM warehouses {where_} ORDER BY code LIMIT ${n} OFFSET ${}", n + 1);
     let count_sql = format!("SELECT COUNT(*) FROM warehouses {where_}");
     let st = station.map(|s| s.0);
     let items = both!(c, c => {

@@ -2,7 +2,9 @@
 use crate::{Conn, Result, both};
 
 pub async fn get(c: &mut Conn<'_>, key: &str) -> Result<Option<String>> {
-    Ok(both!(c, c => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?)
+    Ok(
+        both!(c, c => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(c).await)?,
+    )
 }
 
 pub async fn put(c: &mut Conn<'_>, key: &str, value: &str) -> Result<()> {

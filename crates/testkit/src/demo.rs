@@ -10,7 +10,13 @@ pub const DEMO_PASSWORD: &str = "Shouhou@2026";
 
 /// (code, name, region, address, phone)
 pub const STATIONS: &[(&str, &str, &str, &str, &str)] = &[
-    ("SZ-NS01", "深圳南山服务站", "440305", "深圳市南山区科技园南区高新南七道 18 号深港产学研基地 2 楼", "0755-26581234"),
+    (
+        "SZ-NS01",
+        "深圳南山服务站",
+        "440305",
+        "深圳市南山区科技园南区高新南七道 18 号深港产学研基地 2 楼",
+        "0755-26581234",
+    ),
     ("GZ-TH01", "广州天河服务站", "440106", "广州市天河区天河北路 233 号中信广场 15 楼 1502 室", "020-38771256"),
     ("BJ-CY01", "北京朝阳服务站", "110105", "北京市朝阳区建国路 88 号 SOHO 现代城 B 座 1206 室", "010-85803321"),
     ("SH-PD01", "上海浦东服务站", "310115", "上海市浦东新区张江高科技园区碧波路 690 号 3 号楼", "021-50801178"),
@@ -80,7 +86,13 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
         shouhou_app::org::create_station(
             app,
             &ctx,
-            &StationForm { code: (*code).into(), name: (*name).into(), region_code: (*region).into(), address: (*address).into(), phone: Some((*phone).into()) },
+            &StationForm {
+                code: (*code).into(),
+                name: (*name).into(),
+                region_code: (*region).into(),
+                address: (*address).into(),
+                phone: Some((*phone).into()),
+            },
         )
         .await?;
         shouhou_app::org::create_warehouse(

@@ -76,9 +76,12 @@ impl TestDb {
                 use sqlx::Connection as _;
                 let admin_url = postgres_admin_url();
                 let name = format!("shouhou_test_{}", unique_suffix());
-                let mut c = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .with_context(|| format!("PostgreSQL is required for the tests and is unreachable at {}", shouhou_store::redact_url(&admin_url)))?;
+                let mut c = sqlx::PgConnection::connect(&admin_url).await.with_context(|| {
+                    format!(
+                        "PostgreSQL is required for the tests and is unreachable at {}",
+                        shouhou_store::redact_url(&admin_url)
+                    )
+                })?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await?;
                 let guard = DbGuard::Postgres { admin_url: admin_url.clone(), name: name.clone() };
                 let url = match admin_url.rsplit_once('/') {

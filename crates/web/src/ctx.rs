@@ -76,10 +76,13 @@ pub async fn context_layer(State(state): State<AppState>, mut req: Request, next
         .map(|ci| ci.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let anon_locale = cookie(headers, LANG_COOKIE).and_then(|l| Locale::parse(&l)).unwrap_or_else(|| Locale::from_accept_language(accept));
+    let anon_locale = cookie(headers, LANG_COOKIE)
+        .and_then(|l| Locale::parse(&l))
+        .unwrap_or_else(|| Locale::from_accept_language(accept));
     let token = bearer(headers).or_else(|| cookie(headers, SESSION_COOKIE));
 
-    let mut rc = ReqCtx { ctx: Ctx::anonymous(source, request_id), tr: Tr(anon_locale), token: None, csrf: None, kind: None };
+    let mut rc =
+        ReqCtx { ctx: Ctx::anonymous(source, request_id), tr: Tr(anon_locale), token: None, csrf: None, kind: None };
     if let Some(token) = token {
         match shouhou_app::auth::authenticate(&state.app, &token).await {
             Ok(Some((actor, csrf, kind))) => {
@@ -134,10 +137,8 @@ pub fn render_problem(rc: &ReqCtx, p: Problem) -> Response {
     }
     let mut resp = (p.status, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if let Some(s) = p.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(v) = p.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
 }

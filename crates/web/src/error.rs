@@ -32,7 +32,9 @@ impl From<&AppError> for Problem {
     fn from(e: &AppError) -> Self {
         use StatusCode as S;
         match e {
-            AppError::Validation(v) => Problem { errors: v.0.clone(), ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation_failed") },
+            AppError::Validation(v) => {
+                Problem { errors: v.0.clone(), ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation_failed") }
+            }
             AppError::Unauthenticated => Problem::new(S::UNAUTHORIZED, "unauthenticated"),
             AppError::BadCredentials => Problem::new(S::UNAUTHORIZED, "bad_credentials"),
             AppError::Throttled { retry_after_secs } => {

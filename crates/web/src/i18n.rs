@@ -58,7 +58,8 @@ mod tests {
         let zh = include_str!("../locales/zh-CN/main.ftl");
         let en = include_str!("../locales/en/main.ftl");
         let keys = |s: &str| -> Vec<String> {
-            let mut k: Vec<String> = s.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect();
+            let mut k: Vec<String> =
+                s.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect();
             k.sort();
             k
         };

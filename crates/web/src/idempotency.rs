@@ -24,7 +24,13 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         return next.run(req).await;
     };
     if key.is_empty() || key.len() > 255 {
-        return Problem::field(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Idempotency-Key", "invalid_value").into_response();
+        return Problem::field(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Idempotency-Key",
+            "invalid_value",
+        )
+        .into_response();
     }
     let principal = match req.extensions().get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) {
         Some(id) => format!("user:{id}"),
@@ -50,7 +56,9 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     .await;
     match claim {
         Err(e) => return crate::error::ApiError(e.into()).into_response(),
-        Ok(Claim::InProgress) => return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response(),
+        Ok(Claim::InProgress) => {
+            return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
+        }
         Ok(Claim::Done { request_hash: h, .. }) if h != request_hash => {
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
@@ -84,7 +92,15 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             idempotency::release(&mut tx.conn(), &principal, &key).await?;
         } else {
             let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            idempotency::complete(&mut tx.conn(), &principal, &key, status.as_u16(), ct, &String::from_utf8_lossy(&bytes)).await?;
+            idempotency::complete(
+                &mut tx.conn(),
+                &principal,
+                &key,
+                status.as_u16(),
+                ct,
+                &String::from_utf8_lossy(&bytes),
+            )
+            .await?;
         }
         tx.commit().await
     }

@@ -1,6 +1,8 @@
 //! The HTTP layer of shouhou: JSON API under `/api/v1`, server-rendered pages, OpenAPI, health
 //! and metrics. Handlers are thin: extract, call one use case, render.
 #![forbid(unsafe_code)]
+// Page helpers answer early with a ready `Response` as their error: that is axum's idiom.
+#![allow(clippy::result_large_err)]
 
 pub mod api;
 mod assets;
@@ -35,8 +37,8 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api_router, openapi) = api::router();
     let openapi = std::sync::Arc::new(openapi);
-    let api = api_router
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer));
+    let api =
+        api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer));
     Router::new()
         .merge(api)
         .merge(pages::router())
@@ -55,6 +57,11 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// The OpenAPI 3.1 document, as served at `/api/openapi.json`.
+pub fn openapi_json() -> String {
+    api::router().1.to_pretty_json().unwrap_or_default()
 }
 
 /// Serve until `shutdown` resolves; requests in flight are finished before it returns.

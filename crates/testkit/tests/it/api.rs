@@ -9,7 +9,12 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_one_station(b: Bac
     let o = org(&t).await;
     let before = count(&t, "stations").await;
     let send = |body: Value| {
-        client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).header("Idempotency-Key", "retry-1").json(&body).send()
+        client()
+            .post(t.url("/api/v1/stations"))
+            .bearer_auth(&o.admin)
+            .header("Idempotency-Key", "retry-1")
+            .json(&body)
+            .send()
     };
     let first = send(station("BJ-C", "110105")).await.unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -46,7 +51,14 @@ async fn an_update_on_a_stale_version_answers_409_and_changes_nothing(b: Backend
     assert_eq!(now["name"], "深圳南山服务站");
     // If-Match works as well as the body's version.
     body.as_object_mut().unwrap().remove("version");
-    let r = client().patch(t.url(&path)).bearer_auth(&o.admin).header("If-Match", "\"2\"").json(&body).send().await.unwrap();
+    let r = client()
+        .patch(t.url(&path))
+        .bearer_auth(&o.admin)
+        .header("If-Match", "\"2\"")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = patch(&t, &o.admin, &path, body).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
@@ -57,23 +69,46 @@ async fn bad_input_is_answered_as_problem_json_naming_each_field(b: Backend) {
     let o = org(&t).await;
     let before = count(&t, "stations").await;
     let audit_before = count(&t, "audit_log").await;
-    let r = post(&t, &o.admin, "/api/v1/stations", json!({"code": "x", "name": "", "region_code": "999999", "address": "路"})).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/stations",
+        json!({"code": "x", "name": "", "region_code": "999999", "address": "路"}),
+    )
+    .await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["code", "name", "region_code"]);
     assert_eq!(body["errors"][2]["code"], "unknown_region");
     assert!(body["errors"][1]["message"].as_str().unwrap().contains("名称"));
 
-    let r = post(&t, &o.admin, "/api/v1/stations", json!({"code": "GZ-X", "name": "n", "region_code": "440106", "address": "a", "manager": "x"})).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/stations",
+        json!({"code": "GZ-X", "name": "n", "region_code": "440106", "address": "a", "manager": "x"}),
+    )
+    .await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!(body["errors"][0], json!({"field": "manager", "code": "unknown_field", "message": body["errors"][0]["message"]}));
+    assert_eq!(
+        body["errors"][0],
+        json!({"field": "manager", "code": "unknown_field", "message": body["errors"][0]["message"]})
+    );
 
-    let r = client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).header("content-type", "application/json").body("{\"code\":").send().await.unwrap();
+    let r = client()
+        .post(t.url("/api/v1/stations"))
+        .bearer_auth(&o.admin)
+        .header("content-type", "application/json")
+        .body("{\"code\":")
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::BAD_REQUEST, "malformed_json").await;
     let r = client().post(t.url("/api/v1/stations")).bearer_auth(&o.admin).body("code=x").send().await.unwrap();
     problem(r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
     let huge = json!({"code": "GZ-Y", "name": "x".repeat(2 * 1024 * 1024), "region_code": "440106", "address": "a"});
-    problem(post(&t, &o.admin, "/api/v1/stations", huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    problem(post(&t, &o.admin, "/api/v1/stations", huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+        .await;
 
     // English for a caller who chose English.
     let r = client()

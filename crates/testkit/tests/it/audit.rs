@@ -54,4 +54,7 @@ async fn verification_finds_the_first_tampered_row(b: Backend) {
     assert_eq!(v["reason"], "hash_mismatch");
 }
 
-crate::on_both_backends!(every_write_is_in_the_audit_trail_with_who_what_and_from_where, verification_finds_the_first_tampered_row);
+crate::on_both_backends!(
+    every_write_is_in_the_audit_trail_with_who_what_and_from_where,
+    verification_finds_the_first_tampered_row
+);

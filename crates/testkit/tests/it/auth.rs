@@ -20,10 +20,20 @@ async fn login_gives_a_token_that_names_the_user_and_their_rights(b: Backend) {
 async fn a_wrong_password_is_refused_with_a_clear_problem_and_logged(b: Backend) {
     let t = app(b).await;
     add_user(&t.app, "admin", &["admin"], &[]).await;
-    let r = client().post(t.url("/api/v1/auth/login")).json(&json!({"username": "admin", "password": "wrong-password"})).send().await.unwrap();
+    let r = client()
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
     let body = problem(r, StatusCode::UNAUTHORIZED, "bad_credentials").await;
     assert_eq!(body["title"], "用户名或密码错误");
-    let r = client().post(t.url("/api/v1/auth/login")).json(&json!({"username": "nobody", "password": "wrong-password"})).send().await.unwrap();
+    let r = client()
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": "nobody", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
     problem(r, StatusCode::UNAUTHORIZED, "bad_credentials").await;
     assert_eq!(count(&t, "auth_tokens").await, 0);
     assert_eq!(count(&t, "login_failures").await, 2);
@@ -36,10 +46,20 @@ async fn repeated_failures_throttle_the_username_even_with_the_right_password(b:
     let t = app(b).await;
     add_user(&t.app, "agent.li", &["agent"], &[]).await;
     for _ in 0..5 {
-        let r = client().post(t.url("/api/v1/auth/login")).json(&json!({"username": "agent.li", "password": "guess-guess"})).send().await.unwrap();
+        let r = client()
+            .post(t.url("/api/v1/auth/login"))
+            .json(&json!({"username": "agent.li", "password": "guess-guess"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = client().post(t.url("/api/v1/auth/login")).json(&json!({"username": "agent.li", "password": PASSWORD})).send().await.unwrap();
+    let r = client()
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": "agent.li", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().get("retry-after").is_some());
     problem(r, StatusCode::TOO_MANY_REQUESTS, "throttled").await;
     assert_eq!(count(&t, "auth_tokens").await, 0);
@@ -63,13 +83,23 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
     let web = client();
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "_csrf");
-    let r = web.post(t.url("/login")).form(&[("username", "admin"), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/")]).send().await.unwrap();
+    let r = web
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let account = web.get(t.url("/account")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&account, "_csrf");
     let r = web
         .post(t.url("/account/password"))
-        .form(&[("_csrf", csrf.as_str()), ("current_password", PASSWORD), ("new_password", "New-Passw0rd!"), ("confirm_password", "New-Passw0rd!")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current_password", PASSWORD),
+            ("new_password", "New-Passw0rd!"),
+            ("confirm_password", "New-Passw0rd!"),
+        ])
         .send()
         .await
         .unwrap();
@@ -77,7 +107,11 @@ async fn changing_the_password_ends_other_sessions(b: Backend) {
     assert!(r.text().await.unwrap().contains("密码已修改"));
     problem(get(&t, &other, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     problem(get(&t, &o.admin, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    assert_eq!(web.get(t.url("/account")).send().await.unwrap().status(), StatusCode::OK, "the session that changed it stays");
+    assert_eq!(
+        web.get(t.url("/account")).send().await.unwrap().status(),
+        StatusCode::OK,
+        "the session that changed it stays"
+    );
 }
 
 /// The value of a hidden input in a page.

@@ -35,7 +35,12 @@ pub async fn add_user(app: &App, username: &str, roles: &[&str], stations: &[&st
 }
 
 pub async fn login(t: &TestApp, username: &str) -> String {
-    let r = client().post(t.url("/api/v1/auth/login")).json(&json!({"username": username, "password": PASSWORD})).send().await.unwrap();
+    let r = client()
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "login of {username}");
     r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
 }
@@ -76,8 +81,12 @@ pub async fn org(t: &TestApp) -> Org {
     assert_eq!(b.status(), StatusCode::CREATED);
     let b = b.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let wh = |code: &str, st: &str| json!({"code": code, "name": "备件库", "station_code": st, "region_code": "440305", "address": "仓库路 1 号"});
-    let wh_a = post(t, &admin, "/api/v1/warehouses", wh("SZ-A-WH", "SZ-A")).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let wh_b = post(t, &admin, "/api/v1/warehouses", wh("GZ-B-WH", "GZ-B")).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let wh_a = post(t, &admin, "/api/v1/warehouses", wh("SZ-A-WH", "SZ-A")).await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let wh_b = post(t, &admin, "/api/v1/warehouses", wh("GZ-B-WH", "GZ-B")).await.json::<Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
     add_user(&t.app, "eng.a", &["engineer"], &["SZ-A"]).await;
     add_user(&t.app, "eng.b", &["engineer"], &["GZ-B"]).await;
     add_user(&t.app, "mgr.a", &["station_manager"], &["SZ-A"]).await;
@@ -100,5 +109,6 @@ pub async fn problem(r: Response, status: StatusCode, code: &str) -> Value {
 pub async fn count(t: &TestApp, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) FROM {table}");
     let mut rd = t.app.db.read().await.unwrap();
-    shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(c).await).unwrap()
+    shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(c).await)
+        .unwrap()
 }

@@ -4,8 +4,8 @@
 mod helpers;
 
 mod api;
-mod auth;
 mod audit;
+mod auth;
 mod pages;
 mod scoping;
 mod store;

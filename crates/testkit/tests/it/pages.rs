@@ -9,9 +9,20 @@ async fn web_login(t: &TestApp, username: &str) -> (Client, String) {
     let web = client();
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "_csrf");
-    let r = web.post(t.url("/login")).form(&[("username", username), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/")]).send().await.unwrap();
+    let r = web
+        .post(t.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let cookie = r.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("shouhou_session=")).unwrap();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("shouhou_session="))
+        .unwrap();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
     let home = web.get(t.url("/")).send().await.unwrap().text().await.unwrap();
     (web, hidden(&home, "_csrf"))
@@ -31,7 +42,10 @@ async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(b:
     assert_eq!(web.post(t.url("/stations")).form(&wrong).send().await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(count(&t, "stations").await, before);
     // Another site's page cannot log the user out either.
-    assert_eq!(web.post(t.url("/logout")).form(&[("_csrf", "x")]).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        web.post(t.url("/logout")).form(&[("_csrf", "x")]).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     // With the token the same form goes through.
     let mut good = form.to_vec();
     good.push(("_csrf", &csrf));
@@ -41,7 +55,12 @@ async fn a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(b:
     // The login form is protected too (double-submit cookie).
     let fresh = client();
     let _ = fresh.get(t.url("/login")).send().await.unwrap();
-    let r = fresh.post(t.url("/login")).form(&[("username", "admin"), ("password", PASSWORD), ("_csrf", "guess")]).send().await.unwrap();
+    let r = fresh
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", PASSWORD), ("_csrf", "guess")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
@@ -52,7 +71,12 @@ async fn a_wrong_password_on_the_login_page_says_so_in_chinese_and_english(b: Ba
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("售后服务管理系统"));
     let csrf = hidden(&page, "_csrf");
-    let r = web.post(t.url("/login")).form(&[("username", "admin"), ("password", "nope-nope"), ("_csrf", &csrf)]).send().await.unwrap();
+    let r = web
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope-nope"), ("_csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body = r.text().await.unwrap();
     assert!(body.contains("用户名或密码错误，请重新输入。"));
@@ -61,7 +85,15 @@ async fn a_wrong_password_on_the_login_page_says_so_in_chinese_and_english(b: Ba
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "_csrf");
-    let body = web.post(t.url("/login")).form(&[("username", "admin"), ("password", "nope-nope"), ("_csrf", &csrf)]).send().await.unwrap().text().await.unwrap();
+    let body = web
+        .post(t.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope-nope"), ("_csrf", &csrf)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(body.contains("Wrong username or password. Please try again."));
 }
 
@@ -74,7 +106,15 @@ async fn pages_need_a_login_and_administrators_manage_users_through_them(b: Back
     let (web, csrf) = web_login(&t, "admin").await;
     let users = web.get(t.url("/users")).send().await.unwrap().text().await.unwrap();
     assert!(users.contains("eng.a"));
-    let form = [("_csrf", csrf.as_str()), ("username", "zhao.lei"), ("display_name", "赵磊"), ("password", "Zhao-Lei-2026"), ("locale", "zh-CN"), ("roles", "engineer"), ("stations", "")];
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("username", "zhao.lei"),
+        ("display_name", "赵磊"),
+        ("password", "Zhao-Lei-2026"),
+        ("locale", "zh-CN"),
+        ("roles", "engineer"),
+        ("stations", ""),
+    ];
     let r = web.post(t.url("/users")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("工程师和站长必须属于某个服务站"));
@@ -87,7 +127,12 @@ async fn pages_need_a_login_and_administrators_manage_users_through_them(b: Back
     let list = web.get(t.url("/users?q=zhao")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("赵磊") && list.contains("客服坐席") && list.contains("工程师"));
     // The user's language is theirs: switching to English changes the pages.
-    let r = web.post(t.url("/account/language")).form(&[("_csrf", csrf.as_str()), ("locale", "en"), ("next", "/")]).send().await.unwrap();
+    let r = web
+        .post(t.url("/account/language"))
+        .form(&[("_csrf", csrf.as_str()), ("locale", "en"), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let home = web.get(t.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("Service stations") && home.contains("lang=\"en\""));

@@ -13,7 +13,11 @@ async fn an_engineer_of_station_a_gets_404_on_every_record_of_station_b_through_
     assert_eq!(get(&t, &eng, &format!("/api/v1/stations/{}", o.a)).await.status(), StatusCode::OK);
     assert_eq!(get(&t, &eng, &format!("/api/v1/warehouses/{}", o.wh_a)).await.status(), StatusCode::OK);
     // …station B's answer exactly like records that do not exist.
-    for path in [format!("/api/v1/stations/{}", o.b), format!("/api/v1/warehouses/{}", o.wh_b), "/api/v1/stations/999999".to_string()] {
+    for path in [
+        format!("/api/v1/stations/{}", o.b),
+        format!("/api/v1/warehouses/{}", o.wh_b),
+        "/api/v1/stations/999999".to_string(),
+    ] {
         problem(get(&t, &eng, &path).await, StatusCode::NOT_FOUND, "not_found").await;
     }
     let list: Value = get(&t, &eng, "/api/v1/stations").await.json().await.unwrap();
@@ -39,10 +43,12 @@ async fn a_denied_action_answers_403_and_writes_nothing(b: Backend) {
     let o = org(&t).await;
     let eng = login(&t, "eng.a").await;
     let before = count(&t, "stations").await;
-    problem(post(&t, &eng, "/api/v1/stations", station("HZ-X", "330106")).await, StatusCode::FORBIDDEN, "forbidden").await;
+    problem(post(&t, &eng, "/api/v1/stations", station("HZ-X", "330106")).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
     let mut body = station("SZ-A", "440305");
     body["version"] = json!(1);
-    problem(patch(&t, &eng, &format!("/api/v1/stations/{}", o.a), body).await, StatusCode::FORBIDDEN, "forbidden").await;
+    problem(patch(&t, &eng, &format!("/api/v1/stations/{}", o.a), body).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
     let user = json!({"username": "sneaky", "password": "Passw0rd-long", "roles": ["admin"]});
     problem(post(&t, &eng, "/api/v1/users", user).await, StatusCode::FORBIDDEN, "forbidden").await;
     assert_eq!(count(&t, "stations").await, before);
@@ -55,7 +61,12 @@ async fn an_engineer_of_station_a_gets_404_on_station_b_pages(b: Backend) {
     let web = client();
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "_csrf");
-    let r = web.post(t.url("/login")).form(&[("username", "eng.a"), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/stations")]).send().await.unwrap();
+    let r = web
+        .post(t.url("/login"))
+        .form(&[("username", "eng.a"), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/stations")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers().get("location").unwrap(), "/stations");
     let list = web.get(t.url("/stations")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("SZ-A") && !list.contains("GZ-B"));
@@ -72,7 +83,10 @@ async fn an_engineer_of_station_a_gets_404_on_station_b_pages(b: Backend) {
     let r = web.get(t.url("/audit")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let home = web.get(t.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(!home.contains("href=\"/users\"") && !home.contains("href=\"/audit\""), "no navigation to what they may not see");
+    assert!(
+        !home.contains("href=\"/users\"") && !home.contains("href=\"/audit\""),
+        "no navigation to what they may not see"
+    );
 }
 
 crate::on_both_backends!(

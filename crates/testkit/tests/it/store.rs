@@ -13,18 +13,34 @@ async fn migrations_apply_from_empty_and_again_without_change(b: Backend) {
 }
 
 fn expected_tables() -> Vec<String> {
-    ["audit_head", "audit_log", "auth_tokens", "idempotency_keys", "login_failures", "settings", "stations", "user_roles", "user_stations", "users", "warehouses"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        "audit_head",
+        "audit_log",
+        "auth_tokens",
+        "idempotency_keys",
+        "login_failures",
+        "settings",
+        "stations",
+        "user_roles",
+        "user_stations",
+        "users",
+        "warehouses",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// Table and column names of our schema: the two backends must agree.
 async fn tables(t: &TestDb) -> Vec<String> {
     let mut rd = t.db.read().await.unwrap();
     let sql = match t.db.backend() {
-        Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
-        Backend::Postgres => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY table_name",
+        Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY table_name"
+        }
     };
     both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(sql).fetch_all(c).await).unwrap()
 }

@@ -1,5 +1,5 @@
 app-name = 售后服务管理系统
-app-short = 售后
+app-short = 售后服务
 nav-home = 工作台
 nav-requests = 服务请求
 nav-customers = 客户

@@ -29,7 +29,12 @@ pub struct TokenAnswer {
 /// Log in and get an API bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses((status = 200, body = TokenAnswer), (status = 401, body = super::ProblemDoc), (status = 429, body = super::ProblemDoc)))]
-pub async fn login(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, ApiJson(b): ApiJson<LoginBody>) -> ApiResult<Json<TokenAnswer>> {
+pub async fn login(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> ApiResult<Json<TokenAnswer>> {
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let issued = shouhou_app::auth::login(&s.app, &rc.ctx, &b.username, &b.password, TokenKind::Api, ua).await?;
     Ok(Json(TokenAnswer { token: issued.token, expires_at: rfc3339(issued.expires_at_ms) }))
@@ -67,6 +72,11 @@ pub async fn me(rc: ReqCtx) -> ApiResult<Json<MeAnswer>> {
         locale: a.locale.as_str().into(),
         roles: a.roles.iter().map(|r| r.as_str().to_string()).collect(),
         station_ids: a.stations.iter().map(|s| s.0).collect(),
-        permissions: a.permissions.iter().filter_map(|p| serde_json::to_value(p).ok()).filter_map(|v| v.as_str().map(String::from)).collect(),
+        permissions: a
+            .permissions
+            .iter()
+            .filter_map(|p| serde_json::to_value(p).ok())
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
     }))
 }

@@ -11,14 +11,20 @@ pub fn router<S: Clone + Send + Sync + 'static>(spec: Arc<utoipa::openapi::OpenA
     let json = Arc::new(spec.to_pretty_json().unwrap_or_default());
     let page = Arc::new(docs_page(&spec));
     Router::new()
-        .route("/api/openapi.json", get(move || {
-            let json = json.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], (*json).clone()).into_response() }
-        }))
-        .route("/api/docs", get(move || {
-            let page = page.clone();
-            async move { (*page).clone() }
-        }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], (*json).clone()).into_response() }
+            }),
+        )
+        .route(
+            "/api/docs",
+            get(move || {
+                let page = page.clone();
+                async move { (*page).clone() }
+            }),
+        )
 }
 
 struct Endpoint {
@@ -53,12 +59,22 @@ fn docs_page(spec: &utoipa::openapi::OpenApi) -> DocsPageHtml {
         for (path, item) in paths {
             for (method, op) in item.as_object().into_iter().flatten() {
                 let tag = op.pointer("/tags/0").and_then(|t| t.as_str()).unwrap_or("other").to_string();
-                let summary = op.get("summary").or_else(|| op.get("description")).and_then(|s| s.as_str()).unwrap_or("").to_string();
+                let summary = op
+                    .get("summary")
+                    .or_else(|| op.get("description"))
+                    .and_then(|s| s.as_str())
+                    .unwrap_or("")
+                    .to_string();
                 let request = op.get("requestBody").map(ref_name).unwrap_or_default();
                 let responses = op
                     .get("responses")
                     .and_then(|r| r.as_object())
-                    .map(|r| r.iter().map(|(code, resp)| format!("{code} {}", ref_name(resp))).collect::<Vec<_>>().join(" · "))
+                    .map(|r| {
+                        r.iter()
+                            .map(|(code, resp)| format!("{code} {}", ref_name(resp)))
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    })
                     .unwrap_or_default();
                 let e = Endpoint { method: method.clone(), path: path.clone(), summary, request, responses };
                 match groups.iter_mut().find(|(t, _)| *t == tag) {
@@ -91,4 +107,3 @@ impl IntoResponse for DocsPageHtml {
         axum::response::Html(self.0).into_response()
     }
 }
-

@@ -34,7 +34,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -127,10 +130,15 @@ pub fn expected_version(body: Option<i64>, headers: &HeaderMap) -> Result<i64, A
     if let Some(v) = body {
         return Ok(v);
     }
-    let header = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()).map(|s| s.trim().trim_start_matches("W/").trim_matches('"'));
+    let header = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'));
     match header.map(str::parse::<i64>) {
         Some(Ok(v)) => Ok(v),
-        Some(Err(_)) => Err(AppError::Validation(shouhou_domain::ValidationErrors::single("version", "invalid_value")).into()),
+        Some(Err(_)) => {
+            Err(AppError::Validation(shouhou_domain::ValidationErrors::single("version", "invalid_value")).into())
+        }
         None => Err(ApiError(AppError::Validation(shouhou_domain::ValidationErrors::single("version", "required")))),
     }
 }

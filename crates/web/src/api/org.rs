@@ -3,9 +3,9 @@ use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::ApiJson;
+use crate::json::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
-use crate::json::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -76,7 +76,11 @@ impl From<Station> for StationView {
 /// Service stations the caller may see.
 #[utoipa::path(get, path = "/api/v1/stations", tag = "organisation", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<StationView>)))]
-pub async fn list_stations(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<Paged<StationView>>> {
+pub async fn list_stations(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paged<StationView>>> {
     let p = shouhou_app::org::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
     Ok(Json(Paged::from(p, StationView::from)))
 }
@@ -85,8 +89,13 @@ pub async fn list_stations(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): A
 #[utoipa::path(post, path = "/api/v1/stations", tag = "organisation", request_body = StationBody, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc), (status = 409, body = super::ProblemDoc)))]
-pub async fn create_station(State(s): State<AppState>, rc: ReqCtx, ApiJson(b): ApiJson<StationBody>) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form = StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
+pub async fn create_station(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(b): ApiJson<StationBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let form =
+        StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
     let id = shouhou_app::org::create_station(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
@@ -110,8 +119,10 @@ pub async fn update_station(
     ApiJson(b): ApiJson<StationUpdateBody>,
 ) -> ApiResult<impl IntoResponse> {
     let version = expected_version(b.version, &headers)?;
-    let form = StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
-    let v = shouhou_app::org::update_station(&s.app, &rc.ctx, StationId(id), version, &form, b.active.unwrap_or(true)).await?;
+    let form =
+        StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
+    let v = shouhou_app::org::update_station(&s.app, &rc.ctx, StationId(id), version, &form, b.active.unwrap_or(true))
+        .await?;
     Ok((etag(v), Json(Versioned { id, version: v })))
 }
 
@@ -166,7 +177,11 @@ pub struct WarehouseQuery {
 /// Warehouses the caller may see (central ones to headquarters only).
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "organisation", params(WarehouseQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<WarehouseView>)))]
-pub async fn list_warehouses(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<WarehouseQuery>) -> ApiResult<Json<Paged<WarehouseView>>> {
+pub async fn list_warehouses(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<WarehouseQuery>,
+) -> ApiResult<Json<Paged<WarehouseView>>> {
     let page = shouhou_app::PageRequest::new(q.page, q.per_page);
     let p = shouhou_app::org::list_warehouses(&s.app, &rc.ctx, q.station_id.map(StationId), page).await?;
     Ok(Json(Paged::from(p, WarehouseView::from)))
@@ -175,8 +190,18 @@ pub async fn list_warehouses(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q):
 /// Create a warehouse (administrators, warehouse keepers).
 #[utoipa::path(post, path = "/api/v1/warehouses", tag = "organisation", request_body = WarehouseBody, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc)))]
-pub async fn create_warehouse(State(s): State<AppState>, rc: ReqCtx, ApiJson(b): ApiJson<WarehouseBody>) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form = WarehouseForm { code: b.code, name: b.name, station_code: b.station_code, region_code: b.region_code, address: b.address };
+pub async fn create_warehouse(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(b): ApiJson<WarehouseBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let form = WarehouseForm {
+        code: b.code,
+        name: b.name,
+        station_code: b.station_code,
+        region_code: b.region_code,
+        address: b.address,
+    };
     let id = shouhou_app::org::create_warehouse(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }

@@ -2,9 +2,9 @@ use super::{Paged, rfc3339};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
+use crate::json::ApiQuery;
 use axum::Json;
 use axum::extract::State;
-use crate::json::ApiQuery;
 use serde::{Deserialize, Serialize};
 use shouhou_domain::audit::ChainBreak;
 use shouhou_store::audit::AuditRow;
@@ -55,8 +55,18 @@ impl From<AuditRow> for AuditView {
 /// The audit trail, newest first (administrators, managers).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<AuditView>)))]
-pub async fn list_audit(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<Paged<AuditView>>> {
-    let p = shouhou_app::system::list_audit(&s.app, &rc.ctx, q.action.as_deref(), shouhou_app::PageRequest::new(q.page, q.per_page)).await?;
+pub async fn list_audit(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<Paged<AuditView>>> {
+    let p = shouhou_app::system::list_audit(
+        &s.app,
+        &rc.ctx,
+        q.action.as_deref(),
+        shouhou_app::PageRequest::new(q.page, q.per_page),
+    )
+    .await?;
     Ok(Json(Paged::from(p, AuditView::from)))
 }
 

@@ -3,9 +3,9 @@ use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::ApiJson;
+use crate::json::ApiQuery;
 use axum::Json;
 use axum::extract::{Path, State};
-use crate::json::ApiQuery;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,11 @@ impl From<User> for UserView {
 /// Users the caller may see (headquarters: all; a station manager: their station's).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery), security(("bearer" = [])),
     responses((status = 200, body = Paged<UserView>)))]
-pub async fn list_users(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<PageQuery>) -> ApiResult<Json<Paged<UserView>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paged<UserView>>> {
     let p = shouhou_app::users::list_users(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
     Ok(Json(Paged::from(p, UserView::from)))
 }
@@ -83,7 +87,11 @@ pub async fn list_users(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQ
 /// Create a user (administrators).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserBody, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc), (status = 409, body = super::ProblemDoc)))]
-pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, ApiJson(b): ApiJson<UserBody>) -> ApiResult<(StatusCode, Json<Created>)> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(b): ApiJson<UserBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let form = UserForm {
         username: b.username,
         display_name: b.display_name.unwrap_or_default(),

@@ -31,7 +31,11 @@ fn account_page(rc: &ReqCtx, errors: &[(String, String)], flash: Option<String>)
     };
     AccountPage {
         c: Chrome::new(rc, "account-title", "/account").with_flash(flash),
-        fields: vec![f("current_password", "account-current"), f("new_password", "account-new"), f("confirm_password", "account-confirm")],
+        fields: vec![
+            f("current_password", "account-current"),
+            f("new_password", "account-new"),
+            f("confirm_password", "account-confirm"),
+        ],
         error: (!errors.is_empty()).then(|| rc.tr.t("error-validation")),
     }
 }
@@ -43,7 +47,12 @@ pub async fn page(rc: ReqCtx) -> Response {
     render(&account_page(&rc, &[], None))
 }
 
-pub async fn change_password(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn change_password(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -60,13 +69,19 @@ pub async fn change_password(State(s): State<AppState>, rc: ReqCtx, headers: Hea
     match r {
         Ok(()) => render(&account_page(&rc, &[], Some(rc.tr.t("account-password-changed")))),
         Err(AppError::Validation(v)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&account_page(&rc, &field_messages(rc.tr, &v.0), None))).into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&account_page(&rc, &field_messages(rc.tr, &v.0), None)))
+                .into_response()
         }
         Err(e) => page_err(&rc, "/account")(e).into_response(),
     }
 }
 
-pub async fn change_language(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn change_language(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;

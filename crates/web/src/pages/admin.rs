@@ -1,5 +1,7 @@
 //! Administration pages: stations, warehouses, users, the audit trail.
-use super::{Chrome, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login, urlencode};
+use super::{
+    Chrome, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login, urlencode,
+};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
@@ -107,7 +109,14 @@ pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>)
     };
     let mut warehouses = vec![];
     if can(&rc, Permission::WarehouseRead) {
-        match shouhou_app::org::list_warehouses(&s.app, &rc.ctx, Some(StationId(id)), PageRequest::new(Some(1), Some(100))).await {
+        match shouhou_app::org::list_warehouses(
+            &s.app,
+            &rc.ctx,
+            Some(StationId(id)),
+            PageRequest::new(Some(1), Some(100)),
+        )
+        .await
+        {
             Ok(p) => warehouses = p.items.into_iter().map(|w| (w.code, w.name)).collect(),
             Err(e) => return err(e).into_response(),
         }
@@ -121,7 +130,12 @@ pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>)
                     .into_iter()
                     .filter(|u| u.stations.contains(&StationId(id)))
                     .map(|u| {
-                        let roles = u.roles.iter().map(|r| rc.tr.t(&format!("role-{}", r.as_str()))).collect::<Vec<_>>().join("、");
+                        let roles = u
+                            .roles
+                            .iter()
+                            .map(|r| rc.tr.t(&format!("role-{}", r.as_str())))
+                            .collect::<Vec<_>>()
+                            .join("、");
                         (u.display_name, roles)
                     })
                     .collect()
@@ -183,7 +197,16 @@ fn station_fields(rc: &ReqCtx, f: &StationForm, errors: &[(String, String)]) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn station_form_page(rc: &ReqCtx, heading: &str, action: String, cancel: String, version: i64, form: &StationForm, active: Option<bool>, errors: &[(String, String)]) -> Response {
+fn station_form_page(
+    rc: &ReqCtx,
+    heading: &str,
+    action: String,
+    cancel: String,
+    version: i64,
+    form: &StationForm,
+    active: Option<bool>,
+    errors: &[(String, String)],
+) -> Response {
     let page = StationFormPage {
         c: Chrome::new(rc, heading, "/stations"),
         heading: rc.tr.t(heading),
@@ -200,7 +223,13 @@ fn station_form_page(rc: &ReqCtx, heading: &str, action: String, cancel: String,
 }
 
 fn station_form_from(f: &FormData) -> StationForm {
-    StationForm { code: f.get("code"), name: f.get("name"), region_code: f.get("region_code"), address: f.get("address"), phone: Some(f.get("phone")) }
+    StationForm {
+        code: f.get("code"),
+        name: f.get("name"),
+        region_code: f.get("region_code"),
+        address: f.get("address"),
+        phone: Some(f.get("phone")),
+    }
 }
 
 /// Field errors of a failed command, or the page answering a failure that is not about fields.
@@ -219,10 +248,24 @@ pub async fn new_station(rc: ReqCtx) -> Response {
     if !can(&rc, Permission::StationWrite) {
         return page_err(&rc, "/stations/new")(AppError::Forbidden).into_response();
     }
-    station_form_page(&rc, "stations-new", "/stations".into(), "/stations".into(), 0, &StationForm::default(), None, &[])
+    station_form_page(
+        &rc,
+        "stations-new",
+        "/stations".into(),
+        "/stations".into(),
+        0,
+        &StationForm::default(),
+        None,
+        &[],
+    )
 }
 
-pub async fn create_station(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn create_station(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -231,7 +274,9 @@ pub async fn create_station(State(s): State<AppState>, rc: ReqCtx, headers: Head
     match shouhou_app::org::create_station(&s.app, &rc.ctx, &form).await {
         Ok(id) => Redirect::to(&format!("/stations/{id}")).into_response(),
         Err(e) => match form_errors(&rc, "/stations/new", e) {
-            Ok(errs) => station_form_page(&rc, "stations-new", "/stations".into(), "/stations".into(), 0, &form, None, &errs),
+            Ok(errs) => {
+                station_form_page(&rc, "stations-new", "/stations".into(), "/stations".into(), 0, &form, None, &errs)
+            }
             Err(r) => r,
         },
     }
@@ -247,14 +292,35 @@ pub async fn edit_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<
     }
     match shouhou_app::org::get_station(&s.app, &rc.ctx, StationId(id)).await {
         Ok(st) => {
-            let form = StationForm { code: st.code, name: st.name, region_code: st.region_code, address: st.address, phone: st.phone };
-            station_form_page(&rc, "stations-edit", format!("/stations/{id}"), format!("/stations/{id}"), st.version, &form, Some(st.active), &[])
+            let form = StationForm {
+                code: st.code,
+                name: st.name,
+                region_code: st.region_code,
+                address: st.address,
+                phone: st.phone,
+            };
+            station_form_page(
+                &rc,
+                "stations-edit",
+                format!("/stations/{id}"),
+                format!("/stations/{id}"),
+                st.version,
+                &form,
+                Some(st.active),
+                &[],
+            )
         }
         Err(e) => page_err(&rc, &path)(e).into_response(),
     }
 }
 
-pub async fn update_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn update_station(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -265,7 +331,16 @@ pub async fn update_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Pat
     match shouhou_app::org::update_station(&s.app, &rc.ctx, StationId(id), version, &form, active).await {
         Ok(_) => Redirect::to(&format!("/stations/{id}")).into_response(),
         Err(e) => match form_errors(&rc, &format!("/stations/{id}/edit"), e) {
-            Ok(errs) => station_form_page(&rc, "stations-edit", format!("/stations/{id}"), format!("/stations/{id}"), version, &form, Some(active), &errs),
+            Ok(errs) => station_form_page(
+                &rc,
+                "stations-edit",
+                format!("/stations/{id}"),
+                format!("/stations/{id}"),
+                version,
+                &form,
+                Some(active),
+                &errs,
+            ),
             Err(r) => r,
         },
     }
@@ -297,10 +372,11 @@ pub async fn warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<L
         Ok(p) => p,
         Err(e) => return err(e).into_response(),
     };
-    let stations = match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-        Ok(p) => p.items,
-        Err(e) => return err(e).into_response(),
-    };
+    let stations =
+        match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
+            Ok(p) => p.items,
+            Err(e) => return err(e).into_response(),
+        };
     let pager = Pager::new(rc.tr, "/warehouses", "", &p);
     let rows = p
         .items
@@ -308,7 +384,9 @@ pub async fn warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<L
         .map(|w| WarehouseRow {
             station: match w.station_id {
                 None => rc.tr.t("warehouse-central"),
-                Some(id) => stations.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string()),
+                Some(id) => {
+                    stations.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string())
+                }
             },
             region: region_name(&w.region_code),
             code: w.code,
@@ -349,10 +427,11 @@ pub async fn users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
         Ok(p) => p,
         Err(e) => return err(e).into_response(),
     };
-    let stations = match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-        Ok(p) => p.items,
-        Err(e) => return err(e).into_response(),
-    };
+    let stations =
+        match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
+            Ok(p) => p.items,
+            Err(e) => return err(e).into_response(),
+        };
     let pager = Pager::new(rc.tr, "/users", &format!("&q={}", urlencode(&text)), &p);
     let rows = p
         .items
@@ -360,13 +439,26 @@ pub async fn users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
         .map(|u| UserRow {
             id: u.id,
             roles: u.roles.iter().map(|r| rc.tr.t(&format!("role-{}", r.as_str()))).collect(),
-            stations: u.stations.iter().map(|id| stations.iter().find(|s| s.id == id.0).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string())).collect::<Vec<_>>().join(", "),
+            stations: u
+                .stations
+                .iter()
+                .map(|id| {
+                    stations.iter().find(|s| s.id == id.0).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             username: u.username,
             display_name: u.display_name,
             active: u.active,
         })
         .collect();
-    render(&UsersPage { c: Chrome::new(&rc, "users-title", "/users"), q: text, rows, pager, can_write: can(&rc, Permission::UserWrite) })
+    render(&UsersPage {
+        c: Chrome::new(&rc, "users-title", "/users"),
+        q: text,
+        rows,
+        pager,
+        can_write: can(&rc, Permission::UserWrite),
+    })
 }
 
 #[derive(Template)]
@@ -396,21 +488,29 @@ struct UserFormState {
     version: i64,
 }
 
-fn user_form_page(rc: &ReqCtx, heading: &str, action: String, st: &UserFormState, editing: bool, errors: &[(String, String)]) -> Response {
+fn user_form_page(
+    rc: &ReqCtx,
+    heading: &str,
+    action: String,
+    st: &UserFormState,
+    editing: bool,
+    errors: &[(String, String)],
+) -> Response {
     let err = |name: &str| errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.clone());
-    let field = |name: &'static str, key: &str, value: &str, kind: &'static str, required: bool, readonly: bool| InputField {
-        name,
-        label: rc.tr.t(key),
-        value: value.to_string(),
-        error: err(name),
-        required,
-        kind,
-        readonly,
+    let field = |name: &'static str, key: &str, value: &str, kind: &'static str, required: bool, readonly: bool| {
+        InputField { name, label: rc.tr.t(key), value: value.to_string(), error: err(name), required, kind, readonly }
     };
     let fields = vec![
         field("username", "user-username", &st.username, "text", true, editing),
         field("display_name", "user-display-name", &st.display_name, "text", true, false),
-        field("password", if editing { "user-new-password-admin" } else { "user-password" }, "", "password", !editing, false),
+        field(
+            "password",
+            if editing { "user-new-password-admin" } else { "user-password" },
+            "",
+            "password",
+            !editing,
+            false,
+        ),
         field("stations", "user-stations", &st.stations, "text", false, false),
     ];
     let mut fields = fields;
@@ -423,7 +523,10 @@ fn user_form_page(rc: &ReqCtx, heading: &str, action: String, st: &UserFormState
         action,
         version: st.version,
         fields,
-        roles: Role::ALL.iter().map(|r| (r.as_str(), rc.tr.t(&format!("role-{}", r.as_str())), st.roles.iter().any(|x| x == r.as_str()))).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), rc.tr.t(&format!("role-{}", r.as_str())), st.roles.iter().any(|x| x == r.as_str())))
+            .collect(),
         roles_error: err("roles").or_else(|| err("role")),
         locale: st.locale.clone(),
         show_active: st.active.is_some(),
@@ -445,11 +548,24 @@ pub async fn new_user(rc: ReqCtx) -> Response {
     if !can(&rc, Permission::UserWrite) {
         return page_err(&rc, "/users/new")(AppError::Forbidden).into_response();
     }
-    let st = UserFormState { username: String::new(), display_name: String::new(), stations: String::new(), locale: "zh-CN".into(), roles: vec![], active: None, version: 0 };
+    let st = UserFormState {
+        username: String::new(),
+        display_name: String::new(),
+        stations: String::new(),
+        locale: "zh-CN".into(),
+        roles: vec![],
+        active: None,
+        version: 0,
+    };
     user_form_page(&rc, "users-new", "/users".into(), &st, false, &[])
 }
 
-pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn create_user(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -466,7 +582,15 @@ pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, headers: HeaderM
         Ok(_) => Redirect::to("/users").into_response(),
         Err(e) => match form_errors(&rc, "/users/new", e) {
             Ok(errs) => {
-                let st = UserFormState { username: form.username, display_name: form.display_name, stations: f.get("stations"), locale: form.locale, roles: form.roles, active: None, version: 0 };
+                let st = UserFormState {
+                    username: form.username,
+                    display_name: form.display_name,
+                    stations: f.get("stations"),
+                    locale: form.locale,
+                    roles: form.roles,
+                    active: None,
+                    version: 0,
+                };
                 user_form_page(&rc, "users-new", "/users".into(), &st, false, &errs)
             }
             Err(r) => r,
@@ -487,11 +611,17 @@ pub async fn edit_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64
         Ok(u) => u,
         Err(e) => return err(e).into_response(),
     };
-    let stations = match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-        Ok(p) => p.items,
-        Err(e) => return err(e).into_response(),
-    };
-    let codes = u.stations.iter().filter_map(|sid| stations.iter().find(|s| s.id == sid.0).map(|s| s.code.clone())).collect::<Vec<_>>().join(", ");
+    let stations =
+        match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
+            Ok(p) => p.items,
+            Err(e) => return err(e).into_response(),
+        };
+    let codes = u
+        .stations
+        .iter()
+        .filter_map(|sid| stations.iter().find(|s| s.id == sid.0).map(|s| s.code.clone()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let st = UserFormState {
         username: u.username,
         display_name: u.display_name,
@@ -504,7 +634,13 @@ pub async fn edit_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64
     user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &[])
 }
 
-pub async fn update_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn update_user(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -522,7 +658,15 @@ pub async fn update_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i
         Ok(_) => Redirect::to("/users").into_response(),
         Err(e) => match form_errors(&rc, &format!("/users/{id}/edit"), e) {
             Ok(errs) => {
-                let st = UserFormState { username: f.get("username"), display_name: ch.display_name, stations: f.get("stations"), locale: ch.locale, roles: ch.roles, active: Some(ch.active), version };
+                let st = UserFormState {
+                    username: f.get("username"),
+                    display_name: ch.display_name,
+                    stations: f.get("stations"),
+                    locale: ch.locale,
+                    roles: ch.roles,
+                    active: Some(ch.active),
+                    version,
+                };
                 user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &errs)
             }
             Err(r) => r,
@@ -582,7 +726,12 @@ pub async fn audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
     }
 }
 
-pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn verify_audit(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
@@ -591,9 +740,11 @@ pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx, headers: Header
         Ok(v) => {
             let verdict = match v.first_break {
                 None => Verdict { intact: true, message: rc.tr.t1("audit-ok", "count", v.checked) },
-                Some(ChainBreak::HashMismatch { seq } | ChainBreak::PrevMismatch { seq } | ChainBreak::Gap { expected: seq, .. }) => {
-                    Verdict { intact: false, message: rc.tr.t1("audit-broken", "seq", seq) }
-                }
+                Some(
+                    ChainBreak::HashMismatch { seq }
+                    | ChainBreak::PrevMismatch { seq }
+                    | ChainBreak::Gap { expected: seq, .. },
+                ) => Verdict { intact: false, message: rc.tr.t1("audit-broken", "seq", seq) },
             };
             render(&verdict)
         }

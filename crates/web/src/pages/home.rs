@@ -23,7 +23,9 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Response {
         return e.into_response();
     }
     let err = page_err(&rc, "/");
-    let Some(a) = rc.ctx.actor.as_ref() else { return err(shouhou_app::AppError::Unauthenticated).into_response() };
+    let Some(a) = rc.ctx.actor.as_ref() else {
+        return err(shouhou_app::AppError::Unauthenticated).into_response();
+    };
     let one = PageRequest::new(Some(1), Some(100));
     let mut stats = Vec::new();
     let mut stations = Vec::new();
@@ -31,7 +33,12 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Response {
         match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, one).await {
             Ok(p) => {
                 if !a.stations.is_empty() {
-                    stations = p.items.iter().filter(|st| a.stations.iter().any(|id| id.0 == st.id)).map(|st| format!("{} {}", st.code, st.name)).collect();
+                    stations = p
+                        .items
+                        .iter()
+                        .filter(|st| a.stations.iter().any(|id| id.0 == st.id))
+                        .map(|st| format!("{} {}", st.code, st.name))
+                        .collect();
                 }
                 stats.push((rc.tr.t("nav-stations"), p.total, "/stations"));
             }

@@ -45,7 +45,12 @@ pub async fn form(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<NextQue
     login_page(&s, rc.tr, StatusCode::OK, q.next.as_deref().unwrap_or("/"), "", None)
 }
 
-pub async fn submit(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn submit(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     let (username, password, next) = (f.get("username"), f.get("password"), f.get("next"));
     let expected = cookie(&headers, PRELOGIN_COOKIE).unwrap_or_default();
@@ -57,13 +62,21 @@ pub async fn submit(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, F
         Ok(issued) => {
             let mut resp = Redirect::to(&safe_next(&next)).into_response();
             let age = (issued.expires_at_ms - s.app.now()) / 1000;
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &issued.token, Some(age), s.secure_cookies));
+            resp.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &issued.token, Some(age), s.secure_cookies));
             resp.headers_mut().append(header::SET_COOKIE, set_cookie(PRELOGIN_COOKIE, "", None, s.secure_cookies));
             resp
         }
         Err(AppError::Throttled { retry_after_secs }) => {
             let minutes = (retry_after_secs + 59) / 60;
-            login_page(&s, rc.tr, StatusCode::TOO_MANY_REQUESTS, &next, &username, Some(rc.tr.t1("login-throttled", "minutes", minutes)))
+            login_page(
+                &s,
+                rc.tr,
+                StatusCode::TOO_MANY_REQUESTS,
+                &next,
+                &username,
+                Some(rc.tr.t1("login-throttled", "minutes", minutes)),
+            )
         }
         Err(AppError::BadCredentials) | Err(AppError::Validation(_)) => {
             login_page(&s, rc.tr, StatusCode::UNAUTHORIZED, &next, &username, Some(rc.tr.t("login-failed")))
@@ -72,15 +85,20 @@ pub async fn submit(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, F
     }
 }
 
-pub async fn logout(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, Form(f): Form<Vec<(String, String)>>) -> Response {
+pub async fn logout(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
     let f = FormData(f);
     if let Err(r) = check_csrf(&rc, &headers, &f) {
         return r;
     }
-    if let Some(t) = rc.token.as_deref() {
-        if let Err(e) = shouhou_app::auth::logout(&s.app, &rc.ctx, t).await {
-            return super::PageError { err: e, rc, path: "/".into() }.into_response();
-        }
+    if let Some(t) = rc.token.as_deref()
+        && let Err(e) = shouhou_app::auth::logout(&s.app, &rc.ctx, t).await
+    {
+        return super::PageError { err: e, rc, path: "/".into() }.into_response();
     }
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", None, s.secure_cookies));
@@ -88,9 +106,14 @@ pub async fn logout(State(s): State<AppState>, rc: ReqCtx, headers: HeaderMap, F
 }
 
 /// The language of the login page for someone not yet signed in (a cookie, nothing stored).
-pub async fn set_anonymous_language(State(s): State<AppState>, Path(code): Path<String>, Query(q): Query<NextQuery>) -> Response {
+pub async fn set_anonymous_language(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let locale = Locale::parse(&code).unwrap_or_default();
     let mut resp = Redirect::to(&safe_next(q.next.as_deref().unwrap_or("/login"))).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(LANG_COOKIE, locale.as_str(), Some(365 * 86400), s.secure_cookies));
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(LANG_COOKIE, locale.as_str(), Some(365 * 86400), s.secure_cookies));
     resp
 }

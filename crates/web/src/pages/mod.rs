@@ -62,7 +62,9 @@ pub struct Chrome {
 
 /// The navigation a user gets: one entry per area their permissions open.
 fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
-    let Some(a) = rc.ctx.actor.as_ref() else { return vec![] };
+    let Some(a) = rc.ctx.actor.as_ref() else {
+        return vec![];
+    };
     let entries: [(&'static str, &str, Option<Permission>); 7] = [
         ("/", "nav-home", None),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
@@ -87,7 +89,12 @@ impl Chrome {
     pub fn new(rc: &ReqCtx, title_key: &str, path: &str) -> Self {
         let user = rc.ctx.actor.as_ref().map(|a| UserChip {
             display_name: a.display_name.clone(),
-            role_labels: a.roles.iter().map(|r| rc.tr.t(&format!("role-{}", r.as_str()))).collect::<Vec<_>>().join("、"),
+            role_labels: a
+                .roles
+                .iter()
+                .map(|r| rc.tr.t(&format!("role-{}", r.as_str())))
+                .collect::<Vec<_>>()
+                .join("、"),
         });
         Chrome {
             tr: rc.tr,
@@ -141,7 +148,9 @@ impl IntoResponse for PageError {
             AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
             AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
-            AppError::Validation(_) | AppError::Duplicate { .. } => (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation")),
+            AppError::Validation(_) | AppError::Duplicate { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation"))
+            }
             AppError::BadCredentials | AppError::Throttled { .. } => (StatusCode::UNAUTHORIZED, tr.t("login-failed")),
             AppError::Unavailable(m) => {
                 tracing::error!(error = %m, "database unavailable");
@@ -190,7 +199,11 @@ impl FormData {
 /// `X-CSRF-Token`); a form without the right one is refused with 403 and changes nothing.
 pub fn check_csrf(rc: &ReqCtx, headers: &HeaderMap, form: &FormData) -> Result<(), Response> {
     let expected = rc.csrf.as_deref().unwrap_or("");
-    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string).unwrap_or_else(|| form.get("_csrf"));
+    let given = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| form.get("_csrf"));
     if rc.ctx.actor.is_none() {
         return Err(Redirect::to("/login").into_response());
     }
@@ -222,7 +235,11 @@ pub fn urlencode(s: &str) -> String {
 
 /// Only local paths are followed after login, never another site.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".to_string() }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
 }
 
 /// Links for the page before and after, keeping the other query parameters.

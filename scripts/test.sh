@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite of shouhou, from a fresh machine:
+#   unit and integration tests (every store and use-case test on SQLite and on PostgreSQL),
+#   the OpenAPI 3.1 validation, and the browser test in headless Chromium.
+# It installs or starts what it needs. PostgreSQL must be reachable: a run without it fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SHOUHOU_TEST_DATABASE_URL="${SHOUHOU_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+# PostgreSQL: start the local cluster if it is installed but not running.
+if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q; then
+  if command -v pg_ctlcluster >/dev/null; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+  fi
+fi
+
+echo "== build"
+cargo build --locked -p shouhou
+
+echo "== unit and integration tests (SQLite and PostgreSQL)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --workspace --no-fail-fast
+else
+  cargo test --locked --workspace
+fi
+
+echo "== OpenAPI 3.1 document"
+if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator==0.9.0'
+fi
+./target/debug/shouhou openapi > target/openapi.json
+python3 - target/openapi.json <<'PY'
+import json, sys
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+spec = json.load(open(sys.argv[1]))
+assert spec["openapi"].startswith("3.1"), spec["openapi"]
+validate(spec, cls=OpenAPIV31SpecValidator)
+print(f"openapi.json is valid OpenAPI {spec['openapi']} ({len(spec['paths'])} paths)")
+PY
+
+echo "== browser test (headless Chromium)"
+SHOUHOU_BIN="$PWD/target/debug/shouhou" bash e2e/run.sh
