@@ -85,6 +85,7 @@ pub struct FieldErrorDoc {
 
 /// `?page=&per_page=` (per_page at most 100).
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub page: Option<u32>,

@@ -101,7 +101,7 @@ pub async fn create_station(
 }
 
 /// One station; 404 when it does not exist or is outside the caller's stations.
-#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "organisation", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "organisation", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, body = StationView), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
     let st = shouhou_app::org::get_station(&s.app, &rc.ctx, StationId(id)).await?;
@@ -109,7 +109,7 @@ pub async fn get_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i
 }
 
 /// Update a station; `version` (or `If-Match`) must be the current one, else 409.
-#[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "organisation", request_body = StationUpdateBody, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/stations/{id}", tag = "organisation", params(("id" = i64, Path, description = "record id")), request_body = StationUpdateBody, security(("bearer" = [])),
     responses((status = 200, body = Versioned), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn update_station(
     State(s): State<AppState>,
@@ -167,6 +167,7 @@ impl From<Warehouse> for WarehouseView {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseQuery {
     pub station_id: Option<i64>,
@@ -207,7 +208,7 @@ pub async fn create_warehouse(
 }
 
 /// One warehouse; 404 outside the caller's stations.
-#[utoipa::path(get, path = "/api/v1/warehouses/{id}", tag = "organisation", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/warehouses/{id}", tag = "organisation", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, body = WarehouseView), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_warehouse(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
     let w = shouhou_app::org::get_warehouse(&s.app, &rc.ctx, WarehouseId(id)).await?;

@@ -11,6 +11,7 @@ use shouhou_store::audit::AuditRow;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only actions starting with this, e.g. `auth.`.
@@ -94,6 +95,7 @@ pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Js
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegionQuery {
     /// Part of a name (`南山`) or the start of a code (`4403`).

@@ -104,7 +104,7 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
     let u = shouhou_app::users::get_user(&s.app, &rc.ctx, UserId(id)).await?;
@@ -112,7 +112,7 @@ pub async fn get_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>
 }
 
 /// Update a user's name, roles, stations, language, active flag or password.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserUpdateBody, security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = i64, Path, description = "record id")), request_body = UserUpdateBody, security(("bearer" = [])),
     responses((status = 200, body = Versioned), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn update_user(
     State(s): State<AppState>,
