@@ -188,7 +188,9 @@ pub async fn change_password(
 pub async fn set_locale(app: &App, ctx: &Ctx, locale: shouhou_domain::locale::Locale) -> Result<()> {
     let actor = ctx.actor()?;
     let mut tx = app.db.begin().await?;
-    users::set_locale(&mut tx.conn(), actor.id, locale.as_str(), app.now()).await?;
+    let mut c = tx.conn();
+    users::set_locale(&mut c, actor.id, locale.as_str(), app.now()).await?;
+    record(&mut c, app, ctx, "user.locale", "user", Some(actor.id.to_string()), json!({"locale": locale.as_str()})).await?;
     tx.commit().await?;
     Ok(())
 }
