@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod crypto;
 mod db;
 mod error;
 pub mod idempotency;

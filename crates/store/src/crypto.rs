@@ -1,0 +1,208 @@
+//! Field encryption of personal data (PRODUCT.md §2.14): AES-256-GCM with the key version stored in
+//! every value, so keys can rotate; an HMAC-SHA-256 blind index for exact lookup by phone. The keys
+//! come from outside the database (a file or the environment), never from it.
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyError {
+    #[error("no data key is configured")]
+    NoKeys,
+    #[error("key version {0} is not configured")]
+    UnknownVersion(u32),
+    #[error("a key must be 32 bytes, base64-encoded: {0}")]
+    BadKey(String),
+    #[error("the value cannot be decrypted (wrong key or tampered)")]
+    Undecryptable,
+    #[error("random source failed")]
+    Random,
+}
+
+/// The data keys by version (the highest encrypts; every one decrypts) and the blind-index key.
+#[derive(Clone)]
+pub struct Keyring {
+    keys: BTreeMap<u32, Aes256Gcm>,
+    index: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring").field("versions", &self.keys.keys().collect::<Vec<_>>()).finish_non_exhaustive()
+    }
+}
+
+fn decode_key(s: &str) -> Result<[u8; 32], KeyError> {
+    let b = base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .or_else(|_| B64.decode(s.trim()))
+        .map_err(|e| KeyError::BadKey(e.to_string()))?;
+    b.try_into().map_err(|b: Vec<u8>| KeyError::BadKey(format!("{} bytes", b.len())))
+}
+
+/// A fresh random 256-bit key, base64.
+pub fn generate_key() -> Result<String, KeyError> {
+    let mut k = [0u8; 32];
+    getrandom::fill(&mut k).map_err(|_| KeyError::Random)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(k))
+}
+
+impl Keyring {
+    /// From base64 data keys by version and a base64 index key.
+    pub fn new(data_keys: &[(u32, String)], index_key: &str) -> Result<Keyring, KeyError> {
+        if data_keys.is_empty() {
+            return Err(KeyError::NoKeys);
+        }
+        let mut keys = BTreeMap::new();
+        for (v, k) in data_keys {
+            let raw = decode_key(k)?;
+            keys.insert(*v, Aes256Gcm::new_from_slice(&raw).map_err(|e| KeyError::BadKey(e.to_string()))?);
+        }
+        Ok(Keyring { keys, index: decode_key(index_key)?.to_vec() })
+    }
+
+    /// Parse the key file format: lines `data.1 = <base64>`, `data.2 = …`, `index = <base64>`;
+    /// `#` comments. The same text may come from the environment variable `SHOUHOU_KEYS`.
+    pub fn parse(text: &str) -> Result<Keyring, KeyError> {
+        let mut data = vec![];
+        let mut index = None;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let Some((k, v)) = line.split_once('=') else { continue };
+            let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+            if k == "index" {
+                index = Some(v.to_string());
+            } else if let Some(ver) = k.strip_prefix("data.").and_then(|n| n.parse::<u32>().ok()) {
+                data.push((ver, v.to_string()));
+            }
+        }
+        let index = index.ok_or(KeyError::BadKey("no index key".into()))?;
+        Keyring::new(&data, &index)
+    }
+
+    /// A new key file's text with one data key and an index key.
+    pub fn generate_file() -> Result<String, KeyError> {
+        Ok(format!(
+            "# shouhou data keys. Keep a copy apart from the database backups: without it the personal data is lost.\n\
+             # Rotate by adding data.2 = <key>; the highest version encrypts new values, every version decrypts.\n\
+             data.1 = {}\nindex = {}\n",
+            generate_key()?,
+            generate_key()?
+        ))
+    }
+
+    pub fn current_version(&self) -> u32 {
+        self.keys.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// `v<version>:<base64(nonce ‖ ciphertext ‖ tag)>`.
+    pub fn encrypt(&self, plain: &str) -> Result<String, KeyError> {
+        let v = self.current_version();
+        let cipher = self.keys.get(&v).ok_or(KeyError::NoKeys)?;
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).map_err(|_| KeyError::Random)?;
+        let ct = cipher.encrypt(Nonce::from_slice(&nonce), plain.as_bytes()).map_err(|_| KeyError::Undecryptable)?;
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(format!("v{v}:{}", B64.encode(out)))
+    }
+
+    pub fn encrypt_opt(&self, plain: Option<&str>) -> Result<Option<String>, KeyError> {
+        plain.map(|p| self.encrypt(p)).transpose()
+    }
+
+    pub fn decrypt(&self, stored: &str) -> Result<String, KeyError> {
+        let (v, body) = stored.strip_prefix('v').and_then(|s| s.split_once(':')).ok_or(KeyError::Undecryptable)?;
+        let v: u32 = v.parse().map_err(|_| KeyError::Undecryptable)?;
+        let cipher = self.keys.get(&v).ok_or(KeyError::UnknownVersion(v))?;
+        let raw = B64.decode(body).map_err(|_| KeyError::Undecryptable)?;
+        if raw.len() < 12 + 16 {
+            return Err(KeyError::Undecryptable);
+        }
+        let (nonce, ct) = raw.split_at(12);
+        let plain = cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| KeyError::Undecryptable)?;
+        String::from_utf8(plain).map_err(|_| KeyError::Undecryptable)
+    }
+
+    pub fn decrypt_opt(&self, stored: Option<&str>) -> Result<Option<String>, KeyError> {
+        stored.map(|s| self.decrypt(s)).transpose()
+    }
+
+    /// The blind index of a normalised value (a phone number): equal inputs, equal outputs; no way back.
+    pub fn blind_index(&self, normalised: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).unwrap_or_else(|_| unreachable_hmac());
+        mac.update(normalised.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// HMAC takes keys of any length; this cannot happen.
+fn unreachable_hmac() -> Hmac<Sha256> {
+    #[allow(clippy::expect_used)]
+    <Hmac<Sha256> as Mac>::new_from_slice(b"k").expect("HMAC accepts any key length")
+}
+
+/// A keyring with fixed keys, for tests and benchmarks only.
+pub fn test_keyring() -> Keyring {
+    let k = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let i = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    #[allow(clippy::expect_used)]
+    Keyring::new(&[(1, k)], &i).expect("fixed test keys are valid")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_never_show_the_clear_text() {
+        let k = test_keyring();
+        let c = k.encrypt("13812345678").unwrap();
+        assert!(c.starts_with("v1:"));
+        assert!(!c.contains("13812345678"));
+        assert_ne!(c, k.encrypt("13812345678").unwrap(), "a fresh nonce each time");
+        assert_eq!(k.decrypt(&c).unwrap(), "13812345678");
+    }
+
+    #[test]
+    fn rotation_encrypts_with_the_newest_key_and_still_reads_the_old() {
+        let old = Keyring::parse(&format!("data.1 = {}\nindex = {}", generate_key().unwrap(), generate_key().unwrap())).unwrap();
+        let c1 = old.encrypt("张三").unwrap();
+        let text = format!("data.1 = {}\n", "x");
+        assert!(Keyring::parse(&text).is_err());
+        let k1 = generate_key().unwrap();
+        let idx = generate_key().unwrap();
+        let one = Keyring::new(&[(1, k1.clone())], &idx).unwrap();
+        let two = Keyring::new(&[(1, k1), (2, generate_key().unwrap())], &idx).unwrap();
+        let v1 = one.encrypt("李四").unwrap();
+        let v2 = two.encrypt("李四").unwrap();
+        assert!(v2.starts_with("v2:"));
+        assert_eq!(two.decrypt(&v1).unwrap(), "李四");
+        assert_eq!(one.decrypt(&v2), Err(KeyError::UnknownVersion(2)));
+        assert_eq!(one.decrypt(&c1), Err(KeyError::Undecryptable), "another key cannot read it");
+    }
+
+    #[test]
+    fn a_tampered_value_is_refused() {
+        let k = test_keyring();
+        let mut c = k.encrypt("广东省深圳市").unwrap().into_bytes();
+        let last = c.len() - 3;
+        c[last] = if c[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(k.decrypt(&String::from_utf8(c).unwrap()), Err(KeyError::Undecryptable));
+    }
+
+    #[test]
+    fn the_blind_index_is_stable_and_keyed() {
+        let k = test_keyring();
+        assert_eq!(k.blind_index("13812345678"), k.blind_index("13812345678"));
+        assert_ne!(k.blind_index("13812345678"), k.blind_index("13812345679"));
+        let other = Keyring::parse(&Keyring::generate_file().unwrap()).unwrap();
+        assert_ne!(k.blind_index("13812345678"), other.blind_index("13812345678"));
+    }
+}
