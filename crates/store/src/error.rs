@@ -44,7 +44,7 @@ fn unique_field(constraint: Option<&str>, message: &str) -> String {
     message
         .rsplit(": ")
         .next()
-        .and_then(|cols| cols.split(',').next())
+        .and_then(|cols| cols.split(',').next_back())
         .and_then(|col| col.trim().split('.').nth(1))
         .unwrap_or("value")
         .to_string()
@@ -58,5 +58,8 @@ mod tests {
         assert_eq!(unique_field(Some("stations_code_key"), ""), "code");
         assert_eq!(unique_field(None, "UNIQUE constraint failed: stations.code"), "code");
         assert_eq!(unique_field(Some("users_username_key"), ""), "username");
+        let composite = "UNIQUE constraint failed: devices.model_id, devices.serial_number";
+        assert_eq!(unique_field(None, composite), "serial_number");
+        assert_eq!(unique_field(Some("devices_serial_number_key"), ""), "serial_number");
     }
 }

@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod catalog;
 pub mod crypto;
 mod db;
 mod error;
 pub mod idempotency;
 pub mod org;
 pub mod page;
+pub mod requests;
 pub mod settings;
 pub mod users;
 

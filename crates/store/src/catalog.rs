@@ -1,0 +1,365 @@
+//! Product models, customers (personal data encrypted on the way in, decrypted on the way out) and devices.
+use crate::crypto::{KeyError, Keyring};
+use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
+use serde::Serialize;
+use shouhou_domain::auth::Scope;
+use sqlx::AssertSqlSafe;
+
+impl From<KeyError> for StoreError {
+    fn from(e: KeyError) -> Self {
+        StoreError::Unavailable(format!("personal data key: {e}"))
+    }
+}
+
+// ---------- product models ----------
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ProductModel {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub product_line: String,
+    pub warranty_months: i64,
+    pub coverage: String,
+    pub first_maintenance_days: Option<i64>,
+    pub first_maintenance_hours: Option<i64>,
+    pub active: bool,
+    pub version: i64,
+}
+
+const MODEL_COLS: &str =
+    "id, code, name, product_line, warranty_months, coverage, first_maintenance_days, first_maintenance_hours, active, version";
+
+pub struct NewProductModel<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub product_line: &'a str,
+    pub warranty_months: i64,
+    pub coverage: &'a str,
+    pub first_maintenance_days: Option<i64>,
+    pub first_maintenance_hours: Option<i64>,
+}
+
+pub async fn insert_model(c: &mut Conn<'_>, m: &NewProductModel<'_>, now: i64) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO product_models (code, name, product_line, warranty_months, coverage, first_maintenance_days, \
+         first_maintenance_hours, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+        .bind(m.code).bind(m.name).bind(m.product_line).bind(m.warranty_months).bind(m.coverage)
+        .bind(m.first_maintenance_days).bind(m.first_maintenance_hours).bind(now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn model_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<ProductModel>> {
+    let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE code = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(code).fetch_optional(c).await)?)
+}
+
+pub async fn get_model(c: &mut Conn<'_>, id: i64) -> Result<Option<ProductModel>> {
+    let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE id = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
+}
+
+pub async fn list_models(c: &mut Conn<'_>, page: PageRequest) -> Result<Page<ProductModel>> {
+    let sql = format!("SELECT {MODEL_COLS} FROM product_models ORDER BY product_line, code LIMIT $1 OFFSET $2");
+    let items = both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
+    let total: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM product_models").fetch_one(c).await)?;
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+// ---------- customers ----------
+
+/// A customer as stored, personal fields decrypted. Whether a caller may see them in clear is the
+/// application's decision (`app::customers`), which masks them otherwise.
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    pub name_mask: String,
+    pub phone: String,
+    pub phone_mask: String,
+    pub credit_code: Option<String>,
+    pub region_code: String,
+    pub address: String,
+    pub tier: String,
+    pub station_id: Option<i64>,
+    pub version: i64,
+    pub created_at: i64,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub role: String,
+    pub name: String,
+    pub name_mask: String,
+    pub phone: String,
+    pub phone_mask: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: i64,
+    kind: String,
+    name_enc: String,
+    name_mask: String,
+    phone_enc: String,
+    phone_mask: String,
+    credit_code: Option<String>,
+    region_code: String,
+    address_enc: String,
+    tier: String,
+    station_id: Option<i64>,
+    version: i64,
+    created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: i64,
+    role: String,
+    name_enc: String,
+    name_mask: String,
+    phone_enc: String,
+    phone_mask: String,
+}
+
+const CUSTOMER_COLS: &str = "id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, region_code, address_enc, tier, station_id, version, created_at";
+
+/// Clear values and their masks, as the application prepared them.
+pub struct PersonInput<'a> {
+    pub name: &'a str,
+    pub name_mask: &'a str,
+    /// Normalised phone (what the blind index is computed over).
+    pub phone: &'a str,
+    pub phone_mask: &'a str,
+}
+
+pub struct NewCustomer<'a> {
+    pub kind: &'a str,
+    pub person: PersonInput<'a>,
+    pub credit_code: Option<&'a str>,
+    pub region_code: &'a str,
+    pub address: &'a str,
+    pub tier: &'a str,
+    pub station_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub contacts: Vec<(&'a str, PersonInput<'a>)>,
+}
+
+pub async fn insert_customer(c: &mut Conn<'_>, keys: &Keyring, n: &NewCustomer<'_>, now: i64) -> Result<i64> {
+    let id: i64 = both!(c, c => sqlx::query_scalar(
+        "INSERT INTO customers (kind, name_enc, name_mask, phone_enc, phone_idx, phone_mask, credit_code, region_code, \
+         address_enc, tier, station_id, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id")
+        .bind(n.kind).bind(keys.encrypt(n.person.name)?).bind(n.person.name_mask)
+        .bind(keys.encrypt(n.person.phone)?).bind(keys.blind_index(n.person.phone)).bind(n.person.phone_mask)
+        .bind(n.credit_code).bind(n.region_code).bind(keys.encrypt(n.address)?).bind(n.tier).bind(n.station_id)
+        .bind(n.created_by).bind(now)
+        .fetch_one(c).await)?;
+    for (role, p) in &n.contacts {
+        both!(c, c => sqlx::query(
+            "INSERT INTO customer_contacts (customer_id, role, name_enc, name_mask, phone_enc, phone_idx, phone_mask, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(id).bind(*role).bind(keys.encrypt(p.name)?).bind(p.name_mask).bind(keys.encrypt(p.phone)?)
+            .bind(keys.blind_index(p.phone)).bind(p.phone_mask).bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(id)
+}
+
+fn open_customer(keys: &Keyring, r: CustomerRow, contacts: Vec<Contact>) -> Result<Customer> {
+    Ok(Customer {
+        id: r.id,
+        kind: r.kind,
+        name: keys.decrypt(&r.name_enc)?,
+        name_mask: r.name_mask,
+        phone: keys.decrypt(&r.phone_enc)?,
+        phone_mask: r.phone_mask,
+        credit_code: r.credit_code,
+        region_code: r.region_code,
+        address: keys.decrypt(&r.address_enc)?,
+        tier: r.tier,
+        station_id: r.station_id,
+        version: r.version,
+        created_at: r.created_at,
+        contacts,
+    })
+}
+
+fn open_contact(keys: &Keyring, r: ContactRow) -> Result<Contact> {
+    Ok(Contact {
+        id: r.id,
+        role: r.role,
+        name: keys.decrypt(&r.name_enc)?,
+        name_mask: r.name_mask,
+        phone: keys.decrypt(&r.phone_enc)?,
+        phone_mask: r.phone_mask,
+    })
+}
+
+async fn contacts_of(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Result<Vec<Contact>> {
+    let rows = both!(c, c => sqlx::query_as::<_, ContactRow>(
+        "SELECT id, role, name_enc, name_mask, phone_enc, phone_mask FROM customer_contacts WHERE customer_id = $1 ORDER BY id")
+        .bind(customer_id).fetch_all(c).await)?;
+    rows.into_iter().map(|r| open_contact(keys, r)).collect()
+}
+
+pub async fn get_customer(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Customer>> {
+    let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = $1");
+    let row = both!(c, c => sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let contacts = contacts_of(c, keys, r.id).await?;
+            Ok(Some(open_customer(keys, r, contacts)?))
+        }
+    }
+}
+
+/// Customers whose own phone or a contact's phone is exactly this one (through the blind index).
+pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, scope: &Scope) -> Result<Vec<Customer>> {
+    let idx = keys.blind_index(phone);
+    let (clause, ids) = scope_clause(scope, "station_id", 2);
+    let sql = format!(
+        "SELECT {CUSTOMER_COLS} FROM customers WHERE (phone_idx = $1 OR id IN (SELECT customer_id FROM customer_contacts WHERE phone_idx = $1)) \
+         AND ({clause} OR station_id IS NULL) ORDER BY id LIMIT 20"
+    );
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(&idx);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_all(c).await
+    })?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let contacts = contacts_of(c, keys, r.id).await?;
+        out.push(open_customer(keys, r, contacts)?);
+    }
+    Ok(out)
+}
+
+/// Newest customers first, in the scope (customers of no station are headquarters' and everyone's).
+pub async fn list_customers(c: &mut Conn<'_>, keys: &Keyring, scope: &Scope, page: PageRequest) -> Result<Page<Customer>> {
+    let (clause, ids) = scope_clause(scope, "station_id", 1);
+    let where_ = format!("WHERE ({clause} OR station_id IS NULL)");
+    let n = ids.len() + 1;
+    let sql = format!("SELECT {CUSTOMER_COLS} FROM customers {where_} ORDER BY id DESC LIMIT ${n} OFFSET ${}", n + 1);
+    let count_sql = format!("SELECT COUNT(*) FROM customers {where_}");
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql));
+        for id in &ids { q = q.bind(id); }
+        q.bind(page.limit()).bind(page.offset()).fetch_all(c).await
+    })?;
+    let total: i64 = both!(c, c => {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(count_sql));
+        for id in &ids { q = q.bind(id); }
+        q.fetch_one(c).await
+    })?;
+    let items = rows.into_iter().map(|r| open_customer(keys, r, vec![])).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+// ---------- devices ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub id: i64,
+    pub serial_number: String,
+    pub model_id: i64,
+    pub model_code: String,
+    pub model_name: String,
+    pub product_line: String,
+    pub warranty_months: i64,
+    pub customer_id: i64,
+    pub sale_date: String,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+    pub contract_until: Option<String>,
+    pub station_id: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: i64,
+    serial_number: String,
+    model_id: i64,
+    model_code: String,
+    model_name: String,
+    product_line: String,
+    warranty_months: i64,
+    customer_id: i64,
+    sale_date: String,
+    install_region_code: Option<String>,
+    install_address_enc: Option<String>,
+    dealer_name: Option<String>,
+    contract_until: Option<String>,
+    station_id: Option<i64>,
+    version: i64,
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
+    m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
+    d.station_id, d.version FROM devices d JOIN product_models m ON m.id = d.model_id";
+
+fn open_device(keys: &Keyring, r: DeviceRow) -> Result<Device> {
+    Ok(Device {
+        id: r.id,
+        serial_number: r.serial_number,
+        model_id: r.model_id,
+        model_code: r.model_code,
+        model_name: r.model_name,
+        product_line: r.product_line,
+        warranty_months: r.warranty_months,
+        customer_id: r.customer_id,
+        sale_date: r.sale_date,
+        install_region_code: r.install_region_code,
+        install_address: keys.decrypt_opt(r.install_address_enc.as_deref())?,
+        dealer_name: r.dealer_name,
+        contract_until: r.contract_until,
+        station_id: r.station_id,
+        version: r.version,
+    })
+}
+
+pub struct NewDevice<'a> {
+    pub serial_number: &'a str,
+    pub model_id: i64,
+    pub customer_id: i64,
+    pub sale_date: &'a str,
+    pub install_region_code: Option<&'a str>,
+    pub install_address: Option<&'a str>,
+    pub dealer_name: Option<&'a str>,
+    pub contract_until: Option<&'a str>,
+    pub station_id: Option<i64>,
+}
+
+pub async fn insert_device(c: &mut Conn<'_>, keys: &Keyring, d: &NewDevice<'_>, now: i64) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO devices (serial_number, model_id, customer_id, sale_date, install_region_code, install_address_enc, \
+         dealer_name, contract_until, station_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
+        .bind(d.serial_number).bind(d.model_id).bind(d.customer_id).bind(d.sale_date).bind(d.install_region_code)
+        .bind(keys.encrypt_opt(d.install_address)?).bind(d.dealer_name).bind(d.contract_until).bind(d.station_id).bind(now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn devices_of_customer(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Result<Vec<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.customer_id = $1 ORDER BY d.id");
+    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(customer_id).fetch_all(c).await)?;
+    rows.into_iter().map(|r| open_device(keys, r)).collect()
+}
+
+/// Devices with this serial number (of any model: serials are unique per model only).
+pub async fn devices_by_serial(c: &mut Conn<'_>, keys: &Keyring, serial: &str) -> Result<Vec<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.serial_number = $1 ORDER BY d.id LIMIT 20");
+    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(serial).fetch_all(c).await)?;
+    rows.into_iter().map(|r| open_device(keys, r)).collect()
+}
+
+pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
+    let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    row.map(|r| open_device(keys, r)).transpose()
+}

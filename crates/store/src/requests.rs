@@ -1,0 +1,230 @@
+//! Service requests, their per-day numbers and their timeline of events.
+use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
+use serde::Serialize;
+use shouhou_domain::auth::Scope;
+use sqlx::AssertSqlSafe;
+
+/// The next number of a day, atomically on both backends (the row lock of the upsert serialises
+/// concurrent creators on PostgreSQL; a rolled-back command gives its number back).
+pub async fn next_counter(c: &mut Conn<'_>, day: &str) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO request_counters (day, last) VALUES ($1, 1) \
+         ON CONFLICT (day) DO UPDATE SET last = request_counters.last + 1 RETURNING last")
+        .bind(day).fetch_one(c).await)?)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ServiceRequest {
+    pub id: i64,
+    pub number: String,
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub request_type: String,
+    pub channel: String,
+    pub urgency: String,
+    pub status: String,
+    pub description: String,
+    pub fault_code: Option<String>,
+    pub station_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub first_contact_resolution: bool,
+    pub promised_reply_at: Option<i64>,
+    pub calendar_code: String,
+    pub policy_id: Option<i64>,
+    pub response_target_min: i64,
+    pub resolution_target_min: i64,
+    pub response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub response_state: String,
+    pub resolution_state: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+const REQUEST_COLS: &str = "id, number, customer_id, device_id, request_type, channel, urgency, status, description, fault_code, \
+    station_id, assignee_id, created_by, first_contact_resolution, promised_reply_at, calendar_code, policy_id, response_target_min, \
+    resolution_target_min, response_due_at, resolution_due_at, response_state, resolution_state, version, created_at, updated_at, closed_at";
+
+pub struct NewRequest<'a> {
+    pub number: &'a str,
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub request_type: &'a str,
+    pub channel: &'a str,
+    pub urgency: &'a str,
+    pub status: &'a str,
+    pub description: &'a str,
+    pub fault_code: Option<&'a str>,
+    pub station_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub promised_reply_at: Option<i64>,
+    pub calendar_code: &'a str,
+    pub policy_id: Option<i64>,
+    pub response_target_min: i64,
+    pub resolution_target_min: i64,
+}
+
+pub async fn insert_request(c: &mut Conn<'_>, r: &NewRequest<'_>, now: i64) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO service_requests (number, customer_id, device_id, request_type, channel, urgency, status, description, \
+         fault_code, station_id, assignee_id, created_by, promised_reply_at, calendar_code, policy_id, response_target_min, \
+         resolution_target_min, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id")
+        .bind(r.number).bind(r.customer_id).bind(r.device_id).bind(r.request_type).bind(r.channel).bind(r.urgency)
+        .bind(r.status).bind(r.description).bind(r.fault_code).bind(r.station_id).bind(r.assignee_id).bind(r.created_by)
+        .bind(r.promised_reply_at).bind(r.calendar_code).bind(r.policy_id).bind(r.response_target_min)
+        .bind(r.resolution_target_min).bind(now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn get_request(c: &mut Conn<'_>, id: i64) -> Result<Option<ServiceRequest>> {
+    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE id = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
+}
+
+pub async fn request_by_number(c: &mut Conn<'_>, number: &str) -> Result<Option<ServiceRequest>> {
+    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE number = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(number).fetch_optional(c).await)?)
+}
+
+/// The cached, derived SLA figures of a request (recomputed from its events by the application).
+#[derive(Debug, Clone, Default)]
+pub struct SlaCache {
+    pub response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub response_state: String,
+    pub resolution_state: String,
+}
+
+/// Move a request to `status` if `version` is still current.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_status(
+    c: &mut Conn<'_>,
+    id: i64,
+    version: i64,
+    status: &str,
+    first_contact_resolution: Option<bool>,
+    closed_at: Option<i64>,
+    sla: &SlaCache,
+    now: i64,
+) -> Result<i64> {
+    let v: Option<i64> = both!(c, c => sqlx::query_scalar(
+        "UPDATE service_requests SET status = $1, first_contact_resolution = COALESCE($2, first_contact_resolution), \
+         closed_at = $3, response_due_at = $4, resolution_due_at = $5, response_state = $6, resolution_state = $7, \
+         version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10 RETURNING version")
+        .bind(status).bind(first_contact_resolution).bind(closed_at).bind(sla.response_due_at).bind(sla.resolution_due_at)
+        .bind(&sla.response_state).bind(&sla.resolution_state).bind(now).bind(id).bind(version)
+        .fetch_optional(c).await)?;
+    match v {
+        Some(v) => Ok(v),
+        None => match get_request(c, id).await? {
+            Some(_) => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
+/// Store recomputed SLA figures without touching the version (a policy or calendar edit).
+pub async fn set_sla(c: &mut Conn<'_>, id: i64, sla: &SlaCache) -> Result<()> {
+    both!(c, c => sqlx::query(
+        "UPDATE service_requests SET response_due_at = $1, resolution_due_at = $2, response_state = $3, resolution_state = $4 WHERE id = $5")
+        .bind(sla.response_due_at).bind(sla.resolution_due_at).bind(&sla.response_state).bind(&sla.resolution_state).bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RequestEvent {
+    pub id: i64,
+    pub request_id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub kind: String,
+    pub action: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: String,
+    pub data: String,
+}
+
+pub struct NewEvent<'a> {
+    pub request_id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub actor_name: &'a str,
+    pub kind: &'a str,
+    pub action: Option<&'a str>,
+    pub from_status: Option<&'a str>,
+    pub to_status: Option<&'a str>,
+    pub note: &'a str,
+    pub data: &'a str,
+}
+
+pub async fn insert_event(c: &mut Conn<'_>, e: &NewEvent<'_>) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO request_events (request_id, at, actor_id, actor_name, kind, action, from_status, to_status, note, data) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+        .bind(e.request_id).bind(e.at).bind(e.actor_id).bind(e.actor_name).bind(e.kind).bind(e.action)
+        .bind(e.from_status).bind(e.to_status).bind(e.note).bind(e.data)
+        .fetch_one(c).await)?)
+}
+
+pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestEvent>> {
+    Ok(both!(c, c => sqlx::query_as::<_, RequestEvent>(
+        "SELECT id, request_id, at, actor_id, actor_name, kind, action, from_status, to_status, note, data \
+         FROM request_events WHERE request_id = $1 ORDER BY id").bind(request_id).fetch_all(c).await)?)
+}
+
+/// Requests of a customer, newest first: `open` narrows to open ones or to closed/cancelled ones.
+pub async fn requests_of_customer(c: &mut Conn<'_>, customer_id: i64, open: bool, limit: i64) -> Result<Vec<ServiceRequest>> {
+    let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
+    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} ORDER BY created_at DESC LIMIT $2");
+    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit).fetch_all(c).await)?)
+}
+
+/// Which queue an agent looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Mine(i64),
+    Station,
+    Unassigned,
+    /// Open, with a due time before the given instant.
+    DueBefore(i64),
+    Breached,
+    AllOpen,
+}
+
+/// Open requests of a queue in the scope, soonest due first.
+pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest) -> Result<Page<ServiceRequest>> {
+    let (clause, ids) = scope_clause(scope, "station_id", 2);
+    let scoped = if matches!(scope, Scope::All) { clause } else { format!("({clause})") };
+    let (cond, arg): (&str, i64) = match q {
+        Queue::Mine(user) => ("assignee_id = $1", user),
+        Queue::Station => ("station_id IS NOT NULL AND $1 = $1", 0),
+        Queue::Unassigned => ("assignee_id IS NULL AND $1 = $1", 0),
+        Queue::DueBefore(t) => ("COALESCE(response_due_at, resolution_due_at) < $1", t),
+        Queue::Breached => ("(response_state = 'breached' OR resolution_state = 'breached') AND $1 = $1", 0),
+        Queue::AllOpen => ("$1 = $1", 0),
+    };
+    let where_ = format!("WHERE status NOT IN ('closed', 'cancelled') AND {cond} AND {scoped}");
+    let n = ids.len() + 2;
+    let order = "ORDER BY CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END, resolution_due_at, id";
+    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT ${n} OFFSET ${}", n + 1);
+    let count_sql = format!("SELECT COUNT(*) FROM service_requests {where_}");
+    let items = both!(c, c => {
+        let mut qy = sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(arg);
+        for id in &ids { qy = qy.bind(id); }
+        qy.bind(page.limit()).bind(page.offset()).fetch_all(c).await
+    })?;
+    let total: i64 = both!(c, c => {
+        let mut qy = sqlx::query_scalar(AssertSqlSafe(count_sql)).bind(arg);
+        for id in &ids { qy = qy.bind(id); }
+        qy.fetch_one(c).await
+    })?;
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
