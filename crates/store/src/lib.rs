@@ -12,6 +12,7 @@ pub mod org;
 pub mod page;
 pub mod requests;
 pub mod settings;
+pub mod sla;
 pub mod users;
 
 pub use db::{Backend, Conn, Db, DbOptions, Rd, Tx, redact_url};
