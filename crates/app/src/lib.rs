@@ -14,6 +14,7 @@ pub mod users;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::{Actor, Ctx};
 pub use error::AppError;
+pub use shouhou_store::crypto::Keyring;
 pub use shouhou_store::{Backend, Db, Page, PageRequest};
 
 use std::sync::Arc;
@@ -35,17 +36,18 @@ impl Default for AppConfig {
     }
 }
 
-/// The application: database, clock and settings, shared by every request.
+/// The application: database, clock, personal-data keys and settings, shared by every request.
 #[derive(Clone)]
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
+    pub keys: Arc<Keyring>,
 }
 
 impl App {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
-        Self { db, clock, config }
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig, keys: Keyring) -> Self {
+        Self { db, clock, config, keys: Arc::new(keys) }
     }
     pub fn now(&self) -> i64 {
         self.clock.now_ms()

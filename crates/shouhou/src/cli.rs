@@ -34,6 +34,9 @@ struct Common {
     /// Optional TOML configuration file (flags and SHOUHOU_* variables take precedence)
     #[arg(long, env = "SHOUHOU_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// Key file for personal data [default: DATA_DIR/keys.txt, created on first start]; or put its text in SHOUHOU_KEYS
+    #[arg(long, env = "SHOUHOU_KEYS_FILE", global = true)]
+    keys_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -141,7 +144,7 @@ enum AuditCommand {
 }
 
 fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
-    Settings::resolve(Layer { addr, database_url: c.database_url, data_dir: c.data_dir, config: c.config })
+    Settings::resolve(Layer { addr, database_url: c.database_url, data_dir: c.data_dir, config: c.config, keys_file: c.keys_file })
 }
 
 fn init_logs(format: &str) {
@@ -184,7 +187,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logs(&s.log_format);
             let db = open(&s).await?;
             db.migrate().await.context("applying migrations")?;
-            serve(&s, db, None).await?;
+            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            serve(&s, app, None).await?;
         }
         Command::Migrate { common } => {
             let s = settings(None, common)?;
@@ -206,7 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password()?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db, Arc::new(SystemClock), AppConfig::default());
+            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
             let form = shouhou_app::users::UserForm {
                 username: username.clone(),
                 display_name: display_name.unwrap_or_default(),
@@ -239,7 +243,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default());
+            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
             let empty = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::count_users(&mut rd.conn()).await? == 0
@@ -251,7 +255,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("the database already holds users: demo data not loaded again");
             }
-            serve(&s, db, Some(shouhou_testkit::demo::logins())).await?;
+            serve(&s, app, Some(shouhou_testkit::demo::logins())).await?;
         }
         Command::Backup { out, common } => {
             let s = settings(None, common)?;
@@ -354,6 +358,34 @@ fn jiff_stamp() -> String {
     secs.to_string()
 }
 
+/// The personal-data keys: `SHOUHOU_KEYS` (the file's text), else the key file, created with fresh
+/// random keys (mode 0600) on first start.
+fn load_keys(s: &Settings) -> anyhow::Result<shouhou_app::Keyring> {
+    if let Ok(text) = std::env::var("SHOUHOU_KEYS") {
+        return shouhou_app::Keyring::parse(&text).context("reading SHOUHOU_KEYS");
+    }
+    let path = &s.keys_file;
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text = shouhou_app::Keyring::generate_file().context("generating keys")?;
+        write_private(path, &text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("created a new personal-data key file {}: back it up apart from the database", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
+    shouhou_app::Keyring::parse(&text).with_context(|| format!("key file {}", path.display()))
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)?.write_all(text.as_bytes())
+}
+
 /// From stdin when it is not a terminal (scripts), else a hidden prompt typed twice.
 fn read_password() -> anyhow::Result<String> {
     if !std::io::stdin().is_terminal() {
@@ -373,8 +405,8 @@ fn read_password() -> anyhow::Result<String> {
     Ok(p1)
 }
 
-async fn serve(s: &Settings, db: Db, demo: Option<Vec<(String, String, String)>>) -> anyhow::Result<()> {
-    let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default());
+async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)>>) -> anyhow::Result<()> {
+    let db = app.db.clone();
     let listener = tokio::net::TcpListener::bind(&s.addr).await.with_context(|| format!("binding {}", s.addr))?;
     let addr = listener.local_addr()?;
     println!(

@@ -13,6 +13,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub log_format: Option<String>,
     pub max_connections: Option<u32>,
+    pub keys_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -36,6 +37,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub log_format: String,
     pub max_connections: u32,
+    /// The personal-data key file (default DATA_DIR/keys.txt; `SHOUHOU_KEYS` holds the text itself).
+    pub keys_file: PathBuf,
 }
 
 impl std::fmt::Debug for Settings {
@@ -53,6 +56,7 @@ pub struct Layer {
     pub database_url: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    pub keys_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -63,7 +67,9 @@ impl Settings {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("shouhou.db").display()));
+        let keys_file = l.keys_file.or(file.keys_file).unwrap_or_else(|| data_dir.join("keys.txt"));
         Ok(Settings {
+            keys_file,
             addr: l.addr.or(file.addr).unwrap_or_else(|| "127.0.0.1:8080".into()),
             database_url,
             data_dir,
@@ -94,7 +100,7 @@ mod tests {
         assert_eq!(s.database_url, "sqlite:///srv/shouhou/shouhou.db");
         std::fs::write(&file, "adress = \"typo\"\n")?;
         assert!(
-            Settings::resolve(Layer { addr: None, database_url: None, data_dir: None, config: Some(file) }).is_err()
+            Settings::resolve(Layer { addr: None, database_url: None, data_dir: None, config: Some(file), keys_file: None }).is_err()
         );
         Ok(())
     }

@@ -136,7 +136,7 @@ pub async fn spawn_app(backend: Backend) -> anyhow::Result<TestApp> {
 
 /// Serve an existing test database (a second instance on the same PostgreSQL, say).
 pub async fn spawn_on(db: TestDb, clock: Arc<dyn Clock>) -> anyhow::Result<TestApp> {
-    let app = App::new(db.db.clone(), clock, AppConfig::default());
+    let app = App::new(db.db.clone(), clock, AppConfig::default(), shouhou_store::crypto::test_keyring());
     let addr = serve_app(app.clone()).await?;
     Ok(TestApp { addr: addr.0, app, db, shutdown: Some(addr.1), server: Some(addr.2) })
 }
