@@ -190,7 +190,8 @@ pub async fn set_locale(app: &App, ctx: &Ctx, locale: shouhou_domain::locale::Lo
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     users::set_locale(&mut c, actor.id, locale.as_str(), app.now()).await?;
-    record(&mut c, app, ctx, "user.locale", "user", Some(actor.id.to_string()), json!({"locale": locale.as_str()})).await?;
+    record(&mut c, app, ctx, "user.locale", "user", Some(actor.id.to_string()), json!({"locale": locale.as_str()}))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -22,10 +22,19 @@ pub enum AppError {
     /// A unique value is taken.
     #[error("{field} already exists")]
     Duplicate { field: String },
+    /// The lifecycle does not allow this action now.
+    #[error("cannot {action} a request that is {from}")]
+    IllegalTransition { from: String, action: String, allowed: Vec<String> },
     #[error("database unavailable")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<shouhou_domain::FieldError> for AppError {
+    fn from(e: shouhou_domain::FieldError) -> Self {
+        AppError::Validation(e.into())
+    }
 }
 
 impl From<StoreError> for AppError {

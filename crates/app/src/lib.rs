@@ -5,9 +5,11 @@
 pub mod auth;
 mod clock;
 mod context;
+pub mod desk;
 mod error;
 pub mod org;
 pub mod secrets;
+pub mod service;
 pub mod system;
 pub mod users;
 

@@ -144,7 +144,13 @@ enum AuditCommand {
 }
 
 fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
-    Settings::resolve(Layer { addr, database_url: c.database_url, data_dir: c.data_dir, config: c.config, keys_file: c.keys_file })
+    Settings::resolve(Layer {
+        addr,
+        database_url: c.database_url,
+        data_dir: c.data_dir,
+        config: c.config,
+        keys_file: c.keys_file,
+    })
 }
 
 fn init_logs(format: &str) {

@@ -100,7 +100,14 @@ mod tests {
         assert_eq!(s.database_url, "sqlite:///srv/shouhou/shouhou.db");
         std::fs::write(&file, "adress = \"typo\"\n")?;
         assert!(
-            Settings::resolve(Layer { addr: None, database_url: None, data_dir: None, config: Some(file), keys_file: None }).is_err()
+            Settings::resolve(Layer {
+                addr: None,
+                database_url: None,
+                data_dir: None,
+                config: Some(file),
+                keys_file: None
+            })
+            .is_err()
         );
         Ok(())
     }

@@ -27,8 +27,7 @@ pub struct ProductModel {
     pub version: i64,
 }
 
-const MODEL_COLS: &str =
-    "id, code, name, product_line, warranty_months, coverage, first_maintenance_days, first_maintenance_hours, active, version";
+const MODEL_COLS: &str = "id, code, name, product_line, warranty_months, coverage, first_maintenance_days, first_maintenance_hours, active, version";
 
 pub struct NewProductModel<'a> {
     pub code: &'a str,
@@ -240,7 +239,12 @@ pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, s
 }
 
 /// Newest customers first, in the scope (customers of no station are headquarters' and everyone's).
-pub async fn list_customers(c: &mut Conn<'_>, keys: &Keyring, scope: &Scope, page: PageRequest) -> Result<Page<Customer>> {
+pub async fn list_customers(
+    c: &mut Conn<'_>,
+    keys: &Keyring,
+    scope: &Scope,
+    page: PageRequest,
+) -> Result<Page<Customer>> {
     let (clause, ids) = scope_clause(scope, "station_id", 1);
     let where_ = format!("WHERE ({clause} OR station_id IS NULL)");
     let n = ids.len() + 1;

@@ -172,7 +172,8 @@ mod tests {
 
     #[test]
     fn rotation_encrypts_with_the_newest_key_and_still_reads_the_old() {
-        let old = Keyring::parse(&format!("data.1 = {}\nindex = {}", generate_key().unwrap(), generate_key().unwrap())).unwrap();
+        let old = Keyring::parse(&format!("data.1 = {}\nindex = {}", generate_key().unwrap(), generate_key().unwrap()))
+            .unwrap();
         let c1 = old.encrypt("张三").unwrap();
         let text = format!("data.1 = {}\n", "x");
         assert!(Keyring::parse(&text).is_err());

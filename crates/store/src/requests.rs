@@ -181,10 +181,19 @@ pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestE
 }
 
 /// Requests of a customer, newest first: `open` narrows to open ones or to closed/cancelled ones.
-pub async fn requests_of_customer(c: &mut Conn<'_>, customer_id: i64, open: bool, limit: i64) -> Result<Vec<ServiceRequest>> {
+pub async fn requests_of_customer(
+    c: &mut Conn<'_>,
+    customer_id: i64,
+    open: bool,
+    limit: i64,
+) -> Result<Vec<ServiceRequest>> {
     let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
-    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} ORDER BY created_at DESC LIMIT $2");
-    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit).fetch_all(c).await)?)
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} ORDER BY created_at DESC LIMIT $2"
+    );
+    Ok(
+        both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit).fetch_all(c).await)?,
+    )
 }
 
 /// Which queue an agent looks at.

@@ -35,7 +35,15 @@ pub async fn list_calendars(c: &mut Conn<'_>) -> Result<Vec<CalendarRow>> {
         "SELECT id, code, name, kind, weekly, use_prc_holidays, version FROM calendars ORDER BY code").fetch_all(c).await)?)
 }
 
-pub async fn update_calendar(c: &mut Conn<'_>, code: &str, version: i64, name: &str, weekly: &str, use_prc: bool, now: i64) -> Result<i64> {
+pub async fn update_calendar(
+    c: &mut Conn<'_>,
+    code: &str,
+    version: i64,
+    name: &str,
+    weekly: &str,
+    use_prc: bool,
+    now: i64,
+) -> Result<i64> {
     let v: Option<i64> = both!(c, c => sqlx::query_scalar(
         "UPDATE calendars SET name = $1, weekly = $2, use_prc_holidays = $3, version = version + 1, updated_at = $4 \
          WHERE code = $5 AND version = $6 RETURNING version")
@@ -49,7 +57,13 @@ pub async fn update_calendar(c: &mut Conn<'_>, code: &str, version: i64, name: &
     }
 }
 
-pub async fn set_calendar_day(c: &mut Conn<'_>, calendar_id: i64, day: &str, off: Option<bool>, note: &str) -> Result<()> {
+pub async fn set_calendar_day(
+    c: &mut Conn<'_>,
+    calendar_id: i64,
+    day: &str,
+    off: Option<bool>,
+    note: &str,
+) -> Result<()> {
     match off {
         None => both!(c, c => sqlx::query("DELETE FROM calendar_days WHERE calendar_id = $1 AND day = $2")
             .bind(calendar_id).bind(day).execute(c).await.map(|r| r.rows_affected()))?,

@@ -135,6 +135,11 @@ pub fn render_problem(rc: &ReqCtx, p: Problem) -> Response {
     if !errors.is_empty() {
         body["errors"] = serde_json::Value::Array(errors);
     }
+    if let Some(serde_json::Value::Object(extra)) = &p.extra {
+        for (k, v) in extra {
+            body[k] = v.clone();
+        }
+    }
     let mut resp = (p.status, body.to_string()).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if let Some(v) = p.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {

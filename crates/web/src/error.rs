@@ -13,11 +13,13 @@ pub struct Problem {
     pub detail: Option<String>,
     pub errors: Vec<FieldError>,
     pub retry_after: Option<i64>,
+    /// Further members of the problem object, e.g. the allowed actions of an illegal transition.
+    pub extra: Option<serde_json::Value>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, detail: None, errors: vec![], retry_after: None }
+        Self { status, code, detail: None, errors: vec![], retry_after: None, extra: None }
     }
     pub fn with_detail(mut self, d: impl Into<String>) -> Self {
         self.detail = Some(d.into());
@@ -45,7 +47,12 @@ impl From<&AppError> for Problem {
             AppError::Stale => Problem::new(S::CONFLICT, "stale_version"),
             AppError::Duplicate { field } => Problem {
                 errors: vec![FieldError::new(field.clone(), "already_exists")],
-                ..Problem::new(S::CONFLICT, "duplicate")
+                ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation_failed")
+            },
+            AppError::IllegalTransition { from, action, allowed } => Problem {
+                detail: Some(format!("cannot {action} a request that is {from}; allowed: {}", allowed.join(", "))),
+                extra: Some(serde_json::json!({"from": from, "action": action, "allowed": allowed})),
+                ..Problem::new(S::CONFLICT, "illegal_transition")
             },
             AppError::Unavailable(_) => Problem::new(S::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => Problem::new(S::INTERNAL_SERVER_ERROR, "internal"),

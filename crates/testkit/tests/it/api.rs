@@ -29,8 +29,9 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_one_station(b: Bac
     assert_eq!(count(&t, "stations").await, before + 1);
     // Without a key the same body is a new command and hits the unique code.
     let dup = post(&t, &o.admin, "/api/v1/stations", station("BJ-C", "110105")).await;
-    let body = problem(dup, StatusCode::CONFLICT, "duplicate").await;
+    let body = problem(dup, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "code");
+    assert_eq!(body["errors"][0]["code"], "already_exists");
 }
 
 async fn an_update_on_a_stale_version_answers_409_and_changes_nothing(b: Backend) {

@@ -1,5 +1,6 @@
 //! JSON API under `/api/v1`; the OpenAPI 3.1 document is generated from these handlers.
 pub mod auth;
+pub mod desk;
 pub mod docs;
 pub mod org;
 pub mod system;
@@ -55,6 +56,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::list_audit))
         .routes(routes!(system::verify_audit))
         .routes(routes!(system::regions))
+        .routes(routes!(desk::list_product_models, desk::create_product_model))
+        .routes(routes!(desk::list_customers, desk::create_customer))
+        .routes(routes!(desk::get_customer))
+        .routes(routes!(desk::create_device))
+        .routes(routes!(desk::screen_pop))
+        .routes(routes!(desk::list_requests, desk::create_request))
+        .routes(routes!(desk::get_request))
+        .routes(routes!(desk::transition))
+        .routes(routes!(desk::add_note))
+        .routes(routes!(desk::sla_preview))
         .split_for_parts()
 }
 

@@ -148,6 +148,7 @@ impl IntoResponse for PageError {
             AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
             AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
+            AppError::IllegalTransition { .. } => (StatusCode::CONFLICT, tr.t("error-illegal-transition")),
             AppError::Validation(_) | AppError::Duplicate { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation"))
             }

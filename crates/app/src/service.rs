@@ -1,0 +1,510 @@
+//! Service requests (服务请求): registration with a number, the lifecycle, and SLA clocks derived
+//! from the recorded status events on the business calendar of the applicable policy.
+use crate::desk::{CustomerView, get_customer};
+use crate::system::record;
+use crate::{App, AppError, Ctx, Result};
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use serde_json::json;
+use shouhou_domain::ValidationErrors;
+use shouhou_domain::auth::Permission;
+use shouhou_domain::calendar::{BusinessCalendar, CalendarKind, Interval};
+use shouhou_domain::ids::StationId;
+use shouhou_domain::request::{
+    Action, Channel, RequestType, Signal, Status, Urgency, business_day, clock_effects, description,
+    format_request_number, on_creation,
+};
+use shouhou_domain::sla::{ClockEvent, ClockPhase, ClockSignal, ClockStatus, Health, Target, evaluate};
+use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, RequestEvent, ServiceRequest, SlaCache};
+use shouhou_store::sla::{self as sla_store, Policy};
+use shouhou_store::{Conn, Page, PageRequest, catalog};
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+// ---------- calendars and policies ----------
+
+/// A stored calendar as the domain's calendar; `None` when no calendar has that code.
+pub async fn load_calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<BusinessCalendar>> {
+    let Some((row, days)) = sla_store::calendar(c, code).await? else { return Ok(None) };
+    let weekly: Vec<Vec<[u16; 2]>> =
+        serde_json::from_str(&row.weekly).map_err(|e| AppError::Internal(format!("calendar {code}: {e}")))?;
+    let mut week: [Vec<Interval>; 7] = Default::default();
+    for (i, day) in weekly.into_iter().take(7).enumerate() {
+        week[i] = day.into_iter().map(|[a, b]| Interval::new(a, b)).collect();
+    }
+    let mut cal = BusinessCalendar {
+        code: row.code,
+        kind: CalendarKind::parse(&row.kind).unwrap_or(CalendarKind::Working),
+        weekly: week,
+        use_prc_holidays: row.use_prc_holidays,
+        extra_days_off: Default::default(),
+        extra_working_days: Default::default(),
+    };
+    for d in days {
+        if let Ok(date) = d.day.parse() {
+            if d.off {
+                cal.extra_days_off.insert(date);
+            } else {
+                cal.extra_working_days.insert(date);
+            }
+        }
+    }
+    Ok(Some(cal))
+}
+
+/// The policy for a request: among active policies whose set fields all match, the most specific,
+/// then the lowest priority number.
+pub fn select_policy<'p>(policies: &'p [Policy], t: RequestType, u: Urgency, tier: &str) -> Option<&'p Policy> {
+    let matches = |field: &Option<String>, v: &str| field.as_deref().is_none_or(|f| f == v);
+    policies
+        .iter()
+        .filter(|p| {
+            p.active
+                && matches(&p.request_type, t.as_str())
+                && matches(&p.urgency, u.as_str())
+                && matches(&p.tier, tier)
+        })
+        .min_by_key(|p| {
+            let specificity = [&p.request_type, &p.urgency, &p.tier].iter().filter(|f| f.is_some()).count();
+            (std::cmp::Reverse(specificity), p.priority, p.id)
+        })
+}
+
+fn to_clock(s: Signal) -> ClockSignal {
+    match s {
+        Signal::Start => ClockSignal::Start,
+        Signal::Pause => ClockSignal::Pause,
+        Signal::Resume => ClockSignal::Resume,
+        Signal::Stop => ClockSignal::Stop,
+    }
+}
+
+/// The clock events of both clocks, replayed from the request's recorded events.
+pub fn clock_events(events: &[RequestEvent]) -> (Vec<ClockEvent>, Vec<ClockEvent>) {
+    let (mut resp, mut resol) = (vec![], vec![]);
+    for e in events {
+        let effects = match (e.kind.as_str(), e.from_status.as_deref(), e.action.as_deref()) {
+            ("created", _, _) => on_creation(),
+            ("status", Some(from), Some(action)) => {
+                match (Status::parse("from", from), Action::parse("action", action)) {
+                    (Ok(from), Ok(action)) => clock_effects(from, action),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        if let Some(s) = effects.response {
+            resp.push(ClockEvent::new(ts(e.at), to_clock(s)));
+        }
+        if let Some(s) = effects.resolution {
+            resol.push(ClockEvent::new(ts(e.at), to_clock(s)));
+        }
+    }
+    (resp, resol)
+}
+
+/// Both clocks of a request now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Clocks {
+    pub calendar: String,
+    pub response: ClockStatus,
+    pub resolution: ClockStatus,
+}
+
+pub fn clocks(r: &ServiceRequest, events: &[RequestEvent], cal: &BusinessCalendar, now: i64) -> Clocks {
+    let (resp, resol) = clock_events(events);
+    let now = ts(now);
+    Clocks {
+        calendar: cal.code.clone(),
+        response: evaluate(&resp, &Target::new(SignedDuration::from_mins(r.response_target_min)), cal, now),
+        resolution: evaluate(&resol, &Target::new(SignedDuration::from_mins(r.resolution_target_min)), cal, now),
+    }
+}
+
+fn state_of(s: &ClockStatus) -> &'static str {
+    match (s.phase, s.health, s.met) {
+        (ClockPhase::Stopped, _, Some(true)) => "met",
+        (ClockPhase::Stopped, _, _) => "missed",
+        (ClockPhase::Paused, Health::Breached, _) => "breached",
+        (ClockPhase::Paused, _, _) => "paused",
+        (ClockPhase::NotStarted, _, _) => "not_started",
+        (_, Health::Ok, _) => "running",
+        (_, Health::AtRisk, _) => "at_risk",
+        (_, Health::Breached, _) => "breached",
+    }
+}
+
+pub fn sla_cache(c: &Clocks) -> SlaCache {
+    let due = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.due.map(|t| t.as_millisecond()) } else { None };
+    SlaCache {
+        response_due_at: due(&c.response),
+        resolution_due_at: due(&c.resolution),
+        response_state: state_of(&c.response).to_string(),
+        resolution_state: state_of(&c.resolution).to_string(),
+    }
+}
+
+async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<BusinessCalendar> {
+    Ok(load_calendar(c, code).await?.unwrap_or_else(BusinessCalendar::cn_workday))
+}
+
+// ---------- registration ----------
+
+#[derive(Debug, Clone, Default)]
+pub struct RequestForm {
+    pub customer_id: i64,
+    pub serial_number: Option<String>,
+    pub request_type: String,
+    pub channel: String,
+    pub urgency: String,
+    pub description: String,
+    pub fault_code: Option<String>,
+    /// When the agent promises to reply (RFC 3339), for requests not solved at once.
+    pub promised_reply_at: Option<String>,
+    /// First-contact resolution: the agent solved it during the call; the note says how.
+    pub resolve_now: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Registered {
+    pub id: i64,
+    pub number: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Registered> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let mut e = ValidationErrors::default();
+    let rtype = e.take(RequestType::parse("type", &f.request_type));
+    let channel = e.take(Channel::parse("channel", &f.channel));
+    let urgency = e.take(Urgency::parse("urgency", if f.urgency.trim().is_empty() { "normal" } else { &f.urgency }));
+    let desc = e.take(description("description", &f.description));
+    let fault = e.take(shouhou_domain::org::optional_text("fault_code", f.fault_code.as_deref(), 50));
+    let promised = match f.promised_reply_at.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => match s.trim().parse::<Timestamp>() {
+            Ok(t) if t.as_millisecond() > app.now() => Some(Some(t.as_millisecond())),
+            Ok(_) => {
+                e.push("promised_reply_at", "in_past");
+                None
+            }
+            Err(_) => {
+                e.push("promised_reply_at", "invalid_datetime");
+                None
+            }
+        },
+        None => Some(None),
+    };
+    let resolve_now = f.resolve_now.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let customer = catalog::get_customer(&mut c, &app.keys, f.customer_id).await?;
+    let customer = customer.filter(|cu| cu.station_id.is_none_or(|s| actor.scope.allows(StationId(s))));
+    if customer.is_none() {
+        e.push("customer_id", "unknown_customer");
+    }
+    let device = match (f.serial_number.as_deref().map(str::trim).filter(|s| !s.is_empty()), &customer) {
+        (Some(s), Some(cu)) => {
+            let devices = catalog::devices_by_serial(&mut c, &app.keys, &s.to_ascii_uppercase()).await?;
+            match devices.into_iter().find(|d| d.customer_id == cu.id) {
+                Some(d) => Some(Some(d)),
+                None => {
+                    e.push("serial_number", "unknown_serial");
+                    None
+                }
+            }
+        }
+        _ => Some(None),
+    };
+    let (
+        Some(rtype),
+        Some(channel),
+        Some(urgency),
+        Some(desc),
+        Some(fault),
+        Some(promised),
+        Some(customer),
+        Some(device),
+    ) = (rtype, channel, urgency, desc, fault, promised, customer, device)
+    else {
+        return Err(e.into());
+    };
+    e.into_result()?;
+
+    let policies = sla_store::active_policies(&mut c).await?;
+    let policy = select_policy(&policies, rtype, urgency, &customer.tier)
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
+    let station = device.as_ref().and_then(|d| d.station_id).or(customer.station_id);
+    let day = business_day(ts(now));
+    let counter = sla_counter(&mut c, &day.to_string()).await?;
+    let number = format_request_number(day, counter);
+    let status = if resolve_now.is_some() { Status::Resolved } else { Status::New };
+    let new = NewRequest {
+        number: &number,
+        customer_id: customer.id,
+        device_id: device.as_ref().map(|d| d.id),
+        request_type: rtype.as_str(),
+        channel: channel.as_str(),
+        urgency: urgency.as_str(),
+        status: Status::New.as_str(),
+        description: &desc,
+        fault_code: fault.as_deref(),
+        station_id: station,
+        assignee_id: None,
+        created_by: Some(actor.id.0),
+        promised_reply_at: promised,
+        calendar_code: &policy.calendar_code,
+        policy_id: Some(policy.id),
+        response_target_min: policy.response_minutes,
+        resolution_target_min: policy.resolution_minutes,
+    };
+    let id = requests::insert_request(&mut c, &new, now).await?;
+    let actor_name = actor.display_name.clone();
+    let data = json!({"number": number, "policy": policy.name}).to_string();
+    requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            actor_id: Some(actor.id.0),
+            actor_name: &actor_name,
+            kind: "created",
+            action: None,
+            from_status: None,
+            to_status: Some("new"),
+            note: "",
+            data: &data,
+        },
+    )
+    .await?;
+    if let Some(note) = &resolve_now {
+        requests::insert_event(
+            &mut c,
+            &NewEvent {
+                request_id: id,
+                at: now,
+                actor_id: Some(actor.id.0),
+                actor_name: &actor_name,
+                kind: "status",
+                action: Some(Action::Resolve.as_str()),
+                from_status: Some("new"),
+                to_status: Some(status.as_str()),
+                note,
+                data: r#"{"first_contact_resolution":true}"#,
+            },
+        )
+        .await?;
+    }
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    let events = requests::events_of(&mut c, id).await?;
+    let cal = calendar_or_default(&mut c, &policy.calendar_code).await?;
+    let cache = sla_cache(&clocks(&r, &events, &cal, now));
+    requests::update_status(
+        &mut c,
+        id,
+        r.version,
+        status.as_str(),
+        resolve_now.as_ref().map(|_| true),
+        None,
+        &cache,
+        now,
+    )
+    .await?;
+    record(&mut c, app, ctx, "request.create", "service_request", Some(id.to_string()),
+        json!({"number": number, "customer_id": customer.id, "type": rtype.as_str(), "first_contact_resolution": resolve_now.is_some()})).await?;
+    tx.commit().await?;
+    Ok(Registered { id, number })
+}
+
+async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
+    let n = requests::next_counter(c, day).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+// ---------- lifecycle ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Transitioned {
+    pub id: i64,
+    pub status: String,
+    pub version: i64,
+}
+
+/// Apply an action of the lifecycle with optimistic concurrency; an illegal one names the allowed.
+#[tracing::instrument(skip_all)]
+pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &str, note: &str) -> Result<Transitioned> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let action = Action::parse("action", action).map_err(ValidationErrors::from)?;
+    let note = note.trim();
+    if note.chars().count() > 4000 {
+        return Err(ValidationErrors::single("note", "too_long").into());
+    }
+    if action == Action::Cancel && note.is_empty() {
+        return Err(ValidationErrors::single("note", "reason_required").into());
+    }
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    if r.version != version {
+        return Err(AppError::Stale);
+    }
+    let from =
+        Status::parse("status", &r.status).map_err(|_| AppError::Internal(format!("stored status {}", r.status)))?;
+    let to = from.apply(action).map_err(|e| AppError::IllegalTransition {
+        from: e.from.as_str().to_string(),
+        action: e.action.as_str().to_string(),
+        allowed: e.allowed.iter().map(|a| a.as_str().to_string()).collect(),
+    })?;
+    requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            actor_id: Some(actor.id.0),
+            actor_name: &actor.display_name,
+            kind: "status",
+            action: Some(action.as_str()),
+            from_status: Some(from.as_str()),
+            to_status: Some(to.as_str()),
+            note,
+            data: "{}",
+        },
+    )
+    .await?;
+    let events = requests::events_of(&mut c, id).await?;
+    let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
+    let cache = sla_cache(&clocks(&r, &events, &cal, now));
+    let closed_at = (!to.is_open()).then_some(now);
+    let v = requests::update_status(&mut c, id, version, to.as_str(), None, closed_at, &cache, now).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "request.transition",
+        "service_request",
+        Some(id.to_string()),
+        json!({"number": r.number, "action": action.as_str(), "from": from.as_str(), "to": to.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Transitioned { id, status: to.as_str().to_string(), version: v })
+}
+
+/// A note on the timeline (no status change).
+pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let note = shouhou_domain::org::required_text("note", note, 4000)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: app.now(),
+            actor_id: Some(actor.id.0),
+            actor_name: &actor.display_name,
+            kind: "note",
+            action: None,
+            from_status: None,
+            to_status: None,
+            note: &note,
+            data: "{}",
+        },
+    )
+    .await?;
+    record(&mut c, app, ctx, "request.note", "service_request", Some(id.to_string()), json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestDetail {
+    pub request: ServiceRequest,
+    pub allowed_actions: Vec<&'static str>,
+    pub clocks: Clocks,
+    pub events: Vec<RequestEvent>,
+    pub customer: CustomerView,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let (r, events, cal) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+        if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+            return Err(AppError::NotFound);
+        }
+        let events = requests::events_of(&mut c, id).await?;
+        let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
+        (r, events, cal)
+    };
+    let customer = get_customer(app, ctx, r.customer_id).await?;
+    let status = Status::parse("status", &r.status).unwrap_or(Status::New);
+    Ok(RequestDetail {
+        clocks: clocks(&r, &events, &cal, app.now()),
+        allowed_actions: status.allowed_actions().iter().map(|a| a.as_str()).collect(),
+        request: r,
+        events,
+        customer,
+    })
+}
+
+/// Queues of open requests, soonest due first.
+pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<ServiceRequest>> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let q = match name {
+        "mine" => Queue::Mine(actor.id.0),
+        "station" => Queue::Station,
+        "unassigned" => Queue::Unassigned,
+        "due_soon" => Queue::DueBefore(app.now() + 2 * 3600 * 1000),
+        "breached" => Queue::Breached,
+        "" | "all" => Queue::AllOpen,
+        _ => return Err(ValidationErrors::single("queue", "invalid_choice").into()),
+    };
+    let mut rd = app.db.read().await?;
+    Ok(requests::queue(&mut rd.conn(), &actor.scope, q, page).await?)
+}
+
+// ---------- SLA preview ----------
+
+/// When a target counted from `start` on a calendar falls due: business time on a working
+/// calendar, wall time on a 24 × 7 one.
+pub async fn sla_preview(app: &App, ctx: &Ctx, calendar: &str, start: &str, target: &str) -> Result<Timestamp> {
+    ctx.actor()?;
+    let mut e = ValidationErrors::default();
+    let start = match start.trim().parse::<Timestamp>() {
+        Ok(t) => Some(t),
+        Err(_) => {
+            e.push("start", "invalid_datetime");
+            None
+        }
+    };
+    let target = match target.trim().parse::<jiff::Span>().ok().and_then(|s| SignedDuration::try_from(s).ok()) {
+        Some(d) if d.is_positive() => Some(d),
+        _ => {
+            e.push("target", "invalid_duration");
+            None
+        }
+    };
+    let mut rd = app.db.read().await?;
+    let cal = load_calendar(&mut rd.conn(), calendar.trim()).await?;
+    if cal.is_none() {
+        e.push("calendar", "unknown_calendar");
+    }
+    let (Some(start), Some(target), Some(cal)) = (start, target, cal) else { return Err(e.into()) };
+    cal.validate()?;
+    Ok(cal.add(start, target))
+}
