@@ -508,10 +508,11 @@ pub async fn screen_pop(app: &App, ctx: &Ctx, by: Lookup<'_>) -> Result<Option<S
             let serial = SerialNumber::parse("serial_number", s).map_err(ValidationErrors::from)?;
             let mut out = vec![];
             for d in catalog::devices_by_serial(&mut c, &app.keys, serial.as_str()).await? {
-                if let Some(cu) = catalog::get_customer(&mut c, &app.keys, d.customer_id).await? {
-                    if may_see(actor, &cu) && !out.iter().any(|o: &Customer| o.id == cu.id) {
-                        out.push(cu);
-                    }
+                if let Some(cu) = catalog::get_customer(&mut c, &app.keys, d.customer_id).await?
+                    && may_see(actor, &cu)
+                    && !out.iter().any(|o: &Customer| o.id == cu.id)
+                {
+                    out.push(cu);
                 }
             }
             out

@@ -94,6 +94,7 @@ mod tests {
             database_url: None,
             data_dir: None,
             config: Some(file.clone()),
+            keys_file: None,
         })?;
         assert_eq!(s.addr, "127.0.0.1:1");
         assert_eq!(s.data_dir, PathBuf::from("/srv/shouhou"));

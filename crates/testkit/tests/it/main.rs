@@ -6,6 +6,7 @@ mod helpers;
 mod api;
 mod audit;
 mod auth;
+mod desk;
 mod pages;
 mod scoping;
 mod store;

@@ -1,0 +1,320 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shouhou_store::Backend;
+use shouhou_testkit::TestApp;
+
+/// A product model, a customer of station A with a device, as the admin registers them.
+async fn desk(t: &TestApp, o: &Org) -> (i64, i64) {
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = post(t, &o.admin, "/api/v1/customers", json!({
+        "name": "张三", "phone": "+86 138 1234 5678", "region_code": "440305", "address": "深圳市南山区科技园南区 18 栋", "station_code": "SZ-A",
+        "contacts": [{"role": "operator", "name": "李四", "phone": "0755-26581234"}]
+    })).await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = post(t, &o.admin, "/api/v1/devices", json!({"serial_number": "xg5k-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2026-01-31"})).await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    (customer, d.json::<Value>().await.unwrap()["id"].as_i64().unwrap())
+}
+
+async fn register(t: &TestApp, token: &str, customer: i64, extra: Value) -> Value {
+    let mut body = json!({"customer_id": customer, "type": "repair", "channel": "phone", "urgency": "normal", "description": "告警灯常亮，业务中断"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = post(t, token, "/api/v1/service-requests", body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+async fn screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let sr = register(&t, &o.admin, customer, json!({"serial_number": "XG5K-0001"})).await;
+    for q in ["phone=13812345678", "phone=138%201234%205678", "phone=0755-26581234", "serial_number=xg5k-0001"] {
+        let r = get(&t, &o.admin, &format!("/api/v1/screen-pop?{q}")).await;
+        assert_eq!(r.status(), StatusCode::OK, "{q}");
+        let pop: Value = r.json().await.unwrap();
+        assert_eq!(pop["customer"]["id"], customer);
+        assert_eq!(pop["customer"]["name"], "张三");
+        assert_eq!(pop["devices"][0]["serial_number"], "XG5K-0001");
+        assert_eq!(pop["devices"][0]["warranty"]["status"], "in_warranty");
+        assert_eq!(pop["devices"][0]["warranty"]["until"], "2027-01-31");
+        assert_eq!(pop["open_requests"][0]["number"], sr["number"]);
+    }
+    problem(get(&t, &o.admin, "/api/v1/screen-pop?phone=13900000000").await, StatusCode::NOT_FOUND, "not_found").await;
+    let body = problem(
+        get(&t, &o.admin, "/api/v1/screen-pop?phone=12345").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["code"], "invalid_phone");
+    // Every look in clear is in the audit trail.
+    let audit: Value = get(&t, &o.admin, "/api/v1/audit?action=customer.read_personal").await.json().await.unwrap();
+    assert_eq!(audit["total"], 4);
+}
+
+async fn roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let eng = login(&t, "eng.a").await;
+    let c: Value = get(&t, &eng, &format!("/api/v1/customers/{customer}")).await.json().await.unwrap();
+    assert_eq!(c["name"], "张*");
+    assert_eq!(c["phone"], "138****5678");
+    assert_eq!(c["contacts"][0]["phone"], "075****1234");
+    assert_eq!(c["masked"], true);
+    let pop: Value = get(&t, &eng, "/api/v1/screen-pop?serial_number=XG5K-0001").await.json().await.unwrap();
+    assert_eq!(pop["customer"]["phone"], "138****5678");
+    let before: Value = get(&t, &o.admin, "/api/v1/audit?action=customer.read_personal").await.json().await.unwrap();
+    assert_eq!(before["total"], 0, "masked reads are not reads of personal data");
+    let eng_b = login(&t, "eng.b").await;
+    problem(get(&t, &eng_b, &format!("/api/v1/customers/{customer}")).await, StatusCode::NOT_FOUND, "not_found").await;
+    problem(get(&t, &eng_b, "/api/v1/screen-pop?phone=13812345678").await, StatusCode::NOT_FOUND, "not_found").await;
+    let sr = register(&t, &o.admin, customer, json!({})).await;
+    problem(
+        get(&t, &eng_b, &format!("/api/v1/service-requests/{}", sr["id"])).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_eq!(get(&t, &eng, &format!("/api/v1/service-requests/{}", sr["id"])).await.status(), StatusCode::OK);
+}
+
+async fn the_database_holds_no_phone_number_in_clear(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let phones = ["13812345678", "13998765432", "18600001111"];
+    for (i, p) in phones.iter().enumerate() {
+        let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": format!("客户{i}"), "phone": p, "region_code": "110105", "address": "北京市朝阳区建国路 88 号"})).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    match b {
+        Backend::Sqlite => {
+            // Checkpoint the WAL so the file holds everything, then read the raw bytes.
+            if let shouhou_store::Db::Sqlite { writer, .. } = &t.app.db {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(writer).await.unwrap();
+            }
+            let path = t.db.url.trim_start_matches("sqlite://").to_string();
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(text.contains("customers"), "read the right file");
+            for p in phones {
+                assert!(!text.contains(p), "{p} found in clear in the database file");
+                assert!(!text.contains(&p[3..]), "the last eight digits of {p} found in the database file");
+            }
+            assert!(!text.contains("北京市朝阳区建国路"), "addresses are encrypted too");
+        }
+        Backend::Postgres => {
+            let mut rd = t.app.db.read().await.unwrap();
+            let dump: Vec<String> = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(
+                "SELECT concat_ws('|', name_enc, name_mask, phone_enc, phone_idx, phone_mask, address_enc) FROM customers").fetch_all(c).await).unwrap();
+            for p in phones {
+                assert!(dump.iter().all(|row| !row.contains(p)), "{p} in clear");
+            }
+        }
+    }
+}
+
+async fn bad_customers_and_devices_are_refused_field_by_field_and_nothing_is_written(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let customers = count(&t, "customers").await;
+    let devices = count(&t, "devices").await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/customers",
+        json!({"name": "", "phone": "12345678901", "region_code": "999999", "address": "x"}),
+    )
+    .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "phone", "region_code"]);
+    let r = post(&t, &o.admin, "/api/v1/customers", json!({"kind": "company", "name": "深圳某某科技有限公司", "phone": "0755-26581234", "credit_code": "91350100M000100Y44", "region_code": "440305", "address": "x"})).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["errors"][0]["code"], "invalid_credit_code");
+
+    let bad_device = |serial: &str, model: &str, sale: &str| json!({"serial_number": serial, "model_code": model, "customer_id": customer, "sale_date": sale});
+    for (body, field, code) in [
+        (bad_device("SN-1", "NO-SUCH", "2026-01-01"), "model_code", "unknown_model"),
+        (bad_device("SN-1", "XG-5000", "2999-01-01"), "sale_date", "in_future"),
+        (bad_device("SN 1!", "XG-5000", "2026-01-01"), "serial_number", "invalid_serial"),
+        (bad_device("XG5K-0001", "XG-5000", "2026-01-01"), "serial_number", "already_exists"),
+        (
+            json!({"serial_number": "SN-2", "model_code": "XG-5000", "customer_id": 999999, "sale_date": "2026-01-01"}),
+            "customer_id",
+            "unknown_customer",
+        ),
+    ] {
+        let r = post(&t, &o.admin, "/api/v1/devices", body).await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(
+            (p["errors"][0]["field"].as_str().unwrap(), p["errors"][0]["code"].as_str().unwrap()),
+            (field, code)
+        );
+    }
+    assert_eq!(count(&t, "customers").await, customers);
+    assert_eq!(count(&t, "devices").await, devices);
+}
+
+async fn a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let sr = register(&t, &o.admin, customer, json!({"serial_number": "XG5K-0001"})).await;
+    let number = sr["number"].as_str().unwrap();
+    assert!(shouhou_domain::request::parse_request_number(number).is_some_and(|(_, n)| n == 1), "{number}");
+    let id = sr["id"].as_i64().unwrap();
+    let path = format!("/api/v1/service-requests/{id}/transitions");
+    let r = post(&t, &o.admin, &path, json!({"action": "confirm", "version": 2})).await;
+    let p = problem(r, StatusCode::CONFLICT, "illegal_transition").await;
+    assert_eq!(p["allowed"], json!(["accept", "respond", "resolve", "cancel"]));
+    let mut version = 2;
+    for (action, status) in [
+        ("accept", "accepted"),
+        ("respond", "responded"),
+        ("start_work", "in_progress"),
+        ("wait_for_customer", "waiting_customer"),
+        ("resume", "in_progress"),
+        ("resolve", "resolved"),
+        ("reopen", "reopened"),
+        ("resolve", "resolved"),
+        ("confirm", "confirmed"),
+        ("close", "closed"),
+    ] {
+        let r =
+            post(&t, &o.admin, &path, json!({"action": action, "version": version, "note": format!("{action} 备注")}))
+                .await;
+        assert_eq!(r.status(), StatusCode::OK, "{action}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["status"], status);
+        version = v["version"].as_i64().unwrap();
+    }
+    let detail: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}")).await.json().await.unwrap();
+    assert_eq!(detail["status"], "closed");
+    assert_eq!(detail["allowed_actions"], json!([]));
+    assert_eq!(detail["events"].as_array().unwrap().len(), 11, "created + 10 transitions");
+    assert_eq!(detail["clocks"]["response"]["met"], true);
+    problem(
+        post(&t, &o.admin, &path, json!({"action": "reopen", "version": version})).await,
+        StatusCode::CONFLICT,
+        "illegal_transition",
+    )
+    .await;
+
+    // Two agents on one request: the second, on the old version, gets 409 and changes nothing.
+    let sr2 = register(&t, &o.admin, customer, json!({})).await;
+    let path2 = format!("/api/v1/service-requests/{}/transitions", sr2["id"]);
+    assert_eq!(post(&t, &o.admin, &path2, json!({"action": "accept", "version": 2})).await.status(), StatusCode::OK);
+    problem(
+        post(&t, &o.admin, &path2, json!({"action": "respond", "version": 2})).await,
+        StatusCode::CONFLICT,
+        "stale_version",
+    )
+    .await;
+    let body = problem(
+        post(&t, &o.admin, &path2, json!({"action": "cancel", "version": 3})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["errors"][0]["code"], "reason_required");
+    // First-contact resolution is recorded as such.
+    let fcr = register(
+        &t,
+        &o.admin,
+        customer,
+        json!({"type": "consultation", "resolve_now": "已指导客户重启设备，恢复正常"}),
+    )
+    .await;
+    let d: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{}", fcr["id"])).await.json().await.unwrap();
+    assert_eq!(d["status"], "resolved");
+    assert_eq!(d["first_contact_resolution"], true);
+    assert_eq!(d["response_target_min"], 5, "the consultation policy applies");
+}
+
+async fn requests_created_at_once_get_distinct_consecutive_numbers_across_two_instances(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    // A second instance on the same database (on SQLite: the same process's pools, as one binary would be).
+    let second = shouhou_testkit::serve_app(t.app.clone()).await.unwrap();
+    let urls = [t.url("/api/v1/service-requests"), format!("http://{}/api/v1/service-requests", second.0)];
+    let mut tasks = vec![];
+    for i in 0..20 {
+        let url = urls[i % 2].clone();
+        let token = o.admin.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"customer_id": customer, "type": "repair", "channel": "phone", "urgency": "normal", "description": format!("并发创建 {i}")});
+            let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut numbers = vec![];
+    for task in tasks {
+        numbers.push(task.await.unwrap());
+    }
+    let mut counters: Vec<u64> =
+        numbers.iter().map(|n| shouhou_domain::request::parse_request_number(n).unwrap().1).collect();
+    counters.sort();
+    assert_eq!(counters, (1..=20).collect::<Vec<u64>>(), "{numbers:?}");
+    let _ = second.1.send(());
+}
+
+async fn a_failed_registration_takes_no_number(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let first = register(&t, &o.admin, customer, json!({})).await;
+    let r = post(&t, &o.admin, "/api/v1/service-requests", json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "x", "serial_number": "NOPE"})).await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let next = register(&t, &o.admin, customer, json!({})).await;
+    let n = |v: &Value| shouhou_domain::request::parse_request_number(v["number"].as_str().unwrap()).unwrap().1;
+    assert_eq!(n(&next), n(&first) + 1);
+}
+
+async fn the_sla_preview_counts_business_hours_over_national_day(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let due = |cal: &str, start: &str, target: &str| {
+        let url = format!("/api/v1/sla/preview?calendar={cal}&start={}&target={target}", start.replace('+', "%2B"));
+        let t = &t;
+        let token = o.admin.clone();
+        async move { get(t, &token, &url).await }
+    };
+    let r: Value = due("cn-workday", "2025-09-30T16:00:00+08:00", "PT8H").await.json().await.unwrap();
+    assert_eq!(r["due"], "2025-10-09T16:30:00+08:00");
+    let r: Value = due("cn-workday", "2025-10-10T16:00:00+08:00", "PT8H").await.json().await.unwrap();
+    assert_eq!(r["due"], "2025-10-11T16:30:00+08:00", "the make-up Saturday is a working day");
+    let r: Value = due("24x7", "2025-09-30T16:00:00+08:00", "PT8H").await.json().await.unwrap();
+    assert_eq!(r["due"], "2025-10-01T00:00:00+08:00");
+    let p = problem(due("nope", "x", "forever").await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["start", "target", "calendar"]);
+}
+
+crate::on_both_backends!(
+    screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
+    roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
+    the_database_holds_no_phone_number_in_clear,
+    bad_customers_and_devices_are_refused_field_by_field_and_nothing_is_written,
+    a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused,
+    requests_created_at_once_get_distinct_consecutive_numbers_across_two_instances,
+    a_failed_registration_takes_no_number,
+    the_sla_preview_counts_business_hours_over_national_day,
+);
