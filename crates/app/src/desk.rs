@@ -204,12 +204,80 @@ fn parse_person(e: &mut ValidationErrors, prefix: &str, name: &str, phone: &str)
     Some(Person { name: name?, phone: phone? })
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn create_customer(app: &App, ctx: &Ctx, f: &CustomerForm) -> Result<i64> {
-    let actor = ctx.require(Permission::CustomerWrite)?;
+/// A further person of a valid customer, with the masks stored beside the ciphertext.
+#[derive(Debug, Clone)]
+pub struct ValidContact {
+    pub role: String,
+    pub name: String,
+    pub phone: Phone,
+    pub name_mask: String,
+    pub phone_mask: String,
+}
+
+/// A customer form that passed every check that needs no database (the station is looked up by
+/// the caller): what `create_customer` and the import store.
+#[derive(Debug, Clone)]
+pub struct ValidCustomer {
+    pub kind: &'static str,
+    pub name: String,
+    pub phone: Phone,
+    pub name_mask: String,
+    pub phone_mask: String,
+    pub credit_code: Option<String>,
+    pub region: RegionCode,
+    pub address: String,
+    pub tier: CustomerTier,
+    pub contacts: Vec<ValidContact>,
+}
+
+impl ValidCustomer {
+    /// The row to store; `region_code` is `self.region.code()`, kept by the caller for the borrow.
+    pub fn to_new<'a>(
+        &'a self,
+        region_code: &'a str,
+        station_id: Option<i64>,
+        created_by: Option<i64>,
+    ) -> NewCustomer<'a> {
+        NewCustomer {
+            kind: self.kind,
+            person: PersonInput {
+                name: &self.name,
+                name_mask: &self.name_mask,
+                phone: self.phone.as_str(),
+                phone_mask: &self.phone_mask,
+            },
+            credit_code: self.credit_code.as_deref(),
+            region_code,
+            address: &self.address,
+            tier: self.tier.as_str(),
+            station_id,
+            created_by,
+            contacts: self
+                .contacts
+                .iter()
+                .map(|k| {
+                    (
+                        k.role.as_str(),
+                        PersonInput {
+                            name: &k.name,
+                            name_mask: &k.name_mask,
+                            phone: k.phone.as_str(),
+                            phone_mask: &k.phone_mask,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Check a customer form field by field (every error at once), except its station code, which
+/// needs the database and the caller's scope.
+pub fn validate_customer(f: &CustomerForm) -> std::result::Result<ValidCustomer, ValidationErrors> {
     let mut e = ValidationErrors::default();
     let kind = match f.kind.as_deref().map(str::trim).unwrap_or("person") {
-        k @ ("person" | "company") => k,
+        "person" => "person",
+        "company" => "company",
         _ => {
             e.push("kind", "invalid_choice");
             "person"
@@ -246,7 +314,41 @@ pub async fn create_customer(app: &App, ctx: &Ctx, f: &CustomerForm) -> Result<i
             (role, parse_person(&mut e, &format!("contacts[{i}]."), &k.name, &k.phone))
         })
         .collect();
+    let (Some(person), Some(credit), Some(region), Some(address), Some(tier)) = (person, credit, region, address, tier)
+    else {
+        return Err(e);
+    };
+    e.into_result()?;
+    let contacts = contacts
+        .into_iter()
+        .filter_map(|(role, p)| p.map(|p| (role, p)))
+        .map(|(role, p)| ValidContact {
+            role,
+            name_mask: mask_name(&p.name),
+            phone_mask: mask_phone(p.phone.as_str()),
+            name: p.name,
+            phone: p.phone,
+        })
+        .collect();
+    Ok(ValidCustomer {
+        kind,
+        name_mask: mask_name(&person.name),
+        phone_mask: mask_phone(person.phone.as_str()),
+        name: person.name,
+        phone: person.phone,
+        credit_code: credit,
+        region,
+        address,
+        tier,
+        contacts,
+    })
+}
 
+#[tracing::instrument(skip_all)]
+pub async fn create_customer(app: &App, ctx: &Ctx, f: &CustomerForm) -> Result<i64> {
+    let actor = ctx.require(Permission::CustomerWrite)?;
+    let valid = validate_customer(f);
+    let mut e = valid.as_ref().err().cloned().unwrap_or_default();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let station = match f.station_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -263,38 +365,12 @@ pub async fn create_customer(app: &App, ctx: &Ctx, f: &CustomerForm) -> Result<i
             _ => None,
         },
     };
-    let (Some(person), Some(credit), Some(region), Some(address), Some(tier)) = (person, credit, region, address, tier)
-    else {
-        return Err(e.into());
+    let v = match valid {
+        Ok(v) if e.is_empty() => v,
+        _ => return Err(e.into()),
     };
-    e.into_result()?;
-    let contacts: Vec<(String, Person)> = contacts.into_iter().filter_map(|(r, p)| p.map(|p| (r, p))).collect();
-    let name_mask = mask_name(&person.name);
-    let phone_mask = mask_phone(person.phone.as_str());
-    let contact_masks: Vec<(String, String)> =
-        contacts.iter().map(|(_, p)| (mask_name(&p.name), mask_phone(p.phone.as_str()))).collect();
-    let new = NewCustomer {
-        kind,
-        person: PersonInput {
-            name: &person.name,
-            name_mask: &name_mask,
-            phone: person.phone.as_str(),
-            phone_mask: &phone_mask,
-        },
-        credit_code: credit.as_deref(),
-        region_code: &region.code(),
-        address: &address,
-        tier: tier.as_str(),
-        station_id: station,
-        created_by: Some(actor.id.0),
-        contacts: contacts
-            .iter()
-            .zip(&contact_masks)
-            .map(|((role, p), (nm, pm))| {
-                (role.as_str(), PersonInput { name: &p.name, name_mask: nm, phone: p.phone.as_str(), phone_mask: pm })
-            })
-            .collect(),
-    };
+    let region_code = v.region.code();
+    let new = v.to_new(&region_code, station, Some(actor.id.0));
     let id = catalog::insert_customer(&mut c, &app.keys, &new, app.now()).await.map_err(field_error("credit_code"))?;
     record(
         &mut c,
@@ -303,7 +379,7 @@ pub async fn create_customer(app: &App, ctx: &Ctx, f: &CustomerForm) -> Result<i
         "customer.create",
         "customer",
         Some(id.to_string()),
-        json!({"kind": kind, "name": name_mask, "phone": phone_mask}),
+        json!({"kind": v.kind, "name": v.name_mask, "phone": v.phone_mask}),
     )
     .await?;
     tx.commit().await?;
@@ -369,14 +445,26 @@ pub fn today(app: &App) -> jiff::civil::Date {
     business_day(jiff::Timestamp::from_millisecond(app.now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> {
-    let actor = ctx.require(Permission::CustomerWrite)?;
+/// A device form that passed every check that needs no database (its model and customer are
+/// looked up by the caller): what `create_device` and the import store.
+#[derive(Debug, Clone)]
+pub struct ValidDevice {
+    pub serial: SerialNumber,
+    pub sale_date: jiff::civil::Date,
+    pub contract_until: Option<jiff::civil::Date>,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+}
+
+/// Check a device form field by field (every error at once), except its model code and customer,
+/// which need the database. `today` is the business day (a sale cannot lie in the future).
+pub fn validate_device(f: &DeviceForm, today: jiff::civil::Date) -> std::result::Result<ValidDevice, ValidationErrors> {
     let mut e = ValidationErrors::default();
     let serial = e.take(SerialNumber::parse("serial_number", &f.serial_number));
     let sale = e.take(parse_date("sale_date", &f.sale_date));
     if let Some(s) = sale {
-        e.take(validate_sale_date("sale_date", s, today(app)));
+        e.take(validate_sale_date("sale_date", s, today));
     }
     let contract = match f.contract_until.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => e.take(parse_date("contract_until", s)).map(Some),
@@ -388,6 +476,26 @@ pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> 
     };
     let address = e.take(optional_text("install_address", f.install_address.as_deref(), 200));
     let dealer = e.take(optional_text("dealer_name", f.dealer_name.as_deref(), 100));
+    let (
+        Some(serial),
+        Some(sale_date),
+        Some(contract_until),
+        Some(install_region_code),
+        Some(install_address),
+        Some(dealer_name),
+    ) = (serial, sale, contract, region, address, dealer)
+    else {
+        return Err(e);
+    };
+    e.into_result()?;
+    Ok(ValidDevice { serial, sale_date, contract_until, install_region_code, install_address, dealer_name })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> {
+    let actor = ctx.require(Permission::CustomerWrite)?;
+    let valid = validate_device(f, today(app));
+    let mut e = valid.as_ref().err().cloned().unwrap_or_default();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let model = catalog::model_by_code(&mut c, f.model_code.trim()).await?;
@@ -398,30 +506,20 @@ pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> 
     if customer.is_none() {
         e.push("customer_id", "unknown_customer");
     }
-    let (
-        Some(serial),
-        Some(sale),
-        Some(contract),
-        Some(region),
-        Some(address),
-        Some(dealer),
-        Some(model),
-        Some(customer),
-    ) = (serial, sale, contract, region, address, dealer, model, customer)
-    else {
+    let (Ok(v), Some(model), Some(customer)) = (valid, model, customer) else {
         return Err(e.into());
     };
-    e.into_result()?;
-    let contract = contract.map(|d| d.to_string());
-    let sale = sale.to_string();
+    let serial = v.serial;
+    let contract = v.contract_until.map(|d| d.to_string());
+    let sale = v.sale_date.to_string();
     let d = NewDevice {
         serial_number: serial.as_str(),
         model_id: model.id,
         customer_id: customer.id,
         sale_date: &sale,
-        install_region_code: region.as_deref(),
-        install_address: address.as_deref(),
-        dealer_name: dealer.as_deref(),
+        install_region_code: v.install_region_code.as_deref(),
+        install_address: v.install_address.as_deref(),
+        dealer_name: v.dealer_name.as_deref(),
         contract_until: contract.as_deref(),
         station_id: customer.station_id,
     };

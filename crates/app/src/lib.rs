@@ -2,6 +2,7 @@
 //! scope here (never in handlers), and appends to the audit trail before it commits.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod auth;
 mod clock;
 mod context;

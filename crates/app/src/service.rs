@@ -138,11 +138,14 @@ fn state_of(s: &ClockStatus) -> &'static str {
 
 pub fn sla_cache(c: &Clocks) -> SlaCache {
     let due = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.due.map(|t| t.as_millisecond()) } else { None };
+    let warn = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.warn_at.map(|t| t.as_millisecond()) } else { None };
     SlaCache {
         response_due_at: due(&c.response),
         resolution_due_at: due(&c.resolution),
         response_state: state_of(&c.response).to_string(),
         resolution_state: state_of(&c.resolution).to_string(),
+        response_warn_at: warn(&c.response),
+        resolution_warn_at: warn(&c.resolution),
     }
 }
 
@@ -435,12 +438,13 @@ pub struct RequestDetail {
     pub clocks: Clocks,
     pub events: Vec<RequestEvent>,
     pub customer: CustomerView,
+    pub device: Option<crate::desk::DeviceView>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail> {
     let actor = ctx.require_read(Permission::RequestRead)?;
-    let (r, events, cal) = {
+    let (r, events, cal, device) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
@@ -449,9 +453,14 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         }
         let events = requests::events_of(&mut c, id).await?;
         let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
-        (r, events, cal)
+        let device = match r.device_id {
+            Some(d) => catalog::get_device(&mut c, &app.keys, d).await?,
+            None => None,
+        };
+        (r, events, cal, device)
     };
     let customer = get_customer(app, ctx, r.customer_id).await?;
+    let device = device.map(|d| crate::desk::device_view(d, crate::desk::today(app), !customer.masked));
     let status = Status::parse("status", &r.status).unwrap_or(Status::New);
     Ok(RequestDetail {
         clocks: clocks(&r, &events, &cal, app.now()),
@@ -459,6 +468,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         request: r,
         events,
         customer,
+        device,
     })
 }
 

@@ -367,3 +367,115 @@ pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Opt
     let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
     row.map(|r| open_device(keys, r)).transpose()
 }
+
+// ---------- batch look-ups for imports ----------
+
+/// Values per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits.
+const BATCH: usize = 500;
+
+/// `$first, $first+1, …` for `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Which of these phone blind indexes are already a customer's own phone (any station).
+pub async fn customer_phone_indexes_in_use(
+    c: &mut Conn<'_>,
+    indexes: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in indexes.chunks(BATCH) {
+        let sql =
+            format!("SELECT DISTINCT phone_idx FROM customers WHERE phone_idx IN ({})", placeholders(1, chunk.len()));
+        let found: Vec<String> = both!(c, c => {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+            for v in chunk { q = q.bind(v); }
+            q.fetch_all(c).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// Which of these unified social credit codes are taken already.
+pub async fn credit_codes_in_use(c: &mut Conn<'_>, codes: &[String]) -> Result<std::collections::HashSet<String>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in codes.chunks(BATCH) {
+        let sql = format!("SELECT credit_code FROM customers WHERE credit_code IN ({})", placeholders(1, chunk.len()));
+        let found: Vec<String> = both!(c, c => {
+            let mut q = sqlx::query_scalar(AssertSqlSafe(sql));
+            for v in chunk { q = q.bind(v); }
+            q.fetch_all(c).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+/// A customer reached through a phone's blind index, without decrypting anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneRef {
+    pub phone_idx: String,
+    pub customer_id: i64,
+    pub station_id: Option<i64>,
+    /// The customer's own phone, rather than one of their contacts'.
+    pub own: bool,
+}
+
+/// Customers in the scope whose own or a contact's phone has one of these blind indexes, like
+/// `customers_by_phone` for many phones at once.
+pub async fn customer_refs_by_phone_indexes(
+    c: &mut Conn<'_>,
+    indexes: &[String],
+    scope: &Scope,
+) -> Result<Vec<PhoneRef>> {
+    let mut out = vec![];
+    for chunk in indexes.chunks(BATCH) {
+        let (clause, ids) = scope_clause(scope, "station_id", chunk.len() + 1);
+        let (k_clause, _) = scope_clause(scope, "cu.station_id", chunk.len() + 1);
+        let list = placeholders(1, chunk.len());
+        let own_sql = format!(
+            "SELECT phone_idx, id, station_id FROM customers WHERE phone_idx IN ({list}) AND ({clause} OR station_id IS NULL)"
+        );
+        let contact_sql = format!(
+            "SELECT k.phone_idx, cu.id, cu.station_id FROM customer_contacts k JOIN customers cu ON cu.id = k.customer_id \
+             WHERE k.phone_idx IN ({list}) AND ({k_clause} OR cu.station_id IS NULL)"
+        );
+        for (sql, own) in [(own_sql, true), (contact_sql, false)] {
+            let rows: Vec<(String, i64, Option<i64>)> = both!(c, c => {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql));
+                for v in chunk { q = q.bind(v); }
+                for id in &ids { q = q.bind(id); }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows.into_iter().map(|(phone_idx, customer_id, station_id)| PhoneRef {
+                phone_idx,
+                customer_id,
+                station_id,
+                own,
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// Which devices exist already among these serial numbers: (model id, serial number).
+pub async fn device_keys_by_serials(
+    c: &mut Conn<'_>,
+    serials: &[String],
+) -> Result<std::collections::HashSet<(i64, String)>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in serials.chunks(BATCH) {
+        let sql = format!(
+            "SELECT model_id, serial_number FROM devices WHERE serial_number IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let found: Vec<(i64, String)> = both!(c, c => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for v in chunk { q = q.bind(v); }
+            q.fetch_all(c).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}

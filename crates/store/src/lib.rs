@@ -2,6 +2,7 @@
 //! the dialects agree, and a local, commented branch where they do not.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod audit;
 pub mod catalog;
 pub mod crypto;

@@ -98,6 +98,9 @@ pub struct SlaCache {
     pub resolution_due_at: Option<i64>,
     pub response_state: String,
     pub resolution_state: String,
+    /// While running and below 80 %: when 80 % of the target is reached.
+    pub response_warn_at: Option<i64>,
+    pub resolution_warn_at: Option<i64>,
 }
 
 /// Move a request to `status` if `version` is still current.
@@ -115,9 +118,11 @@ pub async fn update_status(
     let v: Option<i64> = both!(c, c => sqlx::query_scalar(
         "UPDATE service_requests SET status = $1, first_contact_resolution = COALESCE($2, first_contact_resolution), \
          closed_at = $3, response_due_at = $4, resolution_due_at = $5, response_state = $6, resolution_state = $7, \
-         version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10 RETURNING version")
+         version = version + 1, updated_at = $8, response_warn_at = $11, resolution_warn_at = $12 \
+         WHERE id = $9 AND version = $10 RETURNING version")
         .bind(status).bind(first_contact_resolution).bind(closed_at).bind(sla.response_due_at).bind(sla.resolution_due_at)
         .bind(&sla.response_state).bind(&sla.resolution_state).bind(now).bind(id).bind(version)
+        .bind(sla.response_warn_at).bind(sla.resolution_warn_at)
         .fetch_optional(c).await)?;
     match v {
         Some(v) => Ok(v),
@@ -131,8 +136,10 @@ pub async fn update_status(
 /// Store recomputed SLA figures without touching the version (a policy or calendar edit).
 pub async fn set_sla(c: &mut Conn<'_>, id: i64, sla: &SlaCache) -> Result<()> {
     both!(c, c => sqlx::query(
-        "UPDATE service_requests SET response_due_at = $1, resolution_due_at = $2, response_state = $3, resolution_state = $4 WHERE id = $5")
+        "UPDATE service_requests SET response_due_at = $1, resolution_due_at = $2, response_state = $3, resolution_state = $4, \
+         response_warn_at = $6, resolution_warn_at = $7 WHERE id = $5")
         .bind(sla.response_due_at).bind(sla.resolution_due_at).bind(&sla.response_state).bind(&sla.resolution_state).bind(id)
+        .bind(sla.response_warn_at).bind(sla.resolution_warn_at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -123,5 +123,139 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
         )
         .await?;
     }
+    seed_service_desk(app, &ctx).await?;
+    Ok(())
+}
+
+/// (code, name, product line, warranty months)
+pub const MODELS: &[(&str, &str, &str, i64)] = &[
+    ("XG-5000", "光传输设备", "光传输", 12),
+    ("XG-8800", "核心路由器", "数据通信", 24),
+    ("HW-S5735", "园区交换机", "数据通信", 12),
+    ("ZX-OLT600", "光线路终端", "宽带接入", 12),
+    ("ZX-ONU20", "家庭光猫", "宽带接入", 12),
+    ("PD-UPS10K", "不间断电源", "动力配套", 18),
+];
+
+/// (name, phone, region, address, tier, station code)
+pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("张伟", "13812345678", "440305", "深圳市南山区粤海街道科技南十二路 2 号", "vip", "SZ-NS01"),
+    ("王芳", "13923456789", "440304", "深圳市福田区福华三路 88 号财富大厦 21 楼", "key", "SZ-NS01"),
+    ("李娜", "13534567890", "440306", "深圳市宝安区新安街道创业一路 1003 号", "standard", "SZ-NS01"),
+    ("刘洋", "18645678901", "440106", "广州市天河区珠江新城华夏路 10 号富力中心 18 楼", "vip", "GZ-TH01"),
+    ("陈静", "15056789012", "440104", "广州市越秀区环市东路 339 号", "standard", "GZ-TH01"),
+    ("杨磊", "13667890123", "110105", "北京市朝阳区建国门外大街 1 号国贸大厦 B 座", "key", "BJ-CY01"),
+    ("赵敏", "13778901234", "110108", "北京市海淀区中关村大街 27 号", "standard", "BJ-CY01"),
+    ("黄强", "18989012345", "310115", "上海市浦东新区世纪大道 100 号环球金融中心 30 楼", "vip", "SH-PD01"),
+    ("周杰", "13390123456", "310104", "上海市徐汇区漕溪北路 398 号", "standard", "SH-PD01"),
+    ("吴婷", "17701234567", "510107", "成都市武侯区人民南路四段 12 号", "standard", "CD-WH01"),
+    ("徐明", "15812340987", "420111", "武汉市洪山区珞瑜路 1037 号", "key", "WH-HS01"),
+    ("孙丽", "13698761234", "440305", "深圳市南山区蛇口望海路 1177 号", "standard", "SZ-NS01"),
+];
+
+/// Product models, customers with devices, and requests in every state of the lifecycle.
+pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
+    use shouhou_app::desk::{CustomerForm, DeviceForm, ProductModelForm};
+    use shouhou_app::service::RequestForm;
+    for (code, name, line, months) in MODELS {
+        let f = ProductModelForm {
+            code: (*code).into(),
+            name: (*name).into(),
+            product_line: (*line).into(),
+            warranty_months: Some(*months),
+            ..Default::default()
+        };
+        shouhou_app::desk::create_product_model(app, ctx, &f).await?;
+    }
+    let company = CustomerForm {
+        kind: Some("company".into()),
+        name: "深圳市鹏城通信工程有限公司".into(),
+        phone: "0755-26581234".into(),
+        credit_code: Some("91350100M000100Y43".into()),
+        region_code: "440305".into(),
+        address: "深圳市南山区高新南七道 18 号".into(),
+        tier: Some("key".into()),
+        station_code: Some("SZ-NS01".into()),
+        contacts: vec![shouhou_app::desk::ContactForm {
+            role: "operator".into(),
+            name: "马超".into(),
+            phone: "13500001111".into(),
+        }],
+    };
+    let mut customer_ids = vec![shouhou_app::desk::create_customer(app, ctx, &company).await?];
+    for (name, phone, region, address, tier, station) in CUSTOMERS {
+        let f = CustomerForm {
+            name: (*name).into(),
+            phone: (*phone).into(),
+            region_code: (*region).into(),
+            address: (*address).into(),
+            tier: Some((*tier).into()),
+            station_code: Some((*station).into()),
+            ..Default::default()
+        };
+        customer_ids.push(shouhou_app::desk::create_customer(app, ctx, &f).await?);
+    }
+    // Devices: sold over the last three years, so some are out of warranty.
+    let sale_dates = ["2023-03-15", "2024-01-31", "2024-11-20", "2025-06-30", "2025-12-01", "2026-02-28", "2026-08-18"];
+    let mut serials = vec![];
+    for (i, cid) in customer_ids.iter().enumerate() {
+        for k in 0..(1 + i % 2) {
+            let (model, ..) = MODELS[(i + k) % MODELS.len()];
+            let serial = format!("{}-{:05}", model.split('-').next_back().unwrap_or("SN"), 10_000 + i * 7 + k);
+            let f = DeviceForm {
+                serial_number: serial.clone(),
+                model_code: model.into(),
+                customer_id: *cid,
+                sale_date: sale_dates[(i + k) % sale_dates.len()].into(),
+                ..Default::default()
+            };
+            shouhou_app::desk::create_device(app, ctx, &f).await?;
+            serials.push((*cid, serial));
+        }
+    }
+    // Requests in every state: (description, type, urgency, actions to apply)
+    let stories: &[(&str, &str, &str, &[&str])] = &[
+        ("光传输设备 LOS 告警，业务中断", "repair", "urgent", &[]),
+        ("核心路由器风扇噪音大", "repair", "normal", &["accept"]),
+        ("咨询交换机 VLAN 配置方法", "consultation", "normal", &["respond"]),
+        ("光猫频繁掉线，需上门检测", "repair", "high", &["accept", "respond", "start_work"]),
+        ("UPS 电池鼓包，等待客户提供现场照片", "repair", "normal", &["accept", "respond", "wait_for_customer"]),
+        ("新购 OLT 安装调试", "installation", "normal", &["accept", "respond", "start_work", "resolve"]),
+        ("设备年度保养", "maintenance", "low", &["accept", "respond", "start_work", "resolve", "confirm"]),
+        ("系统升级到 V3.2", "upgrade", "normal", &["accept", "respond", "start_work", "resolve", "confirm", "close"]),
+        ("维修后故障再次出现", "repair", "high", &["accept", "respond", "resolve", "reopen"]),
+        ("客户误报，已取消", "repair", "low", &["cancel"]),
+        ("投诉工程师上门迟到", "complaint", "high", &["accept", "respond"]),
+        ("建议增加微信报修入口", "suggestion", "low", &[]),
+    ];
+    for (i, (desc, kind, urgency, actions)) in stories.iter().enumerate() {
+        let (cid, serial) = &serials[i % serials.len()];
+        let f = RequestForm {
+            customer_id: *cid,
+            serial_number: Some(serial.clone()),
+            request_type: (*kind).into(),
+            channel: ["phone", "wechat", "web", "qr_code"][i % 4].into(),
+            urgency: (*urgency).into(),
+            description: (*desc).into(),
+            ..Default::default()
+        };
+        let r = shouhou_app::service::create_request(app, ctx, &f).await?;
+        let mut version = 2;
+        for a in *actions {
+            let note = if *a == "cancel" { "客户来电说明是误报" } else { "" };
+            version = shouhou_app::service::transition(app, ctx, r.id, version, a, note).await?.version;
+        }
+    }
+    // One request solved during the call (first-contact resolution).
+    let f = RequestForm {
+        customer_id: customer_ids[1],
+        request_type: "consultation".into(),
+        channel: "phone".into(),
+        urgency: "normal".into(),
+        description: "咨询保修期如何计算".into(),
+        resolve_now: Some("已告知：自销售日起 12 个月，合同延保另计".into()),
+        ..Default::default()
+    };
+    shouhou_app::service::create_request(app, ctx, &f).await?;
     Ok(())
 }

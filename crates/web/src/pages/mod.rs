@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
 mod account;
 mod admin;
+mod desk;
 mod home;
 mod login;
 
@@ -34,6 +35,14 @@ pub fn router() -> Router<AppState> {
         .route("/users/new", get(admin::new_user))
         .route("/users/{id}/edit", get(admin::edit_user))
         .route("/users/{id}", post(admin::update_user))
+        .route("/desk", get(desk::desk))
+        .route("/desk/lookup", get(desk::desk_lookup))
+        .route("/desk/customers", post(desk::desk_create_customer))
+        .route("/desk/requests", post(desk::desk_register))
+        .route("/requests", get(desk::queues))
+        .route("/requests/{id}", get(desk::request))
+        .route("/requests/{id}/transitions", post(desk::transition))
+        .route("/requests/{id}/notes", post(desk::add_note))
         .route("/audit", get(admin::audit))
         .route("/audit/verify", post(admin::verify_audit))
 }
@@ -65,8 +74,10 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 7] = [
+    let entries: [(&'static str, &str, Option<Permission>); 9] = [
         ("/", "nav-home", None),
+        ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
+        ("/requests", "nav-requests", Some(Permission::RequestRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),
@@ -125,9 +136,9 @@ pub fn render(t: &impl Template) -> Response {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage {
-    c: Chrome,
-    message: String,
+pub(crate) struct ErrorPage {
+    pub c: Chrome,
+    pub message: String,
 }
 
 /// How a page answers an error: not signed in → the login page; 404/403/409 → the message;
@@ -138,13 +149,16 @@ pub struct PageError {
     pub path: String,
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
+impl PageError {
+    /// The message a person reads for this error.
+    pub fn message(&self) -> String {
+        self.status_and_message().1
+    }
+
+    fn status_and_message(&self) -> (StatusCode, String) {
         let tr = self.rc.tr;
-        let (status, message) = match &self.err {
-            AppError::Unauthenticated => {
-                return Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response();
-            }
+        match &self.err {
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, tr.t("problem-unauthenticated")),
             AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
             AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
@@ -161,7 +175,16 @@ impl IntoResponse for PageError {
                 tracing::error!(error = %m, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, tr.t1("error-internal", "id", self.rc.request_id()))
             }
-        };
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if matches!(self.err, AppError::Unauthenticated) {
+            return Redirect::to(&format!("/login?next={}", urlencode(&self.path))).into_response();
+        }
+        let (status, message) = self.status_and_message();
         let page = ErrorPage { c: Chrome::new(&self.rc, "error-title", &self.path), message };
         (status, render(&page)).into_response()
     }

@@ -1,0 +1,532 @@
+//! The agent's pages: the service desk with its screen pop, the request queues and a request.
+use super::admin::InputField;
+use super::{Chrome, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login};
+use crate::AppState;
+use crate::api::rfc3339;
+use crate::ctx::ReqCtx;
+use crate::i18n::Tr;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shouhou_app::desk::{CustomerForm, CustomerView, DeviceView, Lookup, ScreenPop};
+use shouhou_app::service::RequestForm;
+use shouhou_app::{AppError, PageRequest};
+use shouhou_domain::customer::WarrantyStatus;
+use shouhou_domain::request::{Channel, RequestType, Urgency};
+use shouhou_store::requests::ServiceRequest;
+
+fn is_htmx(h: &HeaderMap) -> bool {
+    h.get("hx-request").is_some()
+}
+
+/// Minutes-precise local time for people: `2026-11-26 17:03`.
+fn local(ms: i64) -> String {
+    rfc3339(ms).replace('T', " ").chars().take(16).collect()
+}
+
+pub struct CustomerVm {
+    pub id: i64,
+    pub name: String,
+    pub phone: String,
+    pub kind: String,
+    pub tier: String,
+    pub region: String,
+    pub address: String,
+}
+
+fn customer_vm(tr: Tr, c: &CustomerView) -> CustomerVm {
+    CustomerVm {
+        id: c.id,
+        name: c.name.clone(),
+        phone: c.phone.clone(),
+        kind: tr.t(&format!("kind-{}", c.kind)),
+        tier: tr.t(&format!("tier-{}", c.tier)),
+        region: c.region_name.clone(),
+        address: c.address.clone(),
+    }
+}
+
+pub struct DeviceVm {
+    pub serial: String,
+    pub model: String,
+    pub sale: String,
+    pub warranty: String,
+    pub warranty_class: &'static str,
+    pub until: String,
+}
+
+fn device_vm(tr: Tr, d: &DeviceView) -> DeviceVm {
+    let (key, class) = match d.warranty {
+        WarrantyStatus::InWarranty { .. } => ("in_warranty", "ok"),
+        WarrantyStatus::Extended { .. } => ("extended", "ok"),
+        WarrantyStatus::Expired { .. } => ("expired", "bad"),
+    };
+    DeviceVm {
+        serial: d.serial_number.clone(),
+        model: format!("{} {}", d.model_code, d.model_name),
+        sale: d.sale_date.clone(),
+        warranty: tr.t(&format!("warranty-{key}")),
+        warranty_class: class,
+        until: format!("{} {}", tr.t("warranty-until"), d.warranty.until()),
+    }
+}
+
+pub struct ReqRow {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub status: String,
+    pub urgency: String,
+    pub sla: String,
+    pub sla_class: &'static str,
+    pub due: String,
+    pub summary: String,
+}
+
+fn sla_class(state: &str) -> &'static str {
+    match state {
+        "breached" | "missed" => "bad",
+        "at_risk" => "warn",
+        "met" => "ok",
+        _ => "",
+    }
+}
+
+fn req_row(tr: Tr, r: &ServiceRequest) -> ReqRow {
+    // The clock that matters now: the response clock until it stops, then resolution.
+    let (state, due) = if r.response_due_at.is_some() || r.response_state == "breached" {
+        (r.response_state.as_str(), r.response_due_at)
+    } else {
+        (r.resolution_state.as_str(), r.resolution_due_at)
+    };
+    ReqRow {
+        id: r.id,
+        number: r.number.clone(),
+        kind: tr.t(&format!("type-{}", r.request_type)),
+        status: tr.t(&format!("status-{}", r.status)),
+        urgency: tr.t(&format!("urgency-{}", r.urgency)),
+        sla: tr.t(&format!("sla-{state}")),
+        sla_class: sla_class(state),
+        due: due.map(local).unwrap_or_default(),
+        summary: r.description.chars().take(40).collect(),
+    }
+}
+
+fn options<T: Copy>(tr: Tr, prefix: &str, all: &[T], code: impl Fn(T) -> &'static str) -> Vec<(&'static str, String)> {
+    all.iter().map(|v| (code(*v), tr.t(&format!("{prefix}-{}", code(*v))))).collect()
+}
+
+#[derive(Template)]
+#[template(path = "desk_pop.html")]
+struct PopPartial {
+    tr: Tr,
+    csrf: String,
+    masked: bool,
+    cu: CustomerVm,
+    also: Vec<String>,
+    devices: Vec<DeviceVm>,
+    open: Vec<ReqRow>,
+    history: Vec<ReqRow>,
+    types: Vec<(&'static str, String)>,
+    channels: Vec<(&'static str, String)>,
+    urgencies: Vec<(&'static str, String)>,
+}
+
+fn pop_partial(rc: &ReqCtx, p: &ScreenPop) -> PopPartial {
+    let tr = rc.tr;
+    PopPartial {
+        tr,
+        csrf: rc.csrf.clone().unwrap_or_default(),
+        masked: p.customer.masked,
+        cu: customer_vm(tr, &p.customer),
+        also: p.also_matching.iter().map(|c| c.name.clone()).collect(),
+        devices: p.devices.iter().map(|d| device_vm(tr, d)).collect(),
+        open: p.open_requests.iter().map(|r| req_row(tr, r)).collect(),
+        history: p.history.iter().map(|r| req_row(tr, r)).collect(),
+        types: options(tr, "type", &RequestType::ALL, RequestType::as_str),
+        channels: options(tr, "channel", &Channel::ALL, Channel::as_str),
+        urgencies: options(tr, "urgency", &Urgency::ALL, Urgency::as_str),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk_new_customer.html")]
+struct NewCustomerPartial {
+    tr: Tr,
+    csrf: String,
+    fields: Vec<InputField>,
+    company: bool,
+    error: Option<String>,
+}
+
+fn new_customer_partial(rc: &ReqCtx, f: &CustomerForm, errors: &[(String, String)]) -> NewCustomerPartial {
+    let tr = rc.tr;
+    let field = |name: &'static str, key: &str, value: &str, required: bool| InputField {
+        name,
+        label: tr.t(key),
+        value: value.to_string(),
+        error: errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.clone()),
+        required,
+        kind: "text",
+        readonly: false,
+    };
+    NewCustomerPartial {
+        tr,
+        csrf: rc.csrf.clone().unwrap_or_default(),
+        fields: vec![
+            field("phone", "customer-phone", &f.phone, true),
+            field("name", "customer-name", &f.name, true),
+            field("region_code", "station-region-code", &f.region_code, true),
+            field("address", "customer-address", &f.address, true),
+            field("credit_code", "field-credit_code", f.credit_code.as_deref().unwrap_or(""), false),
+        ],
+        company: f.kind.as_deref() == Some("company"),
+        error: (!errors.is_empty()).then(|| tr.t("error-validation")),
+    }
+}
+
+/// Look up by phone when it reads as one, else by serial number.
+fn lookup(q: &str) -> Lookup<'_> {
+    let digits = q.chars().filter(|c| c.is_ascii_digit()).count();
+    let phone_like = q.chars().all(|c| c.is_ascii_digit() || " -+()（）".contains(c)) && digits >= 7;
+    if phone_like { Lookup::Phone(q) } else { Lookup::Serial(q) }
+}
+
+/// The pop for a query: found → the customer; nobody → the new-customer form with the phone filled in.
+async fn pop_html(s: &AppState, rc: &ReqCtx, q: &str) -> Result<String, AppError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(String::new());
+    }
+    let by = lookup(q);
+    let is_phone = matches!(by, Lookup::Phone(_));
+    match shouhou_app::desk::screen_pop(&s.app, &rc.ctx, by).await {
+        Ok(Some(p)) => pop_partial(rc, &p).render().map_err(|e| AppError::Internal(e.to_string())),
+        Ok(None) => {
+            let f = CustomerForm { phone: if is_phone { q.to_string() } else { String::new() }, ..Default::default() };
+            new_customer_partial(rc, &f, &[]).render().map_err(|e| AppError::Internal(e.to_string()))
+        }
+        Err(AppError::Validation(v)) => {
+            let f = CustomerForm { phone: q.to_string(), ..Default::default() };
+            new_customer_partial(rc, &f, &field_messages(rc.tr, &v.0))
+                .render()
+                .map_err(|e| AppError::Internal(e.to_string()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeskQuery {
+    q: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    c: Chrome,
+    q: String,
+    pop: Option<String>,
+}
+
+pub async fn desk(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQuery>) -> Response {
+    if let Err(e) = require_login(&rc, "/desk") {
+        return e.into_response();
+    }
+    let text = q.q.unwrap_or_default();
+    match pop_html(&s, &rc, &text).await {
+        Ok(pop) => render(&DeskPage { c: Chrome::new(&rc, "desk-title", "/desk"), q: text, pop: Some(pop) }),
+        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+    }
+}
+
+pub async fn desk_lookup(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQuery>) -> Response {
+    if let Err(e) = require_login(&rc, "/desk") {
+        return e.into_response();
+    }
+    match pop_html(&s, &rc, q.q.as_deref().unwrap_or("")).await {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+    }
+}
+
+/// Create the customer from the pop's form and show their (empty) pop at once, no retyping.
+pub async fn desk_create_customer(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&rc, &headers, &f) {
+        return r;
+    }
+    let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
+    let form = CustomerForm {
+        kind: opt("kind"),
+        name: f.get("name"),
+        phone: f.get("phone"),
+        credit_code: opt("credit_code"),
+        region_code: f.get("region_code"),
+        address: f.get("address"),
+        ..Default::default()
+    };
+    match shouhou_app::desk::create_customer(&s.app, &rc.ctx, &form).await {
+        Ok(_) => match pop_html(&s, &rc, &form.phone).await {
+            Ok(html) if is_htmx(&headers) => axum::response::Html(html).into_response(),
+            Ok(_) => Redirect::to(&format!("/desk?q={}", super::urlencode(&form.phone))).into_response(),
+            Err(e) => page_err(&rc, "/desk")(e).into_response(),
+        },
+        Err(AppError::Validation(v)) => {
+            let html = new_customer_partial(&rc, &form, &field_messages(rc.tr, &v.0));
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&html)).into_response()
+        }
+        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+    }
+}
+
+pub async fn desk_register(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&rc, &headers, &f) {
+        return r;
+    }
+    let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
+    let form = RequestForm {
+        customer_id: f.get("customer_id").parse().unwrap_or(0),
+        serial_number: opt("serial_number"),
+        request_type: f.get("type"),
+        channel: f.get("channel"),
+        urgency: f.get("urgency"),
+        description: f.get("description"),
+        fault_code: opt("fault_code"),
+        promised_reply_at: opt("promised_reply_at"),
+        resolve_now: opt("resolve_now"),
+    };
+    match shouhou_app::service::create_request(&s.app, &rc.ctx, &form).await {
+        Ok(r) => {
+            let to = format!("/requests/{}", r.id);
+            let mut resp = Redirect::to(&to).into_response();
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                resp.headers_mut().insert("hx-redirect", v);
+            }
+            resp
+        }
+        Err(AppError::Validation(v)) => {
+            let page = super::ErrorPage {
+                c: Chrome::new(&rc, "desk-title", "/desk"),
+                message: field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"),
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+    }
+}
+
+// ---------- queues ----------
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    queue: Option<String>,
+    page: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+struct QueuePage {
+    c: Chrome,
+    queues: Vec<(&'static str, String, bool)>,
+    queue: String,
+    page: u32,
+    rows: Vec<ReqRow>,
+    pager: Pager,
+}
+
+pub const QUEUES: [&str; 6] = ["mine", "station", "unassigned", "due_soon", "breached", "all"];
+
+pub async fn queues(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQuery>) -> Response {
+    if let Err(e) = require_login(&rc, "/requests") {
+        return e.into_response();
+    }
+    let queue = q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| "all".into());
+    match shouhou_app::service::queue(&s.app, &rc.ctx, &queue, PageRequest::new(q.page, None)).await {
+        Ok(p) => {
+            let pager = Pager::new(rc.tr, "/requests", &format!("&queue={queue}"), &p);
+            let page = QueuePage {
+                queues: QUEUES.iter().map(|k| (*k, rc.tr.t(&format!("queue-{k}")), *k == queue)).collect(),
+                page: p.page,
+                rows: p.items.iter().map(|r| req_row(rc.tr, r)).collect(),
+                queue,
+                pager,
+                c: Chrome::new(&rc, "requests-title", "/requests"),
+            };
+            render(&page)
+        }
+        Err(e) => page_err(&rc, "/requests")(e).into_response(),
+    }
+}
+
+// ---------- one request ----------
+
+pub struct RequestVm {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub customer: String,
+    pub phone: String,
+    pub kind: String,
+    pub channel: String,
+    pub urgency: String,
+    pub device: String,
+    pub description: String,
+    pub created: String,
+    pub response_state: String,
+    pub response_class: &'static str,
+    pub response_due: String,
+    pub resolution_state: String,
+    pub resolution_class: &'static str,
+    pub resolution_due: String,
+    pub version: i64,
+}
+
+pub struct EventVm {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "request_detail.html")]
+struct RequestPage {
+    c: Chrome,
+    r: RequestVm,
+    actions: Vec<(&'static str, String)>,
+    events: Vec<EventVm>,
+    error: Option<String>,
+}
+
+async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>, status: StatusCode) -> Response {
+    let path = format!("/requests/{id}");
+    let d = match shouhou_app::service::get_request(&s.app, &rc.ctx, id).await {
+        Ok(d) => d,
+        Err(e) => return page_err(rc, &path)(e).into_response(),
+    };
+    let tr = rc.tr;
+    let r = &d.request;
+    let clock = |st: &shouhou_domain::sla::ClockStatus, cached: &str| {
+        let due = st.due.map(|t| local(t.as_millisecond())).unwrap_or_default();
+        (tr.t(&format!("sla-{cached}")), sla_class(cached), due)
+    };
+    let (rs, rcl, rd) = clock(&d.clocks.response, &r.response_state);
+    let (ss, scl, sd) = clock(&d.clocks.resolution, &r.resolution_state);
+    let device = match &d.device {
+        Some(dv) => {
+            let v = device_vm(tr, dv);
+            format!("{} · {} · {} {}", v.serial, v.model, v.warranty, v.until)
+        }
+        None => tr.t("request-none"),
+    };
+    let vm = RequestVm {
+        id: r.id,
+        number: r.number.clone(),
+        status: tr.t(&format!("status-{}", r.status)),
+        customer: d.customer.name.clone(),
+        phone: d.customer.phone.clone(),
+        kind: tr.t(&format!("type-{}", r.request_type)),
+        channel: tr.t(&format!("channel-{}", r.channel)),
+        urgency: tr.t(&format!("urgency-{}", r.urgency)),
+        device,
+        description: r.description.clone(),
+        created: local(r.created_at),
+        response_state: rs,
+        response_class: rcl,
+        response_due: rd,
+        resolution_state: ss,
+        resolution_class: scl,
+        resolution_due: sd,
+        version: r.version,
+    };
+    let events = d
+        .events
+        .iter()
+        .map(|e| EventVm {
+            at: local(e.at),
+            who: e.actor_name.clone(),
+            what: match (e.kind.as_str(), e.action.as_deref()) {
+                ("status", Some(a)) => tr.t(&format!("action-{a}")),
+                (k, _) => tr.t(&format!("event-{k}")),
+            },
+            note: e.note.clone(),
+        })
+        .collect();
+    let page = RequestPage {
+        c: Chrome::new(rc, "requests-title", "/requests"),
+        actions: d.allowed_actions.iter().map(|a| (*a, tr.t(&format!("action-{a}")))).collect(),
+        r: vm,
+        events,
+        error,
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
+    if let Err(e) = require_login(&rc, &format!("/requests/{id}")) {
+        return e.into_response();
+    }
+    request_page(&s, &rc, id, None, StatusCode::OK).await
+}
+
+pub async fn transition(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&rc, &headers, &f) {
+        return r;
+    }
+    let version = f.get("version").parse().unwrap_or(0);
+    match shouhou_app::service::transition(&s.app, &rc.ctx, id, version, &f.get("action"), &f.get("note")).await {
+        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(AppError::Validation(v)) => {
+            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
+            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
+            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
+        }
+        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
+    }
+}
+
+pub async fn add_note(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&rc, &headers, &f) {
+        return r;
+    }
+    match shouhou_app::service::add_note(&s.app, &rc.ctx, id, &f.get("note")).await {
+        Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(AppError::Validation(v)) => {
+            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
+    }
+}
