@@ -138,7 +138,8 @@ fn state_of(s: &ClockStatus) -> &'static str {
 
 pub fn sla_cache(c: &Clocks) -> SlaCache {
     let due = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.due.map(|t| t.as_millisecond()) } else { None };
-    let warn = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.warn_at.map(|t| t.as_millisecond()) } else { None };
+    let warn =
+        |s: &ClockStatus| if s.phase == ClockPhase::Running { s.warn_at.map(|t| t.as_millisecond()) } else { None };
     SlaCache {
         response_due_at: due(&c.response),
         resolution_due_at: due(&c.resolution),
@@ -431,6 +432,78 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     Ok(())
 }
 
+/// Attach a photo or document to a request's timeline; its type is checked on the content.
+#[tracing::instrument(skip_all)]
+pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, bytes: &[u8]) -> Result<i64> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let name = shouhou_domain::org::required_text("file", file_name.rsplit(['/', '\\']).next().unwrap_or(""), 200)?;
+    let content_type = shouhou_domain::attachment::check("file", &name, bytes)?;
+    let sha = crate::secrets::sha256_hex(bytes);
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    let data = json!({"sha256": sha, "size": bytes.len(), "content_type": content_type}).to_string();
+    let event = requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            actor_id: Some(actor.id.0),
+            actor_name: &actor.display_name,
+            kind: "attachment",
+            action: None,
+            from_status: None,
+            to_status: None,
+            note: &name,
+            data: &data,
+        },
+    )
+    .await?;
+    let att = requests::insert_attachment(
+        &mut c,
+        &requests::NewAttachment {
+            request_id: id,
+            event_id: Some(event),
+            file_name: &name,
+            content_type,
+            sha256: &sha,
+            content: bytes,
+            created_by: Some(actor.id.0),
+        },
+        now,
+    )
+    .await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "request.attachment",
+        "service_request",
+        Some(id.to_string()),
+        json!({"attachment_id": att, "file_name": name, "sha256": sha, "size": bytes.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(att)
+}
+
+/// An attachment's name, type and bytes, for a caller who may see its request.
+pub async fn get_attachment(app: &App, ctx: &Ctx, attachment_id: i64) -> Result<(requests::AttachmentMeta, Vec<u8>)> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let (meta, bytes) = requests::attachment(&mut c, attachment_id).await?.ok_or(AppError::NotFound)?;
+    let r = requests::get_request(&mut c, meta.request_id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    Ok((meta, bytes))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestDetail {
     pub request: ServiceRequest,
@@ -439,12 +512,13 @@ pub struct RequestDetail {
     pub events: Vec<RequestEvent>,
     pub customer: CustomerView,
     pub device: Option<crate::desk::DeviceView>,
+    pub attachments: Vec<requests::AttachmentMeta>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail> {
     let actor = ctx.require_read(Permission::RequestRead)?;
-    let (r, events, cal, device) = {
+    let (r, events, cal, device, attachments) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
@@ -457,7 +531,8 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
             Some(d) => catalog::get_device(&mut c, &app.keys, d).await?,
             None => None,
         };
-        (r, events, cal, device)
+        let attachments = requests::attachments_of(&mut c, id).await?;
+        (r, events, cal, device, attachments)
     };
     let customer = get_customer(app, ctx, r.customer_id).await?;
     let device = device.map(|d| crate::desk::device_view(d, crate::desk::today(app), !customer.masked));
@@ -469,6 +544,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         events,
         customer,
         device,
+        attachments,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Pure business rules of shouhou. No I/O, no clock: time is always an argument.
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -244,3 +244,54 @@ pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest)
     })?;
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
+
+// ---------- attachments ----------
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub request_id: i64,
+    pub event_id: Option<i64>,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: i64,
+}
+
+pub struct NewAttachment<'a> {
+    pub request_id: i64,
+    pub event_id: Option<i64>,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub sha256: &'a str,
+    pub content: &'a [u8],
+    pub created_by: Option<i64>,
+}
+
+pub async fn insert_attachment(c: &mut Conn<'_>, a: &NewAttachment<'_>, now: i64) -> Result<i64> {
+    let size = i64::try_from(a.content.len()).unwrap_or(i64::MAX);
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO attachments (request_id, event_id, file_name, content_type, size, sha256, content, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+        .bind(a.request_id).bind(a.event_id).bind(a.file_name).bind(a.content_type).bind(size).bind(a.sha256)
+        .bind(a.content).bind(a.created_by).bind(now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn attachments_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<AttachmentMeta>> {
+    Ok(both!(c, c => sqlx::query_as::<_, AttachmentMeta>(
+        "SELECT id, request_id, event_id, file_name, content_type, size, sha256, created_at FROM attachments WHERE request_id = $1 ORDER BY id")
+        .bind(request_id).fetch_all(c).await)?)
+}
+
+/// The metadata and bytes of one attachment.
+pub async fn attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+    let meta = both!(c, c => sqlx::query_as::<_, AttachmentMeta>(
+        "SELECT id, request_id, event_id, file_name, content_type, size, sha256, created_at FROM attachments WHERE id = $1")
+        .bind(id).fetch_optional(c).await)?;
+    let Some(meta) = meta else { return Ok(None) };
+    let bytes: Vec<u8> =
+        both!(c, c => sqlx::query_scalar("SELECT content FROM attachments WHERE id = $1").bind(id).fetch_one(c).await)?;
+    Ok(Some((meta, bytes)))
+}

@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::Problem;
-use crate::json::MAX_JSON_BODY;
+use crate::json::MAX_UPLOAD_BODY;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -37,7 +37,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         None => "anonymous".to_string(),
     };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_UPLOAD_BODY).await else {
         return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response();
     };
     let mut fingerprint = Vec::with_capacity(bytes.len() + 64);

@@ -6,6 +6,8 @@ use serde::de::DeserializeOwned;
 
 /// Largest JSON body accepted by the API.
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
+/// Largest upload (an attachment of 10 MiB with its multipart framing; imports).
+pub const MAX_UPLOAD_BODY: usize = 12 * 1024 * 1024;
 
 pub struct ApiJson<T>(pub T);
 

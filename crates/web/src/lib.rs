@@ -48,7 +48,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ctx::context_layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::metrics_layer))
-        .layer(DefaultBodyLimit::max(json::MAX_JSON_BODY))
+        // Uploads (attachments, imports) may be larger than JSON bodies, which `ApiJson` caps itself.
+        .layer(DefaultBodyLimit::max(json::MAX_UPLOAD_BODY))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

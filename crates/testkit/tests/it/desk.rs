@@ -308,6 +308,46 @@ async fn the_sla_preview_counts_business_hours_over_national_day(b: Backend) {
     assert_eq!(fields, ["start", "target", "calendar"]);
 }
 
+async fn attachments_are_accepted_by_content_and_served_back_to_who_may_see_them(b: Backend) {
+    use reqwest::multipart::{Form, Part};
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let sr = register(&t, &o.admin, customer, json!({})).await;
+    let url = t.url(&format!("/api/v1/service-requests/{}/attachments", sr["id"]));
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-fake-but-png-signature".to_vec();
+    let upload = |name: &'static str, bytes: Vec<u8>| {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(name));
+        client().post(url.clone()).bearer_auth(&o.admin).multipart(form).send()
+    };
+    let r = upload("现场照片.png", png.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let att = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = get(&t, &o.admin, &format!("/api/v1/attachments/{att}")).await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert_eq!(r.bytes().await.unwrap().to_vec(), png);
+    for (name, bytes, code) in [
+        ("photo.jpg", b"%PDF-1.7 not a photo".to_vec(), "file_type_mismatch"),
+        ("setup.exe", b"MZ\x90\x00\x03".to_vec(), "unsupported_file_type"),
+        ("empty.png", vec![], "empty_file"),
+    ] {
+        let p =
+            problem(upload(name, bytes).await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(p["errors"][0]["code"], code, "{name}");
+    }
+    let big = upload("big.txt", vec![b'a'; 10 * 1024 * 1024 + 1]).await.unwrap();
+    problem(big, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(count(&t, "attachments").await, 1);
+    let detail: Value =
+        get(&t, &o.admin, &format!("/api/v1/service-requests/{}", sr["id"])).await.json().await.unwrap();
+    assert_eq!(detail["attachments"][0]["file_name"], "现场照片.png");
+    assert!(detail["events"].as_array().unwrap().iter().any(|e| e["kind"] == "attachment"));
+    let eng_b = login(&t, "eng.b").await;
+    problem(get(&t, &eng_b, &format!("/api/v1/attachments/{att}")).await, StatusCode::NOT_FOUND, "not_found").await;
+}
+
 crate::on_both_backends!(
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
     roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
@@ -317,4 +357,5 @@ crate::on_both_backends!(
     requests_created_at_once_get_distinct_consecutive_numbers_across_two_instances,
     a_failed_registration_takes_no_number,
     the_sla_preview_counts_business_hours_over_national_day,
+    attachments_are_accepted_by_content_and_served_back_to_who_may_see_them,
 );

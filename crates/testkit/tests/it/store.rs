@@ -14,6 +14,7 @@ async fn migrations_apply_from_empty_and_again_without_change(b: Backend) {
 
 fn expected_tables() -> Vec<String> {
     [
+        "attachments",
         "audit_head",
         "audit_log",
         "auth_tokens",
@@ -23,12 +24,16 @@ fn expected_tables() -> Vec<String> {
         "customers",
         "devices",
         "idempotency_keys",
+        "jobs",
         "login_failures",
+        "notifications",
+        "outbox",
         "product_models",
         "request_counters",
         "request_events",
         "service_requests",
         "settings",
+        "sla_alerts",
         "sla_policies",
         "stations",
         "user_roles",

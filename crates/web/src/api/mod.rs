@@ -66,6 +66,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(desk::transition))
         .routes(routes!(desk::add_note))
         .routes(routes!(desk::sla_preview))
+        .routes(routes!(desk::add_attachment))
+        .routes(routes!(desk::get_attachment))
         .split_for_parts()
 }
 

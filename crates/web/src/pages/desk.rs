@@ -410,6 +410,8 @@ struct RequestPage {
     r: RequestVm,
     actions: Vec<(&'static str, String)>,
     events: Vec<EventVm>,
+    /// (id, name, size in KiB)
+    attachments: Vec<(i64, String, i64)>,
     error: Option<String>,
 }
 
@@ -472,6 +474,7 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
         actions: d.allowed_actions.iter().map(|a| (*a, tr.t(&format!("action-{a}")))).collect(),
         r: vm,
         events,
+        attachments: d.attachments.iter().map(|a| (a.id, a.file_name.clone(), (a.size + 1023) / 1024)).collect(),
         error,
     };
     (status, render(&page)).into_response()
@@ -528,5 +531,62 @@ pub async fn add_note(
             request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
+    }
+}
+
+/// Upload from the request page: a multipart form with the session's CSRF token and the file.
+pub async fn upload(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_string();
+                    match field.bytes().await {
+                        Ok(b) => file = Some((name, b.to_vec())),
+                        Err(_) => {
+                            let msg = rc.tr.field_error("file", "file_too_large");
+                            return request_page(&s, &rc, id, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(_) => {
+                let msg = rc.tr.field_error("file", "file_too_large");
+                return request_page(&s, &rc, id, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
+            }
+        }
+    }
+    if let Err(r) = check_csrf(&rc, &headers, &FormData(vec![("_csrf".into(), csrf)])) {
+        return r;
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    match shouhou_app::service::add_attachment(&s.app, &rc.ctx, id, &name, &bytes).await {
+        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(AppError::Validation(v)) => {
+            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
+    }
+}
+
+pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
+    if let Err(e) = require_login(&rc, &format!("/attachments/{id}")) {
+        return e.into_response();
+    }
+    match shouhou_app::service::get_attachment(&s.app, &rc.ctx, id).await {
+        Ok((meta, bytes)) => crate::api::desk::attachment_response(&meta, bytes),
+        Err(e) => page_err(&rc, "/requests")(e).into_response(),
     }
 }

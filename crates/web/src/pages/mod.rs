@@ -43,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}", get(desk::request))
         .route("/requests/{id}/transitions", post(desk::transition))
         .route("/requests/{id}/notes", post(desk::add_note))
+        .route("/requests/{id}/attachments", post(desk::upload))
+        .route("/attachments/{id}", get(desk::download))
         .route("/audit", get(admin::audit))
         .route("/audit/verify", post(admin::verify_audit))
 }
