@@ -6,35 +6,14 @@
 //
 //   node --test browser.test.mjs        (or ./run.sh, which installs what is missing)
 //
-// Environment: SHOUHOU_BIN (default ../target/debug/shouhou),
-//              CHROMIUM_BIN (default /usr/bin/chromium).
+// The server and browser set-up lives in support.mjs (SHOUHOU_BIN, CHROMIUM_BIN).
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { VIEWPORTS, logIn, newPage, screenshot, submitLogin, useShouhou } from './support.mjs';
 
-const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(E2E_DIR, '..');
-const SHOUHOU_BIN = path.resolve(E2E_DIR, process.env.SHOUHOU_BIN ?? '../target/debug/shouhou');
-const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
-const SCREENSHOT_DIR = path.join(REPO_ROOT, 'docs', 'screenshots');
-const SERVER_LOG = path.join(E2E_DIR, 'out', 'server.log'); // e2e/out/ is git-ignored
-
-const PASSWORD = 'Shouhou@2026';
-
-const VIEWPORTS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 360, height: 740 },
-];
-
-const ADMIN_NAV = ['工作台', '服务站', '仓库', '用户', '审计日志', '我的账户', 'API 文档'];
-const ENGINEER_NAV = ['工作台', '服务站', '仓库', '我的账户', 'API 文档'];
+const ADMIN_NAV = ['工作台', '服务台', '服务请求', '服务站', '仓库', '用户', '审计日志', '我的账户', 'API 文档'];
+const ENGINEER_NAV = ['工作台', '服务请求', '服务站', '仓库', '我的账户', 'API 文档'];
 const ALL_STATIONS = ['BJ-CY01', 'CD-WH01', 'GZ-TH01', 'SH-PD01', 'SZ-NS01', 'WH-HS01'];
 
 const LOGIN_ERROR = '用户名或密码错误，请重新输入。';
@@ -48,128 +27,9 @@ const SCREENSHOTS = new Set([
   'engineer-home-phone',
 ]);
 
-let server; // the `shouhou demo` child process
-let dataDir;
-let baseURL;
-let browser;
-
-// ---------------------------------------------------------------- setup
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealthy(url, child, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`shouhou exited early (code ${child.exitCode}, signal ${child.signalCode}); see ${SERVER_LOG}`);
-    }
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok && (await res.text()).trim() === 'ok') return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`shouhou did not answer ${url}/healthz within ${timeoutMs} ms; see ${SERVER_LOG}`);
-}
-
-async function startServer() {
-  if (!existsSync(SHOUHOU_BIN)) {
-    throw new Error(`no shouhou binary at ${SHOUHOU_BIN}: run \`cargo build -p shouhou\` or set SHOUHOU_BIN`);
-  }
-  const port = await freePort();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'shouhou-e2e-'));
-  baseURL = `http://127.0.0.1:${port}`;
-
-  mkdirSync(path.dirname(SERVER_LOG), { recursive: true });
-  const log = createWriteStream(SERVER_LOG);
-  server = spawn(SHOUHOU_BIN, ['demo', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout.pipe(log);
-  server.stderr.pipe(log);
-  await waitForHealthy(baseURL, server);
-}
-
-async function stopServer() {
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-}
-
-// Last resort if the runner itself dies: never leave the server behind.
-process.on('exit', () => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
-});
-
-before(async () => {
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_BIN,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await stopServer();
-});
+useShouhou('browser');
 
 // ---------------------------------------------------------------- helpers
-
-/** A fresh page in its own browser context (no cookies) at the given viewport. */
-async function newPage(t, viewport) {
-  const context = await browser.newContext({
-    baseURL,
-    viewport: { width: viewport.width, height: viewport.height },
-    locale: 'zh-CN',
-  });
-  context.setDefaultTimeout(15_000);
-  t.after(() => context.close());
-  return context.newPage();
-}
-
-async function submitLogin(page, username, password) {
-  await page.goto('/login');
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  const [response] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login'),
-    page.click('form.login-card button[type=submit]'),
-  ]);
-  await page.waitForLoadState();
-  return response;
-}
-
-async function logIn(page, username) {
-  await submitLogin(page, username, PASSWORD);
-  await page.waitForURL(`${baseURL}/`);
-}
 
 /** The navigation labels as a user of this viewport sees them (opens the ☰ menu on phones). */
 async function visibleNavLabels(page, viewport) {
@@ -206,9 +66,7 @@ async function stationPath(t, code) {
 }
 
 async function capture(page, name) {
-  if (SCREENSHOTS.has(name)) {
-    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
-  }
+  if (SCREENSHOTS.has(name)) await screenshot(page, name);
 }
 
 // ---------------------------------------------------------------- tests

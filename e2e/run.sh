@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end tests: installs Chromium and the npm dependency
-# when missing, then `node --test browser.test.mjs`. Safe with CI=true and no stdin.
+# when missing, then `node --test browser.test.mjs agent.test.mjs`. Safe with CI=true and no stdin.
 # Needs the binary: `cargo build -p shouhou` (or set SHOUHOU_BIN).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -18,4 +18,4 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund </dev/null
 fi
 
-exec node --test browser.test.mjs </dev/null
+exec node --test browser.test.mjs agent.test.mjs </dev/null

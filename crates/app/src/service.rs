@@ -594,3 +594,31 @@ pub async fn sla_preview(app: &App, ctx: &Ctx, calendar: &str, start: &str, targ
     cal.validate()?;
     Ok(cal.add(start, target))
 }
+
+/// Every calendar and the active policies, for the administrator's page.
+pub async fn calendars_and_policies(app: &App, ctx: &Ctx) -> Result<(Vec<BusinessCalendarInfo>, Vec<Policy>)> {
+    ctx.require_read(Permission::SettingsWrite)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let rows = sla_store::list_calendars(&mut c).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(cal) = load_calendar(&mut c, &row.code).await? {
+            out.push(BusinessCalendarInfo {
+                code: row.code,
+                name: row.name,
+                weekly: cal.weekly,
+                use_prc_holidays: cal.use_prc_holidays,
+            });
+        }
+    }
+    Ok((out, sla_store::active_policies(&mut c).await?))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BusinessCalendarInfo {
+    pub code: String,
+    pub name: String,
+    pub weekly: [Vec<Interval>; 7],
+    pub use_prc_holidays: bool,
+}

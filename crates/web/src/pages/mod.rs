@@ -4,6 +4,7 @@ mod admin;
 mod desk;
 mod home;
 mod login;
+mod sla;
 
 use crate::AppState;
 use crate::ctx::ReqCtx;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/notes", post(desk::add_note))
         .route("/requests/{id}/attachments", post(desk::upload))
         .route("/attachments/{id}", get(desk::download))
+        .route("/admin/sla", get(sla::page))
         .route("/audit", get(admin::audit))
         .route("/audit/verify", post(admin::verify_audit))
 }
@@ -76,13 +78,14 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 9] = [
+    let entries: [(&'static str, &str, Option<Permission>); 10] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/requests", "nav-requests", Some(Permission::RequestRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),
+        ("/admin/sla", "nav-sla", Some(Permission::SettingsWrite)),
         ("/audit", "nav-audit", Some(Permission::AuditRead)),
         ("/account", "nav-account", None),
         ("/api/docs", "nav-api", None),
