@@ -401,6 +401,64 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     Ok(Transitioned { id, status: to.as_str().to_string(), version: v })
 }
 
+/// Give a request to a person who may work on it (`None` gives it back to the queue); without a
+/// user, the caller takes it.
+#[tracing::instrument(skip_all)]
+pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i64>) -> Result<Transitioned> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    let assignee = match user {
+        None => None,
+        Some(uid) => {
+            let u = shouhou_store::users::get_user(&mut c, shouhou_domain::ids::UserId(uid)).await?;
+            let fits = u.as_ref().is_some_and(|u| {
+                let a = crate::Actor::from_user(u);
+                u.active && a.can(Permission::RequestWrite) && a.scope.allows_opt(r.station_id.map(StationId))
+            });
+            if !fits {
+                return Err(ValidationErrors::single("user_id", "cannot_take_request").into());
+            }
+            u
+        }
+    };
+    let v = requests::set_assignee(&mut c, id, version, assignee.as_ref().map(|u| u.id), now).await?;
+    let who = assignee.as_ref().map(|u| u.display_name.clone()).unwrap_or_default();
+    requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            actor_id: Some(actor.id.0),
+            actor_name: &actor.display_name,
+            kind: "assign",
+            action: None,
+            from_status: None,
+            to_status: None,
+            note: &who,
+            data: &json!({"assignee_id": assignee.as_ref().map(|u| u.id)}).to_string(),
+        },
+    )
+    .await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "request.assign",
+        "service_request",
+        Some(id.to_string()),
+        json!({"assignee_id": assignee.as_ref().map(|u| u.id)}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Transitioned { id, status: r.status, version: v })
+}
+
 /// A note on the timeline (no status change).
 pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let actor = ctx.require(Permission::RequestWrite)?;
@@ -511,6 +569,8 @@ pub struct RequestDetail {
     pub clocks: Clocks,
     pub events: Vec<RequestEvent>,
     pub customer: CustomerView,
+    /// The display name of the assignee, if any.
+    pub assignee_name: Option<String>,
     pub device: Option<crate::desk::DeviceView>,
     pub attachments: Vec<requests::AttachmentMeta>,
 }
@@ -518,7 +578,7 @@ pub struct RequestDetail {
 #[tracing::instrument(skip_all)]
 pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail> {
     let actor = ctx.require_read(Permission::RequestRead)?;
-    let (r, events, cal, device, attachments) = {
+    let (r, events, cal, device, attachments, assignee_name) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
@@ -532,7 +592,13 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
             None => None,
         };
         let attachments = requests::attachments_of(&mut c, id).await?;
-        (r, events, cal, device, attachments)
+        let assignee = match r.assignee_id {
+            Some(u) => {
+                shouhou_store::users::get_user(&mut c, shouhou_domain::ids::UserId(u)).await?.map(|u| u.display_name)
+            }
+            None => None,
+        };
+        (r, events, cal, device, attachments, assignee)
     };
     let customer = get_customer(app, ctx, r.customer_id).await?;
     let device = device.map(|d| crate::desk::device_view(d, crate::desk::today(app), !customer.masked));
@@ -543,6 +609,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         request: r,
         events,
         customer,
+        assignee_name,
         device,
         attachments,
     })

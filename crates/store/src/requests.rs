@@ -133,6 +133,20 @@ pub async fn update_status(
     }
 }
 
+/// Give the request to a person (or to nobody) if `version` is still current.
+pub async fn set_assignee(c: &mut Conn<'_>, id: i64, version: i64, assignee: Option<i64>, now: i64) -> Result<i64> {
+    let v: Option<i64> = both!(c, c => sqlx::query_scalar(
+        "UPDATE service_requests SET assignee_id = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 RETURNING version")
+        .bind(assignee).bind(now).bind(id).bind(version).fetch_optional(c).await)?;
+    match v {
+        Some(v) => Ok(v),
+        None => match get_request(c, id).await? {
+            Some(_) => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
 /// Store recomputed SLA figures without touching the version (a policy or calendar edit).
 pub async fn set_sla(c: &mut Conn<'_>, id: i64, sla: &SlaCache) -> Result<()> {
     both!(c, c => sqlx::query(

@@ -233,6 +233,22 @@ async fn a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused(b:
     )
     .await;
     assert_eq!(body["errors"][0]["code"], "reason_required");
+    // Taking a request puts it in "mine"; someone of another station cannot be given it.
+    let eng = login(&t, "eng.a").await;
+    let assign = format!("/api/v1/service-requests/{}/assignee", sr2["id"]);
+    let r = post(&t, &eng, &assign, json!({"version": 3})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mine: Value = get(&t, &eng, "/api/v1/service-requests?queue=mine").await.json().await.unwrap();
+    assert_eq!(mine["items"][0]["id"], sr2["id"]);
+    let me_b: Value = get(&t, &o.admin, "/api/v1/users?q=eng.b").await.json().await.unwrap();
+    let eng_b = me_b["items"][0]["id"].as_i64().unwrap();
+    let p = problem(
+        post(&t, &o.admin, &assign, json!({"version": 4, "user_id": eng_b})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "cannot_take_request");
     // First-contact resolution is recorded as such.
     let fcr = register(
         &t,

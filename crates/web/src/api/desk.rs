@@ -483,3 +483,30 @@ pub fn attachment_response(meta: &shouhou_store::requests::AttachmentMeta, bytes
     )
         .into_response()
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// The person to work on it; omit to take it yourself; `null` with `unassign: true` returns it to the queue.
+    pub user_id: Option<i64>,
+    #[serde(default)]
+    pub unassign: bool,
+    pub version: Option<i64>,
+}
+
+/// Assign a request to a person (engineer, agent) who may work on it, or take it yourself.
+#[utoipa::path(post, path = "/api/v1/service-requests/{id}/assignee", tag = "service desk", params(("id" = i64, Path, description = "record id")),
+    request_body = AssignBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc)))]
+pub async fn assign(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<AssignBody>,
+) -> ApiResult<Response> {
+    let version = expected_version(b.version, &headers)?;
+    let me = rc.ctx.actor()?.id.0;
+    let user = if b.unassign { None } else { Some(b.user_id.unwrap_or(me)) };
+    let t = shouhou_app::service::assign(&s.app, &rc.ctx, id, version, user).await?;
+    Ok((etag(t.version), Json(to_json(&t))).into_response())
+}

@@ -67,6 +67,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(desk::add_note))
         .routes(routes!(desk::sla_preview))
         .routes(routes!(desk::add_attachment))
+        .routes(routes!(desk::assign))
         .routes(routes!(desk::get_attachment))
         .split_for_parts()
 }

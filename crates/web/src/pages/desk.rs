@@ -394,6 +394,8 @@ pub struct RequestVm {
     pub resolution_class: &'static str,
     pub resolution_due: String,
     pub version: i64,
+    pub assignee: String,
+    pub mine: bool,
 }
 
 pub struct EventVm {
@@ -455,6 +457,8 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
         resolution_class: scl,
         resolution_due: sd,
         version: r.version,
+        assignee: d.assignee_name.clone().unwrap_or_else(|| tr.t("request-unassigned")),
+        mine: r.assignee_id.is_some() && r.assignee_id == rc.ctx.actor_id(),
     };
     let events = d
         .events
@@ -464,6 +468,7 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
             who: e.actor_name.clone(),
             what: match (e.kind.as_str(), e.action.as_deref()) {
                 ("status", Some(a)) => tr.t(&format!("action-{a}")),
+                ("assign", _) => tr.t("event-assign"),
                 (k, _) => tr.t(&format!("event-{k}")),
             },
             note: e.note.clone(),
@@ -588,5 +593,29 @@ pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>
     match shouhou_app::service::get_attachment(&s.app, &rc.ctx, id).await {
         Ok((meta, bytes)) => crate::api::desk::attachment_response(&meta, bytes),
         Err(e) => page_err(&rc, "/requests")(e).into_response(),
+    }
+}
+
+/// "I'll take it": the signed-in person becomes the assignee.
+pub async fn take(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let f = FormData(f);
+    if let Err(r) = check_csrf(&rc, &headers, &f) {
+        return r;
+    }
+    let version = f.get("version").parse().unwrap_or(0);
+    let me = rc.ctx.actor.as_ref().map(|a| a.id.0);
+    match shouhou_app::service::assign(&s.app, &rc.ctx, id, version, me).await {
+        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
+        Err(e @ (AppError::Stale | AppError::Validation(_))) => {
+            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
+            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
+        }
+        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
     }
 }

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/transitions", post(desk::transition))
         .route("/requests/{id}/notes", post(desk::add_note))
         .route("/requests/{id}/attachments", post(desk::upload))
+        .route("/requests/{id}/take", post(desk::take))
         .route("/attachments/{id}", get(desk::download))
         .route("/admin/sla", get(sla::page))
         .route("/audit", get(admin::audit))
