@@ -12,6 +12,7 @@ pub mod org;
 pub mod secrets;
 pub mod service;
 pub mod system;
+pub mod transfer;
 pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};

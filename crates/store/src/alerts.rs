@@ -118,10 +118,10 @@ pub async fn set_sla_if_version(
 
 /// The cached instants at which each clock reaches 80 %: (response, resolution).
 pub async fn warn_instants(c: &mut Conn<'_>, id: i64) -> Result<(Option<i64>, Option<i64>)> {
-    Ok(both!(c, c => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+    let row = both!(c, c => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
         "SELECT response_warn_at, resolution_warn_at FROM service_requests WHERE id = $1")
-        .bind(id).fetch_optional(c).await)?
-    .ok_or(StoreError::NotFound)?)
+        .bind(id).fetch_optional(c).await)?;
+    row.ok_or(StoreError::NotFound)
 }
 
 // ---------- policies ----------
@@ -217,7 +217,12 @@ pub struct NewNotification<'a> {
 }
 
 /// A notification and its outbox row for `channels`, in the caller's transaction.
-pub async fn insert_notification(c: &mut Conn<'_>, n: &NewNotification<'_>, channels: &[&str], now: i64) -> Result<i64> {
+pub async fn insert_notification(
+    c: &mut Conn<'_>,
+    n: &NewNotification<'_>,
+    channels: &[&str],
+    now: i64,
+) -> Result<i64> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO notifications (user_id, kind, title, body, link, urgent, created_at, deliver_after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -446,7 +451,14 @@ pub async fn complete_job(c: &mut Conn<'_>, id: i64, instance: &str, now: i64) -
 }
 
 /// A failed run: retry from `retry_at`, or with `retry_at = None` give up (done, error kept).
-pub async fn fail_job(c: &mut Conn<'_>, id: i64, instance: &str, error: &str, retry_at: Option<i64>, now: i64) -> Result<()> {
+pub async fn fail_job(
+    c: &mut Conn<'_>,
+    id: i64,
+    instance: &str,
+    error: &str,
+    retry_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
     both!(c, c => sqlx::query(
         "UPDATE jobs SET locked_until = NULL, locked_by = NULL, last_error = $1, run_at = COALESCE($2, run_at), \
          done_at = CASE WHEN $2 IS NULL THEN $3 ELSE NULL END WHERE id = $4 AND locked_by = $5 AND done_at IS NULL")

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod alerts;
 mod api;
 mod audit;
 mod auth;
@@ -10,6 +11,8 @@ mod desk;
 mod pages;
 mod scoping;
 mod store;
+mod transfer;
+mod zz_perf_tmp;
 
 /// Expand each listed `async fn name(backend: Backend)` into one test per backend.
 #[macro_export]
