@@ -218,10 +218,11 @@ impl Server {
     async fn wait_healthy(&self, client: &reqwest::Client) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
-                if r.status().is_success() && r.text().await.map(|t| t.trim() == "ok").unwrap_or(false) {
-                    return Ok(());
-                }
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await
+                && r.status().is_success()
+                && r.text().await.map(|t| t.trim() == "ok").unwrap_or(false)
+            {
+                return Ok(());
             }
             if Instant::now() > deadline {
                 bail!("/healthz did not answer ok within 30 s; server log:\n{}", self.log_tail(30));
@@ -318,6 +319,22 @@ fn cpu_ticks(pid: &str) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// The 1, 5 and 15 minute load averages, as /proc/loadavg shows them.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// Busy time of all CPUs (user, nice, system, irq, softirq, steal), in clock ticks, from /proc/stat.
+fn machine_busy_ticks() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().find(|l| l.starts_with("cpu "))?;
+    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    // user nice system idle iowait irq softirq steal
+    Some([0, 1, 2, 5, 6, 7].iter().filter_map(|i| f.get(*i)).sum())
+}
+
 fn clock_ticks_per_sec() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
@@ -378,6 +395,8 @@ struct PhaseResult {
     mean_body_bytes: f64,
     server_cpu: f64,
     bench_cpu: f64,
+    /// Busy CPU of the whole machine minus server and bench: other processes, kernel softirq.
+    other_cpu: f64,
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
@@ -477,6 +496,7 @@ async fn phase(
     let pid = server.pid.to_string();
     let server_cpu0 = cpu_ticks(&pid);
     let bench_cpu0 = cpu_ticks("self");
+    let machine0 = machine_busy_ticks();
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(concurrency);
@@ -522,6 +542,10 @@ async fn phase(
     };
     let server_cpu = cpu(server_cpu0, &pid);
     let bench_cpu = cpu(bench_cpu0, "self");
+    let other_cpu = match (machine0, machine_busy_ticks()) {
+        (Some(a), Some(b)) => b.saturating_sub(a) as f64 / ticks / elapsed.as_secs_f64() - server_cpu - bench_cpu,
+        _ => f64::NAN,
+    };
 
     all.ok_us.sort_unstable();
     let pct = |p: f64| -> f64 {
@@ -547,6 +571,7 @@ async fn phase(
         mean_body_bytes: if ok > 0 { all.bytes as f64 / ok as f64 } else { f64::NAN },
         server_cpu,
         bench_cpu,
+        other_cpu,
     })
 }
 
@@ -564,6 +589,7 @@ fn phase_json(p: &PhaseResult) -> Value {
         "mean_body_bytes": round(p.mean_body_bytes, 0),
         "server_cpu_cores": round(p.server_cpu, 2),
         "bench_cpu_cores": round(p.bench_cpu, 2),
+        "other_cpu_cores": round(p.other_cpu, 2),
     })
 }
 
@@ -603,6 +629,7 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let dir = fresh_dir();
+    let load_before = loadavg();
 
     eprintln!("bench-serve: starting {} demo (data dir {})", bin.display(), dir.display());
     let t_start = Instant::now();
@@ -633,6 +660,7 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = read_mem(server.pid)?;
     let log_bytes = server.log_bytes();
+    let load_after = loadavg();
     server.stop().await;
 
     // The same database served by `shouhou serve` (no demo seeding in the process): the idle RSS a
@@ -688,6 +716,9 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
     println!("  server       : {} ({version}) demo, SQLite, loopback", bin.display());
     println!("  machine      : {nproc} cores, {cpu_model}; load generator in this process on the same cores");
     println!("  date         : {date}");
+    println!(
+        "  load average : {load_before} before, {load_after} after the load (other processes on the machine skew the figures)"
+    );
     println!("  phases       : {:?} each, {} concurrent keep-alive clients", o.duration, o.concurrency);
     println!("  startup      : {:.1} s to a healthy /healthz (demo seeding included)", startup.as_secs_f64());
     println!();
@@ -718,11 +749,11 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "  phase                     requests  errors    req/s   p50 ms   p90 ms   p99 ms   max ms  server CPU  bench CPU"
+        "  phase                     requests  errors    req/s   p50 ms   p90 ms   p99 ms   max ms  server CPU  bench CPU  other CPU"
     );
     for (p, _) in &phases {
         println!(
-            "  {:<24} {:>9} {:>7} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2}c {:>9.2}c",
+            "  {:<24} {:>9} {:>7} {:>8.1} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.2}c {:>9.2}c {:>9.2}c",
             p.kind.name(),
             p.ok,
             p.errors,
@@ -732,11 +763,15 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
             p.p99_ms,
             p.max_ms,
             p.server_cpu,
-            p.bench_cpu
+            p.bench_cpu,
+            p.other_cpu
         );
     }
     println!(
-        "  (req/s = successful requests / wall time until the last request finished; CPU in cores, from /proc/PID/stat)"
+        "  (req/s = successful requests / wall time until the last request finished; CPU in cores, from /proc/PID/stat;"
+    );
+    println!(
+        "   other CPU = busy CPU of the machine (/proc/stat) minus server and bench: other processes, kernel softirq)"
     );
     println!();
     println!("  authenticated GET vs /healthz: {:.1}% of the req/s, p50 latency x{:.2}", ratio * 100.0, p50_ratio);
@@ -766,6 +801,8 @@ async fn run(o: &Opts) -> anyhow::Result<()> {
         "duration_s": o.duration.as_secs_f64(),
         "concurrency": o.concurrency,
         "startup_s": round(startup.as_secs_f64(), 2),
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
         "idle": mem_json(&idle),
         "after_load": mem_json(&after),
         "serve_idle": serve_idle.as_ref().map(mem_json),

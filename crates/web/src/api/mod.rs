@@ -3,6 +3,7 @@ pub mod auth;
 pub mod desk;
 pub mod docs;
 pub mod org;
+pub mod sla;
 pub mod system;
 pub mod users;
 
@@ -68,6 +69,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(desk::sla_preview))
         .routes(routes!(desk::add_attachment))
         .routes(routes!(desk::assign))
+        .routes(routes!(sla::update_calendar))
+        .routes(routes!(sla::set_calendar_day))
+        .routes(routes!(sla::update_policy))
+        .routes(routes!(sla::inbox))
+        .routes(routes!(sla::unread))
+        .routes(routes!(sla::mark_read))
         .routes(routes!(desk::get_attachment))
         .split_for_parts()
 }

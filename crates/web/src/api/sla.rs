@@ -1,0 +1,159 @@
+//! Service-level administration (calendars, day overrides, policies) and the inbox.
+use super::{PageQuery, Paged, expected_version, rfc3339};
+use crate::AppState;
+use crate::ctx::ReqCtx;
+use crate::error::ApiResult;
+use crate::json::{ApiJson, ApiQuery};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shouhou_domain::ValidationErrors;
+use shouhou_domain::calendar::Interval;
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarBody {
+    pub name: String,
+    /// Seven lists (Monday first) of periods such as `"08:30-12:00"`.
+    pub weekly: Vec<Vec<String>>,
+    pub use_prc_holidays: bool,
+    pub version: Option<i64>,
+}
+
+/// Change a calendar's working hours; open requests on it are recomputed. A calendar without any
+/// working hours is refused.
+#[utoipa::path(put, path = "/api/v1/calendars/{code}", tag = "service levels", params(("code" = String, Path, description = "calendar code")),
+    request_body = CalendarBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 422, body = super::ProblemDoc)))]
+pub async fn update_calendar(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<CalendarBody>,
+) -> ApiResult<Json<Value>> {
+    let version = expected_version(b.version, &headers)?;
+    let mut e = ValidationErrors::default();
+    let weekly: Vec<Vec<Interval>> =
+        b.weekly.iter().map(|day| day.iter().filter_map(|p| e.take(Interval::parse("weekly", p))).collect()).collect();
+    if weekly.len() != 7 {
+        e.push("weekly", "invalid_hours");
+    }
+    e.into_result().map_err(shouhou_app::AppError::from)?;
+    let r = shouhou_app::alerts::update_calendar(&s.app, &rc.ctx, &code, version, &b.name, &weekly, b.use_prc_holidays)
+        .await?;
+    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDayBody {
+    /// YYYY-MM-DD, a plain date in Asia/Shanghai.
+    pub date: String,
+    /// `true`: a company holiday; `false`: a special working day; `null`: remove the override.
+    pub off: Option<bool>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Add or remove a company holiday or special working day.
+#[utoipa::path(post, path = "/api/v1/calendars/{code}/days", tag = "service levels", params(("code" = String, Path, description = "calendar code")),
+    request_body = CalendarDayBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_calendar_day(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<CalendarDayBody>,
+) -> ApiResult<Json<Value>> {
+    let r = shouhou_app::alerts::set_calendar_day(&s.app, &rc.ctx, &code, &b.date, b.off, &b.note).await?;
+    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    pub response_minutes: i64,
+    pub resolution_minutes: i64,
+    pub calendar_code: String,
+    pub active: bool,
+    pub version: Option<i64>,
+}
+
+/// Change an SLA policy; its open requests get the new targets and are recomputed.
+#[utoipa::path(patch, path = "/api/v1/sla-policies/{id}", tag = "service levels", params(("id" = i64, Path, description = "record id")),
+    request_body = PolicyBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn update_policy(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> ApiResult<Json<Value>> {
+    let version = expected_version(b.version, &headers)?;
+    let r = shouhou_app::alerts::update_policy(
+        &s.app,
+        &rc.ctx,
+        id,
+        version,
+        b.response_minutes,
+        b.resolution_minutes,
+        &b.calendar_code,
+        b.active,
+    )
+    .await?;
+    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub urgent: bool,
+    pub created_at: String,
+    pub read: bool,
+}
+
+/// The signed-in user's notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = Paged<NotificationView>)))]
+pub async fn inbox(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paged<NotificationView>>> {
+    let p = shouhou_app::alerts::inbox(&s.app, &rc.ctx, q.page()).await?;
+    Ok(Json(Paged::from(p, |n| NotificationView {
+        id: n.id,
+        kind: n.kind,
+        title: n.title,
+        body: n.body,
+        link: n.link,
+        urgent: n.urgent,
+        created_at: rfc3339(n.created_at),
+        read: n.read_at.is_some(),
+    })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UnreadAnswer {
+    pub unread: i64,
+}
+
+/// How many notifications are unread (the counter in the page header).
+#[utoipa::path(get, path = "/api/v1/inbox/unread", tag = "inbox", security(("bearer" = [])), responses((status = 200, body = UnreadAnswer)))]
+pub async fn unread(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<UnreadAnswer>> {
+    Ok(Json(UnreadAnswer { unread: shouhou_app::alerts::unread_count(&s.app, &rc.ctx).await? }))
+}
+
+/// Mark one of one's notifications read.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/read", tag = "inbox", params(("id" = i64, Path, description = "record id")),
+    security(("bearer" = [])), responses((status = 204), (status = 404, body = super::ProblemDoc)))]
+pub async fn mark_read(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    shouhou_app::alerts::mark_read(&s.app, &rc.ctx, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
