@@ -5,8 +5,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+/// At most one argon2 computation per core at a time: logins are CPU-bound anyway, and each one
+/// holds 19 MiB, so queueing keeps the peak memory at cores × 19 MiB under a burst of logins.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+});
+
 /// Hash a password with argon2id (default parameters: 19 MiB, 2 passes), off the async threads.
 pub async fn hash_password(password: String) -> Result<String> {
+    let _permit = HASHING.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
@@ -24,6 +31,7 @@ pub fn hash_password_blocking(password: &str) -> Result<String> {
 
 /// Verify off the async threads. A malformed stored hash verifies as false.
 pub async fn verify_password(password: String, hash: String) -> Result<bool> {
+    let _permit = HASHING.acquire().await.map_err(|e| AppError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
