@@ -428,8 +428,31 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             println!("    {u:<12} {n:<12} {r}");
         }
     }
+    // The SLA worker: sweeps for warnings and breaches, delivers the outbox, runs queued jobs.
+    // Every instance runs one; unique alert rows and leases make each alert fire once.
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let instance = format!(
+        "{}-{}",
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "shouhou".into()),
+        std::process::id()
+    );
+    let worker = tokio::spawn(shouhou_app::alerts::run_worker(
+        app.clone(),
+        instance,
+        std::time::Duration::from_secs(30),
+        async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        },
+    ));
     let state = shouhou_web::AppState { app, secure_cookies: s.secure_cookies };
-    shouhou_web::serve(state, listener, shutdown_signal()).await?;
+    shouhou_web::serve(state, listener, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
+    let _ = worker.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

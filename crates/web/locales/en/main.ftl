@@ -344,3 +344,5 @@ event-assign = Assigned
 err-cannot_take_request = cannot work on this request (no right, or another station)
 field-user_id = Assignee
 err-last_catch_all_policy = cannot deactivate the last policy that applies to every request
+inbox-title = Inbox
+inbox-message = Message

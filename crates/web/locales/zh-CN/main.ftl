@@ -344,3 +344,5 @@ event-assign = 分配处理人
 err-cannot_take_request = 不能处理该服务请求（无权限或不属于该服务站）
 field-user_id = 处理人
 err-last_catch_all_policy = 不能停用最后一个适用全部请求的策略
+inbox-title = 消息
+inbox-message = 内容

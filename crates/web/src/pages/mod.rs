@@ -3,6 +3,7 @@ mod account;
 mod admin;
 mod desk;
 mod home;
+mod inbox;
 mod login;
 mod sla;
 
@@ -48,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/take", post(desk::take))
         .route("/attachments/{id}", get(desk::download))
         .route("/admin/sla", get(sla::page))
+        .route("/inbox", get(inbox::page))
+        .route("/inbox/count", get(inbox::count))
+        .route("/inbox/{id}/open", post(inbox::open))
         .route("/audit", get(admin::audit))
         .route("/audit/verify", post(admin::verify_audit))
 }
