@@ -98,6 +98,22 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Import customers or devices from CSV or Excel (.xlsx): all rows or none, with a report of the rows at fault
+    #[command(
+        after_help = "Examples:\n  shouhou import customers 客户.xlsx\n  shouhou import devices devices.csv --user admin\n\nColumns (Chinese or English headers): customers — 客户名称/name, 手机/phone, 行政区划代码/region_code, 地址/address, …;\ndevices — 序列号/serial_number, 产品型号/model_code, 客户手机/customer_phone, 销售日期/sale_date, …"
+    )]
+    Import {
+        /// customers or devices
+        #[arg(value_parser = ["customers", "devices"])]
+        what: String,
+        /// The CSV (UTF-8) or .xlsx file
+        file: PathBuf,
+        /// The administrator the import is recorded under
+        #[arg(long, default_value = "admin")]
+        user: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Print the OpenAPI 3.1 document of the API (as served at /api/openapi.json)
     Openapi,
     /// Check the audit trail
@@ -333,6 +349,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Openapi => println!("{}", shouhou_web::openapi_json()),
+        Command::Import { what, file, user, common } => {
+            let s = settings(None, common)?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let db = open(&s).await?;
+            db.migrate().await?;
+            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let actor = {
+                let mut rd = db.read().await?;
+                shouhou_store::users::user_by_username(&mut rd.conn(), &user.to_ascii_lowercase()).await?
+            };
+            let Some(actor) = actor else { bail!("no user {user}: give an administrator with --user") };
+            let ctx = Ctx {
+                actor: Some(shouhou_app::Actor::from_user(&actor)),
+                source: "cli".into(),
+                request_id: String::new(),
+            };
+            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let table = shouhou_app::transfer::read_rows(&name, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let pb = ProgressBar::new(0);
+            pb.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let progress = |done: usize, total: usize| {
+                pb.set_length(total as u64);
+                pb.set_position(done as u64);
+            };
+            let report = if what == "devices" {
+                shouhou_app::transfer::import_devices(&app, &ctx, &table, progress).await
+            } else {
+                shouhou_app::transfer::import_customers(&app, &ctx, &table, progress).await
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            pb.finish_and_clear();
+            if report.is_ok() {
+                println!("imported {} of {} rows from {}", report.imported, report.rows, file.display());
+            } else {
+                println!(
+                    "nothing imported: {} errors in {} rows",
+                    report.errors.len() + report.more_errors,
+                    report.rows
+                );
+                for e in &report.errors {
+                    println!("  row {:>6}  {:<16} {:<24} {}", e.row, e.field, e.code, e.value);
+                }
+                if report.more_errors > 0 {
+                    println!("  … and {} more", report.more_errors);
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
         Command::Audit { command: AuditCommand::Verify { common } } => {
             let s = settings(None, common)?;
             let db = open(&s).await?;

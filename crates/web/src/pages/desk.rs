@@ -37,7 +37,7 @@ pub struct CustomerVm {
     pub address: String,
 }
 
-fn customer_vm(tr: Tr, c: &CustomerView) -> CustomerVm {
+pub fn customer_vm(tr: Tr, c: &CustomerView) -> CustomerVm {
     CustomerVm {
         id: c.id,
         name: c.name.clone(),

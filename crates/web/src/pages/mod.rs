@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
 mod account;
 mod admin;
+mod customers;
 mod desk;
 mod home;
 mod inbox;
@@ -49,6 +50,10 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/take", post(desk::take))
         .route("/attachments/{id}", get(desk::download))
         .route("/admin/sla", get(sla::page))
+        .route("/customers", get(customers::page))
+        .route("/customers/export.xlsx", get(customers::export))
+        .route("/customers/import", post(customers::import))
+        .route("/requests/export.xlsx", get(customers::export_requests))
         .route("/inbox", get(inbox::page))
         .route("/inbox/count", get(inbox::count))
         .route("/inbox/{id}/open", post(inbox::open))
@@ -83,10 +88,11 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 10] = [
+    let entries: [(&'static str, &str, Option<Permission>); 11] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/requests", "nav-requests", Some(Permission::RequestRead)),
+        ("/customers", "nav-customers", Some(Permission::CustomerRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),
