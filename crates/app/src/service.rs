@@ -459,6 +459,99 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i6
     Ok(Transitioned { id, status: r.status, version: v })
 }
 
+/// Change the type or urgency of an open request: the policy is chosen again and both clocks are
+/// recomputed from the recorded events against the new targets, so paused time stays excluded and
+/// nothing is counted twice.
+#[tracing::instrument(skip_all)]
+pub async fn reclassify(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    version: i64,
+    request_type: Option<&str>,
+    urgency: Option<&str>,
+) -> Result<Transitioned> {
+    let actor = ctx.require(Permission::RequestWrite)?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
+        return Err(AppError::NotFound);
+    }
+    let mut e = ValidationErrors::default();
+    let rtype = e.take(RequestType::parse("type", request_type.unwrap_or(&r.request_type)));
+    let urg = e.take(Urgency::parse("urgency", urgency.unwrap_or(&r.urgency)));
+    let status = Status::parse("status", &r.status).unwrap_or(Status::Closed);
+    if !status.is_open() {
+        e.push("status", "request_closed");
+    }
+    let (Some(rtype), Some(urg)) = (rtype, urg) else { return Err(e.into()) };
+    e.into_result()?;
+    let customer = catalog::get_customer(&mut c, &app.keys, r.customer_id).await?.ok_or(AppError::NotFound)?;
+    let policies = sla_store::active_policies(&mut c).await?;
+    let policy = select_policy(&policies, rtype, urg, &customer.tier)
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
+    // A clock that has stopped keeps the target it was judged against: a response met in time
+    // must not turn into a miss because the request became urgent afterwards.
+    let before = {
+        let events = requests::events_of(&mut c, id).await?;
+        let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
+        clocks(&r, &events, &cal, now)
+    };
+    let stopped = |s: &ClockStatus| s.phase == ClockPhase::Stopped;
+    let response_target = if stopped(&before.response) { r.response_target_min } else { policy.response_minutes };
+    let resolution_target =
+        if stopped(&before.resolution) { r.resolution_target_min } else { policy.resolution_minutes };
+    let v = requests::reclassify(
+        &mut c,
+        id,
+        version,
+        rtype.as_str(),
+        urg.as_str(),
+        policy.id,
+        &policy.calendar_code,
+        response_target,
+        resolution_target,
+        now,
+    )
+    .await?;
+    let data = json!({"from": {"type": r.request_type, "urgency": r.urgency}, "to": {"type": rtype.as_str(), "urgency": urg.as_str()}, "policy": policy.name}).to_string();
+    requests::insert_event(
+        &mut c,
+        &NewEvent {
+            request_id: id,
+            at: now,
+            actor_id: Some(actor.id.0),
+            actor_name: &actor.display_name,
+            kind: "reclassify",
+            action: None,
+            from_status: None,
+            to_status: None,
+            note: &policy.name,
+            data: &data,
+        },
+    )
+    .await?;
+    let updated = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
+    let events = requests::events_of(&mut c, id).await?;
+    let cal = calendar_or_default(&mut c, &policy.calendar_code).await?;
+    requests::set_sla(&mut c, id, &sla_cache(&clocks(&updated, &events, &cal, now))).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "request.reclassify",
+        "service_request",
+        Some(id.to_string()),
+        serde_json::from_str(&data).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Transitioned { id, status: r.status, version: v })
+}
+
 /// A note on the timeline (no status change).
 pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let actor = ctx.require(Permission::RequestWrite)?;

@@ -147,6 +147,34 @@ pub async fn set_assignee(c: &mut Conn<'_>, id: i64, version: i64, assignee: Opt
     }
 }
 
+/// A new type or urgency and the targets of the policy that now applies, if `version` is current.
+#[allow(clippy::too_many_arguments)]
+pub async fn reclassify(
+    c: &mut Conn<'_>,
+    id: i64,
+    version: i64,
+    request_type: &str,
+    urgency: &str,
+    policy_id: i64,
+    calendar_code: &str,
+    response_target_min: i64,
+    resolution_target_min: i64,
+    now: i64,
+) -> Result<i64> {
+    let v: Option<i64> = both!(c, c => sqlx::query_scalar(
+        "UPDATE service_requests SET request_type = $1, urgency = $2, policy_id = $3, calendar_code = $4, response_target_min = $5, \
+         resolution_target_min = $6, version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9 RETURNING version")
+        .bind(request_type).bind(urgency).bind(policy_id).bind(calendar_code).bind(response_target_min).bind(resolution_target_min)
+        .bind(now).bind(id).bind(version).fetch_optional(c).await)?;
+    match v {
+        Some(v) => Ok(v),
+        None => match get_request(c, id).await? {
+            Some(_) => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
 /// Store recomputed SLA figures without touching the version (a policy or calendar edit).
 pub async fn set_sla(c: &mut Conn<'_>, id: i64, sla: &SlaCache) -> Result<()> {
     both!(c, c => sqlx::query(

@@ -364,6 +364,56 @@ async fn attachments_are_accepted_by_content_and_served_back_to_who_may_see_them
     problem(get(&t, &eng_b, &format!("/api/v1/attachments/{att}")).await, StatusCode::NOT_FOUND, "not_found").await;
 }
 
+async fn an_urgency_change_while_paused_recomputes_the_due_time_without_counting_the_pause(b: Backend) {
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = Arc::new(shouhou_app::FixedClock::new(at("2026-11-24T09:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let sr = register(&t, &o.admin, customer, json!({})).await;
+    let id = sr["id"].as_i64().unwrap();
+    let path = format!("/api/v1/service-requests/{id}");
+    let d: Value = get(&t, &o.admin, &path).await.json().await.unwrap();
+    assert_eq!(d["calendar_code"], "cn-workday");
+    assert_eq!(
+        d["response_due_at"], "2026-11-25T09:30:00+08:00",
+        "7 business hours that day (lunch excluded), 1 the next morning"
+    );
+    clock.set_ms(at("2026-11-24T10:00:00+08:00"));
+    let tr = format!("{path}/transitions");
+    assert_eq!(post(&t, &o.admin, &tr, json!({"action": "respond", "version": 2})).await.status(), StatusCode::OK);
+    assert_eq!(
+        post(&t, &o.admin, &tr, json!({"action": "wait_for_customer", "version": 3})).await.status(),
+        StatusCode::OK
+    );
+    clock.set_ms(at("2026-11-24T14:00:00+08:00"));
+    let r = patch(&t, &o.admin, &path, json!({"urgency": "urgent", "version": 4})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = get(&t, &o.admin, &path).await.json().await.unwrap();
+    assert_eq!(d["calendar_code"], "24x7");
+    assert_eq!(d["resolution_target_min"], 1440);
+    assert_eq!(d["resolution_state"], "paused");
+    assert_eq!(d["clocks"]["response"]["met"], true, "the response met before stays met");
+    clock.set_ms(at("2026-11-24T15:00:00+08:00"));
+    assert_eq!(post(&t, &o.admin, &tr, json!({"action": "resume", "version": 5})).await.status(), StatusCode::OK);
+    let d: Value = get(&t, &o.admin, &path).await.json().await.unwrap();
+    // 1 h counted before the pause, 23 h left from 15:00 on the 24×7 calendar.
+    assert_eq!(d["resolution_due_at"], "2026-11-25T14:00:00+08:00");
+    let closed = register(&t, &o.admin, customer, json!({"resolve_now": "当场解决"})).await;
+    let cp = format!("/api/v1/service-requests/{}", closed["id"]);
+    let c = format!("{cp}/transitions");
+    assert_eq!(post(&t, &o.admin, &c, json!({"action": "confirm", "version": 2})).await.status(), StatusCode::OK);
+    assert_eq!(post(&t, &o.admin, &c, json!({"action": "close", "version": 3})).await.status(), StatusCode::OK);
+    let p = problem(
+        patch(&t, &o.admin, &cp, json!({"urgency": "urgent", "version": 4})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "request_closed");
+}
+
 crate::on_both_backends!(
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
     roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
@@ -374,4 +424,5 @@ crate::on_both_backends!(
     a_failed_registration_takes_no_number,
     the_sla_preview_counts_business_hours_over_national_day,
     attachments_are_accepted_by_content_and_served_back_to_who_may_see_them,
+    an_urgency_change_while_paused_recomputes_the_due_time_without_counting_the_pause,
 );

@@ -359,3 +359,6 @@ import-row = Row
 import-field = Column
 import-problem = Problem
 import-value = Value
+err-request_closed = cannot change a closed or cancelled request
+field-status = Status
+event-reclassify = Reclassified

@@ -359,3 +359,6 @@ import-row = 行
 import-field = 列
 import-problem = 问题
 import-value = 内容
+err-request_closed = 已关闭或已取消的请求不能修改
+field-status = 状态
+event-reclassify = 调整类型/紧急程度

@@ -510,3 +510,31 @@ pub async fn assign(
     let t = shouhou_app::service::assign(&s.app, &rc.ctx, id, version, user).await?;
     Ok((etag(t.version), Json(to_json(&t))).into_response())
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReclassifyBody {
+    #[serde(rename = "type")]
+    pub request_type: Option<String>,
+    pub urgency: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// Change the type or urgency of an open request; the SLA policy is chosen again and the clocks
+/// are recomputed from the recorded events (paused time stays excluded).
+#[utoipa::path(patch, path = "/api/v1/service-requests/{id}", tag = "service desk", params(("id" = i64, Path, description = "record id")),
+    request_body = ReclassifyBody, security(("bearer" = [])),
+    responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn reclassify(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<ReclassifyBody>,
+) -> ApiResult<Response> {
+    let version = expected_version(b.version, &headers)?;
+    let t =
+        shouhou_app::service::reclassify(&s.app, &rc.ctx, id, version, b.request_type.as_deref(), b.urgency.as_deref())
+            .await?;
+    Ok((etag(t.version), Json(to_json(&t))).into_response())
+}

@@ -63,7 +63,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(desk::create_device))
         .routes(routes!(desk::screen_pop))
         .routes(routes!(desk::list_requests, desk::create_request))
-        .routes(routes!(desk::get_request))
+        .routes(routes!(desk::get_request, desk::reclassify))
         .routes(routes!(desk::transition))
         .routes(routes!(desk::add_note))
         .routes(routes!(desk::sla_preview))
