@@ -330,6 +330,12 @@ async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
 
 // ---------- lifecycle ----------
 
+/// A request the actor may see; 404 for any other, whether it exists or not.
+async fn request_in_scope(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+    let r = requests::get_request(c, id).await?.ok_or(AppError::NotFound)?;
+    if actor.scope.allows_opt(r.station_id.map(StationId)) { Ok(r) } else { Err(AppError::NotFound) }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Transitioned {
     pub id: i64,
@@ -352,10 +358,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    let r = request_in_scope(&mut c, actor, id).await?;
     if r.version != version {
         return Err(AppError::Stale);
     }
@@ -409,10 +412,7 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i6
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    let r = request_in_scope(&mut c, actor, id).await?;
     let assignee = match user {
         None => None,
         Some(uid) => {
@@ -475,10 +475,7 @@ pub async fn reclassify(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    let r = request_in_scope(&mut c, actor, id).await?;
     let mut e = ValidationErrors::default();
     let rtype = e.take(RequestType::parse("type", request_type.unwrap_or(&r.request_type)));
     let urg = e.take(Urgency::parse("urgency", urgency.unwrap_or(&r.urgency)));
@@ -558,10 +555,7 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let note = shouhou_domain::org::required_text("note", note, 4000)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    request_in_scope(&mut c, actor, id).await?;
     requests::insert_event(
         &mut c,
         &NewEvent {
@@ -593,10 +587,7 @@ pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, byte
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    request_in_scope(&mut c, actor, id).await?;
     let data = json!({"sha256": sha, "size": bytes.len(), "content_type": content_type}).to_string();
     let event = requests::insert_event(
         &mut c,

@@ -145,11 +145,7 @@ pub async fn import(
     let table = match shouhou_app::transfer::read_rows(&name, &bytes) {
         Ok(t) => t,
         Err(AppError::Validation(v)) => {
-            let r = ReportVm {
-                ok: false,
-                summary: super::field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"),
-                errors: vec![],
-            };
+            let r = ReportVm { ok: false, summary: super::joined_messages(rc.tr, &v.0), errors: vec![] };
             return customers_page(&s, &rc, None, Some(r), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e) => return page_err(&rc, "/customers")(e).into_response(),

@@ -322,7 +322,7 @@ pub async fn desk_register(
         Err(AppError::Validation(v)) => {
             let page = super::ErrorPage {
                 c: Chrome::new(&rc, "desk-title", "/desk"),
-                message: field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"),
+                message: super::joined_messages(rc.tr, &v.0),
             };
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
@@ -507,7 +507,7 @@ pub async fn transition(
     match shouhou_app::service::transition(&s.app, &rc.ctx, id, version, &f.get("action"), &f.get("note")).await {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
-            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            let msg = super::joined_messages(rc.tr, &v.0);
             request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
@@ -532,7 +532,7 @@ pub async fn add_note(
     match shouhou_app::service::add_note(&s.app, &rc.ctx, id, &f.get("note")).await {
         Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
-            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            let msg = super::joined_messages(rc.tr, &v.0);
             request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
@@ -579,7 +579,7 @@ pub async fn upload(
     match shouhou_app::service::add_attachment(&s.app, &rc.ctx, id, &name, &bytes).await {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
-            let msg = field_messages(rc.tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；");
+            let msg = super::joined_messages(rc.tr, &v.0);
             request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),

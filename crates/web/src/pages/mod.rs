@@ -264,6 +264,11 @@ pub fn field_messages(tr: Tr, errs: &[FieldError]) -> Vec<(String, String)> {
     errs.iter().map(|e| (e.field.clone(), tr.field_error(&e.field, e.code))).collect()
 }
 
+/// All field errors in one line, for a page that shows them above the form.
+pub fn joined_messages(tr: Tr, errs: &[FieldError]) -> String {
+    field_messages(tr, errs).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；")
+}
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

@@ -1,6 +1,6 @@
 //! The administrator's service-level page: calendars, policies, and a preview of a due time on a
 //! calendar before switching it on.
-use super::{Chrome, field_messages, page_err, render, require_login};
+use super::{Chrome, page_err, render, require_login};
 use crate::AppState;
 use crate::api::rfc3339;
 use crate::ctx::ReqCtx;
@@ -67,7 +67,7 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<Preview
         match shouhou_app::service::sla_preview(&s.app, &rc.ctx, &calendar, &start, &target).await {
             Ok(t) => due = Some(rfc3339(t.as_millisecond())),
             Err(AppError::Validation(v)) => {
-                error = Some(field_messages(tr, &v.0).into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"));
+                error = Some(super::joined_messages(tr, &v.0));
                 status = StatusCode::UNPROCESSABLE_ENTITY;
             }
             Err(e) => return page_err(&rc, "/admin/sla")(e).into_response(),
