@@ -157,3 +157,23 @@ pub async fn list_warehouses(
     let mut rd = app.db.read().await?;
     Ok(org::list_warehouses(&mut rd.conn(), &actor.scope, station, page).await?)
 }
+
+/// Let a station work on its own business calendar (`None`: the calendar of the SLA policy).
+/// Requests registered afterwards for the station count their working-calendar targets on it.
+#[tracing::instrument(skip_all)]
+pub async fn set_station_calendar(app: &App, ctx: &Ctx, id: StationId, calendar: Option<&str>) -> Result<()> {
+    ctx.require(Permission::SettingsWrite)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let calendar = calendar.map(str::trim).filter(|s| !s.is_empty());
+    if let Some(code) = calendar
+        && shouhou_store::sla::calendar(&mut c, code).await?.is_none()
+    {
+        return Err(shouhou_domain::ValidationErrors::single("calendar_code", "unknown_calendar").into());
+    }
+    org::set_station_calendar(&mut c, id, calendar, app.now()).await?;
+    record(&mut c, app, ctx, "station.calendar", "station", Some(id.to_string()), json!({"calendar_code": calendar}))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -242,6 +242,15 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         .cloned()
         .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
     let station = device.as_ref().and_then(|d| d.station_id).or(customer.station_id);
+    // A station on its own working calendar counts the policy's business-time targets on it;
+    // wall-time (24 × 7) policies stay as they are.
+    let mut policy = policy;
+    if let Some(st) = station
+        && let Some(own) = shouhou_store::org::station_calendar(&mut c, StationId(st)).await?
+        && load_calendar(&mut c, &policy.calendar_code).await?.is_some_and(|cal| cal.kind == CalendarKind::Working)
+    {
+        policy.calendar_code = own;
+    }
     let day = business_day(ts(now));
     let counter = sla_counter(&mut c, &day.to_string()).await?;
     let number = format_request_number(day, counter);

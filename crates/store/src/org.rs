@@ -158,3 +158,16 @@ pub async fn list_warehouses(
     })?;
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
+
+/// The business calendar a station works on, if it has its own.
+pub async fn station_calendar(c: &mut Conn<'_>, id: StationId) -> Result<Option<String>> {
+    let v: Option<Option<String>> = both!(c, c => sqlx::query_scalar("SELECT calendar_code FROM stations WHERE id = $1")
+        .bind(id.0).fetch_optional(c).await)?;
+    Ok(v.flatten())
+}
+
+pub async fn set_station_calendar(c: &mut Conn<'_>, id: StationId, calendar: Option<&str>, now: i64) -> Result<()> {
+    let n = both!(c, c => sqlx::query("UPDATE stations SET calendar_code = $1, updated_at = $2 WHERE id = $3")
+        .bind(calendar).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}

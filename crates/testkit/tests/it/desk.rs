@@ -414,6 +414,47 @@ async fn an_urgency_change_while_paused_recomputes_the_due_time_without_counting
     assert_eq!(p["errors"][0]["code"], "request_closed");
 }
 
+async fn a_station_on_its_own_calendar_counts_business_targets_on_it(b: Backend) {
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    // Saturday: closed on cn-workday, open on the station's 24 × 7 calendar.
+    let clock = Arc::new(shouhou_app::FixedClock::new(at("2026-11-28T10:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let p = problem(
+        client()
+            .put(t.url(&format!("/api/v1/stations/{}/calendar", o.a)))
+            .bearer_auth(&o.admin)
+            .json(&json!({"calendar_code": "nope"}))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_calendar");
+    let before = register(&t, &o.admin, customer, json!({})).await;
+    let d: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{}", before["id"])).await.json().await.unwrap();
+    assert_eq!(
+        d["response_due_at"], "2026-12-01T09:00:00+08:00",
+        "Monday 7.5 h, then Tuesday 08:30 + 0.5 h on cn-workday"
+    );
+    let r = client()
+        .put(t.url(&format!("/api/v1/stations/{}/calendar", o.a)))
+        .bearer_auth(&o.admin)
+        .json(&json!({"calendar_code": "24x7"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let after = register(&t, &o.admin, customer, json!({})).await;
+    let d: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{}", after["id"])).await.json().await.unwrap();
+    assert_eq!(d["calendar_code"], "24x7");
+    assert_eq!(d["response_due_at"], "2026-11-28T18:00:00+08:00");
+}
+
 crate::on_both_backends!(
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
     roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
@@ -425,4 +466,5 @@ crate::on_both_backends!(
     the_sla_preview_counts_business_hours_over_national_day,
     attachments_are_accepted_by_content_and_served_back_to_who_may_see_them,
     an_urgency_change_while_paused_recomputes_the_due_time_without_counting_the_pause,
+    a_station_on_its_own_calendar_counts_business_targets_on_it,
 );

@@ -52,6 +52,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(org::get_station, org::update_station))
         .routes(routes!(org::list_warehouses, org::create_warehouse))
         .routes(routes!(org::get_warehouse))
+        .routes(routes!(org::set_station_calendar))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(system::list_audit))

@@ -214,3 +214,23 @@ pub async fn get_warehouse(State(s): State<AppState>, rc: ReqCtx, Path(id): Path
     let w = shouhou_app::org::get_warehouse(&s.app, &rc.ctx, WarehouseId(id)).await?;
     Ok((etag(w.version), Json(WarehouseView::from(w))))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StationCalendarBody {
+    /// A calendar code, or null to follow the SLA policies' calendars.
+    pub calendar_code: Option<String>,
+}
+
+/// Put a station on its own business calendar (administrators).
+#[utoipa::path(put, path = "/api/v1/stations/{id}/calendar", tag = "organisation", params(("id" = i64, Path, description = "record id")),
+    request_body = StationCalendarBody, security(("bearer" = [])), responses((status = 204), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_station_calendar(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StationCalendarBody>,
+) -> ApiResult<StatusCode> {
+    shouhou_app::org::set_station_calendar(&s.app, &rc.ctx, StationId(id), b.calendar_code.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
