@@ -79,12 +79,16 @@ pub fn read_rows(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
     if rows.len() > MAX_ROWS {
         return Err(file_error("too_many_rows"));
     }
-    Ok(Table {
-        file_name: file_name.to_string(),
-        header_row,
-        headers: headers.into_iter().map(|h| h.trim().to_string()).collect(),
-        rows,
-    })
+    // Only the name itself (some browsers send a whole path), as it goes into the audit trail.
+    let file_name: String = file_name.rsplit(['/', '\\']).next().unwrap_or("").chars().take(100).collect();
+    Ok(Table { file_name, header_row, headers: headers.into_iter().map(|h| h.trim().to_string()).collect(), rows })
+}
+
+/// `read_rows` on a blocking thread, for a handler: a large workbook takes a while to unpack.
+pub async fn read_upload(file_name: String, bytes: Vec<u8>) -> Result<Table> {
+    tokio::task::spawn_blocking(move || read_rows(&file_name, &bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the file: {e}")))?
 }
 
 /// The first sheet's used range, each row with its spreadsheet row number.
@@ -177,7 +181,7 @@ fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
 /// followed by a time, as `YYYY-MM-DD`; `None` when it is none of these.
 pub fn normalise_date(s: &str) -> Option<String> {
     let s = s.trim();
-    let date_part = s.split(|c: char| c == ' ' || c == 'T').next().unwrap_or("");
+    let date_part = s.split([' ', 'T']).next().unwrap_or("");
     let parts: Vec<&str> =
         date_part.trim_end_matches('日').split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
     let [y, m, d] = parts.as_slice() else { return None };
@@ -250,10 +254,10 @@ fn map_columns(t: &Table, spec: &[Column], errs: &mut Errors) -> HashMap<&'stati
         if key.is_empty() {
             continue;
         }
-        if let Some(c) = spec.iter().find(|c| c.headers.iter().any(|a| header_key(a) == key)) {
-            if found.insert(c.field, i).is_some() {
-                errs.push(t.header_row, c.field, "duplicate_column", h.clone());
-            }
+        if let Some(c) = spec.iter().find(|c| c.headers.iter().any(|a| header_key(a) == key))
+            && found.insert(c.field, i).is_some()
+        {
+            errs.push(t.header_row, c.field, "duplicate_column", h.clone());
         }
     }
     for c in spec.iter().filter(|c| c.required && !found.contains_key(c.field)) {
@@ -467,7 +471,6 @@ pub async fn import_customers(
         rows.push((row, v, station));
     }
     if !errs.is_empty() {
-        drop(c);
         tx.rollback().await?;
         return Ok(errs.report(total));
     }
@@ -482,7 +485,6 @@ pub async fn import_customers(
             // Taken since the check (a concurrent registration): report it like the check would.
             Err(StoreError::Duplicate { .. }) => {
                 errs.push(row.number, "credit_code", "already_exists", v.credit_code.clone().unwrap_or_default());
-                drop(c);
                 tx.rollback().await?;
                 return Ok(errs.report(total));
             }
@@ -576,10 +578,10 @@ pub async fn import_devices(
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     // Product models by code, once each.
-    let mut models: HashMap<String, Option<(i64, String)>> = HashMap::new();
+    let mut models: HashMap<String, Option<i64>> = HashMap::new();
     for p in &pending {
         if !p.model_code.is_empty() && !models.contains_key(&p.model_code) {
-            let m = catalog::model_by_code(&mut c, &p.model_code).await?.map(|m| (m.id, m.code));
+            let m = catalog::model_by_code(&mut c, &p.model_code).await?.map(|m| m.id);
             models.insert(p.model_code.clone(), m);
         }
     }
@@ -592,7 +594,9 @@ pub async fn import_devices(
     }
     let indexes: Vec<String> = phone_index.values().cloned().collect::<HashSet<_>>().into_iter().collect();
     let refs = catalog::customer_refs_by_phone_indexes(&mut c, &indexes, &actor.scope).await?;
-    let mut by_index: HashMap<&str, (Vec<(i64, Option<i64>)>, Vec<(i64, Option<i64>)>)> = HashMap::new();
+    // Per phone: customers whose own phone it is, and those who have it as a contact's.
+    type Matches = Vec<(i64, Option<i64>)>;
+    let mut by_index: HashMap<&str, (Matches, Matches)> = HashMap::new();
     for r in &refs {
         let (own, contact) = by_index.entry(r.phone_idx.as_str()).or_default();
         let list = if r.own { own } else { contact };
@@ -611,7 +615,7 @@ pub async fn import_devices(
     let mut rows = Vec::with_capacity(total);
     for p in &pending {
         let model = match models.get(&p.model_code) {
-            Some(Some(m)) => Some(m.clone()),
+            Some(Some(id)) => Some(*id),
             Some(None) => {
                 errs.push(p.row.number, "model_code", "unknown_model", p.model_code.clone());
                 None
@@ -634,8 +638,8 @@ pub async fn import_devices(
                 }
             }
         });
-        if let (Some(d), Some((model_id, _))) = (&p.device, &model)
-            && existing.contains(&(*model_id, d.serial.as_str().to_string()))
+        if let (Some(d), Some(model_id)) = (&p.device, model)
+            && existing.contains(&(model_id, d.serial.as_str().to_string()))
         {
             errs.push(p.row.number, "serial_number", "already_exists", d.serial.as_str().to_string());
         }
@@ -644,14 +648,13 @@ pub async fn import_devices(
         }
     }
     if !errs.is_empty() || rows.len() != total {
-        drop(c);
         tx.rollback().await?;
         return Ok(errs.report(total));
     }
 
     progress(0, total);
     let now = app.now();
-    for (i, (row, d, (model_id, _), (customer_id, station_id))) in rows.iter().enumerate() {
+    for (i, (row, d, model_id, (customer_id, station_id))) in rows.iter().enumerate() {
         let sale = d.sale_date.to_string();
         let contract = d.contract_until.map(|c| c.to_string());
         let new = NewDevice {
@@ -669,7 +672,6 @@ pub async fn import_devices(
             Ok(_) => {}
             Err(StoreError::Duplicate { .. }) => {
                 errs.push(row.number, "serial_number", "already_exists", d.serial.as_str().to_string());
-                drop(c);
                 tx.rollback().await?;
                 return Ok(errs.report(total));
             }
@@ -686,7 +688,7 @@ pub async fn import_devices(
 // ---------- exports ----------
 
 /// Rows fetched per query while exporting.
-const EXPORT_PAGE: u32 = 500;
+const EXPORT_PAGE: u32 = 5000;
 
 /// Epoch milliseconds as `YYYY-MM-DD HH:MM` in the business zone (+08:00).
 fn local_time(ms: i64) -> String {
@@ -697,6 +699,17 @@ fn local_time(ms: i64) -> String {
 
 fn opt_time(ms: Option<i64>) -> String {
     ms.map(local_time).unwrap_or_default()
+}
+
+/// `workbook` on a blocking thread: 100 000 rows take seconds of CPU.
+async fn workbook_bytes(
+    sheet: &'static str,
+    headers: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+) -> Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || workbook(sheet, headers, &rows))
+        .await
+        .map_err(|e| AppError::Internal(format!("writing xlsx: {e}")))?
 }
 
 /// A one-sheet workbook: bold, frozen header with a filter, columns as wide as their text.
@@ -819,12 +832,12 @@ pub async fn export_customers_xlsx(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
             }
         }
     }
-    let bytes = workbook("客户", &CUSTOMER_EXPORT_HEADERS, &rows)?;
+    let count = rows.len();
+    let bytes = workbook_bytes("客户", &CUSTOMER_EXPORT_HEADERS, rows).await?;
     if clear {
-        record_alone(app, ctx, "customer.export", "customer", None, json!({"count": rows.len(), "format": "xlsx"}))
-            .await?;
+        record_alone(app, ctx, "customer.export", "customer", None, json!({"count": count, "format": "xlsx"})).await?;
     }
-    tracing::info!(count = rows.len(), clear, "customers exported");
+    tracing::info!(count, clear, "customers exported");
     Ok(bytes)
 }
 
@@ -921,7 +934,7 @@ pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<V
             let p = requests::queue(&mut c, &actor.scope, q, PageRequest { page, per_page: EXPORT_PAGE }).await?;
             let last = p.items.len() < EXPORT_PAGE as usize;
             for r in p.items {
-                if !customers.contains_key(&r.customer_id) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(r.customer_id) {
                     let cu = catalog::get_customer(&mut c, &app.keys, r.customer_id)
                         .await?
                         .filter(|cu| cu.station_id.is_none_or(|s| actor.scope.allows(StationId(s))));
@@ -930,7 +943,7 @@ pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<V
                         Some(cu) => (cu.name_mask, cu.phone_mask),
                         None => (String::new(), String::new()),
                     };
-                    customers.insert(r.customer_id, shown);
+                    slot.insert(shown);
                 }
                 let (name, phone) = customers.get(&r.customer_id).cloned().unwrap_or_default();
                 rows.push(vec![
@@ -955,19 +968,20 @@ pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<V
             }
         }
     }
-    let bytes = workbook("工单", &REQUEST_EXPORT_HEADERS, &rows)?;
-    if clear && !rows.is_empty() {
+    let count = rows.len();
+    let bytes = workbook_bytes("工单", &REQUEST_EXPORT_HEADERS, rows).await?;
+    if clear && count > 0 {
         record_alone(
             app,
             ctx,
             "request.export",
             "service_request",
             None,
-            json!({"count": rows.len(), "queue": queue.trim(), "format": "xlsx"}),
+            json!({"count": count, "queue": queue.trim(), "format": "xlsx"}),
         )
         .await?;
     }
-    tracing::info!(count = rows.len(), clear, "requests exported");
+    tracing::info!(count, clear, "requests exported");
     Ok(bytes)
 }
 
@@ -992,7 +1006,7 @@ mod tests {
     #[test]
     fn a_csv_with_a_bom_and_chinese_headers_is_read_with_row_numbers() {
         let csv = "\u{feff}客户名称,手机,行政区划代码,地址\r\n张三,13812345678,440305,深圳市南山区\r\n\r\n李四,\"139 8765 4321\",110105,\"北京市朝阳区,\n建国路\"\r\n王五,13700000000,110105,北京\r\n";
-        let t = read_rows("客户.csv", csv.as_bytes()).unwrap();
+        let t = read_rows("C:\\fakepath\\客户.csv", csv.as_bytes()).unwrap();
         assert_eq!(t.headers, ["客户名称", "手机", "行政区划代码", "地址"]);
         assert_eq!(t.header_row, 1);
         assert_eq!(t.rows.len(), 3, "the blank line is no data row");
@@ -1008,6 +1022,7 @@ mod tests {
         let tsv = "Name\tPhone\tregion_code\tAddress\tTier\n张三\t13812345678\t440305\t深圳\tVIP\n";
         let t = read_rows("c.txt", tsv.as_bytes()).unwrap();
         assert_eq!(t.rows[0].cells.len(), 5);
+        assert_eq!((t.header_row, t.rows[0].number), (1, 2));
         assert!(customer_errors(&t).is_empty());
         assert_eq!(header_key("销售日期（YYYY-MM-DD）*"), "销售日期");
         assert_eq!(header_key(" Serial_Number "), "serialnumber");

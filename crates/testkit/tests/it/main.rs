@@ -12,7 +12,6 @@ mod pages;
 mod scoping;
 mod store;
 mod transfer;
-mod zz_perf_tmp;
 
 /// Expand each listed `async fn name(backend: Backend)` into one test per backend.
 #[macro_export]

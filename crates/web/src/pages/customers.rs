@@ -142,7 +142,7 @@ pub async fn import(
         return r;
     }
     let (name, bytes) = file.unwrap_or_default();
-    let table = match shouhou_app::transfer::read_rows(&name, &bytes) {
+    let table = match shouhou_app::transfer::read_upload(name, bytes).await {
         Ok(t) => t,
         Err(AppError::Validation(v)) => {
             let r = ReportVm { ok: false, summary: super::joined_messages(rc.tr, &v.0), errors: vec![] };
