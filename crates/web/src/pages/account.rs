@@ -1,10 +1,9 @@
-use super::{Chrome, FormData, check_csrf, field_messages, page_err, render, require_login, safe_next};
+use super::{Chrome, CsrfForm, field_messages, page_err, render, require_login, safe_next};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shouhou_app::AppError;
 use shouhou_domain::locale::Locale;
@@ -47,16 +46,7 @@ pub async fn page(rc: ReqCtx) -> Response {
     render(&account_page(&rc, &[], None))
 }
 
-pub async fn change_password(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn change_password(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
     let r = shouhou_app::auth::change_password(
         &s.app,
         &rc.ctx,
@@ -76,16 +66,7 @@ pub async fn change_password(
     }
 }
 
-pub async fn change_language(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn change_language(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
     let locale = Locale::parse(&f.get("locale")).unwrap_or_default();
     match shouhou_app::auth::set_locale(&s.app, &rc.ctx, locale).await {
         Ok(()) => Redirect::to(&safe_next(&f.get("next"))).into_response(),

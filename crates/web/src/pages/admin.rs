@@ -1,13 +1,10 @@
 //! Administration pages: stations, warehouses, users, the audit trail.
-use super::{
-    Chrome, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login, urlencode,
-};
+use super::{Chrome, CsrfForm, FormData, PageError, Pager, field_messages, page_err, render, require_login, urlencode};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhou_app::org::StationForm;
@@ -260,16 +257,7 @@ pub async fn new_station(rc: ReqCtx) -> Response {
     )
 }
 
-pub async fn create_station(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn create_station(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
     let form = station_form_from(&f);
     match shouhou_app::org::create_station(&s.app, &rc.ctx, &form).await {
         Ok(id) => Redirect::to(&format!("/stations/{id}")).into_response(),
@@ -318,13 +306,8 @@ pub async fn update_station(
     State(s): State<AppState>,
     rc: ReqCtx,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm,
 ) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
     let form = station_form_from(&f);
     let version = f.get("version").parse().unwrap_or(0);
     let active = f.checked("active");
@@ -560,16 +543,7 @@ pub async fn new_user(rc: ReqCtx) -> Response {
     user_form_page(&rc, "users-new", "/users".into(), &st, false, &[])
 }
 
-pub async fn create_user(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
     let form = UserForm {
         username: f.get("username"),
         display_name: f.get("display_name"),
@@ -638,13 +612,8 @@ pub async fn update_user(
     State(s): State<AppState>,
     rc: ReqCtx,
     Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm,
 ) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
     let version = f.get("version").parse().unwrap_or(0);
     let ch = UserChange {
         display_name: f.get("display_name"),
@@ -726,16 +695,7 @@ pub async fn audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
     }
 }
 
-pub async fn verify_audit(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx, CsrfForm(_f): CsrfForm) -> Response {
     match shouhou_app::system::verify_audit(&s.app, &rc.ctx).await {
         Ok(v) => {
             let verdict = match v.first_break {

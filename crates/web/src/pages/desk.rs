@@ -1,12 +1,13 @@
 //! The agent's pages: the service desk with its screen pop, the request queues and a request.
 use super::admin::InputField;
-use super::{Chrome, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login};
+use super::{
+    Chrome, CsrfForm, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login,
+};
 use crate::AppState;
 use crate::api::rfc3339;
 use crate::ctx::ReqCtx;
 use crate::i18n::Tr;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -258,12 +259,8 @@ pub async fn desk_create_customer(
     State(s): State<AppState>,
     rc: ReqCtx,
     headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    CsrfForm(f): CsrfForm,
 ) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
     let form = CustomerForm {
         kind: opt("kind"),
@@ -291,13 +288,9 @@ pub async fn desk_create_customer(
 pub async fn desk_register(
     State(s): State<AppState>,
     rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
+    _headers: HeaderMap,
+    CsrfForm(f): CsrfForm,
 ) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
     let form = RequestForm {
         customer_id: f.get("customer_id").parse().unwrap_or(0),
@@ -492,17 +485,7 @@ pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>)
     request_page(&s, &rc, id, None, StatusCode::OK).await
 }
 
-pub async fn transition(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn transition(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
     let version = f.get("version").parse().unwrap_or(0);
     match shouhou_app::service::transition(&s.app, &rc.ctx, id, version, &f.get("action"), &f.get("note")).await {
         Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
@@ -518,17 +501,7 @@ pub async fn transition(
     }
 }
 
-pub async fn add_note(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn add_note(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
     match shouhou_app::service::add_note(&s.app, &rc.ctx, id, &f.get("note")).await {
         Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
@@ -597,17 +570,7 @@ pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>
 }
 
 /// "I'll take it": the signed-in person becomes the assignee.
-pub async fn take(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn take(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
     let version = f.get("version").parse().unwrap_or(0);
     let me = rc.ctx.actor.as_ref().map(|a| a.id.0);
     match shouhou_app::service::assign(&s.app, &rc.ctx, id, version, me).await {

@@ -1,11 +1,9 @@
 //! The inbox: SLA warnings, breaches and escalations for the signed-in person.
-use super::{Chrome, FormData, Pager, check_csrf, page_err, render, require_login};
+use super::{Chrome, CsrfForm, Pager, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhou_app::PageRequest;
@@ -69,17 +67,7 @@ pub async fn count(State(s): State<AppState>, rc: ReqCtx) -> Response {
 }
 
 /// Mark read and go where the notification points.
-pub async fn open(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn open(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(_f): CsrfForm) -> Response {
     let link = match shouhou_app::alerts::inbox(&s.app, &rc.ctx, PageRequest::new(Some(1), Some(100))).await {
         Ok(p) => p.items.into_iter().find(|n| n.id == id).and_then(|n| n.link),
         Err(e) => return page_err(&rc, "/inbox")(e).into_response(),

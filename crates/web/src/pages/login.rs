@@ -1,4 +1,4 @@
-use super::{FormData, check_csrf, constant_time_eq, render, safe_next};
+use super::{CsrfForm, FormData, constant_time_eq, render, safe_next};
 use crate::AppState;
 use crate::ctx::{LANG_COOKIE, ReqCtx, SESSION_COOKIE, cookie, set_cookie};
 use crate::i18n::Tr;
@@ -85,16 +85,7 @@ pub async fn submit(
     }
 }
 
-pub async fn logout(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    headers: HeaderMap,
-    Form(f): Form<Vec<(String, String)>>,
-) -> Response {
-    let f = FormData(f);
-    if let Err(r) = check_csrf(&rc, &headers, &f) {
-        return r;
-    }
+pub async fn logout(State(s): State<AppState>, rc: ReqCtx, _headers: HeaderMap, CsrfForm(_f): CsrfForm) -> Response {
     if let Some(t) = rc.token.as_deref()
         && let Err(e) = shouhou_app::auth::logout(&s.app, &rc.ctx, t).await
     {

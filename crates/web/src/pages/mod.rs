@@ -255,6 +255,28 @@ pub fn check_csrf(rc: &ReqCtx, headers: &HeaderMap, form: &FormData) -> Result<(
     Ok(())
 }
 
+/// A submitted form whose CSRF token has been checked: handlers that take one cannot forget the check.
+/// A form without the session's token is answered with 403 (or the login page) before the handler runs.
+pub struct CsrfForm(pub FormData);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for CsrfForm {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let rc = req
+            .extensions()
+            .get::<ReqCtx>()
+            .cloned()
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        let headers = req.headers().clone();
+        let axum::Form(fields) =
+            axum::Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let form = FormData(fields);
+        check_csrf(&rc, &headers, &form)?;
+        Ok(CsrfForm(form))
+    }
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
