@@ -154,6 +154,36 @@ async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<BusinessCal
     Ok(load_calendar(c, code).await?.unwrap_or_else(BusinessCalendar::cn_workday))
 }
 
+/// The clocks of a request as of `now`: from its recorded events, on its calendar.
+async fn clocks_now(c: &mut Conn<'_>, r: &ServiceRequest, now: i64) -> Result<Clocks> {
+    let events = requests::events_of(c, r.id).await?;
+    let cal = calendar_or_default(c, &r.calendar_code).await?;
+    Ok(clocks(r, &events, &cal, now))
+}
+
+/// The SLA policy for a request of this type and urgency from a customer of this tier. A station
+/// on its own working calendar counts the policy's business-time targets on it; wall-time
+/// (24 × 7) policies stay as they are.
+async fn policy_for(
+    c: &mut Conn<'_>,
+    rtype: RequestType,
+    urgency: Urgency,
+    tier: &str,
+    station: Option<i64>,
+) -> Result<Policy> {
+    let policies = sla_store::active_policies(c).await?;
+    let mut policy = select_policy(&policies, rtype, urgency, tier)
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
+    if let Some(st) = station
+        && let Some(own) = shouhou_store::org::station_calendar(c, StationId(st)).await?
+        && load_calendar(c, &policy.calendar_code).await?.is_some_and(|cal| cal.kind == CalendarKind::Working)
+    {
+        policy.calendar_code = own;
+    }
+    Ok(policy)
+}
+
 // ---------- registration ----------
 
 #[derive(Debug, Clone, Default)]
@@ -237,20 +267,8 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     };
     e.into_result()?;
 
-    let policies = sla_store::active_policies(&mut c).await?;
-    let policy = select_policy(&policies, rtype, urgency, &customer.tier)
-        .cloned()
-        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
     let station = device.as_ref().and_then(|d| d.station_id).or(customer.station_id);
-    // A station on its own working calendar counts the policy's business-time targets on it;
-    // wall-time (24 × 7) policies stay as they are.
-    let mut policy = policy;
-    if let Some(st) = station
-        && let Some(own) = shouhou_store::org::station_calendar(&mut c, StationId(st)).await?
-        && load_calendar(&mut c, &policy.calendar_code).await?.is_some_and(|cal| cal.kind == CalendarKind::Working)
-    {
-        policy.calendar_code = own;
-    }
+    let policy = policy_for(&mut c, rtype, urgency, &customer.tier, station).await?;
     let day = business_day(ts(now));
     let counter = sla_counter(&mut c, &day.to_string()).await?;
     let number = format_request_number(day, counter);
@@ -312,9 +330,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         .await?;
     }
     let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let events = requests::events_of(&mut c, id).await?;
-    let cal = calendar_or_default(&mut c, &policy.calendar_code).await?;
-    let cache = sla_cache(&clocks(&r, &events, &cal, now));
+    let cache = sla_cache(&clocks_now(&mut c, &r, now).await?);
     requests::update_status(
         &mut c,
         id,
@@ -394,9 +410,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
         },
     )
     .await?;
-    let events = requests::events_of(&mut c, id).await?;
-    let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
-    let cache = sla_cache(&clocks(&r, &events, &cal, now));
+    let cache = sla_cache(&clocks_now(&mut c, &r, now).await?);
     let closed_at = (!to.is_open()).then_some(now);
     let v = requests::update_status(&mut c, id, version, to.as_str(), None, closed_at, &cache, now).await?;
     record(
@@ -495,17 +509,10 @@ pub async fn reclassify(
     let (Some(rtype), Some(urg)) = (rtype, urg) else { return Err(e.into()) };
     e.into_result()?;
     let customer = catalog::get_customer(&mut c, &app.keys, r.customer_id).await?.ok_or(AppError::NotFound)?;
-    let policies = sla_store::active_policies(&mut c).await?;
-    let policy = select_policy(&policies, rtype, urg, &customer.tier)
-        .cloned()
-        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
+    let policy = policy_for(&mut c, rtype, urg, &customer.tier, r.station_id).await?;
     // A clock that has stopped keeps the target it was judged against: a response met in time
     // must not turn into a miss because the request became urgent afterwards.
-    let before = {
-        let events = requests::events_of(&mut c, id).await?;
-        let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
-        clocks(&r, &events, &cal, now)
-    };
+    let before = clocks_now(&mut c, &r, now).await?;
     let stopped = |s: &ClockStatus| s.phase == ClockPhase::Stopped;
     let response_target = if stopped(&before.response) { r.response_target_min } else { policy.response_minutes };
     let resolution_target =
@@ -541,9 +548,8 @@ pub async fn reclassify(
     )
     .await?;
     let updated = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let events = requests::events_of(&mut c, id).await?;
-    let cal = calendar_or_default(&mut c, &policy.calendar_code).await?;
-    requests::set_sla(&mut c, id, &sla_cache(&clocks(&updated, &events, &cal, now))).await?;
+    let cache = sla_cache(&clocks_now(&mut c, &updated, now).await?);
+    requests::set_sla(&mut c, id, &cache).await?;
     record(
         &mut c,
         app,

@@ -453,6 +453,14 @@ async fn a_station_on_its_own_calendar_counts_business_targets_on_it(b: Backend)
     let d: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{}", after["id"])).await.json().await.unwrap();
     assert_eq!(d["calendar_code"], "24x7");
     assert_eq!(d["response_due_at"], "2026-11-28T18:00:00+08:00");
+    // A change of urgency chooses the policy again, still counted on the station's calendar.
+    let path = format!("/api/v1/service-requests/{}", after["id"]);
+    let r = patch(&t, &o.admin, &path, json!({"urgency": "low", "version": d["version"]})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = get(&t, &o.admin, &path).await.json().await.unwrap();
+    assert_eq!(d["urgency"], "low");
+    assert_eq!(d["calendar_code"], "24x7", "the station's own calendar is kept on reclassification");
+    assert_eq!(d["response_due_at"], "2026-11-28T18:00:00+08:00");
 }
 
 crate::on_both_backends!(
