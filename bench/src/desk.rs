@@ -2469,14 +2469,15 @@ async fn measure(place: &Place, plan: &Plan, a: &PopArgs) -> anyhow::Result<serd
 
 // ---------- where the time goes ----------
 
-const Q_BY_PHONE: &str = "SELECT id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, region_code, address_enc, tier, \
+/// The phone look-up as it was written before `434b2ae` (`OR` with a sub-select), timed beside the
+/// shipped text (`catalog::customers_by_phone_sql`) to keep the record of why it changed.
+const Q_BY_PHONE_OR: &str = "SELECT id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, region_code, address_enc, tier, \
     station_id, version, created_at FROM customers WHERE (phone_idx = $1 OR id IN (SELECT customer_id FROM customer_contacts \
     WHERE phone_idx = $1)) AND (1 = 1 OR station_id IS NULL) ORDER BY id LIMIT 20";
-/// The same look-up with the OR turned into a UNION of two index look-ups (a proposed rewrite,
-/// measured beside the current text; valid on both backends).
-const Q_BY_PHONE_UNION: &str = "SELECT id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, region_code, address_enc, tier, \
-    station_id, version, created_at FROM customers WHERE id IN (SELECT id FROM customers WHERE phone_idx = $1 UNION \
-    SELECT customer_id FROM customer_contacts WHERE phone_idx = $1) AND (1 = 1 OR station_id IS NULL) ORDER BY id LIMIT 20";
+/// The shipped phone look-up, unscoped (an administrator's scope clause).
+fn q_by_phone() -> String {
+    shouhou_store::catalog::customers_by_phone_sql("1 = 1")
+}
 const Q_CONTACTS: &str = "SELECT id, role, name_enc, name_mask, phone_enc, phone_mask FROM customer_contacts WHERE customer_id = $1 ORDER BY id";
 const Q_DEVICES: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
     m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
@@ -2521,6 +2522,7 @@ async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) -> any
     let keys = test_keyring();
     let open_sql = q_requests(true);
     let hist_sql = q_requests(false);
+    let by_phone = q_by_phone();
     let mut lat: Vec<Vec<Duration>> = vec![vec![]; 9];
     let pb = bar(n as u64, "breakdown")?;
     let start = Instant::now();
@@ -2534,8 +2536,8 @@ async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) -> any
         let t = Instant::now();
         let idx = keys.blind_index(Phone::parse("phone", &phone).map_err(|e| anyhow!("{e:?}"))?.as_str());
         lat[0].push(t.elapsed());
-        lat[1].push(timed_query(&app.db, Q_BY_PHONE, &Arg::Text(idx.clone())).await?.0);
-        lat[8].push(timed_query(&app.db, Q_BY_PHONE_UNION, &Arg::Text(idx)).await?.0);
+        lat[1].push(timed_query(&app.db, &by_phone, &Arg::Text(idx.clone())).await?.0);
+        lat[8].push(timed_query(&app.db, Q_BY_PHONE_OR, &Arg::Text(idx)).await?.0);
         lat[2].push(timed_query(&app.db, Q_CONTACTS, &Arg::Id(id)).await?.0);
         lat[3].push(timed_query(&app.db, Q_DEVICES, &Arg::Id(id)).await?.0);
         lat[4].push(timed_query(&app.db, &open_sql, &Arg::IdLimit(id, 50)).await?.0);
@@ -2565,7 +2567,7 @@ async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) -> any
         "closed requests of the customer (LIMIT 20)",
         "devices by serial (serial look-up)",
         "audit append of the clear read (own txn)",
-        "customers by phone, proposed UNION rewrite",
+        "customers by phone, OR form before 434b2ae",
     ];
     println!("where the time goes ({} random customers, each statement alone, sequential):", lat[0].len());
     println!("  {:<44} {:>8} {:>8} {:>8} {:>8}", "step", "p50 ms", "p90 ms", "p99 ms", "max ms");
@@ -2588,8 +2590,8 @@ async fn explain(app: &App, plan: &Plan) -> anyhow::Result<()> {
     let open_sql = q_requests(true);
     let hist_sql = q_requests(false);
     let stmts: Vec<(&str, String, Vec<String>)> = vec![
-        ("customers by phone", Q_BY_PHONE.to_string(), vec![format!("'{idx}'")]),
-        ("customers by phone, proposed UNION rewrite", Q_BY_PHONE_UNION.to_string(), vec![format!("'{idx}'")]),
+        ("customers by phone", q_by_phone(), vec![format!("'{idx}'")]),
+        ("customers by phone, OR form before 434b2ae", Q_BY_PHONE_OR.to_string(), vec![format!("'{idx}'")]),
         ("contacts of the customer", Q_CONTACTS.to_string(), vec![id.to_string()]),
         ("devices of the customer", Q_DEVICES.to_string(), vec![id.to_string()]),
         ("open requests", open_sql, vec![id.to_string(), "50".into()]),

@@ -217,17 +217,24 @@ pub async fn get_customer(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<O
     }
 }
 
-/// Customers whose own phone or a contact's phone is exactly this one (through the blind index).
-/// A UNION of two index look-ups: PostgreSQL cannot combine them under an `OR` and scanned the
-/// whole table (0.5 s at 1 M customers, docs/BENCHMARKS.md).
-pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, scope: &Scope) -> Result<Vec<Customer>> {
-    let idx = keys.blind_index(phone);
-    let (clause, ids) = scope_clause(scope, "station_id", 2);
-    let sql = format!(
+/// The customers whose own phone or one of whose contacts' phones has blind index `$1`, in the
+/// scope `clause` (a customer of no station is everyone's). A `UNION` of the two index look-ups:
+/// written as `phone_idx = $1 OR id IN (…)` PostgreSQL walks every customer (0.3 s at 1 M, see
+/// docs/BENCHMARKS.md). Public so the benchmark times this very text.
+pub fn customers_by_phone_sql(clause: &str) -> String {
+    format!(
         "SELECT {CUSTOMER_COLS} FROM customers WHERE id IN (SELECT id FROM customers WHERE phone_idx = $1 \
          UNION SELECT customer_id FROM customer_contacts WHERE phone_idx = $1) \
          AND ({clause} OR station_id IS NULL) ORDER BY id LIMIT 20"
-    );
+    )
+}
+
+/// Customers whose own phone or a contact's phone is exactly this one (through the blind index),
+/// see [`customers_by_phone_sql`].
+pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, scope: &Scope) -> Result<Vec<Customer>> {
+    let idx = keys.blind_index(phone);
+    let (clause, ids) = scope_clause(scope, "station_id", 2);
+    let sql = customers_by_phone_sql(&clause);
     let rows = both!(c, c => {
         let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(&idx);
         for id in &ids { q = q.bind(id); }
