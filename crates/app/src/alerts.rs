@@ -569,6 +569,7 @@ pub async fn update_calendar(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, true).await?;
     let mut cal = load_calendar(&mut c, code).await?.ok_or(AppError::NotFound)?;
     if let Some(week) = week {
         cal.weekly = week;
@@ -622,6 +623,7 @@ pub async fn set_calendar_day(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, true).await?;
     let (row, _) = sla_store::calendar(&mut c, code).await?.ok_or(AppError::NotFound)?;
     let day = day.to_string();
     sla_store::set_calendar_day(&mut c, row.id, &day, off, &note).await?;
@@ -669,6 +671,7 @@ pub async fn update_policy(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, true).await?;
     let policy = sla_store::get_policy(&mut c, id).await?.ok_or(AppError::NotFound)?;
     if sla_store::calendar(&mut c, calendar_code).await?.is_none() {
         e.push("calendar_code", "unknown_calendar");

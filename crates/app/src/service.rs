@@ -234,6 +234,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, false).await?;
     let customer = catalog::get_customer(&mut c, &app.keys, f.customer_id).await?;
     let customer = customer.filter(|cu| cu.station_id.is_none_or(|s| actor.scope.allows(StationId(s))));
     if customer.is_none() {
@@ -383,6 +384,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, false).await?;
     let r = request_in_scope(&mut c, actor, id).await?;
     if r.version != version {
         return Err(AppError::Stale);
@@ -498,6 +500,7 @@ pub async fn reclassify(
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    sla_store::hold_sla_config(&mut c, false).await?;
     let r = request_in_scope(&mut c, actor, id).await?;
     let mut e = ValidationErrors::default();
     let rtype = e.take(RequestType::parse("type", request_type.unwrap_or(&r.request_type)));

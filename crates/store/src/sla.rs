@@ -20,6 +20,26 @@ pub struct CalendarDay {
     pub note: String,
 }
 
+/// Key of the advisory lock that orders edits of the SLA configuration (calendars, their days,
+/// policies) against the commands that compute due times from it.
+const SLA_CONFIG_LOCK: i64 = 0x5348_534C_4100_0001;
+
+/// Hold the SLA configuration until the end of the transaction: `exclusive` for an edit, shared
+/// for a command that reads the configuration to compute due times (registration, a transition,
+/// a reclassification). An edit then waits for those in flight and they wait for it, so a request
+/// is either committed before the edit (and recomputed by the edit's job) or computed on the
+/// edited configuration — never left on the old one. PostgreSQL: a transaction-scoped advisory
+/// lock (shared ones cost no row writes). SQLite: nothing to do, its single writer already
+/// serialises every write transaction.
+pub async fn hold_sla_config(c: &mut Conn<'_>, exclusive: bool) -> Result<()> {
+    if let Conn::Postgres(c) = c {
+        let sql =
+            if exclusive { "SELECT pg_advisory_xact_lock($1)" } else { "SELECT pg_advisory_xact_lock_shared($1)" };
+        sqlx::query(sql).bind(SLA_CONFIG_LOCK).execute(&mut **c).await?;
+    }
+    Ok(())
+}
+
 pub async fn calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<(CalendarRow, Vec<CalendarDay>)>> {
     let row = both!(c, c => sqlx::query_as::<_, CalendarRow>(
         "SELECT id, code, name, kind, weekly, use_prc_holidays, version FROM calendars WHERE code = $1")

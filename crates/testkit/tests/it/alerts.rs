@@ -437,6 +437,32 @@ async fn editing_the_calendar_moves_the_due_times_of_open_requests(b: Backend) {
     assert_eq!((v.0[0].field.as_str(), v.0[0].code), ("date", "invalid_date"));
 }
 
+/// A registration that starts while a calendar edit is uncommitted waits for it and counts on the
+/// edited calendar (on PostgreSQL through the SLA configuration lock; on SQLite the single writer
+/// orders them anyway). Without the wait it would read the old calendar, and the edit's recompute,
+/// which ran before the request existed, would never correct it.
+async fn a_request_registered_during_a_calendar_edit_is_counted_on_the_edited_calendar(b: Backend) {
+    let d = desk(b, "2025-10-13T09:00:00+08:00").await;
+    let app = d.app();
+    let mut tx = app.db.begin().await.unwrap();
+    {
+        let mut c = tx.conn();
+        shouhou_store::sla::hold_sla_config(&mut c, true).await.unwrap();
+        let (cal, _) = shouhou_store::sla::calendar(&mut c, "cn-workday").await.unwrap().unwrap();
+        shouhou_store::sla::set_calendar_day(&mut c, cal.id, "2025-10-13", Some(true), "停电检修").await.unwrap();
+    }
+    let create = register(&d, "repair", "normal");
+    tokio::pin!(create);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut create).await.is_err(),
+        "the registration waits for the edit in flight"
+    );
+    tx.commit().await.unwrap();
+    let (id, _) = create.await;
+    // Monday is now a day off: 480 business minutes from Tuesday 08:30 end Wednesday 09:00.
+    assert_eq!(cached(app, id).await.response_due, Some(at("2025-10-15T09:00:00+08:00")));
+}
+
 async fn a_calendar_without_working_hours_is_refused_and_nothing_changes(b: Backend) {
     let d = desk(b, "2025-10-13T09:00:00+08:00").await;
     let app = d.app();
@@ -646,6 +672,7 @@ crate::on_both_backends!(
     a_request_waiting_for_the_customer_does_not_fire_while_paused,
     a_non_urgent_notification_outside_working_hours_waits_until_the_calendar_opens,
     editing_the_calendar_moves_the_due_times_of_open_requests,
+    a_request_registered_during_a_calendar_edit_is_counted_on_the_edited_calendar,
     a_calendar_without_working_hours_is_refused_and_nothing_changes,
     editing_a_policy_retargets_and_recomputes_its_open_requests,
     a_recompute_left_by_a_crashed_edit_is_run_by_a_worker_after_its_lease,
