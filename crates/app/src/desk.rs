@@ -8,10 +8,10 @@ use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Scope};
 use shouhou_domain::customer::{
-    CreditCode, CustomerTier, Phone, SerialNumber, WarrantyStatus, validate_sale_date, warranty_status,
+    CreditCode, CustomerTier, IdNumber, Phone, SerialNumber, WarrantyStatus, validate_sale_date, warranty_status,
 };
 use shouhou_domain::ids::StationId;
-use shouhou_domain::mask::{mask_address, mask_name, mask_phone};
+use shouhou_domain::mask::{mask_address, mask_id_number, mask_name, mask_phone};
 use shouhou_domain::org::{optional_text, required_text};
 use shouhou_domain::region::RegionCode;
 use shouhou_domain::request::business_day;
@@ -113,6 +113,8 @@ pub struct CustomerForm {
     pub name: String,
     pub phone: String,
     pub credit_code: Option<String>,
+    /// Citizen identity number of a person (optional).
+    pub id_number: Option<String>,
     pub region_code: String,
     pub address: String,
     pub tier: Option<String>,
@@ -128,6 +130,7 @@ pub struct CustomerView {
     pub name: String,
     pub phone: String,
     pub credit_code: Option<String>,
+    pub id_number: Option<String>,
     pub region_code: String,
     pub region_name: String,
     pub address: String,
@@ -146,7 +149,8 @@ pub struct ContactView {
     pub phone: String,
 }
 
-fn view(c: Customer, clear: bool) -> CustomerView {
+/// The one place where a customer is masked for a caller without the right to see them in clear.
+pub(crate) fn view(c: Customer, clear: bool) -> CustomerView {
     let contacts = c
         .contacts
         .into_iter()
@@ -163,6 +167,7 @@ fn view(c: Customer, clear: bool) -> CustomerView {
         name: if clear { c.name } else { c.name_mask },
         phone: if clear { c.phone } else { c.phone_mask },
         credit_code: c.credit_code,
+        id_number: if clear { c.id_number } else { c.id_number_mask },
         region_code: c.region_code,
         address: if clear { c.address } else { mask_address(&c.address) },
         tier: c.tier,
@@ -224,6 +229,8 @@ pub struct ValidCustomer {
     pub name_mask: String,
     pub phone_mask: String,
     pub credit_code: Option<String>,
+    pub id_number: Option<IdNumber>,
+    pub id_number_mask: Option<String>,
     pub region: RegionCode,
     pub address: String,
     pub tier: CustomerTier,
@@ -247,6 +254,7 @@ impl ValidCustomer {
                 phone_mask: &self.phone_mask,
             },
             credit_code: self.credit_code.as_deref(),
+            id_number: self.id_number.as_ref().zip(self.id_number_mask.as_deref()).map(|(id, m)| (id.as_str(), m)),
             region_code,
             address: &self.address,
             tier: self.tier.as_str(),
@@ -292,6 +300,14 @@ pub fn validate_customer(f: &CustomerForm) -> std::result::Result<ValidCustomer,
         }
         None => Some(None),
     };
+    let id_number = match f.id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(_) if kind == "company" => {
+            e.push("id_number", "not_for_company");
+            None
+        }
+        Some(s) => e.take(IdNumber::parse("id_number", s)).map(Some),
+        None => Some(None),
+    };
     let region = e.take(RegionCode::parse("region_code", &f.region_code));
     let address = e.take(required_text("address", &f.address, 200));
     let tier = match f.tier.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -314,7 +330,8 @@ pub fn validate_customer(f: &CustomerForm) -> std::result::Result<ValidCustomer,
             (role, parse_person(&mut e, &format!("contacts[{i}]."), &k.name, &k.phone))
         })
         .collect();
-    let (Some(person), Some(credit), Some(region), Some(address), Some(tier)) = (person, credit, region, address, tier)
+    let (Some(person), Some(credit), Some(id_number), Some(region), Some(address), Some(tier)) =
+        (person, credit, id_number, region, address, tier)
     else {
         return Err(e);
     };
@@ -337,6 +354,8 @@ pub fn validate_customer(f: &CustomerForm) -> std::result::Result<ValidCustomer,
         name: person.name,
         phone: person.phone,
         credit_code: credit,
+        id_number_mask: id_number.as_ref().map(|i| mask_id_number(i.as_str())),
+        id_number,
         region,
         address,
         tier,

@@ -16,8 +16,7 @@ use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Scope};
 use shouhou_domain::customer::Phone;
 use shouhou_domain::ids::StationId;
-use shouhou_domain::mask::{mask_address, mask_name, mask_phone};
-use shouhou_domain::region::region_name;
+use shouhou_domain::mask::{mask_address, mask_id_number, mask_name, mask_phone};
 use shouhou_store::catalog::{self, NewDevice};
 use shouhou_store::requests::{self, Queue};
 use shouhou_store::{PageRequest, StoreError, org};
@@ -211,6 +210,7 @@ const CUSTOMER_COLUMNS: &[Column] = &[
     col("kind", &["类型", "客户类型", "kind"], false),
     col("phone", &["手机", "电话", "手机号", "手机号码", "联系电话", "phone"], true),
     col("credit_code", &["统一社会信用代码", "信用代码", "credit_code"], false),
+    col("id_number", &["身份证号", "身份证号码", "公民身份号码", "id_number"], false),
     col("region_code", &["行政区划代码", "区划代码", "region_code"], true),
     col("address", &["地址", "详细地址", "address"], true),
     col("tier", &["等级", "客户等级", "tier"], false),
@@ -334,6 +334,7 @@ fn shown(field: &str, value: &str) -> String {
         "name" => mask_name(value),
         "phone" | "customer_phone" => mask_phone(value),
         "address" | "install_address" => mask_address(value),
+        "id_number" => mask_id_number(value),
         _ if value.chars().count() > 50 => format!("{}…", value.chars().take(50).collect::<String>()),
         _ => value.to_string(),
     }
@@ -407,6 +408,7 @@ pub async fn import_customers(
             name: row.get(at("name")).to_string(),
             phone: row.get(at("phone")).to_string(),
             credit_code: optional(row.get(at("credit_code"))),
+            id_number: optional(row.get(at("id_number"))),
             region_code: row.get(at("region_code")).to_string(),
             address: row.get(at("address")).to_string(),
             tier: tier_of(row.get(at("tier"))),
@@ -780,12 +782,13 @@ fn tier_label(tier: &str) -> &str {
 
 /// Headers of the customer export: those the import reads, so a file exported in clear can be
 /// edited and imported elsewhere, and a few for reading.
-pub const CUSTOMER_EXPORT_HEADERS: [&str; 11] = [
+pub const CUSTOMER_EXPORT_HEADERS: [&str; 12] = [
     "客户编号",
     "客户名称",
     "类型",
     "手机",
     "统一社会信用代码",
+    "身份证号",
     "行政区划代码",
     "地区",
     "地址",
@@ -794,8 +797,8 @@ pub const CUSTOMER_EXPORT_HEADERS: [&str; 11] = [
     "登记时间",
 ];
 
-/// Every customer in the caller's scope as an .xlsx file, newest first. Names, phones and
-/// addresses are masked without `PersonalDataRead`; an export in clear is written to the audit
+/// Every customer in the caller's scope as an .xlsx file, newest first. Personal fields are
+/// masked without `PersonalDataRead` (as everywhere, by `desk::view`); an export in clear is written to the audit
 /// trail (`customer.export`, with the count).
 #[tracing::instrument(skip_all)]
 pub async fn export_customers_xlsx(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
@@ -813,18 +816,21 @@ pub async fn export_customers_xlsx(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
             let last = p.items.len() < EXPORT_PAGE as usize;
             for cu in p.items {
                 let station = stations.get(&mut c, cu.station_id).await?;
+                let created = local_time(cu.created_at);
+                let cu = crate::desk::view(cu, clear);
                 rows.push(vec![
                     cu.id.to_string(),
-                    if clear { cu.name } else { cu.name_mask },
+                    cu.name,
                     kind_label(&cu.kind).to_string(),
-                    if clear { cu.phone } else { cu.phone_mask },
+                    cu.phone,
                     cu.credit_code.unwrap_or_default(),
-                    cu.region_code.clone(),
-                    region_name(&cu.region_code),
-                    if clear { cu.address } else { mask_address(&cu.address) },
+                    cu.id_number.unwrap_or_default(),
+                    cu.region_code,
+                    cu.region_name,
+                    cu.address,
                     tier_label(&cu.tier).to_string(),
                     station,
-                    local_time(cu.created_at),
+                    created,
                 ]);
             }
             if last {

@@ -32,6 +32,17 @@ pub fn mask_address(address: &str) -> String {
     if address.chars().count() > 6 { format!("{kept}****") } else { kept }
 }
 
+/// An identity number keeps its first four and last four characters: `4403**********1234`.
+pub fn mask_id_number(id: &str) -> String {
+    let chars: Vec<char> = id.trim().chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len().max(4));
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +54,6 @@ mod tests {
         assert_eq!(mask_name("张三"), "张*");
         assert_eq!(mask_name("欧阳娜娜"), "欧***");
         assert_eq!(mask_address("广东省深圳市南山区科技园"), "广东省深圳市****");
+        assert_eq!(mask_id_number("11010519491231002X"), "1101**********002X");
     }
 }

@@ -78,6 +78,9 @@ pub struct Customer {
     pub phone: String,
     pub phone_mask: String,
     pub credit_code: Option<String>,
+    /// Citizen identity number of a person, in clear, with its mask.
+    pub id_number: Option<String>,
+    pub id_number_mask: Option<String>,
     pub region_code: String,
     pub address: String,
     pub tier: String,
@@ -106,6 +109,8 @@ struct CustomerRow {
     phone_enc: String,
     phone_mask: String,
     credit_code: Option<String>,
+    id_number_enc: Option<String>,
+    id_number_mask: Option<String>,
     region_code: String,
     address_enc: String,
     tier: String,
@@ -124,7 +129,8 @@ struct ContactRow {
     phone_mask: String,
 }
 
-const CUSTOMER_COLS: &str = "id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, region_code, address_enc, tier, station_id, version, created_at";
+const CUSTOMER_COLS: &str = "id, kind, name_enc, name_mask, phone_enc, phone_mask, credit_code, id_number_enc, id_number_mask, \
+    region_code, address_enc, tier, station_id, version, created_at";
 
 /// Clear values and their masks, as the application prepared them.
 pub struct PersonInput<'a> {
@@ -139,6 +145,8 @@ pub struct NewCustomer<'a> {
     pub kind: &'a str,
     pub person: PersonInput<'a>,
     pub credit_code: Option<&'a str>,
+    /// Clear identity number and its mask.
+    pub id_number: Option<(&'a str, &'a str)>,
     pub region_code: &'a str,
     pub address: &'a str,
     pub tier: &'a str,
@@ -150,12 +158,13 @@ pub struct NewCustomer<'a> {
 pub async fn insert_customer(c: &mut Conn<'_>, keys: &Keyring, n: &NewCustomer<'_>, now: i64) -> Result<i64> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO customers (kind, name_enc, name_mask, phone_enc, phone_idx, phone_mask, credit_code, region_code, \
-         address_enc, tier, station_id, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id")
+         address_enc, tier, station_id, created_by, created_at, updated_at, id_number_enc, id_number_mask) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15) RETURNING id")
         .bind(n.kind).bind(keys.encrypt(n.person.name)?).bind(n.person.name_mask)
         .bind(keys.encrypt(n.person.phone)?).bind(keys.blind_index(n.person.phone)).bind(n.person.phone_mask)
         .bind(n.credit_code).bind(n.region_code).bind(keys.encrypt(n.address)?).bind(n.tier).bind(n.station_id)
         .bind(n.created_by).bind(now)
+        .bind(keys.encrypt_opt(n.id_number.map(|(id, _)| id))?).bind(n.id_number.map(|(_, mask)| mask))
         .fetch_one(c).await)?;
     for (role, p) in &n.contacts {
         both!(c, c => sqlx::query(
@@ -177,6 +186,8 @@ fn open_customer(keys: &Keyring, r: CustomerRow, contacts: Vec<Contact>) -> Resu
         phone: keys.decrypt(&r.phone_enc)?,
         phone_mask: r.phone_mask,
         credit_code: r.credit_code,
+        id_number: keys.decrypt_opt(r.id_number_enc.as_deref())?,
+        id_number_mask: r.id_number_mask,
         region_code: r.region_code,
         address: keys.decrypt(&r.address_enc)?,
         tier: r.tier,

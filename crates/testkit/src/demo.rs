@@ -137,20 +137,60 @@ pub const MODELS: &[(&str, &str, &str, i64)] = &[
     ("PD-UPS10K", "不间断电源", "动力配套", 18),
 ];
 
-/// (name, phone, region, address, tier, station code)
-pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("张伟", "13812345678", "440305", "深圳市南山区粤海街道科技南十二路 2 号", "vip", "SZ-NS01"),
-    ("王芳", "13923456789", "440304", "深圳市福田区福华三路 88 号财富大厦 21 楼", "key", "SZ-NS01"),
-    ("李娜", "13534567890", "440306", "深圳市宝安区新安街道创业一路 1003 号", "standard", "SZ-NS01"),
-    ("刘洋", "18645678901", "440106", "广州市天河区珠江新城华夏路 10 号富力中心 18 楼", "vip", "GZ-TH01"),
-    ("陈静", "15056789012", "440104", "广州市越秀区环市东路 339 号", "standard", "GZ-TH01"),
-    ("杨磊", "13667890123", "110105", "北京市朝阳区建国门外大街 1 号国贸大厦 B 座", "key", "BJ-CY01"),
-    ("赵敏", "13778901234", "110108", "北京市海淀区中关村大街 27 号", "standard", "BJ-CY01"),
-    ("黄强", "18989012345", "310115", "上海市浦东新区世纪大道 100 号环球金融中心 30 楼", "vip", "SH-PD01"),
-    ("周杰", "13390123456", "310104", "上海市徐汇区漕溪北路 398 号", "standard", "SH-PD01"),
-    ("吴婷", "17701234567", "510107", "成都市武侯区人民南路四段 12 号", "standard", "CD-WH01"),
-    ("徐明", "15812340987", "420111", "武汉市洪山区珞瑜路 1037 号", "key", "WH-HS01"),
-    ("孙丽", "13698761234", "440305", "深圳市南山区蛇口望海路 1177 号", "standard", "SZ-NS01"),
+/// (name, phone, region, address, tier, station code, citizen identity number)
+pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
+    ("张伟", "13812345678", "440305", "深圳市南山区粤海街道科技南十二路 2 号", "vip", "SZ-NS01", "44030519850612231X"),
+    (
+        "王芳",
+        "13923456789",
+        "440304",
+        "深圳市福田区福华三路 88 号财富大厦 21 楼",
+        "key",
+        "SZ-NS01",
+        "440304199003184226",
+    ),
+    (
+        "李娜",
+        "13534567890",
+        "440306",
+        "深圳市宝安区新安街道创业一路 1003 号",
+        "standard",
+        "SZ-NS01",
+        "44030619921105332X",
+    ),
+    (
+        "刘洋",
+        "18645678901",
+        "440106",
+        "广州市天河区珠江新城华夏路 10 号富力中心 18 楼",
+        "vip",
+        "GZ-TH01",
+        "440106197809231215",
+    ),
+    ("陈静", "15056789012", "440104", "广州市越秀区环市东路 339 号", "standard", "GZ-TH01", "440104199502074426"),
+    (
+        "杨磊",
+        "13667890123",
+        "110105",
+        "北京市朝阳区建国门外大街 1 号国贸大厦 B 座",
+        "key",
+        "BJ-CY01",
+        "110105198304151713",
+    ),
+    ("赵敏", "13778901234", "110108", "北京市海淀区中关村大街 27 号", "standard", "BJ-CY01", "110108199107302627"),
+    (
+        "黄强",
+        "18989012345",
+        "310115",
+        "上海市浦东新区世纪大道 100 号环球金融中心 30 楼",
+        "vip",
+        "SH-PD01",
+        "31011519800101181X",
+    ),
+    ("周杰", "13390123456", "310104", "上海市徐汇区漕溪北路 398 号", "standard", "SH-PD01", "310104198708221512"),
+    ("吴婷", "17701234567", "510107", "成都市武侯区人民南路四段 12 号", "standard", "CD-WH01", "510107199306142628"),
+    ("徐明", "15812340987", "420111", "武汉市洪山区珞瑜路 1037 号", "key", "WH-HS01", "420111198603091714"),
+    ("孙丽", "13698761234", "440305", "深圳市南山区蛇口望海路 1177 号", "standard", "SZ-NS01", "440305199402282823"),
 ];
 
 /// Product models, customers with devices, and requests in every state of the lifecycle.
@@ -172,6 +212,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         name: "深圳市鹏城通信工程有限公司".into(),
         phone: "0755-26581234".into(),
         credit_code: Some("91350100M000100Y43".into()),
+        id_number: None,
         region_code: "440305".into(),
         address: "深圳市南山区高新南七道 18 号".into(),
         tier: Some("key".into()),
@@ -183,10 +224,11 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         }],
     };
     let mut customer_ids = vec![shouhou_app::desk::create_customer(app, ctx, &company).await?];
-    for (name, phone, region, address, tier, station) in CUSTOMERS {
+    for (name, phone, region, address, tier, station, id_number) in CUSTOMERS {
         let f = CustomerForm {
             name: (*name).into(),
             phone: (*phone).into(),
+            id_number: Some((*id_number).into()),
             region_code: (*region).into(),
             address: (*address).into(),
             tier: Some((*tier).into()),

@@ -16,7 +16,7 @@ async fn desk(t: &TestApp, o: &Org) -> (i64, i64) {
     .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let c = post(t, &o.admin, "/api/v1/customers", json!({
-        "name": "张三", "phone": "+86 138 1234 5678", "region_code": "440305", "address": "深圳市南山区科技园南区 18 栋", "station_code": "SZ-A",
+        "name": "张三", "phone": "+86 138 1234 5678", "id_number": "440305199003071236", "region_code": "440305", "address": "深圳市南山区科技园南区 18 栋", "station_code": "SZ-A",
         "contacts": [{"role": "operator", "name": "李四", "phone": "0755-26581234"}]
     })).await;
     assert_eq!(c.status(), StatusCode::CREATED);
@@ -74,11 +74,14 @@ async fn roles_without_the_right_see_personal_data_masked_and_other_stations_not
     assert_eq!(c["name"], "张*");
     assert_eq!(c["phone"], "138****5678");
     assert_eq!(c["contacts"][0]["phone"], "075****1234");
+    assert_eq!(c["id_number"], "4403**********1236");
     assert_eq!(c["masked"], true);
     let pop: Value = get(&t, &eng, "/api/v1/screen-pop?serial_number=XG5K-0001").await.json().await.unwrap();
     assert_eq!(pop["customer"]["phone"], "138****5678");
     let before: Value = get(&t, &o.admin, "/api/v1/audit?action=customer.read_personal").await.json().await.unwrap();
     assert_eq!(before["total"], 0, "masked reads are not reads of personal data");
+    let clear: Value = get(&t, &o.admin, &format!("/api/v1/customers/{customer}")).await.json().await.unwrap();
+    assert_eq!(clear["id_number"], "440305199003071236");
     let eng_b = login(&t, "eng.b").await;
     problem(get(&t, &eng_b, &format!("/api/v1/customers/{customer}")).await, StatusCode::NOT_FOUND, "not_found").await;
     problem(get(&t, &eng_b, "/api/v1/screen-pop?phone=13812345678").await, StatusCode::NOT_FOUND, "not_found").await;
@@ -96,8 +99,9 @@ async fn the_database_holds_no_phone_number_in_clear(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
     let phones = ["13812345678", "13998765432", "18600001111"];
-    for (i, p) in phones.iter().enumerate() {
-        let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": format!("客户{i}"), "phone": p, "region_code": "110105", "address": "北京市朝阳区建国路 88 号"})).await;
+    let id_numbers = ["11010519491231002X", "440305199003071236", "510107198805126601"];
+    for (i, (p, id)) in phones.iter().zip(id_numbers).enumerate() {
+        let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": format!("客户{i}"), "phone": p, "id_number": id, "region_code": "110105", "address": "北京市朝阳区建国路 88 号"})).await;
         assert_eq!(r.status(), StatusCode::CREATED);
     }
     match b {
@@ -116,13 +120,23 @@ async fn the_database_holds_no_phone_number_in_clear(b: Backend) {
                 assert!(!text.contains(&p[3..]), "the last eight digits of {p} found in the database file");
             }
             assert!(!text.contains("北京市朝阳区建国路"), "addresses are encrypted too");
+            for id in id_numbers {
+                assert!(!text.contains(&id[4..14]), "the middle of identity number {id} found in the database file");
+            }
         }
         Backend::Postgres => {
             let mut rd = t.app.db.read().await.unwrap();
+            // Every column of every row, as PostgreSQL prints the row.
             let dump: Vec<String> = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(
-                "SELECT concat_ws('|', name_enc, name_mask, phone_enc, phone_idx, phone_mask, address_enc) FROM customers").fetch_all(c).await).unwrap();
+                "SELECT cu::text FROM customers cu").fetch_all(c).await)
+            .unwrap();
+            assert!(dump.len() >= 3);
             for p in phones {
-                assert!(dump.iter().all(|row| !row.contains(p)), "{p} in clear");
+                assert!(dump.iter().all(|row| !row.contains(&p[3..])), "{p} in clear");
+            }
+            assert!(dump.iter().all(|row| !row.contains("建国路")), "addresses are encrypted too");
+            for id in id_numbers {
+                assert!(dump.iter().all(|row| !row.contains(&id[4..14])), "{id} in clear");
             }
         }
     }
@@ -147,6 +161,12 @@ async fn bad_customers_and_devices_are_refused_field_by_field_and_nothing_is_wri
     let r = post(&t, &o.admin, "/api/v1/customers", json!({"kind": "company", "name": "深圳某某科技有限公司", "phone": "0755-26581234", "credit_code": "91350100M000100Y44", "region_code": "440305", "address": "x"})).await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(body["errors"][0]["code"], "invalid_credit_code");
+    let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": "王五", "phone": "13912345678", "id_number": "110105194912310021", "region_code": "440305", "address": "x"})).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(
+        (&body["errors"][0]["field"], &body["errors"][0]["code"]),
+        (&json!("id_number"), &json!("invalid_id_number"))
+    );
 
     let bad_device = |serial: &str, model: &str, sale: &str| json!({"serial_number": serial, "model_code": model, "customer_id": customer, "sale_date": sale});
     for (body, field, code) in [

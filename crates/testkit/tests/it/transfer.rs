@@ -26,11 +26,11 @@ async fn audit(t: &TestApp, token: &str, action: &str) -> Value {
     get(t, token, &format!("/api/v1/audit?action={action}")).await.json().await.unwrap()
 }
 
-const CUSTOMERS: &str = "\u{feff}客户名称,类型,手机,统一社会信用代码,行政区划代码,地址,等级,服务站编码\n\
-    张三,个人,+86 138 1234 5678,,440305,深圳市南山区科技园南区 18 栋,VIP,SZ-A\n\
-    深圳某某科技有限公司,企业,0755-26581234,91350100M000100Y43,440305,深圳市南山区高新南一道 9 号,重点,SZ-A\n\
-    李四,,13998765432,,440106,广州市天河区体育西路 1 号,,GZ-B\n\
-    王五,个人,18600001111,,110105,北京市朝阳区建国路 88 号,普通,\n";
+const CUSTOMERS: &str = "\u{feff}客户名称,类型,手机,统一社会信用代码,行政区划代码,地址,等级,服务站编码,身份证号\n\
+    张三,个人,+86 138 1234 5678,,440305,深圳市南山区科技园南区 18 栋,VIP,SZ-A,440305199003071236\n\
+    深圳某某科技有限公司,企业,0755-26581234,91350100M000100Y43,440305,深圳市南山区高新南一道 9 号,重点,SZ-A,\n\
+    李四,,13998765432,,440106,广州市天河区体育西路 1 号,,GZ-B,\n\
+    王五,个人,18600001111,,110105,北京市朝阳区建国路 88 号,普通,,\n";
 
 /// Open an exported workbook with calamine: the cells of its first sheet as text.
 fn cells(bytes: &[u8]) -> Vec<Vec<String>> {
@@ -70,11 +70,11 @@ async fn a_file_with_one_bad_row_imports_nothing_and_names_that_row_and_field(b:
     assert_eq!(audit(&t, &o.admin, "customer.import").await["total"], 0);
 
     // Every problem of every row at once: the file's own duplicates and what the database knows.
-    let csv = "name,phone,region_code,address,station_code,kind,credit_code\n\
-        张三,13812345678,440305,深圳,SZ-A,,\n\
-        张三丰,138 1234 5678,440305,深圳,,,\n\
-        ,13900000000,999999,深圳,XX-9,,\n\
-        某公司,13700000000,440305,深圳,,company,\n";
+    let csv = "name,phone,region_code,address,station_code,kind,credit_code,身份证号\n\
+        张三,13812345678,440305,深圳,SZ-A,,,440305199003071236\n\
+        张三丰,138 1234 5678,440305,深圳,,,,\n\
+        ,13900000000,999999,深圳,XX-9,,,110105194912310021\n\
+        某公司,13700000000,440305,深圳,,company,,11010519491231002X\n";
     let r = import_customers(&t, "admin", "bad.csv", csv).await;
     let got: Vec<(usize, &str, &str)> = r.errors.iter().map(|e| (e.row, e.field.as_str(), e.code)).collect();
     assert_eq!(
@@ -82,11 +82,14 @@ async fn a_file_with_one_bad_row_imports_nothing_and_names_that_row_and_field(b:
         [
             (3, "phone", "duplicate_in_file"),
             (4, "name", "required"),
+            (4, "id_number", "invalid_id_number"),
             (4, "region_code", "unknown_region"),
             (4, "station_code", "unknown_station"),
             (5, "credit_code", "required"),
+            (5, "id_number", "not_for_company"),
         ]
     );
+    assert_eq!(r.errors[2].value, "1101**********0021", "identity numbers are masked in the report");
     assert_eq!(count(&t, "customers").await, 0);
 
     // A missing column is an error of the header row.
@@ -233,9 +236,10 @@ async fn an_export_is_masked_for_an_engineer_and_clear_and_audited_for_an_admin(
     assert_eq!(sheet.len(), 1 + 3, "A's two customers and the one of no station");
     let zhang = sheet.iter().find(|r| r[3] == "138****5678").unwrap();
     assert_eq!(zhang[1], "张*");
-    assert_eq!(zhang[7], "深圳市南山区****");
-    assert_eq!(zhang[8], "VIP");
-    assert_eq!(zhang[9], "SZ-A");
+    assert_eq!(zhang[5], "4403**********1236");
+    assert_eq!(zhang[8], "深圳市南山区****");
+    assert_eq!(zhang[9], "VIP");
+    assert_eq!(zhang[10], "SZ-A");
     assert_eq!(audit(&t, &o.admin, "customer.export").await["total"], 0, "a masked export reads no personal data");
 
     let bytes = transfer::export_customers_xlsx(&t.app, &ctx_of(&t, "admin").await).await.unwrap();
@@ -243,7 +247,8 @@ async fn an_export_is_masked_for_an_engineer_and_clear_and_audited_for_an_admin(
     assert_eq!(sheet.len(), 1 + 4);
     let zhang = sheet.iter().find(|r| r[3] == "13812345678").expect("the admin's export is in clear");
     assert_eq!(zhang[1], "张三");
-    assert_eq!(zhang[7], "深圳市南山区科技园南区 18 栋");
+    assert_eq!(zhang[5], "440305199003071236");
+    assert_eq!(zhang[8], "深圳市南山区科技园南区 18 栋");
     let a = audit(&t, &o.admin, "customer.export").await;
     assert_eq!(a["total"], 1);
     assert_eq!(a["items"][0]["actor_name"], "admin");

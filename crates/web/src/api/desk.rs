@@ -83,6 +83,8 @@ pub struct CustomerBody {
     pub phone: String,
     /// 统一社会信用代码, required for a company.
     pub credit_code: Option<String>,
+    /// 公民身份号码 of a person (18 characters, check character verified); optional.
+    pub id_number: Option<String>,
     /// GB/T 2260 division code.
     pub region_code: String,
     pub address: String,
@@ -106,6 +108,7 @@ pub async fn create_customer(
         name: b.name,
         phone: b.phone,
         credit_code: b.credit_code,
+        id_number: b.id_number,
         region_code: b.region_code,
         address: b.address,
         tier: b.tier,

@@ -36,6 +36,8 @@ pub struct CustomerVm {
     pub tier: String,
     pub region: String,
     pub address: String,
+    /// Identity number, in clear or masked as the caller may see it.
+    pub id_number: Option<String>,
 }
 
 pub fn customer_vm(tr: Tr, c: &CustomerView) -> CustomerVm {
@@ -47,6 +49,7 @@ pub fn customer_vm(tr: Tr, c: &CustomerView) -> CustomerVm {
         tier: tr.t(&format!("tier-{}", c.tier)),
         region: c.region_name.clone(),
         address: c.address.clone(),
+        id_number: c.id_number.clone(),
     }
 }
 
@@ -183,6 +186,7 @@ fn new_customer_partial(rc: &ReqCtx, f: &CustomerForm, errors: &[(String, String
             field("region_code", "station-region-code", &f.region_code, true),
             field("address", "customer-address", &f.address, true),
             field("credit_code", "field-credit_code", f.credit_code.as_deref().unwrap_or(""), false),
+            field("id_number", "field-id_number", f.id_number.as_deref().unwrap_or(""), false),
         ],
         company: f.kind.as_deref() == Some("company"),
         error: (!errors.is_empty()).then(|| tr.t("error-validation")),
@@ -267,6 +271,7 @@ pub async fn desk_create_customer(
         name: f.get("name"),
         phone: f.get("phone"),
         credit_code: opt("credit_code"),
+        id_number: opt("id_number"),
         region_code: f.get("region_code"),
         address: f.get("address"),
         ..Default::default()
