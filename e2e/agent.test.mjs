@@ -23,7 +23,8 @@ const ILLEGAL = '当前状态不允许此操作';
 const PHONE_DIGITS = `1390000${String(randomInt(10_000)).padStart(4, '0')}`;
 const PHONE_TYPED = `${PHONE_DIGITS.slice(0, 3)} ${PHONE_DIGITS.slice(3, 7)} ${PHONE_DIGITS.slice(7)}`; // 139 0000 1234
 
-const CUSTOMER = { name: '测试客户', region_code: '440305', address: '深圳市南山区科技园南区 18 栋' };
+const CUSTOMER = { name: '测试客户', region_code: '440305', address: '深圳市南山区科技园南区 18 栋', id_number: '440305199003071236' };
+const BAD_ID_NUMBER = '440305199003071234';
 const DESCRIPTION = '设备告警灯常亮，业务中断';
 const RESPOND_NOTE = '已电话联系客户';
 const RESOLVE_NOTE = '远程指导重启后恢复';
@@ -108,12 +109,24 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     await page.fill('#nc-name', CUSTOMER.name);
     await page.fill('#nc-region_code', CUSTOMER.region_code);
     await page.fill('#nc-address', CUSTOMER.address);
+    // A mistyped identity number (wrong check character) comes back on the same form, named.
+    await page.fill('#nc-id_number', BAD_ID_NUMBER);
+    await page.click('[data-testid=create-customer]');
+    const idField = page.locator('#nc-id_number');
+    await page.locator('[data-testid=new-customer-form] .field-error').first().waitFor({ state: 'visible' });
+    assert.match(await page.locator('[data-testid=new-customer-form]').innerText(), /不是有效的 18 位公民身份号码/);
+    assert.equal(await idField.inputValue(), BAD_ID_NUMBER, 'what was typed is kept');
+    assert.equal(await page.locator('#nc-name').inputValue(), CUSTOMER.name, 'the other fields are kept');
+    await screenshot(page, 'desk-new-customer-error-desktop');
+    await page.fill('#nc-id_number', CUSTOMER.id_number);
     await page.click('[data-testid=create-customer]');
 
     const pop = page.locator('#pop [data-testid=screen-pop]');
     await pop.waitFor({ state: 'visible' });
     assert.equal((await pop.locator('[data-testid=customer-phone]').innerText()).trim(), PHONE_DIGITS, 'the normalised number');
     assert.match(await pop.innerText(), new RegExp(CUSTOMER.name), 'the new customer is the one shown');
+    assert.equal((await pop.locator('[data-testid=customer-id-number]').innerText()).trim(), CUSTOMER.id_number,
+      'an agent sees the identity number in clear');
     assert.equal(await page.locator('[data-testid=new-customer-form]').count(), 0, 'the new-customer form is gone');
 
     const form = pop.locator('[data-testid=register-form]');
