@@ -8,6 +8,7 @@ mod clock;
 mod context;
 pub mod desk;
 mod error;
+pub mod keys;
 pub mod org;
 pub mod secrets;
 pub mod service;

@@ -121,6 +121,35 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Rotate the personal-data keys
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Show how many stored values each key version encrypts
+    #[command(after_help = "Example:\n  shouhou keys status --data-dir /srv/shouhou")]
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print a fresh key line to add to the key file (the next version)
+    #[command(
+        after_help = "Rotation, step by step:\n  1. shouhou keys generate >> /srv/shouhou/keys.txt   (on every instance's key file)\n  2. restart the instances: new values are encrypted with the new key\n  3. shouhou keys reencrypt                            (old values rewritten; may run beside the server)\n  4. shouhou keys status                               (the old version encrypts nothing)\n  5. back up, then remove the old data.N line"
+    )]
+    Generate {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Rewrite every value under an older key with the newest key, in batches (interruptible, rerunnable)
+    #[command(after_help = "Example:\n  shouhou keys reencrypt --data-dir /srv/shouhou")]
+    Reencrypt {
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +218,52 @@ async fn open(s: &Settings) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("connecting to {}", shouhou_store::redact_url(&s.database_url)))?;
     Ok(db)
+}
+
+async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let common = match &command {
+        KeysCommand::Status { common } | KeysCommand::Generate { common } | KeysCommand::Reencrypt { common } => {
+            common.clone()
+        }
+    };
+    let s = settings(None, common)?;
+    let keyring = load_keys(&s)?;
+    if let KeysCommand::Generate { .. } = command {
+        let key = shouhou_store::crypto::generate_key().context("generating a key")?;
+        println!("data.{} = {key}", keyring.current_version() + 1);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = open(&s).await?;
+    db.migrate().await?;
+    let configured = keyring.versions();
+    let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), keyring);
+    let ctx = Ctx::system();
+    if let KeysCommand::Reencrypt { .. } = command {
+        let pb = spinner("re-encrypting");
+        let done = shouhou_app::keys::reencrypt(&app, &ctx, |table, rows| {
+            pb.set_message(format!("re-encrypting {table}: {rows} rows so far"));
+        })
+        .await?;
+        pb.finish_and_clear();
+        println!("{} values in {} rows rewritten under key version {}", done.values, done.rows, done.version);
+    }
+    let usage = shouhou_app::keys::key_usage(&app, &ctx).await?;
+    println!("{:<20} {:<22} {:>8} {:>12}", "table", "column", "version", "values");
+    for u in &usage {
+        println!("{:<20} {:<22} {:>8} {:>12}", u.table, u.column, u.version, u.values);
+    }
+    for v in configured {
+        let used: i64 = usage.iter().filter(|u| u.version == format!("v{v}")).map(|u| u.values).sum();
+        let note = if v == app.keys.current_version() {
+            "the newest: encrypts new values".to_string()
+        } else if used == 0 {
+            "encrypts nothing: its line may leave the key file (after a backup)".to_string()
+        } else {
+            format!("still needed for {used} values: run `shouhou keys reencrypt`")
+        };
+        println!("key data.{v}: {note}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -400,6 +475,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Keys { command } => return keys(command).await,
         Command::Audit { command: AuditCommand::Verify { common } } => {
             let s = settings(None, common)?;
             let db = open(&s).await?;

@@ -95,6 +95,11 @@ impl Keyring {
         ))
     }
 
+    /// The configured data key versions, oldest first.
+    pub fn versions(&self) -> Vec<u32> {
+        self.keys.keys().copied().collect()
+    }
+
     pub fn current_version(&self) -> u32 {
         self.keys.keys().next_back().copied().unwrap_or(0)
     }

@@ -11,6 +11,7 @@ mod error;
 pub mod idempotency;
 pub mod org;
 pub mod page;
+pub mod personal;
 pub mod requests;
 pub mod settings;
 pub mod sla;
