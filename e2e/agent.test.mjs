@@ -252,3 +252,38 @@ describe(`an agent's queues on a phone screen (${PHONE.width}×${PHONE.height})`
     assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), '已超时');
   });
 });
+
+describe('the desk when the network or the session fails (phone screen)', { timeout: 120_000 }, () => {
+  test('a lookup without network says so on the page, and the next one clears it', async (t) => {
+    const page = await newPage(t, PHONE);
+    await logIn(page, 'agent');
+    await page.goto('/desk');
+    await page.waitForFunction(() => window.htmx !== undefined);
+    const banner = page.locator('[data-testid=request-error]');
+    assert.ok(await banner.isHidden(), 'no error to begin with');
+
+    await page.context().setOffline(true);
+    await page.fill('#q', '13812345678');
+    await page.press('#q', 'Enter');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.innerText(), /网络连接中断/);
+
+    await page.context().setOffline(false);
+    await page.press('#q', 'Enter');
+    await page.locator('#pop [data-testid=screen-pop]').waitFor({ state: 'visible' });
+    assert.ok(await banner.isHidden(), 'a lookup that worked clears the error');
+  });
+
+  test('a lookup after the session ended goes to the login page and back to the desk', async (t) => {
+    const page = await newPage(t, PHONE);
+    await logIn(page, 'agent');
+    await page.goto('/desk');
+    await page.waitForFunction(() => window.htmx !== undefined);
+    await page.context().clearCookies();
+
+    await page.fill('#q', '13812345678');
+    await Promise.all([page.waitForURL(/\/login\?next=/), page.press('#q', 'Enter')]);
+    assert.equal(await page.locator('#pop').count(), 0, 'a whole login page, not one inside the pop');
+    assert.equal(new URL(page.url()).searchParams.get('next'), '/desk');
+  });
+});

@@ -138,7 +138,44 @@ async fn pages_need_a_login_and_administrators_manage_users_through_them(b: Back
     assert!(home.contains("Service stations") && home.contains("lang=\"en\""));
 }
 
+/// An expired session under an htmx request (the screen pop, the inbox counter) sends the whole
+/// page to the login page and back to where the user was, rather than the login page into a fragment.
+async fn an_htmx_request_without_a_session_is_sent_to_the_login_page_as_a_whole(b: Backend) {
+    let t = app(b).await;
+    let r = client()
+        .get(t.url("/desk/lookup?q=13812345678"))
+        .header("hx-request", "true")
+        .header("hx-current-url", format!("{}/desk?q=138", t.url("")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers().get("hx-redirect").unwrap(), "/login?next=/desk%3Fq%3D138");
+    let r = client().get(t.url("/requests?queue=mine")).header("hx-request", "true").send().await.unwrap();
+    assert_eq!(r.headers().get("hx-redirect").unwrap(), "/login", "no page known: the login page alone");
+    // A plain request keeps its redirect.
+    let r = client().get(t.url("/desk/lookup?q=13812345678")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r.headers().get("hx-redirect").is_none());
+}
+
+/// Pages and API answers carry the security headers.
+async fn every_answer_carries_the_security_headers(b: Backend) {
+    let t = app(b).await;
+    for path in ["/login", "/api/v1/stations", "/static/app.js", "/no-such-page"] {
+        let r = client().get(t.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h.get("content-security-policy").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h.get("x-frame-options").unwrap(), "DENY", "{path}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+        assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
+    }
+}
+
 crate::on_both_backends!(
+    an_htmx_request_without_a_session_is_sent_to_the_login_page_as_a_whole,
+    every_answer_carries_the_security_headers,
     a_form_without_the_session_csrf_token_is_refused_and_changes_nothing,
     a_wrong_password_on_the_login_page_says_so_in_chinese_and_english,
     pages_need_a_login_and_administrators_manage_users_through_them,
