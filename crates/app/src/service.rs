@@ -184,6 +184,23 @@ async fn policy_for(
     Ok(policy)
 }
 
+/// An event of request `id` by `actor` at `now` on its timeline: no status change, no data;
+/// callers set what their kind of event adds.
+fn event<'a>(id: i64, now: i64, actor: &'a crate::Actor, kind: &'a str, note: &'a str) -> NewEvent<'a> {
+    NewEvent {
+        request_id: id,
+        at: now,
+        actor_id: Some(actor.id.0),
+        actor_name: &actor.display_name,
+        kind,
+        action: None,
+        from_status: None,
+        to_status: None,
+        note,
+        data: "{}",
+    }
+}
+
 // ---------- registration ----------
 
 #[derive(Debug, Clone, Default)]
@@ -294,38 +311,21 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         resolution_target_min: policy.resolution_minutes,
     };
     let id = requests::insert_request(&mut c, &new, now).await?;
-    let actor_name = actor.display_name.clone();
     let data = json!({"number": number, "policy": policy.name}).to_string();
     requests::insert_event(
         &mut c,
-        &NewEvent {
-            request_id: id,
-            at: now,
-            actor_id: Some(actor.id.0),
-            actor_name: &actor_name,
-            kind: "created",
-            action: None,
-            from_status: None,
-            to_status: Some("new"),
-            note: "",
-            data: &data,
-        },
+        &NewEvent { to_status: Some("new"), data: &data, ..event(id, now, actor, "created", "") },
     )
     .await?;
     if let Some(note) = &resolve_now {
         requests::insert_event(
             &mut c,
             &NewEvent {
-                request_id: id,
-                at: now,
-                actor_id: Some(actor.id.0),
-                actor_name: &actor_name,
-                kind: "status",
                 action: Some(Action::Resolve.as_str()),
                 from_status: Some("new"),
                 to_status: Some(status.as_str()),
-                note,
                 data: r#"{"first_contact_resolution":true}"#,
+                ..event(id, now, actor, "status", note)
             },
         )
         .await?;
@@ -399,16 +399,10 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     requests::insert_event(
         &mut c,
         &NewEvent {
-            request_id: id,
-            at: now,
-            actor_id: Some(actor.id.0),
-            actor_name: &actor.display_name,
-            kind: "status",
             action: Some(action.as_str()),
             from_status: Some(from.as_str()),
             to_status: Some(to.as_str()),
-            note,
-            data: "{}",
+            ..event(id, now, actor, "status", note)
         },
     )
     .await?;
@@ -457,16 +451,8 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i6
     requests::insert_event(
         &mut c,
         &NewEvent {
-            request_id: id,
-            at: now,
-            actor_id: Some(actor.id.0),
-            actor_name: &actor.display_name,
-            kind: "assign",
-            action: None,
-            from_status: None,
-            to_status: None,
-            note: &who,
             data: &json!({"assignee_id": assignee.as_ref().map(|u| u.id)}).to_string(),
+            ..event(id, now, actor, "assign", &who)
         },
     )
     .await?;
@@ -534,22 +520,8 @@ pub async fn reclassify(
     )
     .await?;
     let data = json!({"from": {"type": r.request_type, "urgency": r.urgency}, "to": {"type": rtype.as_str(), "urgency": urg.as_str()}, "policy": policy.name}).to_string();
-    requests::insert_event(
-        &mut c,
-        &NewEvent {
-            request_id: id,
-            at: now,
-            actor_id: Some(actor.id.0),
-            actor_name: &actor.display_name,
-            kind: "reclassify",
-            action: None,
-            from_status: None,
-            to_status: None,
-            note: &policy.name,
-            data: &data,
-        },
-    )
-    .await?;
+    requests::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "reclassify", &policy.name) })
+        .await?;
     let updated = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
     let cache = sla_cache(&clocks_now(&mut c, &updated, now).await?);
     requests::set_sla(&mut c, id, &cache).await?;
@@ -574,22 +546,7 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     request_in_scope(&mut c, actor, id).await?;
-    requests::insert_event(
-        &mut c,
-        &NewEvent {
-            request_id: id,
-            at: app.now(),
-            actor_id: Some(actor.id.0),
-            actor_name: &actor.display_name,
-            kind: "note",
-            action: None,
-            from_status: None,
-            to_status: None,
-            note: &note,
-            data: "{}",
-        },
-    )
-    .await?;
+    requests::insert_event(&mut c, &event(id, app.now(), actor, "note", &note)).await?;
     record(&mut c, app, ctx, "request.note", "service_request", Some(id.to_string()), json!({})).await?;
     tx.commit().await?;
     Ok(())
@@ -607,27 +564,13 @@ pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, byte
     let mut c = tx.conn();
     request_in_scope(&mut c, actor, id).await?;
     let data = json!({"sha256": sha, "size": bytes.len(), "content_type": content_type}).to_string();
-    let event = requests::insert_event(
-        &mut c,
-        &NewEvent {
-            request_id: id,
-            at: now,
-            actor_id: Some(actor.id.0),
-            actor_name: &actor.display_name,
-            kind: "attachment",
-            action: None,
-            from_status: None,
-            to_status: None,
-            note: &name,
-            data: &data,
-        },
-    )
-    .await?;
+    let event_id =
+        requests::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "attachment", &name) }).await?;
     let att = requests::insert_attachment(
         &mut c,
         &requests::NewAttachment {
             request_id: id,
-            event_id: Some(event),
+            event_id: Some(event_id),
             file_name: &name,
             content_type,
             sha256: &sha,

@@ -299,6 +299,42 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+/// The lease both queues (outbox, jobs) are claimed with: the rows `pick` chooses (it reads `$3`
+/// now, `$4` the channel or kind, `$5` the limit) get `locked_until = $1`, `locked_by = $2` and one
+/// more attempt; answers them by `returning`.
+#[allow(clippy::too_many_arguments)]
+async fn claim_leased<T>(
+    c: &mut Conn<'_>,
+    table: &str,
+    pick: &str,
+    returning: &str,
+    until: i64,
+    instance: &str,
+    now: i64,
+    key: &str,
+    limit: i64,
+) -> Result<Vec<T>>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    let lock = match c {
+        // SQLite: one writer at a time, so the rows chosen cannot be claimed by anyone else meanwhile.
+        Conn::Sqlite(_) => "",
+        // PostgreSQL: lock the chosen rows and skip those another worker holds, so concurrent
+        // claimers take disjoint rows without waiting for each other.
+        Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE {table} SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN ({pick}{lock}) \
+         RETURNING {returning}"
+    );
+    Ok(both!(c, c => sqlx::query_as::<_, T>(AssertSqlSafe(sql))
+        .bind(until).bind(instance).bind(now).bind(key).bind(limit).fetch_all(c).await)?)
+}
+
 /// Claim up to `limit` undispatched rows of `channel` that are due, with a lease until
 /// `now + lease_ms` for `instance`; a row whose lease ran out is claimable again.
 pub async fn claim_outbox(
@@ -311,38 +347,9 @@ pub async fn claim_outbox(
 ) -> Result<Vec<OutboxItem>> {
     let pick = "SELECT id FROM outbox WHERE channel = $4 AND dispatched_at IS NULL AND deliver_after <= $3 \
                 AND (locked_until IS NULL OR locked_until <= $3) ORDER BY deliver_after, id LIMIT $5";
-    let update = |pick: &str| {
-        format!(
-            "UPDATE outbox SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN ({pick}) \
-             RETURNING id, channel, notification_id, deliver_after, attempts"
-        )
-    };
-    let until = now.saturating_add(lease_ms);
-    let mut rows: Vec<OutboxItem> = match c {
-        // SQLite: one writer at a time, so the rows chosen cannot be claimed by anyone else meanwhile.
-        Conn::Sqlite(c) => {
-            sqlx::query_as(AssertSqlSafe(update(pick)))
-                .bind(until)
-                .bind(instance)
-                .bind(now)
-                .bind(channel)
-                .bind(limit)
-                .fetch_all(&mut **c)
-                .await?
-        }
-        // PostgreSQL: lock the chosen rows and skip those another worker holds, so concurrent
-        // claimers take disjoint rows without waiting for each other.
-        Conn::Postgres(c) => {
-            sqlx::query_as(AssertSqlSafe(update(&format!("{pick} FOR UPDATE SKIP LOCKED"))))
-                .bind(until)
-                .bind(instance)
-                .bind(now)
-                .bind(channel)
-                .bind(limit)
-                .fetch_all(&mut **c)
-                .await?
-        }
-    };
+    let returning = "id, channel, notification_id, deliver_after, attempts";
+    let mut rows: Vec<OutboxItem> =
+        claim_leased(c, "outbox", pick, returning, now.saturating_add(lease_ms), instance, now, channel, limit).await?;
     rows.sort_by_key(|r| (r.deliver_after, r.id));
     Ok(rows)
 }
@@ -407,37 +414,9 @@ pub async fn claim_jobs(
 ) -> Result<Vec<Job>> {
     let pick = "SELECT id FROM jobs WHERE kind = $4 AND done_at IS NULL AND run_at <= $3 \
                 AND (locked_until IS NULL OR locked_until <= $3) ORDER BY run_at, id LIMIT $5";
-    let update = |pick: &str| {
-        format!(
-            "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 WHERE id IN ({pick}) \
-             RETURNING id, kind, run_at, payload, attempts"
-        )
-    };
-    let until = now.saturating_add(lease_ms);
-    let mut jobs: Vec<Job> = match c {
-        // SQLite: the single writer runs this alone; no row locking needed or available.
-        Conn::Sqlite(c) => {
-            sqlx::query_as(AssertSqlSafe(update(pick)))
-                .bind(until)
-                .bind(instance)
-                .bind(now)
-                .bind(kind)
-                .bind(limit)
-                .fetch_all(&mut **c)
-                .await?
-        }
-        // PostgreSQL: concurrent workers skip each other's rows instead of queueing on them.
-        Conn::Postgres(c) => {
-            sqlx::query_as(AssertSqlSafe(update(&format!("{pick} FOR UPDATE SKIP LOCKED"))))
-                .bind(until)
-                .bind(instance)
-                .bind(now)
-                .bind(kind)
-                .bind(limit)
-                .fetch_all(&mut **c)
-                .await?
-        }
-    };
+    let returning = "id, kind, run_at, payload, attempts";
+    let mut jobs: Vec<Job> =
+        claim_leased(c, "jobs", pick, returning, now.saturating_add(lease_ms), instance, now, kind, limit).await?;
     jobs.sort_by_key(|j| (j.run_at, j.id));
     Ok(jobs)
 }
