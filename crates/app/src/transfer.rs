@@ -247,6 +247,17 @@ fn header_key(h: &str) -> String {
 
 /// Column index of every known field present. Unknown headers are ignored; a missing required
 /// column or a field named twice is an error of the header row.
+/// The columns of `t` for an import, or the report that stops it before any row is read: a
+/// required column missing, or no rows at all.
+fn columns_of(t: &Table, spec: &[Column]) -> std::result::Result<HashMap<&'static str, usize>, ImportReport> {
+    let mut errs = Errors::default();
+    let cols = map_columns(t, spec, &mut errs);
+    if errs.is_empty() && t.rows.is_empty() {
+        errs.push(t.header_row, "file", "no_rows", String::new());
+    }
+    if errs.is_empty() { Ok(cols) } else { Err(errs.report(t.rows.len())) }
+}
+
 fn map_columns(t: &Table, spec: &[Column], errs: &mut Errors) -> HashMap<&'static str, usize> {
     let mut found = HashMap::new();
     for (i, h) in t.headers.iter().enumerate() {
@@ -386,15 +397,11 @@ pub async fn import_customers(
 ) -> Result<ImportReport> {
     let actor = ctx.require(Permission::SettingsWrite)?;
     let total = table.rows.len();
+    let cols = match columns_of(table, CUSTOMER_COLUMNS) {
+        Ok(cols) => cols,
+        Err(report) => return Ok(report),
+    };
     let mut errs = Errors::default();
-    let cols = map_columns(table, CUSTOMER_COLUMNS, &mut errs);
-    if !errs.is_empty() {
-        return Ok(errs.report(total));
-    }
-    if total == 0 {
-        errs.push(table.header_row, "file", "no_rows", String::new());
-        return Ok(errs.report(total));
-    }
     let at = |f: &str| cols.get(f).copied();
 
     // Every row on its own, and against the rows above it.
@@ -517,15 +524,11 @@ pub async fn import_devices(
 ) -> Result<ImportReport> {
     let actor = ctx.require(Permission::SettingsWrite)?;
     let total = table.rows.len();
+    let cols = match columns_of(table, DEVICE_COLUMNS) {
+        Ok(cols) => cols,
+        Err(report) => return Ok(report),
+    };
     let mut errs = Errors::default();
-    let cols = map_columns(table, DEVICE_COLUMNS, &mut errs);
-    if !errs.is_empty() {
-        return Ok(errs.report(total));
-    }
-    if total == 0 {
-        errs.push(table.header_row, "file", "no_rows", String::new());
-        return Ok(errs.report(total));
-    }
     let at = |f: &str| cols.get(f).copied();
     let today = today(app);
     let date = |s: &str| normalise_date(s).unwrap_or_else(|| s.to_string());
