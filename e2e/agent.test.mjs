@@ -147,9 +147,22 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     assert.equal(await page.locator('#type option:checked').innerText(), '报修');
     await page.selectOption('#urgency', 'high');
     await page.fill('#description', DESCRIPTION);
+    const key = await page.locator('[data-testid=register-form] input[name=_idem]').inputValue();
+    assert.match(key, /^[0-9a-f]{32}$/, 'the form carries its idempotency key');
+    const sent = await page.evaluate(() =>
+      Object.fromEntries(new FormData(document.querySelector('[data-testid=register-form]')).entries()));
     await Promise.all([page.waitForURL(/\/requests\/\d+$/), page.click('[data-testid=register]')]);
     const dayAfter = shanghaiDay();
     requestPath = new URL(page.url()).pathname;
+    // The same form sent again (a double click the browser let through, a retry after a timeout)
+    // gets the first answer back and registers nothing more.
+    const again = await page.request.post('/desk/requests', { form: sent, maxRedirects: 0 });
+    assert.equal(again.status(), 303);
+    assert.equal(again.headers()['idempotent-replayed'], 'true');
+    assert.equal(again.headers().location, requestPath);
+    const pop = await (await page.request.get(`/desk/lookup?q=${PHONE_DIGITS}`)).text();
+    const registered = new Set(pop.match(/href="\/requests\/\d+"/g) ?? []);
+    assert.equal(registered.size, 1, `a double click registers one request (${[...registered]})`);
 
     const h1 = (await page.locator('main h1').innerText()).trim();
     const m = /^SR-(\d{8})-\d{4}\b/.exec(h1);

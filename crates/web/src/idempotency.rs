@@ -2,6 +2,12 @@
 //! gets it back, never a second record. A key reused for a different body is refused (422); a
 //! retry while the first is still running gets 409. Answers of 5xx are not kept, so a retry
 //! after a failure on our side runs afresh.
+//!
+//! Web forms get the same through a hidden `_idem` field (`static/app.js` puts one key in each
+//! form when the page loads, so a double click sends it twice): the second submission waits for
+//! the first and gets its answer (the redirect to what was created), never a second record nor a
+//! confusing 409. A form key reused with another body (a page restored from the back-forward
+//! cache) just runs as a new submission.
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::Problem;
@@ -13,15 +19,44 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
 use shouhou_store::idempotency::{self, Claim};
+use std::time::Duration;
 
 pub const HEADER: &str = "idempotency-key";
+/// The hidden field of a web form that carries its key.
+const FORM_FIELD: &str = "_idem";
+/// How long a second submission of a form waits for the first, and how often it looks.
+const FORM_WAIT: Duration = Duration::from_secs(10);
+const FORM_POLL: Duration = Duration::from_millis(50);
+
+/// The `_idem` field of an urlencoded form body.
+fn form_key(body: &[u8]) -> Option<String> {
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    fields.into_iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v).filter(|v| !v.is_empty())
+}
 
 pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string) else {
+    let header_key = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if header_key.is_none() && !is_form {
         return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_UPLOAD_BODY).await else {
+        return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response();
+    };
+    let (key, form) = match header_key {
+        Some(k) => (k, false),
+        None => match form_key(&bytes) {
+            Some(k) => (k, true),
+            None => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        },
     };
     if key.is_empty() || key.len() > 255 {
         return Problem::field(
@@ -32,40 +67,61 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         )
         .into_response();
     }
-    let principal = match req.extensions().get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) {
+    let principal = match parts.extensions.get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) {
         Some(id) => format!("user:{id}"),
         None => "anonymous".to_string(),
-    };
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_UPLOAD_BODY).await else {
-        return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response();
     };
     let mut fingerprint = Vec::with_capacity(bytes.len() + 64);
     fingerprint.extend_from_slice(parts.uri.path().as_bytes());
     fingerprint.push(0);
-    fingerprint.extend_from_slice(&bytes);
+    if form {
+        // A form by its fields, not by how a browser or a script happened to encode them.
+        let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        fields.sort();
+        for (k, v) in fields {
+            fingerprint.extend_from_slice(k.as_bytes());
+            fingerprint.push(0);
+            fingerprint.extend_from_slice(v.as_bytes());
+            fingerprint.push(0);
+        }
+    } else {
+        fingerprint.extend_from_slice(&bytes);
+    }
     let request_hash = sha256_hex(&fingerprint);
 
     let app = &state.app;
-    let claim = async {
+    let claim_once = || async {
         let mut tx = app.db.begin().await?;
         let c = idempotency::claim(&mut tx.conn(), &principal, &key, &request_hash, app.now()).await?;
         tx.commit().await?;
         Ok::<_, shouhou_store::StoreError>(c)
+    };
+    let mut claim = claim_once().await;
+    // A form submitted twice: wait for the first (up to FORM_WAIT) and answer as it did.
+    let mut waited = Duration::ZERO;
+    while form && matches!(claim, Ok(Claim::InProgress)) && waited < FORM_WAIT {
+        tokio::time::sleep(FORM_POLL).await;
+        waited += FORM_POLL;
+        claim = claim_once().await;
     }
-    .await;
     match claim {
         Err(e) => return crate::error::ApiError(e.into()).into_response(),
         Ok(Claim::InProgress) => {
             return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
         }
         Ok(Claim::Done { request_hash: h, .. }) if h != request_hash => {
+            if form {
+                return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            }
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
-        Ok(Claim::Done { status, content_type, body, .. }) => {
+        Ok(Claim::Done { status, content_type, body, location, .. }) => {
             let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                r.headers_mut().insert(header::LOCATION, v);
             }
             r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return r;
@@ -88,19 +144,18 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     };
     let result = async {
         let mut tx = app.db.begin().await?;
-        if status.is_server_error() {
+        // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
+        if status.is_server_error() || parts.headers.contains_key(header::SET_COOKIE) {
             idempotency::release(&mut tx.conn(), &principal, &key).await?;
         } else {
-            let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-            idempotency::complete(
-                &mut tx.conn(),
-                &principal,
-                &key,
-                status.as_u16(),
-                ct,
-                &String::from_utf8_lossy(&bytes),
-            )
-            .await?;
+            let header = |h: header::HeaderName| parts.headers.get(h).and_then(|v| v.to_str().ok());
+            let answer = idempotency::Answer {
+                status: status.as_u16(),
+                content_type: header(header::CONTENT_TYPE).unwrap_or(""),
+                body: &String::from_utf8_lossy(&bytes),
+                location: header(header::LOCATION),
+            };
+            idempotency::complete(&mut tx.conn(), &principal, &key, &answer).await?;
         }
         tx.commit().await
     }

@@ -43,7 +43,10 @@ pub fn router(state: AppState) -> Router {
         api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer));
     Router::new()
         .merge(api)
-        .merge(pages::router())
+        .merge(
+            pages::router()
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer)),
+        )
         .merge(api::docs::router(openapi))
         .merge(observe::router())
         .merge(assets::router())

@@ -24,4 +24,33 @@
   document.addEventListener('htmx:afterRequest', function (e) {
     if (e.detail && e.detail.successful) hide();
   });
+
+  // One idempotency key per form as rendered (hidden field _idem): a double click or a retry
+  // sends the same key, and the server answers the second as it answered the first. Plain forms
+  // only (they leave the page), and htmx forms marked data-idem.
+  function key() {
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b); // unlike randomUUID, also on plain http inside a LAN
+    return Array.prototype.map.call(b, function (x) { return (x < 16 ? '0' : '') + x.toString(16); }).join('');
+  }
+  function stamp(root, fresh) {
+    root.querySelectorAll('form').forEach(function (f) {
+      if ((f.getAttribute('method') || '').toLowerCase() !== 'post') return;
+      if (f.hasAttribute('hx-post') && !f.hasAttribute('data-idem')) return;
+      var input = f.querySelector('input[name=_idem]');
+      if (!input) {
+        input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = '_idem';
+        f.appendChild(input);
+      } else if (!fresh) {
+        return;
+      }
+      input.value = key();
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { stamp(document, false); });
+  document.addEventListener('htmx:load', function (e) { stamp(e.detail.elt.parentNode || e.detail.elt, false); });
+  // A page restored by the back button is a new form to its user: new keys.
+  window.addEventListener('pageshow', function (e) { if (e.persisted) stamp(document, true); });
 })();

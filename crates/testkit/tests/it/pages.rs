@@ -173,7 +173,65 @@ async fn every_answer_carries_the_security_headers(b: Backend) {
     }
 }
 
+/// A form sent twice with its key (a double click, a retry) writes once, and the second answer is
+/// the first's: the redirect to the request registered, not a second request nor a 409.
+async fn a_form_sent_twice_with_its_key_registers_one_request_and_steps_once(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let c = post(
+        &t,
+        &o.admin,
+        "/api/v1/customers",
+        serde_json::json!({
+            "name": "张三", "phone": "13812345678", "region_code": "440305", "address": "深圳市南山区科技园"
+        }),
+    )
+    .await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+    let customer = c.json::<serde_json::Value>().await.unwrap()["id"].to_string();
+    let (web, csrf) = web_login(&t, "admin").await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_idem", "5f1c0a9e4b7d4e2a9c3b8d7e6f5a4b3c"),
+        ("customer_id", customer.as_str()),
+        ("type", "repair"),
+        ("channel", "phone"),
+        ("urgency", "normal"),
+        ("description", "设备告警灯常亮"),
+    ];
+    let (first, second) = tokio::join!(
+        web.post(t.url("/desk/requests")).form(&form).send(),
+        web.post(t.url("/desk/requests")).form(&form).send()
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!((first.status(), second.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    let location = first.headers().get("location").unwrap().to_str().unwrap().to_string();
+    assert!(location.starts_with("/requests/"), "{location}");
+    assert_eq!(second.headers().get("location").unwrap().to_str().unwrap(), location);
+    assert_eq!(count(&t, "service_requests").await, 1, "one request for two submissions");
+    // A later submission of the same form, as a retry, gets the same answer too.
+    let again = web.post(t.url("/desk/requests")).form(&form).send().await.unwrap();
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.headers().get("location").unwrap().to_str().unwrap(), location);
+    assert_eq!(count(&t, "service_requests").await, 1);
+
+    // A double-clicked step: both answers are the step's redirect, the second is not "changed by someone else".
+    let step = [("_csrf", csrf.as_str()), ("_idem", "0b5e"), ("action", "accept"), ("version", "2"), ("note", "")];
+    let path = format!("{location}/transitions");
+    let (a, b2) = tokio::join!(web.post(t.url(&path)).form(&step).send(), web.post(t.url(&path)).form(&step).send());
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    assert_eq!((a.status(), b2.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(a.headers().get("location"), b2.headers().get("location"));
+    let events = count(&t, "request_events").await;
+    assert_eq!(events, 2, "created and accepted, once each");
+    // Without a key, forms work as before.
+    let plain: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "_idem").copied().collect();
+    assert_eq!(web.post(t.url("/desk/requests")).form(&plain).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&t, "service_requests").await, 2);
+}
+
 crate::on_both_backends!(
+    a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,
     an_htmx_request_without_a_session_is_sent_to_the_login_page_as_a_whole,
     every_answer_carries_the_security_headers,
     a_form_without_the_session_csrf_token_is_refused_and_changes_nothing,

@@ -1,0 +1,3 @@
+-- Web forms are idempotent too (a double-clicked "register" creates one request): their answer is
+-- a redirect, so the stored answer keeps its Location.
+ALTER TABLE idempotency_keys ADD COLUMN location TEXT;
