@@ -486,6 +486,9 @@ pub async fn run_due_jobs(app: &App, instance: &str) -> Result<u64> {
     }
 }
 
+/// How often the worker forgets expired keys, failures and tokens (`system::housekeeping`).
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
 /// One round of background work: due jobs, the SLA sweep, the outbox.
 pub async fn tick(app: &App, instance: &str) {
     if let Err(e) = run_due_jobs(app, instance).await {
@@ -515,10 +518,18 @@ pub async fn run_worker(app: App, instance: String, every: Duration, shutdown: i
         _ = &mut shutdown => return,
         _ = start => {}
     }
+    let mut housekept: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
             _ = tick(&app, &instance) => {}
+        }
+        if housekept.is_none_or(|t| t.elapsed() >= HOUSEKEEPING_EVERY) {
+            housekept = Some(std::time::Instant::now());
+            match crate::system::housekeeping(&app).await {
+                Ok(h) => tracing::debug!(?h, "housekeeping done"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
         }
         tokio::select! {
             _ = &mut shutdown => return,

@@ -264,6 +264,21 @@ pub async fn login_failures_since(c: &mut Conn<'_>, username: &str, since: i64) 
         .bind(username).bind(since).fetch_one(c).await)?)
 }
 
+/// Forget failures older than `before` (they count for throttling only within the window; the
+/// audit trail keeps every one).
+pub async fn purge_login_failures(c: &mut Conn<'_>, before: i64) -> Result<u64> {
+    Ok(
+        both!(c, c => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+/// Forget sessions and API tokens that expired before `before`; they open nothing any more.
+pub async fn purge_tokens(c: &mut Conn<'_>, before: i64) -> Result<u64> {
+    Ok(
+        both!(c, c => sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
+    )
+}
+
 pub async fn clear_login_failures(c: &mut Conn<'_>, username: &str) -> Result<()> {
     both!(c, c => sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())

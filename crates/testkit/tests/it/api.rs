@@ -161,7 +161,47 @@ async fn health_readiness_metrics_and_openapi_are_served(b: Backend) {
     assert!(id.is_some_and(|v| v.len() >= 32), "every answer carries a request id");
 }
 
+/// Housekeeping forgets idempotency keys after a day, login failures after the throttling window
+/// and tokens 30 days after they expired; nothing younger.
+async fn housekeeping_forgets_old_keys_failures_and_tokens_only(b: Backend) {
+    use shouhou_app::system::{Housekeeping, housekeeping};
+    let start = "2026-11-26T09:00:00+08:00".parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = std::sync::Arc::new(shouhou_app::FixedClock::new(start));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let r = client()
+        .post(t.url("/api/v1/stations"))
+        .bearer_auth(&o.admin)
+        .header("Idempotency-Key", "hk-1")
+        .json(&station("HZ-A", "330106"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let bad = client()
+        .post(t.url("/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    let (keys, failures, tokens) =
+        (count(&t, "idempotency_keys").await, count(&t, "login_failures").await, count(&t, "auth_tokens").await);
+    assert!(keys >= 1 && failures == 1 && tokens >= 1);
+
+    assert_eq!(housekeeping(&t.app).await.unwrap(), Housekeeping::default(), "nothing is old yet");
+    // Two days on: keys and failures go; tokens (expired a day ago) stay for 30 days.
+    clock.set_ms(start + 2 * 86_400_000);
+    let h = housekeeping(&t.app).await.unwrap();
+    assert_eq!((h.idempotency_keys, h.login_failures, h.tokens), (keys as u64, 1, 0));
+    // Forty days on: the tokens too.
+    clock.set_ms(start + 40 * 86_400_000);
+    assert_eq!(housekeeping(&t.app).await.unwrap().tokens, tokens as u64);
+    assert_eq!(count(&t, "auth_tokens").await, 0);
+}
+
 crate::on_both_backends!(
+    housekeeping_forgets_old_keys_failures_and_tokens_only,
     a_retried_post_with_the_same_idempotency_key_creates_one_station,
     an_update_on_a_stale_version_answers_409_and_changes_nothing,
     bad_input_is_answered_as_problem_json_naming_each_field,
