@@ -302,11 +302,10 @@ pub fn urlencode(s: &str) -> String {
 
 /// Only local paths are followed after login, never another site.
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
+    // Browsers drop tabs and newlines from URLs (`/\t/evil.example` is `//evil.example`) and read
+    // `\` as `/`: a path of this site only, with none of those.
+    let clean = !next.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if clean && next.starts_with('/') && !next.starts_with("//") { next.to_string() } else { "/".to_string() }
 }
 
 /// Links for the page before and after, keeping the other query parameters.
@@ -332,4 +331,16 @@ pub async fn not_found(rc: ReqCtx, uri: axum::http::Uri) -> Response {
         return crate::api::not_found().into_response();
     }
     PageError { err: AppError::NotFound, rc, path: uri.path().to_string() }.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/desk?q=138"), "/desk?q=138");
+        for evil in ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example", "/\n/evil", ""] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
+    }
 }
