@@ -160,6 +160,8 @@ async fn sweep_request(
 ) -> Result<()> {
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
+    // Alerts fired on a calendar being edited would stand for good: wait for the edit (D20).
+    sla_store::hold_sla_config(&mut c, false).await?;
     let Some(r) = requests::get_request(&mut c, id).await? else { return Ok(()) };
     if matches!(r.status.as_str(), "closed" | "cancelled") {
         return Ok(());
