@@ -23,6 +23,13 @@ pub struct Cli {
     command: Command,
 }
 
+impl Cli {
+    /// `serve` and `demo` run the server; the other commands print and end.
+    pub fn serves(&self) -> bool {
+        matches!(self.command, Command::Serve { .. } | Command::Demo { .. })
+    }
+}
+
 #[derive(Args, Clone)]
 struct Common {
     /// Database URL: sqlite://FILE or postgres://USER@HOST/DB [default: sqlite://DATA_DIR/shouhou.db]

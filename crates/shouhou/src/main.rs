@@ -27,7 +27,7 @@ fn fix_malloc_threshold() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn fix_malloc_threshold() {}
 
-/// `shouhou keys status | head` closes our stdout early and the next `println!` panics. Leave
+/// `shouhou openapi | head` closes our stdout early and the next `println!` panics. Leave
 /// quietly instead, with the status a shell tool killed by SIGPIPE has (128 + 13).
 fn quiet_on_broken_pipe() {
     let default = std::panic::take_hook();
@@ -44,8 +44,11 @@ fn quiet_on_broken_pipe() {
 
 fn main() -> std::process::ExitCode {
     fix_malloc_threshold();
-    quiet_on_broken_pipe();
     let args = cli::Cli::parse();
+    // Only for commands that print: in the server a panic must stay a 500 of one request.
+    if !args.serves() {
+        quiet_on_broken_pipe();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
