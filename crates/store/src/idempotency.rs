@@ -1,5 +1,5 @@
 //! `Idempotency-Key` on POST: the first answer is kept and replayed to every retry.
-use crate::{Conn, Result, StoreError, both};
+use crate::{Conn, Result, both};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -11,32 +11,58 @@ pub enum Claim {
     Done { request_hash: String, status: u16, content_type: String, body: String, location: Option<String> },
 }
 
-/// (request hash, status, content type, body, location) of a key; status is NULL while in progress.
-type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>, Option<String>);
+/// (request hash, status, content type, body, location, created at) of a key; status is NULL
+/// while in progress. Body and location are stored as the web layer gives them (encrypted).
+type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>, Option<String>, i64);
 
-/// Claim the key for this principal, atomically: the unique key decides between two racers.
-pub async fn claim(c: &mut Conn<'_>, principal: &str, key: &str, request_hash: &str, now: i64) -> Result<Claim> {
-    let inserted = both!(c, c => sqlx::query(
-        "INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (principal, idem_key) DO NOTHING")
-        .bind(principal).bind(key).bind(request_hash).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    if inserted == 1 {
-        return Ok(Claim::Claimed);
+/// Claim the key for this principal, atomically: the unique key decides between two racers. A
+/// key still in progress since before `stale_before` (its holder died) is taken over; a key that
+/// vanished meanwhile (released, purged) is claimed afresh.
+pub async fn claim(
+    c: &mut Conn<'_>,
+    principal: &str,
+    key: &str,
+    request_hash: &str,
+    now: i64,
+    stale_before: i64,
+) -> Result<Claim> {
+    for _ in 0..3 {
+        let inserted = both!(c, c => sqlx::query(
+            "INSERT INTO idempotency_keys (principal, idem_key, request_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (principal, idem_key) DO NOTHING")
+            .bind(principal).bind(key).bind(request_hash).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        if inserted == 1 {
+            return Ok(Claim::Claimed);
+        }
+        let row: Option<StoredAnswer> = both!(c, c => sqlx::query_as(
+            "SELECT request_hash, status_code, content_type, response_body, location, created_at FROM idempotency_keys \
+             WHERE principal = $1 AND idem_key = $2")
+            .bind(principal).bind(key).fetch_optional(c).await)?;
+        match row {
+            None => continue,
+            Some((_, None, _, _, _, created)) if created < stale_before => {
+                let taken = both!(c, c => sqlx::query(
+                    "UPDATE idempotency_keys SET request_hash = $3, created_at = $4 \
+                     WHERE principal = $1 AND idem_key = $2 AND status_code IS NULL AND created_at < $5")
+                    .bind(principal).bind(key).bind(request_hash).bind(now).bind(stale_before)
+                    .execute(c).await.map(|r| r.rows_affected()))?;
+                if taken == 1 {
+                    return Ok(Claim::Claimed);
+                }
+            }
+            Some((_, None, _, _, _, _)) => return Ok(Claim::InProgress),
+            Some((request_hash, Some(status), ct, body, location, _)) => {
+                return Ok(Claim::Done {
+                    request_hash,
+                    status: u16::try_from(status).unwrap_or(500),
+                    content_type: ct.unwrap_or_default(),
+                    body: body.unwrap_or_default(),
+                    location,
+                });
+            }
+        }
     }
-    let row: Option<StoredAnswer> = both!(c, c => sqlx::query_as(
-        "SELECT request_hash, status_code, content_type, response_body, location FROM idempotency_keys WHERE principal = $1 AND idem_key = $2")
-        .bind(principal).bind(key).fetch_optional(c).await)?;
-    match row {
-        None => Err(StoreError::NotFound),
-        Some((_, None, _, _, _)) => Ok(Claim::InProgress),
-        Some((request_hash, Some(status), ct, body, location)) => Ok(Claim::Done {
-            request_hash,
-            status: u16::try_from(status).unwrap_or(500),
-            content_type: ct.unwrap_or_default(),
-            body: body.unwrap_or_default(),
-            location,
-        }),
-    }
+    Ok(Claim::InProgress)
 }
 
 /// The answer given to the holder of a key: what every retry gets back.

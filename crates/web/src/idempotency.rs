@@ -27,6 +27,8 @@ const FORM_FIELD: &str = "_idem";
 /// How long a second submission of a form waits for the first, and how often it looks.
 const FORM_WAIT: Duration = Duration::from_secs(10);
 const FORM_POLL: Duration = Duration::from_millis(50);
+/// A key held this long without an answer belongs to a process that died: it may be taken over.
+const STALE_CLAIM: Duration = Duration::from_secs(120);
 
 /// The `_idem` field of an urlencoded form body.
 fn form_key(body: &[u8]) -> Option<String> {
@@ -89,10 +91,12 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     }
     let request_hash = sha256_hex(&fingerprint);
 
-    let app = &state.app;
+    let app = state.app.clone();
     let claim_once = || async {
         let mut tx = app.db.begin().await?;
-        let c = idempotency::claim(&mut tx.conn(), &principal, &key, &request_hash, app.now()).await?;
+        let now = app.now();
+        let stale = now - STALE_CLAIM.as_millis() as i64;
+        let c = idempotency::claim(&mut tx.conn(), &principal, &key, &request_hash, now, stale).await?;
         tx.commit().await?;
         Ok::<_, shouhou_store::StoreError>(c)
     };
@@ -116,6 +120,10 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
         Ok(Claim::Done { status, content_type, body, location, .. }) => {
+            // Answers are stored encrypted: they may hold personal data or a new token.
+            let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
+                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
+            };
             let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
@@ -129,39 +137,63 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         Ok(Claim::Claimed) => {}
     }
 
-    let rc = parts.extensions.get::<ReqCtx>().cloned();
-    let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    // The context layer renders problems after us; render here so that what we store is what the
-    // caller sees.
-    if let (Some(rc), Some(problem)) = (rc, resp.extensions_mut().remove::<Problem>()) {
-        resp = crate::ctx::render_problem(&rc, problem);
-    }
-    let status = resp.status();
-    let (parts, body) = resp.into_parts();
-    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-        Ok(b) => b,
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    let result = async {
-        let mut tx = app.db.begin().await?;
-        // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
-        if status.is_server_error() || parts.headers.contains_key(header::SET_COOKIE) {
-            idempotency::release(&mut tx.conn(), &principal, &key).await?;
-        } else {
-            let header = |h: header::HeaderName| parts.headers.get(h).and_then(|v| v.to_str().ok());
-            let answer = idempotency::Answer {
-                status: status.as_u16(),
-                content_type: header(header::CONTENT_TYPE).unwrap_or(""),
-                body: &String::from_utf8_lossy(&bytes),
-                location: header(header::LOCATION),
-            };
-            idempotency::complete(&mut tx.conn(), &principal, &key, &answer).await?;
+    // The request runs in a task of its own, so that a client who hangs up (the first click of a
+    // double click) does not abandon the key half-way: the answer is still stored and replayed.
+    let held = (app.clone(), principal.clone(), key.clone());
+    let task = tokio::spawn(async move {
+        let rc = parts.extensions.get::<ReqCtx>().cloned();
+        let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        // The context layer renders problems after us; render here so that what we store is what
+        // the caller sees.
+        if let (Some(rc), Some(problem)) = (rc, resp.extensions_mut().remove::<Problem>()) {
+            resp = crate::ctx::render_problem(&rc, problem);
         }
-        tx.commit().await
+        let status = resp.status();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.ok();
+        let result = async {
+            let mut tx = app.db.begin().await?;
+            let header = |h: header::HeaderName| parts.headers.get(h).and_then(|v| v.to_str().ok());
+            // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
+            let keep = !status.is_server_error() && !parts.headers.contains_key(header::SET_COOKIE);
+            match &bytes {
+                Some(b) if keep => {
+                    let body = app.keys.encrypt(&String::from_utf8_lossy(b))?;
+                    let location = app.keys.encrypt_opt(header(header::LOCATION))?;
+                    let answer = idempotency::Answer {
+                        status: status.as_u16(),
+                        content_type: header(header::CONTENT_TYPE).unwrap_or(""),
+                        body: &body,
+                        location: location.as_deref(),
+                    };
+                    idempotency::complete(&mut tx.conn(), &principal, &key, &answer).await?;
+                }
+                _ => idempotency::release(&mut tx.conn(), &principal, &key).await?,
+            }
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "storing the idempotent answer failed");
+        }
+        match bytes {
+            Some(b) => Response::from_parts(parts, Body::from(b)),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    });
+    match task.await {
+        Ok(resp) => resp,
+        Err(e) => {
+            // The handler panicked: give the key up so that a retry runs afresh.
+            tracing::error!(error = %e, "request task failed");
+            let (app, principal, key) = held;
+            if let Ok(mut tx) = app.db.begin().await {
+                let released = idempotency::release(&mut tx.conn(), &principal, &key).await;
+                if released.is_ok() {
+                    let _ = tx.commit().await;
+                }
+            }
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
+        }
     }
-    .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, "storing the idempotent answer failed");
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }

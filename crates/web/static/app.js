@@ -37,6 +37,8 @@
     root.querySelectorAll('form').forEach(function (f) {
       if ((f.getAttribute('method') || '').toLowerCase() !== 'post') return;
       if (f.hasAttribute('hx-post') && !f.hasAttribute('data-idem')) return;
+      // Uploads (multipart) are not covered: the server reads keys of urlencoded forms only.
+      if ((f.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data') return;
       var input = f.querySelector('input[name=_idem]');
       if (!input) {
         input = document.createElement('input');

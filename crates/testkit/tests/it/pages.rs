@@ -209,6 +209,18 @@ async fn a_form_sent_twice_with_its_key_registers_one_request_and_steps_once(b: 
     assert!(location.starts_with("/requests/"), "{location}");
     assert_eq!(second.headers().get("location").unwrap().to_str().unwrap(), location);
     assert_eq!(count(&t, "service_requests").await, 1, "one request for two submissions");
+    // What is kept for the replay is encrypted like personal data: answers may show some.
+    let stored: Vec<(Option<String>, Option<String>)> = {
+        let mut rd = t.app.db.read().await.unwrap();
+        shouhou_store::both!(&mut rd.conn(), c => sqlx::query_as(
+            "SELECT response_body, location FROM idempotency_keys WHERE status_code IS NOT NULL").fetch_all(c).await)
+        .unwrap()
+    };
+    assert!(!stored.is_empty());
+    for (body, location) in &stored {
+        assert!(body.as_deref().is_some_and(|b| b.starts_with("v1:")), "{body:?}");
+        assert!(location.as_deref().is_none_or(|l| l.starts_with("v1:")), "{location:?}");
+    }
     // A later submission of the same form, as a retry, gets the same answer too.
     let again = web.post(t.url("/desk/requests")).form(&form).send().await.unwrap();
     assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");

@@ -96,4 +96,37 @@ fn migration_versions_are_the_same_for_both_backends() {
     assert_eq!(names("sqlite"), names("postgres"));
 }
 
-crate::on_both_backends!(migrations_apply_from_empty_and_again_without_change);
+/// An idempotency key whose holder never answered (its process died) is taken over after the
+/// stale limit, not held until the daily purge; a key released meanwhile is claimed afresh.
+async fn an_abandoned_idempotency_key_is_taken_over_after_the_stale_limit(b: Backend) {
+    use shouhou_store::idempotency::{self, Answer, Claim};
+    let t = TestDb::new(b).await.unwrap();
+    t.db.migrate().await.unwrap();
+    let claim = |now: i64, stale_before: i64| {
+        let db = t.db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let c = idempotency::claim(&mut tx.conn(), "user:1", "k", "h", now, stale_before).await.unwrap();
+            tx.commit().await.unwrap();
+            c
+        }
+    };
+    assert_eq!(claim(1_000, 0).await, Claim::Claimed);
+    assert_eq!(claim(2_000, 0).await, Claim::InProgress, "its holder may still be at work");
+    assert_eq!(claim(200_000, 80_000).await, Claim::Claimed, "abandoned: taken over");
+    assert_eq!(claim(201_000, 81_000).await, Claim::InProgress, "the new holder is at work");
+    let mut tx = t.db.begin().await.unwrap();
+    let answer = Answer { status: 303, content_type: "", body: "", location: Some("v1:x") };
+    idempotency::complete(&mut tx.conn(), "user:1", "k", &answer).await.unwrap();
+    tx.commit().await.unwrap();
+    let done = claim(300_000, 180_000).await;
+    assert!(
+        matches!(done, Claim::Done { status: 303, ref location, .. } if location.as_deref() == Some("v1:x")),
+        "{done:?}"
+    );
+}
+
+crate::on_both_backends!(
+    migrations_apply_from_empty_and_again_without_change,
+    an_abandoned_idempotency_key_is_taken_over_after_the_stale_limit,
+);
