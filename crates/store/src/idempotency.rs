@@ -3,17 +3,26 @@ use crate::{Conn, Result, both};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// This request holds the key now; run it and `complete` or `release`.
-    Claimed,
+    /// This request holds the key now, claimed at `since`; run it and `complete` or `release`
+    /// with that instant, which tells this holder from one that took an abandoned key over.
+    Claimed { since: i64 },
     /// A request with this key is still running.
     InProgress,
     /// Done before: replay this answer (when the request hash matches).
-    Done { request_hash: String, status: u16, content_type: String, body: String, location: Option<String> },
+    Done {
+        request_hash: String,
+        status: u16,
+        content_type: String,
+        body: String,
+        location: Option<String>,
+        /// Further headers of the answer, a JSON list of [name, value].
+        headers: Option<String>,
+    },
 }
 
 /// (request hash, status, content type, body, location, created at) of a key; status is NULL
 /// while in progress. Body and location are stored as the web layer gives them (encrypted).
-type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>, Option<String>, i64);
+type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>, i64);
 
 /// Claim the key for this principal, atomically: the unique key decides between two racers. A
 /// key still in progress since before `stale_before` (its holder died) is taken over; a key that
@@ -32,32 +41,33 @@ pub async fn claim(
              ON CONFLICT (principal, idem_key) DO NOTHING")
             .bind(principal).bind(key).bind(request_hash).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
         if inserted == 1 {
-            return Ok(Claim::Claimed);
+            return Ok(Claim::Claimed { since: now });
         }
         let row: Option<StoredAnswer> = both!(c, c => sqlx::query_as(
-            "SELECT request_hash, status_code, content_type, response_body, location, created_at FROM idempotency_keys \
+            "SELECT request_hash, status_code, content_type, response_body, location, headers, created_at FROM idempotency_keys \
              WHERE principal = $1 AND idem_key = $2")
             .bind(principal).bind(key).fetch_optional(c).await)?;
         match row {
             None => continue,
-            Some((_, None, _, _, _, created)) if created < stale_before => {
+            Some((_, None, _, _, _, _, created)) if created < stale_before => {
                 let taken = both!(c, c => sqlx::query(
                     "UPDATE idempotency_keys SET request_hash = $3, created_at = $4 \
                      WHERE principal = $1 AND idem_key = $2 AND status_code IS NULL AND created_at < $5")
                     .bind(principal).bind(key).bind(request_hash).bind(now).bind(stale_before)
                     .execute(c).await.map(|r| r.rows_affected()))?;
                 if taken == 1 {
-                    return Ok(Claim::Claimed);
+                    return Ok(Claim::Claimed { since: now });
                 }
             }
-            Some((_, None, _, _, _, _)) => return Ok(Claim::InProgress),
-            Some((request_hash, Some(status), ct, body, location, _)) => {
+            Some((_, None, _, _, _, _, _)) => return Ok(Claim::InProgress),
+            Some((request_hash, Some(status), ct, body, location, headers, _)) => {
                 return Ok(Claim::Done {
                     request_hash,
                     status: u16::try_from(status).unwrap_or(500),
                     content_type: ct.unwrap_or_default(),
                     body: body.unwrap_or_default(),
                     location,
+                    headers,
                 });
             }
         }
@@ -72,21 +82,27 @@ pub struct Answer<'a> {
     pub body: &'a str,
     /// The `Location` of a redirect.
     pub location: Option<&'a str>,
+    /// Further headers to give back, a JSON list of [name, value].
+    pub headers: Option<&'a str>,
 }
 
-pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, a: &Answer<'_>) -> Result<()> {
-    both!(c, c => sqlx::query(
-        "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, location = $6 \
-         WHERE principal = $4 AND idem_key = $5")
+/// Store the answer of the holder that claimed the key at `since`; false if the key is no longer
+/// its own (taken over as abandoned).
+pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, since: i64, a: &Answer<'_>) -> Result<bool> {
+    let n = both!(c, c => sqlx::query(
+        "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, location = $6, headers = $7 \
+         WHERE principal = $4 AND idem_key = $5 AND created_at = $8 AND status_code IS NULL")
         .bind(i64::from(a.status)).bind(a.content_type).bind(a.body).bind(principal).bind(key).bind(a.location)
+        .bind(a.headers).bind(since)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(n == 1)
 }
 
-/// Give the key up (the request failed on our side), so a retry runs afresh.
-pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<()> {
-    both!(c, c => sqlx::query("DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND status_code IS NULL")
-        .bind(principal).bind(key).execute(c).await.map(|r| r.rows_affected()))?;
+/// Give the key claimed at `since` up (the request failed on our side), so a retry runs afresh.
+pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str, since: i64) -> Result<()> {
+    both!(c, c => sqlx::query(
+        "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND created_at = $3 AND status_code IS NULL")
+        .bind(principal).bind(key).bind(since).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
 use shouhou_store::idempotency::{self, Claim};
 use std::time::Duration;
+use tracing::Instrument as _;
 
 pub const HEADER: &str = "idempotency-key";
 /// The hidden field of a web form that carries its key.
@@ -28,7 +29,11 @@ const FORM_FIELD: &str = "_idem";
 const FORM_WAIT: Duration = Duration::from_secs(10);
 const FORM_POLL: Duration = Duration::from_millis(50);
 /// A key held this long without an answer belongs to a process that died: it may be taken over.
-const STALE_CLAIM: Duration = Duration::from_secs(120);
+/// (No request legitimately runs that long; a calendar edit recomputing every open request on a
+/// national calendar takes well under a minute.)
+const STALE_CLAIM: Duration = Duration::from_secs(600);
+/// Tries at storing an answer before giving up.
+const STORE_TRIES: u32 = 4;
 
 /// The `_idem` field of an urlencoded form body.
 fn form_key(body: &[u8]) -> Option<String> {
@@ -108,7 +113,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         waited += FORM_POLL;
         claim = claim_once().await;
     }
-    match claim {
+    let since = match claim {
         Err(e) => return crate::error::ApiError(e.into()).into_response(),
         Ok(Claim::InProgress) => {
             return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
@@ -119,7 +124,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             }
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
-        Ok(Claim::Done { status, content_type, body, location, .. }) => {
+        Ok(Claim::Done { status, content_type, body, location, headers, .. }) => {
             // Answers are stored encrypted: they may hold personal data or a new token.
             let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
                 return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
@@ -131,56 +136,63 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
+            let kept: Vec<(String, String)> = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+            for (name, value) in kept {
+                if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+                    r.headers_mut().insert(n, v);
+                }
+            }
             r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             return r;
         }
-        Ok(Claim::Claimed) => {}
-    }
+        Ok(Claim::Claimed { since }) => since,
+    };
 
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
     // double click) does not abandon the key half-way: the answer is still stored and replayed.
     let held = (app.clone(), principal.clone(), key.clone());
-    let task = tokio::spawn(async move {
-        let rc = parts.extensions.get::<ReqCtx>().cloned();
-        let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-        // The context layer renders problems after us; render here so that what we store is what
-        // the caller sees.
-        if let (Some(rc), Some(problem)) = (rc, resp.extensions_mut().remove::<Problem>()) {
-            resp = crate::ctx::render_problem(&rc, problem);
-        }
-        let status = resp.status();
-        let (parts, body) = resp.into_parts();
-        let bytes = axum::body::to_bytes(body, usize::MAX).await.ok();
-        let result = async {
-            let mut tx = app.db.begin().await?;
-            let header = |h: header::HeaderName| parts.headers.get(h).and_then(|v| v.to_str().ok());
+    let task = tokio::spawn(
+        async move {
+            let rc = parts.extensions.get::<ReqCtx>().cloned();
+            let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            // The context layer renders problems after us; render here so that what we store is what
+            // the caller sees.
+            if let (Some(rc), Some(problem)) = (rc, resp.extensions_mut().remove::<Problem>()) {
+                resp = crate::ctx::render_problem(&rc, problem);
+            }
+            let status = resp.status();
+            let (parts, body) = resp.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.ok();
             // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
             let keep = !status.is_server_error() && !parts.headers.contains_key(header::SET_COOKIE);
-            match &bytes {
-                Some(b) if keep => {
-                    let body = app.keys.encrypt(&String::from_utf8_lossy(b))?;
-                    let location = app.keys.encrypt_opt(header(header::LOCATION))?;
-                    let answer = idempotency::Answer {
-                        status: status.as_u16(),
-                        content_type: header(header::CONTENT_TYPE).unwrap_or(""),
-                        body: &body,
-                        location: location.as_deref(),
-                    };
-                    idempotency::complete(&mut tx.conn(), &principal, &key, &answer).await?;
+            // The handler has committed: storing its answer must not be given up lightly, or a retry
+            // would write again. A few tries, then the key stays held (a retry gets 409).
+            for attempt in 0..STORE_TRIES {
+                let stored = store_answer(
+                    &app,
+                    &principal,
+                    &key,
+                    since,
+                    bytes.as_ref().filter(|_| keep),
+                    status,
+                    &parts.headers,
+                )
+                .await;
+                match stored {
+                    Ok(()) => break,
+                    Err(e) if attempt + 1 == STORE_TRIES => {
+                        tracing::error!(error = %e, "storing the idempotent answer failed")
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
                 }
-                _ => idempotency::release(&mut tx.conn(), &principal, &key).await?,
             }
-            tx.commit().await
+            match bytes {
+                Some(b) => Response::from_parts(parts, Body::from(b)),
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
         }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "storing the idempotent answer failed");
-        }
-        match bytes {
-            Some(b) => Response::from_parts(parts, Body::from(b)),
-            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        }
-    });
+        .in_current_span(),
+    );
     match task.await {
         Ok(resp) => resp,
         Err(e) => {
@@ -188,7 +200,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             tracing::error!(error = %e, "request task failed");
             let (app, principal, key) = held;
             if let Ok(mut tx) = app.db.begin().await {
-                let released = idempotency::release(&mut tx.conn(), &principal, &key).await;
+                let released = idempotency::release(&mut tx.conn(), &principal, &key, since).await;
                 if released.is_ok() {
                     let _ = tx.commit().await;
                 }
@@ -196,4 +208,39 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
         }
     }
+}
+
+/// Headers a replay gives back besides Content-Type and Location.
+const KEPT_HEADERS: [&str; 5] = ["etag", "retry-after", "hx-redirect", "hx-trigger", "hx-location"];
+
+/// Store the answer (`Some` body) or give the key up (`None`), for the holder since `since`.
+async fn store_answer(
+    app: &shouhou_app::App,
+    principal: &str,
+    key: &str,
+    since: i64,
+    body: Option<&axum::body::Bytes>,
+    status: StatusCode,
+    headers: &axum::http::HeaderMap,
+) -> Result<(), shouhou_store::StoreError> {
+    let mut tx = app.db.begin().await?;
+    let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
+    match body {
+        Some(b) => {
+            let kept: Vec<(&str, &str)> = KEPT_HEADERS.iter().filter_map(|&h| header(h).map(|v| (h, v))).collect();
+            let kept = (!kept.is_empty()).then(|| serde_json::to_string(&kept).unwrap_or_default());
+            let body = app.keys.encrypt(&String::from_utf8_lossy(b))?;
+            let location = app.keys.encrypt_opt(header("location"))?;
+            let answer = idempotency::Answer {
+                status: status.as_u16(),
+                content_type: header("content-type").unwrap_or(""),
+                body: &body,
+                location: location.as_deref(),
+                headers: kept.as_deref(),
+            };
+            idempotency::complete(&mut tx.conn(), principal, key, since, &answer).await?;
+        }
+        None => idempotency::release(&mut tx.conn(), principal, key, since).await?,
+    }
+    tx.commit().await
 }

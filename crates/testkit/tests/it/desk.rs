@@ -483,7 +483,32 @@ async fn a_station_on_its_own_calendar_counts_business_targets_on_it(b: Backend)
     assert_eq!(d["response_due_at"], "2026-11-28T18:00:00+08:00");
 }
 
+/// A retried transition gets the first answer back whole, its ETag too, and steps once.
+async fn a_retried_transition_is_answered_again_with_its_etag(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let sr = register(&t, &o.admin, customer, json!({})).await;
+    let send = || {
+        client()
+            .post(t.url(&format!("/api/v1/service-requests/{}/transitions", sr["id"])))
+            .bearer_auth(&o.admin)
+            .header("Idempotency-Key", "accept-1")
+            .json(&json!({"action": "accept", "version": 2}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers().get("etag").cloned().expect("an ETag");
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "not 409: the same step, answered again");
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.headers().get("etag"), Some(&etag));
+    assert_eq!(count(&t, "request_events").await, 2, "created and accepted, once each");
+}
+
 crate::on_both_backends!(
+    a_retried_transition_is_answered_again_with_its_etag,
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
     roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
     the_database_holds_no_phone_number_in_clear,

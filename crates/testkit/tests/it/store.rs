@@ -111,13 +111,16 @@ async fn an_abandoned_idempotency_key_is_taken_over_after_the_stale_limit(b: Bac
             c
         }
     };
-    assert_eq!(claim(1_000, 0).await, Claim::Claimed);
+    assert_eq!(claim(1_000, 0).await, Claim::Claimed { since: 1_000 });
     assert_eq!(claim(2_000, 0).await, Claim::InProgress, "its holder may still be at work");
-    assert_eq!(claim(200_000, 80_000).await, Claim::Claimed, "abandoned: taken over");
+    assert_eq!(claim(200_000, 80_000).await, Claim::Claimed { since: 200_000 }, "abandoned: taken over");
     assert_eq!(claim(201_000, 81_000).await, Claim::InProgress, "the new holder is at work");
+    let answer = Answer { status: 303, content_type: "", body: "", location: Some("v1:x"), headers: None };
     let mut tx = t.db.begin().await.unwrap();
-    let answer = Answer { status: 303, content_type: "", body: "", location: Some("v1:x") };
-    idempotency::complete(&mut tx.conn(), "user:1", "k", &answer).await.unwrap();
+    // The first holder, slow but alive, can neither store its answer nor give the key up now.
+    assert!(!idempotency::complete(&mut tx.conn(), "user:1", "k", 1_000, &answer).await.unwrap());
+    idempotency::release(&mut tx.conn(), "user:1", "k", 1_000).await.unwrap();
+    assert!(idempotency::complete(&mut tx.conn(), "user:1", "k", 200_000, &answer).await.unwrap());
     tx.commit().await.unwrap();
     let done = claim(300_000, 180_000).await;
     assert!(
