@@ -19,6 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
 use shouhou_store::idempotency::{self, Claim};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tracing::Instrument as _;
 
@@ -151,8 +152,10 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
     // double click) does not abandon the key half-way: the answer is still stored and replayed.
     let held = (app.clone(), principal.clone(), key.clone());
+    let in_flight = InFlight::start();
     let task = tokio::spawn(
         async move {
+            let _in_flight = in_flight;
             let rc = parts.extensions.get::<ReqCtx>().cloned();
             let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
             // The context layer renders problems after us; render here so that what we store is what
@@ -207,6 +210,33 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             }
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
         }
+    }
+}
+
+/// Request tasks still running (their client may have gone): a shutdown waits for them, so that
+/// a committed command does not lose its stored answer to a closed pool.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+struct InFlight;
+
+impl InFlight {
+    fn start() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Wait (at most `limit`) until every request task has finished and stored its answer.
+pub async fn settle(limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

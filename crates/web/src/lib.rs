@@ -95,7 +95,10 @@ pub async fn serve(
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await?;
+    // Commands whose client hung up still run; let them store their answers before the pool closes.
+    idempotency::settle(SHUTDOWN_GRACE).await;
+    Ok(())
 }
 
 /// How long a graceful shutdown waits for requests in flight.
