@@ -176,6 +176,7 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     const main = await page.locator('main').innerText();
     assert.match(main, new RegExp(CUSTOMER.name));
     assert.match(main, new RegExp(DESCRIPTION));
+
   });
 
   test('responding and then resolving move the status on, stop the clocks and fill the timeline', async () => {
@@ -234,6 +235,19 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     assert.equal(timeline.length, 4, `only the confirmation was added: ${JSON.stringify(timeline)}`);
     assert.match(timeline[3], new RegExp(CONFIRM_NOTE));
     await other.close();
+
+    // A photo from the site: the upload form carries its idempotency key in its action.
+    const upload = page.locator('form[enctype="multipart/form-data"]');
+    assert.match(await upload.getAttribute('action'), /\/attachments\?_idem=[0-9a-f]{32}$/);
+    await upload.locator('input[type=file]').setInputFiles({
+      name: '现场照片.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+    });
+    await Promise.all([page.waitForURL((u) => u.pathname === requestPath), upload.locator('button[type=submit]').click()]);
+    const after = await timelineOf(page);
+    assert.equal(after.length, 5, `one upload, one entry: ${JSON.stringify(after)}`);
+    assert.match(after[4], /现场照片\.png/);
   });
 });
 

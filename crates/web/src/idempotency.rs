@@ -36,7 +36,7 @@ const STALE_CLAIM: Duration = Duration::from_secs(600);
 /// Tries at storing an answer before giving up.
 const STORE_TRIES: u32 = 4;
 
-/// The `_idem` field of an urlencoded form body.
+/// The `_idem` field of an urlencoded form body or query.
 fn form_key(body: &[u8]) -> Option<String> {
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     fields.into_iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v).filter(|v| !v.is_empty())
@@ -52,19 +52,21 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if header_key.is_none() && !is_form {
+    // An upload (multipart) form carries its key in the action's query: its body is fingerprinted
+    // by nothing else, as a browser draws a new multipart boundary for every submission.
+    let query_key = req.uri().query().and_then(|q| form_key(q.as_bytes()));
+    if header_key.is_none() && !is_form && query_key.is_none() {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_UPLOAD_BODY).await else {
         return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response();
     };
-    let (key, form) = match header_key {
-        Some(k) => (k, false),
-        None => match form_key(&bytes) {
-            Some(k) => (k, true),
-            None => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        },
+    let body_key = if is_form { form_key(&bytes) } else { None };
+    let (key, form) = match (header_key, body_key, query_key.clone()) {
+        (Some(k), _, _) => (k, false),
+        (None, Some(k), _) | (None, None, Some(k)) => (k, true),
+        (None, None, None) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
     };
     if key.is_empty() || key.len() > 255 {
         return Problem::field(
@@ -82,7 +84,9 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     let mut fingerprint = Vec::with_capacity(bytes.len() + 64);
     fingerprint.extend_from_slice(parts.uri.path().as_bytes());
     fingerprint.push(0);
-    if form {
+    if form && !is_form {
+        fingerprint.extend_from_slice(parts.uri.query().unwrap_or("").as_bytes());
+    } else if form {
         // A form by its fields, not by how a browser or a script happened to encode them.
         let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
         fields.sort();

@@ -37,8 +37,14 @@
     root.querySelectorAll('form').forEach(function (f) {
       if ((f.getAttribute('method') || '').toLowerCase() !== 'post') return;
       if (f.hasAttribute('hx-post') && !f.hasAttribute('data-idem')) return;
-      // Uploads (multipart) are not covered: the server reads keys of urlencoded forms only.
-      if ((f.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data') return;
+      // An upload (multipart) carries its key in the action's query instead of a field.
+      if ((f.getAttribute('enctype') || '').toLowerCase() === 'multipart/form-data') {
+        var action = new URL(f.getAttribute('action') || window.location.href, window.location.href);
+        if (action.searchParams.has('_idem') && !fresh) return;
+        action.searchParams.set('_idem', key());
+        f.setAttribute('action', action.pathname + action.search);
+        return;
+      }
       var input = f.querySelector('input[name=_idem]');
       if (!input) {
         input = document.createElement('input');

@@ -236,6 +236,17 @@ async fn a_form_sent_twice_with_its_key_registers_one_request_and_steps_once(b: 
     assert_eq!(a.headers().get("location"), b2.headers().get("location"));
     let events = count(&t, "request_events").await;
     assert_eq!(events, 2, "created and accepted, once each");
+    // An upload carries its key in the action's query: sent twice, one attachment.
+    let upload = || {
+        let part = reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR-fake-but-png".to_vec())
+            .file_name("现场照片.png");
+        let form = reqwest::multipart::Form::new().text("_csrf", csrf.clone()).part("file", part);
+        web.post(t.url(&format!("{location}/attachments?_idem=up-1"))).multipart(form).send()
+    };
+    let (u1, u2) = tokio::join!(upload(), upload());
+    assert_eq!((u1.unwrap().status(), u2.unwrap().status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    assert_eq!(count(&t, "attachments").await, 1, "one attachment for two uploads");
+
     // Without a key, forms work as before.
     let plain: Vec<(&str, &str)> = form.iter().filter(|(k, _)| *k != "_idem").copied().collect();
     assert_eq!(web.post(t.url("/desk/requests")).form(&plain).send().await.unwrap().status(), StatusCode::SEE_OTHER);
