@@ -660,10 +660,10 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
     })
 }
 
-/// Queues of open requests, soonest due first.
-pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<ServiceRequest>> {
-    let actor = ctx.require_read(Permission::RequestRead)?;
-    let q = match name {
+/// The queue called `name` for `actor`: `mine`, `station`, `unassigned`, `due_soon` (due within
+/// two hours), `breached`, or `all` (also the empty name).
+pub(crate) fn queue_named(app: &App, actor: &crate::Actor, name: &str) -> Result<Queue> {
+    Ok(match name.trim() {
         "mine" => Queue::Mine(actor.id.0),
         "station" => Queue::Station,
         "unassigned" => Queue::Unassigned,
@@ -671,7 +671,13 @@ pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Resul
         "breached" => Queue::Breached,
         "" | "all" => Queue::AllOpen,
         _ => return Err(ValidationErrors::single("queue", "invalid_choice").into()),
-    };
+    })
+}
+
+/// Queues of open requests, soonest due first.
+pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<ServiceRequest>> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let q = queue_named(app, actor, name)?;
     let mut rd = app.db.read().await?;
     Ok(requests::queue(&mut rd.conn(), &actor.scope, q, page).await?)
 }

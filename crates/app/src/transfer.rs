@@ -18,7 +18,7 @@ use shouhou_domain::customer::Phone;
 use shouhou_domain::ids::StationId;
 use shouhou_domain::mask::{mask_address, mask_id_number, mask_name, mask_phone};
 use shouhou_store::catalog::{self, NewDevice};
-use shouhou_store::requests::{self, Queue};
+use shouhou_store::requests;
 use shouhou_store::{PageRequest, StoreError, org};
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;
@@ -923,15 +923,7 @@ pub const REQUEST_EXPORT_HEADERS: [&str; 14] = [
 #[tracing::instrument(skip_all)]
 pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<Vec<u8>> {
     let actor = ctx.require_read(Permission::RequestRead)?;
-    let q = match queue.trim() {
-        "mine" => Queue::Mine(actor.id.0),
-        "station" => Queue::Station,
-        "unassigned" => Queue::Unassigned,
-        "due_soon" => Queue::DueBefore(app.now() + 2 * 3600 * 1000),
-        "breached" => Queue::Breached,
-        "" | "all" => Queue::AllOpen,
-        _ => return Err(ValidationErrors::single("queue", "invalid_choice").into()),
-    };
+    let q = crate::service::queue_named(app, actor, queue)?;
     let clear = actor.can(Permission::PersonalDataRead);
     let mut rows = vec![];
     {
