@@ -17,7 +17,7 @@
 //! - **Recomputation.** Editing a calendar, a calendar day or a policy writes, audits and queues a
 //!   `sla.recompute` job in one transaction; right after the commit the same call runs the job
 //!   (holding its lease), and if the process dies first, a worker runs it when the lease ends.
-use crate::service::{clocks, load_calendar, sla_cache};
+use crate::service::{calendar_or_default, clocks, load_calendar, sla_cache};
 use crate::system::record;
 use crate::{App, AppError, Ctx, Result};
 use jiff::Timestamp;
@@ -112,7 +112,7 @@ impl Calendars {
     async fn get(&mut self, c: &mut Conn<'_>, code: &str) -> Result<&BusinessCalendar> {
         let cal = match self.0.remove(code) {
             Some(cal) => cal,
-            None => load_calendar(c, code).await?.unwrap_or_else(BusinessCalendar::cn_workday),
+            None => calendar_or_default(c, code).await?,
         };
         Ok(self.0.entry(code.to_string()).or_insert(cal))
     }
@@ -167,7 +167,7 @@ async fn sweep_request(
         return Ok(());
     }
     let events = requests::events_of(&mut c, id).await?;
-    let cal = load_calendar(&mut c, &r.calendar_code).await?.unwrap_or_else(BusinessCalendar::cn_workday);
+    let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
     let clk = clocks(&r, &events, &cal, now);
 
     // Keys are always taken in the same order (response before resolution, breach before

@@ -150,7 +150,8 @@ pub fn sla_cache(c: &Clocks) -> SlaCache {
     }
 }
 
-async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<BusinessCalendar> {
+/// The calendar `code`, or `cn-workday` when it is no longer stored.
+pub(crate) async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<BusinessCalendar> {
     Ok(load_calendar(c, code).await?.unwrap_or_else(BusinessCalendar::cn_workday))
 }
 
