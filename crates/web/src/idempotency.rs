@@ -36,6 +36,64 @@ const STALE_CLAIM: Duration = Duration::from_secs(600);
 /// Tries at storing an answer before giving up.
 const STORE_TRIES: u32 = 4;
 
+/// Where a request's idempotency key came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeySource {
+    /// `Idempotency-Key`: an API client.
+    Header,
+    /// The `_idem` field of an urlencoded web form.
+    FormField,
+    /// `_idem` in the query of an upload (multipart) form's action.
+    Query,
+}
+
+/// What tells a retry from another request under the same key: the path, and the body as the
+/// key's source defines it.
+fn fingerprint(source: KeySource, path: &str, query: Option<&str>, body: &[u8]) -> String {
+    let mut f = Vec::with_capacity(body.len() + 64);
+    f.extend_from_slice(path.as_bytes());
+    f.push(0);
+    match source {
+        KeySource::Header => f.extend_from_slice(body),
+        // A form by its fields, not by how a browser or a script happened to encode them.
+        KeySource::FormField => {
+            let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+            fields.sort();
+            for (k, v) in fields {
+                f.extend_from_slice(k.as_bytes());
+                f.push(0);
+                f.extend_from_slice(v.as_bytes());
+                f.push(0);
+            }
+        }
+        // A browser draws a new multipart boundary for every submission: the key alone decides.
+        KeySource::Query => f.extend_from_slice(query.unwrap_or("").as_bytes()),
+    }
+    sha256_hex(&f)
+}
+
+/// The stored answer of a finished request, as it was first given.
+fn replay(app: &shouhou_app::App, done: Claim) -> Response {
+    let Claim::Done { status, content_type, body, location, headers, .. } = done else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    // Answers are stored encrypted: they may hold personal data or a new token.
+    let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
+        return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
+    };
+    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+    let kept: Vec<(String, String)> = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
+    let all =
+        [("content-type".to_string(), content_type)].into_iter().chain(location.map(|l| ("location".to_string(), l)));
+    for (name, value) in all.chain(kept) {
+        if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
+            r.headers_mut().insert(n, v);
+        }
+    }
+    r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
 /// The `_idem` field of an urlencoded form body or query.
 fn form_key(body: &[u8]) -> Option<String> {
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
@@ -63,11 +121,15 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         return Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").into_response();
     };
     let body_key = if is_form { form_key(&bytes) } else { None };
-    let (key, form) = match (header_key, body_key, query_key.clone()) {
-        (Some(k), _, _) => (k, false),
-        (None, Some(k), _) | (None, None, Some(k)) => (k, true),
+    let (key, source) = match (header_key, body_key, query_key) {
+        (Some(k), _, _) => (k, KeySource::Header),
+        (None, Some(k), _) => (k, KeySource::FormField),
+        (None, None, Some(k)) => (k, KeySource::Query),
         (None, None, None) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
     };
+    // A web form (not an API client): a second submission waits for the first and a key reused
+    // with another body just runs.
+    let form = source != KeySource::Header;
     if key.is_empty() || key.len() > 255 {
         return Problem::field(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -81,25 +143,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         Some(id) => format!("user:{id}"),
         None => "anonymous".to_string(),
     };
-    let mut fingerprint = Vec::with_capacity(bytes.len() + 64);
-    fingerprint.extend_from_slice(parts.uri.path().as_bytes());
-    fingerprint.push(0);
-    if form && !is_form {
-        fingerprint.extend_from_slice(parts.uri.query().unwrap_or("").as_bytes());
-    } else if form {
-        // A form by its fields, not by how a browser or a script happened to encode them.
-        let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-        fields.sort();
-        for (k, v) in fields {
-            fingerprint.extend_from_slice(k.as_bytes());
-            fingerprint.push(0);
-            fingerprint.extend_from_slice(v.as_bytes());
-            fingerprint.push(0);
-        }
-    } else {
-        fingerprint.extend_from_slice(&bytes);
-    }
-    let request_hash = sha256_hex(&fingerprint);
+    let request_hash = fingerprint(source, parts.uri.path(), parts.uri.query(), &bytes);
 
     let app = state.app.clone();
     let claim_once = || async {
@@ -129,27 +173,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             }
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
-        Ok(Claim::Done { status, content_type, body, location, headers, .. }) => {
-            // Answers are stored encrypted: they may hold personal data or a new token.
-            let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
-                return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
-            };
-            let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            if let Ok(v) = HeaderValue::from_str(&content_type) {
-                r.headers_mut().insert(header::CONTENT_TYPE, v);
-            }
-            if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            let kept: Vec<(String, String)> = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-            for (name, value) in kept {
-                if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
-                    r.headers_mut().insert(n, v);
-                }
-            }
-            r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return r;
-        }
+        Ok(done @ Claim::Done { .. }) => return replay(&app, done),
         Ok(Claim::Claimed { since }) => since,
     };
 
