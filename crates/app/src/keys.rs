@@ -63,7 +63,6 @@ pub async fn reencrypt(app: &App, ctx: &Ctx, mut progress: impl FnMut(&str, u64)
     allowed(ctx)?;
     let keys = &app.keys;
     let current = keys.current_version();
-    let prefix = format!("v{current}:");
     let mut done = Reencrypted { version: current, ..Default::default() };
     for t in ENCRYPTED {
         let mut after = 0;
@@ -76,7 +75,7 @@ pub async fn reencrypt(app: &App, ctx: &Ctx, mut progress: impl FnMut(&str, u64)
                 let mut new = Vec::with_capacity(row.values.len());
                 for v in &row.values {
                     new.push(match v {
-                        Some(old) if !old.starts_with(&prefix) => {
+                        Some(old) if crate::Keyring::version_of(old) != Some(current) => {
                             values += 1;
                             let clear = keys.decrypt(old).map_err(|e| {
                                 AppError::from(StoreError::Unavailable(format!("{} {}: {e}", t.table, row.id)))

@@ -121,9 +121,19 @@ impl Keyring {
         plain.map(|p| self.encrypt(p)).transpose()
     }
 
+    /// The key version a stored value is encrypted under, and its body.
+    fn split(stored: &str) -> Option<(u32, &str)> {
+        let (v, body) = stored.strip_prefix('v')?.split_once(':')?;
+        Some((v.parse().ok()?, body))
+    }
+
+    /// The key version of a stored value (`v2:…` → 2); `None` if it is not one of ours.
+    pub fn version_of(stored: &str) -> Option<u32> {
+        Self::split(stored).map(|(v, _)| v)
+    }
+
     pub fn decrypt(&self, stored: &str) -> Result<String, KeyError> {
-        let (v, body) = stored.strip_prefix('v').and_then(|s| s.split_once(':')).ok_or(KeyError::Undecryptable)?;
-        let v: u32 = v.parse().map_err(|_| KeyError::Undecryptable)?;
+        let (v, body) = Self::split(stored).ok_or(KeyError::Undecryptable)?;
         let cipher = self.keys.get(&v).ok_or(KeyError::UnknownVersion(v))?;
         let raw = B64.decode(body).map_err(|_| KeyError::Undecryptable)?;
         if raw.len() < 12 + 16 {
