@@ -1794,6 +1794,13 @@ struct Phase {
 }
 
 impl Phase {
+    /// A phase that writes no rows (an index build, a check) begun at `started`: printed and recorded.
+    fn record_rowless(name: String, started: Instant, phases: &mut Vec<Phase>) {
+        let ph = Phase { name, rows: 0, secs: started.elapsed().as_secs_f64(), cpu: None };
+        ph.print();
+        phases.push(ph);
+    }
+
     fn print(&self) {
         if self.rows > 0 {
             println!(
@@ -1918,9 +1925,7 @@ async fn sqlite_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<
         let t = Instant::now();
         sqlx::query(AssertSqlSafe(sql.clone())).execute(&mut conn).await?;
         pb.finish_and_clear();
-        let ph = Phase { name: format!("index {name}"), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-        ph.print();
-        phases.push(ph);
+        Phase::record_rowless(format!("index {name}"), t, &mut phases);
     }
     let pb = spinner("PRAGMA foreign_key_check".into())?;
     let t = Instant::now();
@@ -1928,18 +1933,13 @@ async fn sqlite_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<
         sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut conn).await?;
     pb.finish_and_clear();
     ensure!(bad.is_empty(), "{} foreign key violations, e.g. in {}", bad.len(), bad[0].0);
-    let ph =
-        Phase { name: "foreign_key_check (no violation)".into(), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-    ph.print();
-    phases.push(ph);
+    Phase::record_rowless("foreign_key_check (no violation)".into(), t, &mut phases);
     if !a.no_analyze {
         let pb = spinner("ANALYZE".into())?;
         let t = Instant::now();
         sqlx::query("ANALYZE").execute(&mut conn).await?;
         pb.finish_and_clear();
-        let ph = Phase { name: "ANALYZE".into(), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-        ph.print();
-        phases.push(ph);
+        Phase::record_rowless("ANALYZE".into(), t, &mut phases);
     }
     let t = Instant::now();
     sqlx::query("PRAGMA journal_mode = WAL").execute(&mut conn).await?;
@@ -1947,9 +1947,7 @@ async fn sqlite_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<
     if let Some(path) = url.strip_prefix("sqlite://") {
         std::fs::File::open(path)?.sync_all()?;
     }
-    let ph = Phase { name: "back to WAL, fsync".into(), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-    ph.print();
-    phases.push(ph);
+    Phase::record_rowless("back to WAL, fsync".into(), t, &mut phases);
     Ok(phases)
 }
 
@@ -2078,9 +2076,7 @@ async fn pg_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<Phas
         let t = Instant::now();
         sqlx::query(AssertSqlSafe(def.clone())).execute(&mut conn).await?;
         pb.finish_and_clear();
-        let ph = Phase { name: format!("index {name}"), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-        ph.print();
-        phases.push(ph);
+        Phase::record_rowless(format!("index {name}"), t, &mut phases);
     }
     for (t, name, def) in &fks {
         let pb = spinner(format!("ALTER TABLE {t} ADD CONSTRAINT {name}"))?;
@@ -2089,24 +2085,18 @@ async fn pg_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<Phas
             .execute(&mut conn)
             .await?;
         pb.finish_and_clear();
-        let ph = Phase { name: format!("fk {name}"), rows: 0, secs: start.elapsed().as_secs_f64(), cpu: None };
-        ph.print();
-        phases.push(ph);
+        Phase::record_rowless(format!("fk {name}"), start, &mut phases);
     }
     if !a.no_analyze {
         let pb = spinner("ANALYZE".into())?;
         let t = Instant::now();
         sqlx::query("ANALYZE").execute(&mut conn).await?;
         pb.finish_and_clear();
-        let ph = Phase { name: "ANALYZE".into(), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-        ph.print();
-        phases.push(ph);
+        Phase::record_rowless("ANALYZE".into(), t, &mut phases);
     }
     let t = Instant::now();
     sqlx::query("CHECKPOINT").execute(&mut conn).await?;
-    let ph = Phase { name: "CHECKPOINT".into(), rows: 0, secs: t.elapsed().as_secs_f64(), cpu: None };
-    ph.print();
-    phases.push(ph);
+    Phase::record_rowless("CHECKPOINT".into(), t, &mut phases);
     conn.close().await?;
     Ok(phases)
 }
