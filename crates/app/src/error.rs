@@ -25,6 +25,9 @@ pub enum AppError {
     /// The lifecycle does not allow this action now.
     #[error("cannot {action} a request that is {from}")]
     IllegalTransition { from: String, action: String, allowed: Vec<String> },
+    /// The request was carried out before under its idempotency key (its answer is replayed).
+    #[error("carried out before under this idempotency key")]
+    AlreadyDone,
     #[error("database unavailable")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -45,6 +48,7 @@ impl From<StoreError> for AppError {
             StoreError::Stale => AppError::Stale,
             StoreError::ForeignKey => AppError::Validation(ValidationErrors::single("reference", "unknown_reference")),
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::AlreadyDone => AppError::AlreadyDone,
             StoreError::Other(e) => AppError::Internal(e.to_string()),
         }
     }

@@ -1,9 +1,11 @@
+use crate::idempotency::Unit;
 use crate::{Result, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -44,8 +46,15 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A write transaction: one per command.
-pub enum Tx {
+/// A write transaction: one per command. Inside an idempotent request (`idempotency::Unit`) the
+/// first one also claims the request's key, and its commit waits for the answer (see there).
+pub struct Tx {
+    inner: Option<TxInner>,
+    /// The idempotent request whose key this transaction claimed.
+    claim: Option<Arc<Unit>>,
+}
+
+enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -142,15 +151,32 @@ impl Db {
 
     /// Begin a write transaction. On SQLite it is `BEGIN IMMEDIATE` on the single writer, so a
     /// transaction that reads then writes never fails with "database is locked".
+    ///
+    /// In an idempotent request the command's transaction parked before is committed first, and
+    /// the first transaction claims the request's key (or learns that it was carried out before:
+    /// `StoreError::AlreadyDone`).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
+        let unit = Unit::current();
+        if let Some(u) = &unit {
+            u.flush().await?;
+        }
+        let inner = match self {
+            Db::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        let mut tx = Tx { inner: Some(inner), claim: None };
+        if let Some(u) = unit {
+            u.claim_in(&mut tx).await?;
+        }
+        Ok(tx)
     }
 
-    /// A connection for reads. On SQLite it comes from the read-only pool.
+    /// A connection for reads. On SQLite it comes from the read-only pool. In an idempotent
+    /// request, the command's parked transaction is committed first, so a read sees what it wrote.
     pub async fn read(&self) -> Result<Rd> {
+        if let Some(u) = Unit::current() {
+            u.flush().await?;
+        }
         Ok(match self {
             Db::Sqlite { readers, .. } => Rd::Sqlite(readers.acquire().await?),
             Db::Postgres(pool) => Rd::Postgres(pool.acquire().await?),
@@ -208,24 +234,51 @@ impl Db {
 
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
-            Tx::Postgres(t) => Conn::Postgres(t),
+        match self.inner.as_mut().expect("a transaction is used until it ends") {
+            TxInner::Sqlite(t) => Conn::Sqlite(t),
+            TxInner::Postgres(t) => Conn::Postgres(t),
         }
     }
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+
+    /// Commit. The transaction that claimed an idempotent request's key is parked instead: the
+    /// request's answer is stored in it and it commits when the answer is known, so a command is
+    /// never committed without its answer (or the first later use of the database commits it).
+    pub async fn commit(mut self) -> Result<()> {
+        if let Some(unit) = self.claim.take() {
+            unit.park(Tx { inner: self.inner.take(), claim: None });
+            return Ok(());
+        }
+        match self.inner.take() {
+            Some(TxInner::Sqlite(t)) => t.commit().await?,
+            Some(TxInner::Postgres(t)) => t.commit().await?,
+            None => {}
         }
         Ok(())
     }
-    pub async fn rollback(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+
+    pub async fn rollback(mut self) -> Result<()> {
+        match self.inner.take() {
+            Some(TxInner::Sqlite(t)) => t.rollback().await?,
+            Some(TxInner::Postgres(t)) => t.rollback().await?,
+            None => {}
+        }
+        if let Some(unit) = self.claim.take() {
+            unit.released();
         }
         Ok(())
+    }
+
+    pub(crate) fn set_claim(&mut self, unit: Arc<Unit>) {
+        self.claim = Some(unit);
+    }
+}
+
+impl Drop for Tx {
+    /// Dropped unfinished: sqlx rolls it back, and with it any claim of an idempotency key.
+    fn drop(&mut self) {
+        if let (Some(unit), Some(_)) = (self.claim.take(), self.inner.as_ref()) {
+            unit.released();
+        }
     }
 }
 

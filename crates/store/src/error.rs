@@ -12,6 +12,10 @@ pub enum StoreError {
     /// A row referenced by this one does not exist.
     #[error("a referenced record does not exist")]
     ForeignKey,
+    /// An idempotent request's key is held by a committed command: its answer is to be replayed
+    /// (`idempotency::Unit`).
+    #[error("this request was carried out before under its idempotency key")]
+    AlreadyDone,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]

@@ -105,6 +105,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub app: App,
     pub db: TestDb,
+    /// Failures this instance can be made to suffer.
+    pub faults: Arc<shouhou_web::Faults>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -137,18 +139,24 @@ pub async fn spawn_app(backend: Backend) -> anyhow::Result<TestApp> {
 /// Serve an existing test database (a second instance on the same PostgreSQL, say).
 pub async fn spawn_on(db: TestDb, clock: Arc<dyn Clock>) -> anyhow::Result<TestApp> {
     let app = App::new(db.db.clone(), clock, AppConfig::default(), shouhou_store::crypto::test_keyring());
-    let addr = serve_app(app.clone()).await?;
-    Ok(TestApp { addr: addr.0, app, db, shutdown: Some(addr.1), server: Some(addr.2) })
+    let faults = Arc::new(shouhou_web::Faults::default());
+    let addr = serve_app_with(app.clone(), faults.clone()).await?;
+    Ok(TestApp { addr: addr.0, app, db, faults, shutdown: Some(addr.1), server: Some(addr.2) })
 }
 
 type Served = (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>);
 
 /// Serve `app` on 127.0.0.1:0 until the returned sender fires.
 pub async fn serve_app(app: App) -> anyhow::Result<Served> {
+    serve_app_with(app, Default::default()).await
+}
+
+/// Serve `app` with the given fault switches.
+pub async fn serve_app_with(app: App, faults: Arc<shouhou_web::Faults>) -> anyhow::Result<Served> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = shouhou_web::AppState { app, secure_cookies: false };
+    let state = shouhou_web::AppState { app, secure_cookies: false, faults };
     let server = tokio::spawn(shouhou_web::serve(state, listener, async move {
         let _ = rx.await;
     }));

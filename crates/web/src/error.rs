@@ -54,6 +54,7 @@ impl From<&AppError> for Problem {
                 extra: Some(serde_json::json!({"from": from, "action": action, "allowed": allowed})),
                 ..Problem::new(S::CONFLICT, "illegal_transition")
             },
+            AppError::AlreadyDone => Problem::new(S::CONFLICT, "idempotency_key_in_use"),
             AppError::Unavailable(_) => Problem::new(S::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => Problem::new(S::INTERNAL_SERVER_ERROR, "internal"),
         }

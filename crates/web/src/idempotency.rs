@@ -18,7 +18,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
-use shouhou_store::idempotency::{self, Claim};
+use shouhou_store::StoreError;
+use shouhou_store::idempotency::{self, Found, Outcome, Unit};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tracing::Instrument as _;
@@ -26,13 +27,10 @@ use tracing::Instrument as _;
 pub const HEADER: &str = "idempotency-key";
 /// The hidden field of a web form that carries its key.
 const FORM_FIELD: &str = "_idem";
-/// How long a second submission of a form waits for the first, and how often it looks.
-const FORM_WAIT: Duration = Duration::from_secs(10);
-const FORM_POLL: Duration = Duration::from_millis(50);
-/// A key held this long without an answer belongs to a process that died: it may be taken over.
-/// (No request legitimately runs that long; a calendar edit recomputing every open request on a
-/// national calendar takes well under a minute.)
-const STALE_CLAIM: Duration = Duration::from_secs(600);
+/// How long a retry waits for the answer of a command that committed before its answer was
+/// stored, and how often it looks.
+const ANSWER_WAIT: Duration = Duration::from_secs(10);
+const ANSWER_POLL: Duration = Duration::from_millis(50);
 /// Tries at storing an answer before giving up.
 const STORE_TRIES: u32 = 4;
 
@@ -73,9 +71,9 @@ fn fingerprint(source: KeySource, path: &str, query: Option<&str>, body: &[u8]) 
 }
 
 /// The stored answer of a finished request, as it was first given.
-fn replay(app: &shouhou_app::App, done: Claim) -> Response {
-    let Claim::Done { status, content_type, body, location, headers, .. } = done else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+fn replay(app: &shouhou_app::App, done: Found) -> Response {
+    let Found::Done { status, content_type, body, location, headers, .. } = done else {
+        return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
     };
     // Answers are stored encrypted: they may hold personal data or a new token.
     let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
@@ -100,10 +98,39 @@ fn form_key(body: &[u8]) -> Option<String> {
     fields.into_iter().find(|(k, _)| k == FORM_FIELD).map(|(_, v)| v).filter(|v| !v.is_empty())
 }
 
+/// The key of `principal` as a committed command left it.
+async fn lookup(app: &shouhou_app::App, principal: &str, key: &str) -> Result<Option<Found>, StoreError> {
+    let mut rd = app.db.read().await?;
+    idempotency::lookup(&mut rd.conn(), principal, key).await
+}
+
+/// The answer of the command that holds the key: a command whose answer is still being stored
+/// (it went on using the database after its commit) is waited for a moment.
+async fn answer_of_holder(app: &shouhou_app::App, principal: &str, key: &str) -> Response {
+    let mut waited = Duration::ZERO;
+    loop {
+        match lookup(app, principal, key).await {
+            Err(e) => return crate::error::ApiError(e.into()).into_response(),
+            Ok(Some(done @ Found::Done { .. })) => return replay(app, done),
+            Ok(_) if waited >= ANSWER_WAIT => {
+                return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
+            }
+            Ok(_) => {
+                tokio::time::sleep(ANSWER_POLL).await;
+                waited += ANSWER_POLL;
+            }
+        }
+    }
+}
+
 pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
+    // Keys are kept per signed-in caller; an anonymous request (a login) stores nothing.
+    let Some(actor) = req.extensions().get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) else {
+        return next.run(req).await;
+    };
     let header_key = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     let is_form = req
         .headers()
@@ -127,8 +154,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         (None, None, Some(k)) => (k, KeySource::Query),
         (None, None, None) => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
     };
-    // A web form (not an API client): a second submission waits for the first and a key reused
-    // with another body just runs.
+    // A web form (not an API client): a key reused with another body just runs.
     let form = source != KeySource::Header;
     if key.is_empty() || key.len() > 255 {
         return Problem::field(
@@ -139,87 +165,119 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
         )
         .into_response();
     }
-    let principal = match parts.extensions.get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) {
-        Some(id) => format!("user:{id}"),
-        None => "anonymous".to_string(),
-    };
+    let principal = format!("user:{actor}");
     let request_hash = fingerprint(source, parts.uri.path(), parts.uri.query(), &bytes);
-
     let app = state.app.clone();
-    let claim_once = || async {
-        let mut tx = app.db.begin().await?;
-        let now = app.now();
-        let stale = now - STALE_CLAIM.as_millis() as i64;
-        let c = idempotency::claim(&mut tx.conn(), &principal, &key, &request_hash, now, stale).await?;
-        tx.commit().await?;
-        Ok::<_, shouhou_store::StoreError>(c)
-    };
-    let mut claim = claim_once().await;
-    // A form submitted twice: wait for the first (up to FORM_WAIT) and answer as it did.
-    let mut waited = Duration::ZERO;
-    while form && matches!(claim, Ok(Claim::InProgress)) && waited < FORM_WAIT {
-        tokio::time::sleep(FORM_POLL).await;
-        waited += FORM_POLL;
-        claim = claim_once().await;
-    }
-    let since = match claim {
+
+    // A retry of a command that committed is answered as the command was, without running it.
+    match lookup(&app, &principal, &key).await {
         Err(e) => return crate::error::ApiError(e.into()).into_response(),
-        Ok(Claim::InProgress) => {
-            return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
-        }
-        Ok(Claim::Done { request_hash: h, .. }) if h != request_hash => {
+        Ok(Some(found)) if found.request_hash() != request_hash => {
             if form {
                 return next.run(Request::from_parts(parts, Body::from(bytes))).await;
             }
             return Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response();
         }
-        Ok(done @ Claim::Done { .. }) => return replay(&app, done),
-        Ok(Claim::Claimed { since }) => since,
-    };
+        Ok(Some(_)) => return answer_of_holder(&app, &principal, &key).await,
+        Ok(None) => {}
+    }
 
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
-    // double click) does not abandon the key half-way: the answer is still stored and replayed.
-    let held = (app.clone(), principal.clone(), key.clone());
+    // double click) does not abandon its command half-way: the answer is still stored and replayed.
+    let unit = Unit::new(&principal, &key, &request_hash, app.now(), form);
+    let faults = state.faults.clone();
     let in_flight = InFlight::start();
     let task = tokio::spawn(
         async move {
             let _in_flight = in_flight;
             let rc = parts.extensions.get::<ReqCtx>().cloned();
-            let mut resp = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let mut resp = unit.run(next.run(Request::from_parts(parts, Body::from(bytes)))).await;
             // The context layer renders problems after us; render here so that what we store is what
             // the caller sees.
             if let (Some(rc), Some(problem)) = (rc, resp.extensions_mut().remove::<Problem>()) {
                 resp = crate::ctx::render_problem(&rc, problem);
             }
+            if faults.lose_next_answer.swap(false, Ordering::SeqCst) {
+                drop(unit.finish());
+                return Problem::new(StatusCode::BAD_GATEWAY, "unavailable").into_response();
+            }
             let status = resp.status();
             let (parts, body) = resp.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.ok();
-            // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
-            let keep = !status.is_server_error() && !parts.headers.contains_key(header::SET_COOKIE);
-            // The handler has committed: storing its answer must not be given up lightly, or a retry
-            // would write again. A few tries, then the key stays held (a retry gets 409).
-            for attempt in 0..STORE_TRIES {
-                let stored = store_answer(
-                    &app,
-                    &principal,
-                    &key,
-                    since,
-                    bytes.as_ref().filter(|_| keep),
-                    status,
-                    &parts.headers,
-                )
-                .await;
-                match stored {
-                    Ok(()) => break,
-                    Err(e) if attempt + 1 == STORE_TRIES => {
-                        tracing::error!(error = %e, "storing the idempotent answer failed")
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
+            let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+                if let Outcome::Parked(tx) = unit.finish() {
+                    let _ = tx.rollback().await;
                 }
-            }
-            match bytes {
-                Some(b) => Response::from_parts(parts, Body::from(b)),
-                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let answered = || Response::from_parts(parts.clone(), Body::from(bytes.clone()));
+            // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
+            let keep = !parts.headers.contains_key(header::SET_COOKIE);
+            match unit.finish() {
+                Outcome::Parked(mut tx) => {
+                    // The command has not committed: a failure on our side writes nothing at all.
+                    if status.is_server_error() {
+                        let _ = tx.rollback().await;
+                        return answered();
+                    }
+                    let stored = async {
+                        store_answer(&app, &mut tx, &principal, &key, keep.then_some(&bytes), status, &parts.headers)
+                            .await?;
+                        tx.commit().await
+                    }
+                    .await;
+                    match stored {
+                        Ok(()) => answered(),
+                        Err(e) => {
+                            tracing::error!(error = %e, "committing the command with its answer failed");
+                            crate::error::ApiError(e.into()).into_response()
+                        }
+                    }
+                }
+                Outcome::Committed => {
+                    // The command committed before its answer was known: store it now, with a few
+                    // tries (a retry meanwhile waits for it), whatever it is — the command must not
+                    // run twice.
+                    for attempt in 0..STORE_TRIES {
+                        let stored = async {
+                            let mut tx = app.db.begin().await?;
+                            store_answer(
+                                &app,
+                                &mut tx,
+                                &principal,
+                                &key,
+                                keep.then_some(&bytes),
+                                status,
+                                &parts.headers,
+                            )
+                            .await?;
+                            tx.commit().await
+                        }
+                        .await;
+                        match stored {
+                            Ok(()) => break,
+                            Err(e) if attempt + 1 == STORE_TRIES => {
+                                tracing::error!(error = %e, "storing the idempotent answer failed")
+                            }
+                            Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
+                        }
+                    }
+                    answered()
+                }
+                Outcome::Taken => answer_of_holder(&app, &principal, &key).await,
+                Outcome::Reused => {
+                    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused").into_response()
+                }
+                Outcome::Unclaimed => {
+                    // Refused before it wrote anything, perhaps because a twin with the same key
+                    // committed meanwhile (a version now stale): then answer as the twin did.
+                    if status.is_client_error()
+                        && let Ok(Some(found)) = lookup(&app, &principal, &key).await
+                        && found.request_hash() == request_hash
+                    {
+                        return answer_of_holder(&app, &principal, &key).await;
+                    }
+                    answered()
+                }
             }
         }
         .in_current_span(),
@@ -227,15 +285,8 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     match task.await {
         Ok(resp) => resp,
         Err(e) => {
-            // The handler panicked: give the key up so that a retry runs afresh.
+            // The handler panicked: its transaction was dropped, so nothing was written.
             tracing::error!(error = %e, "request task failed");
-            let (app, principal, key) = held;
-            if let Ok(mut tx) = app.db.begin().await {
-                let released = idempotency::release(&mut tx.conn(), &principal, &key, since).await;
-                if released.is_ok() {
-                    let _ = tx.commit().await;
-                }
-            }
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response()
         }
     }
@@ -271,17 +322,16 @@ pub async fn settle(limit: Duration) {
 /// Headers a replay gives back besides Content-Type and Location.
 const KEPT_HEADERS: [&str; 5] = ["etag", "retry-after", "hx-redirect", "hx-trigger", "hx-location"];
 
-/// Store the answer (`Some` body) or give the key up (`None`), for the holder since `since`.
+/// Store the answer (`Some` body) under the key, or give the key up (`None`), in `tx`.
 async fn store_answer(
     app: &shouhou_app::App,
+    tx: &mut shouhou_store::Tx,
     principal: &str,
     key: &str,
-    since: i64,
     body: Option<&axum::body::Bytes>,
     status: StatusCode,
     headers: &axum::http::HeaderMap,
-) -> Result<(), shouhou_store::StoreError> {
-    let mut tx = app.db.begin().await?;
+) -> Result<(), StoreError> {
     let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
     match body {
         Some(b) => {
@@ -296,9 +346,9 @@ async fn store_answer(
                 location: location.as_deref(),
                 headers: kept.as_deref(),
             };
-            idempotency::complete(&mut tx.conn(), principal, key, since, &answer).await?;
+            idempotency::complete(&mut tx.conn(), principal, key, &answer).await?;
         }
-        None => idempotency::release(&mut tx.conn(), principal, key, since).await?,
+        None => idempotency::release(&mut tx.conn(), principal, key).await?,
     }
-    tx.commit().await
+    Ok(())
 }

@@ -32,6 +32,17 @@ pub struct AppState {
     pub app: App,
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Failures a test can provoke; all off in a server.
+    pub faults: std::sync::Arc<Faults>,
+}
+
+/// Failures a test provokes to prove what a crash leaves behind.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// The next idempotent command's process "dies" once the command has run and before its
+    /// answer reaches the store or the client: its transaction is dropped, as a killed
+    /// process's is.
+    pub lose_next_answer: std::sync::atomic::AtomicBool,
 }
 
 /// The whole application as one router.

@@ -507,8 +507,40 @@ async fn a_retried_transition_is_answered_again_with_its_etag(b: Backend) {
     assert_eq!(count(&t, "request_events").await, 2, "created and accepted, once each");
 }
 
+/// A registration whose process dies after the command ran and before its answer was stored or
+/// sent: the retry with the same key registers it once (not 409 for ten minutes, never a
+/// second request), and a further retry gets that answer replayed.
+async fn a_retry_after_the_answer_was_lost_registers_the_request_once(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let body = json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "开不了机"});
+    let send = || {
+        client()
+            .post(t.url("/api/v1/service-requests"))
+            .bearer_auth(&o.admin)
+            .header("Idempotency-Key", "crash-1")
+            .json(&body)
+            .send()
+    };
+    t.faults.lose_next_answer.store(true, std::sync::atomic::Ordering::SeqCst);
+    let lost = send().await.unwrap();
+    assert!(lost.status().is_server_error(), "the client got no answer: {}", lost.status());
+    let retry = send().await.unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED, "the retry carries the command out");
+    assert!(retry.headers().get("idempotent-replayed").is_none());
+    let first: Value = retry.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(count(&t, "service_requests").await, 1, "one request for three sends");
+    assert!(first["number"].as_str().unwrap().ends_with("-0001"), "no number was used up: {first}");
+}
+
 crate::on_both_backends!(
     a_retried_transition_is_answered_again_with_its_etag,
+    a_retry_after_the_answer_was_lost_registers_the_request_once,
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
     roles_without_the_right_see_personal_data_masked_and_other_stations_not_at_all,
     the_database_holds_no_phone_number_in_clear,

@@ -253,8 +253,44 @@ async fn a_form_sent_twice_with_its_key_registers_one_request_and_steps_once(b: 
     assert_eq!(count(&t, "service_requests").await, 2);
 }
 
+/// A form whose process dies once the registration ran, before the redirect: sending it again
+/// registers one request and answers with its page.
+async fn a_form_sent_again_after_a_crash_registers_one_request(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let c = post(
+        &t,
+        &o.admin,
+        "/api/v1/customers",
+        serde_json::json!({"name": "李四", "phone": "13912345678", "region_code": "440305", "address": "深圳市南山区"}),
+    )
+    .await;
+    let customer = c.json::<serde_json::Value>().await.unwrap()["id"].to_string();
+    let (web, csrf) = web_login(&t, "admin").await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_idem", "3c2b1a09f8e7d6c5b4a3928170f6e5d4"),
+        ("customer_id", customer.as_str()),
+        ("type", "repair"),
+        ("channel", "phone"),
+        ("urgency", "normal"),
+        ("description", "屏幕花屏"),
+    ];
+    t.faults.lose_next_answer.store(true, std::sync::atomic::Ordering::SeqCst);
+    let lost = web.post(t.url("/desk/requests")).form(&form).send().await.unwrap();
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let again = web.post(t.url("/desk/requests")).form(&form).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let location = again.headers().get("location").unwrap().to_str().unwrap().to_string();
+    let third = web.post(t.url("/desk/requests")).form(&form).send().await.unwrap();
+    assert_eq!(third.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(third.headers().get("location").unwrap().to_str().unwrap(), location);
+    assert_eq!(count(&t, "service_requests").await, 1);
+}
+
 crate::on_both_backends!(
     a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,
+    a_form_sent_again_after_a_crash_registers_one_request,
     an_htmx_request_without_a_session_is_sent_to_the_login_page_as_a_whole,
     every_answer_carries_the_security_headers,
     a_form_without_the_session_csrf_token_is_refused_and_changes_nothing,

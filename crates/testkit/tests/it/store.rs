@@ -96,40 +96,77 @@ fn migration_versions_are_the_same_for_both_backends() {
     assert_eq!(names("sqlite"), names("postgres"));
 }
 
-/// An idempotency key whose holder never answered (its process died) is taken over after the
-/// stale limit, not held until the daily purge; a key released meanwhile is claimed afresh.
-async fn an_abandoned_idempotency_key_is_taken_over_after_the_stale_limit(b: Backend) {
-    use shouhou_store::idempotency::{self, Answer, Claim};
+/// The key of an idempotent command is claimed in the command's own transaction and its answer
+/// stored before that commits: a command that rolled back (its process died) leaves the key free,
+/// a committed one leaves it with its answer, and a twin learns that it was carried out.
+async fn an_idempotency_key_commits_with_its_command_or_not_at_all(b: Backend) {
+    use shouhou_store::idempotency::{self, Answer, Found, Outcome, Unit};
+    use shouhou_store::{StoreError, settings};
     let t = TestDb::new(b).await.unwrap();
-    t.db.migrate().await.unwrap();
-    let claim = |now: i64, stale_before: i64| {
-        let db = t.db.clone();
+    let db = t.db.clone();
+    let command = |unit: std::sync::Arc<Unit>, value: &'static str| {
+        let db = db.clone();
         async move {
-            let mut tx = db.begin().await.unwrap();
-            let c = idempotency::claim(&mut tx.conn(), "user:1", "k", "h", now, stale_before).await.unwrap();
-            tx.commit().await.unwrap();
-            c
+            unit.run(async {
+                let mut tx = db.begin().await?;
+                settings::put(&mut tx.conn(), "probe", value).await?;
+                tx.commit().await
+            })
+            .await
         }
     };
-    assert_eq!(claim(1_000, 0).await, Claim::Claimed { since: 1_000 });
-    assert_eq!(claim(2_000, 0).await, Claim::InProgress, "its holder may still be at work");
-    assert_eq!(claim(200_000, 80_000).await, Claim::Claimed { since: 200_000 }, "abandoned: taken over");
-    assert_eq!(claim(201_000, 81_000).await, Claim::InProgress, "the new holder is at work");
-    let answer = Answer { status: 303, content_type: "", body: "", location: Some("v1:x"), headers: None };
-    let mut tx = t.db.begin().await.unwrap();
-    // The first holder, slow but alive, can neither store its answer nor give the key up now.
-    assert!(!idempotency::complete(&mut tx.conn(), "user:1", "k", 1_000, &answer).await.unwrap());
-    idempotency::release(&mut tx.conn(), "user:1", "k", 1_000).await.unwrap();
-    assert!(idempotency::complete(&mut tx.conn(), "user:1", "k", 200_000, &answer).await.unwrap());
+    let probe = || async {
+        let mut rd = t.db.read().await.unwrap();
+        settings::get(&mut rd.conn(), "probe").await.unwrap()
+    };
+    let found = || async {
+        let mut rd = t.db.read().await.unwrap();
+        idempotency::lookup(&mut rd.conn(), "user:1", "k").await.unwrap()
+    };
+    // Its process dies after the command's work, before the answer: nothing at all was written.
+    let u = Unit::new("user:1", "k", "h", 1_000, false);
+    command(u.clone(), "first").await.unwrap();
+    let Outcome::Parked(tx) = u.finish() else { panic!("the command's transaction waits for its answer") };
+    drop(tx);
+    assert_eq!((probe().await, found().await), (None, None), "a retry runs it for the first time");
+    // The retry runs it: command, key and answer commit together.
+    let u = Unit::new("user:1", "k", "h", 2_000, false);
+    command(u.clone(), "second").await.unwrap();
+    let Outcome::Parked(mut tx) = u.finish() else { panic!("parked") };
+    let answer = Answer { status: 201, content_type: "application/json", body: "v1:x", location: None, headers: None };
+    assert!(idempotency::complete(&mut tx.conn(), "user:1", "k", &answer).await.unwrap());
     tx.commit().await.unwrap();
-    let done = claim(300_000, 180_000).await;
-    assert!(
-        matches!(done, Claim::Done { status: 303, ref location, .. } if location.as_deref() == Some("v1:x")),
-        "{done:?}"
-    );
+    assert_eq!(probe().await.as_deref(), Some("second"));
+    assert!(matches!(found().await, Some(Found::Done { status: 201, .. })));
+    // A twin with the same body is told it was carried out, and writes nothing.
+    let u = Unit::new("user:1", "k", "h", 3_000, false);
+    assert!(matches!(command(u.clone(), "twin").await, Err(StoreError::AlreadyDone)));
+    assert!(matches!(u.finish(), Outcome::Taken));
+    // The same key with another body: refused for an API client, run without a claim for a form.
+    let u = Unit::new("user:1", "k", "other", 4_000, false);
+    assert!(matches!(command(u.clone(), "other").await, Err(StoreError::AlreadyDone)));
+    assert!(matches!(u.finish(), Outcome::Reused));
+    let u = Unit::new("user:1", "k", "other", 5_000, true);
+    command(u.clone(), "form").await.unwrap();
+    assert!(matches!(u.finish(), Outcome::Unclaimed));
+    assert_eq!(probe().await.as_deref(), Some("form"));
+    // A command that reads after its commit commits first; its answer is pending until stored.
+    let u = Unit::new("user:1", "k2", "h", 6_000, false);
+    u.run(async {
+        let mut tx = db.begin().await.unwrap();
+        settings::put(&mut tx.conn(), "probe", "read-after").await.unwrap();
+        tx.commit().await.unwrap();
+        let mut rd = db.read().await.unwrap();
+        assert_eq!(settings::get(&mut rd.conn(), "probe").await.unwrap().as_deref(), Some("read-after"));
+    })
+    .await;
+    assert!(matches!(u.finish(), Outcome::Committed));
+    let mut rd = t.db.read().await.unwrap();
+    let pending = idempotency::lookup(&mut rd.conn(), "user:1", "k2").await.unwrap();
+    assert_eq!(pending, Some(Found::Pending { request_hash: "h".into() }));
 }
 
 crate::on_both_backends!(
     migrations_apply_from_empty_and_again_without_change,
-    an_abandoned_idempotency_key_is_taken_over_after_the_stale_limit,
+    an_idempotency_key_commits_with_its_command_or_not_at_all,
 );

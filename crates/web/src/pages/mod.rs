@@ -178,6 +178,8 @@ impl PageError {
             AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
             AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
+            // Answered by the idempotency layer with the first submission's answer.
+            AppError::AlreadyDone => (StatusCode::CONFLICT, tr.t("problem-idempotency_key_in_use")),
             AppError::IllegalTransition { .. } => (StatusCode::CONFLICT, tr.t("error-illegal-transition")),
             AppError::Validation(_) | AppError::Duplicate { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation"))
