@@ -2,7 +2,7 @@
 //! agent sees when a phone rings. Personal data is shown in clear only to those with the right,
 //! and every read in clear is written to the audit trail; everyone else sees it masked.
 use crate::system::record;
-use crate::{Actor, App, AppError, Ctx, Result};
+use crate::{App, AppError, Ctx, Result};
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
@@ -176,10 +176,6 @@ pub(crate) fn view(c: Customer, clear: bool) -> CustomerView {
         masked: !clear,
         version: c.version,
     }
-}
-
-fn may_see(actor: &Actor, c: &Customer) -> bool {
-    c.station_id.is_none() || actor.scope.allows(StationId(c.station_id.unwrap_or_default()))
 }
 
 /// Write "who read whose personal data" to the audit trail, in its own transaction.
@@ -411,11 +407,8 @@ pub async fn get_customer(app: &App, ctx: &Ctx, id: i64) -> Result<CustomerView>
     let actor = ctx.require_read(Permission::CustomerRead)?;
     let c = {
         let mut rd = app.db.read().await?;
-        catalog::get_customer(&mut rd.conn(), &app.keys, id).await?.ok_or(AppError::NotFound)?
+        catalog::get_customer_in_scope(&mut rd.conn(), &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?
     };
-    if !may_see(actor, &c) {
-        return Err(AppError::NotFound);
-    }
     let clear = actor.can(Permission::PersonalDataRead);
     if clear {
         log_clear_read(app, ctx, "customer", &[c.id]).await?;
@@ -521,7 +514,7 @@ pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> 
     if model.is_none() {
         e.push("model_code", if f.model_code.trim().is_empty() { "required" } else { "unknown_model" });
     }
-    let customer = catalog::get_customer(&mut c, &app.keys, f.customer_id).await?.filter(|cu| may_see(actor, cu));
+    let customer = catalog::get_customer_in_scope(&mut c, &app.keys, f.customer_id, &actor.scope).await?;
     if customer.is_none() {
         e.push("customer_id", "unknown_customer");
     }
@@ -625,8 +618,7 @@ pub async fn screen_pop(app: &App, ctx: &Ctx, by: Lookup<'_>) -> Result<Option<S
             let serial = SerialNumber::parse("serial_number", s).map_err(ValidationErrors::from)?;
             let mut out = vec![];
             for d in catalog::devices_by_serial(&mut c, &app.keys, serial.as_str()).await? {
-                if let Some(cu) = catalog::get_customer(&mut c, &app.keys, d.customer_id).await?
-                    && may_see(actor, &cu)
+                if let Some(cu) = catalog::get_customer_in_scope(&mut c, &app.keys, d.customer_id, &actor.scope).await?
                     && !out.iter().any(|o: &Customer| o.id == cu.id)
                 {
                     out.push(cu);
@@ -640,8 +632,8 @@ pub async fn screen_pop(app: &App, ctx: &Ctx, by: Lookup<'_>) -> Result<Option<S
     }
     let first = customers.remove(0);
     let devices = catalog::devices_of_customer(&mut c, &app.keys, first.id).await?;
-    let open_requests = requests::requests_of_customer(&mut c, first.id, true, 50).await?;
-    let history = requests::requests_of_customer(&mut c, first.id, false, 20).await?;
+    let open_requests = requests::requests_of_customer(&mut c, first.id, &actor.scope, true, 50).await?;
+    let history = requests::requests_of_customer(&mut c, first.id, &actor.scope, false, 20).await?;
     drop(rd);
     let clear = actor.can(Permission::PersonalDataRead);
     if clear {

@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
-use shouhou_domain::auth::Permission;
+use shouhou_domain::auth::{Permission, Scope};
 use shouhou_domain::calendar::{BusinessCalendar, CalendarKind, Interval};
 use shouhou_domain::ids::StationId;
 use shouhou_domain::request::{
@@ -253,8 +253,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     sla_store::hold_sla_config(&mut c, false).await?;
-    let customer = catalog::get_customer(&mut c, &app.keys, f.customer_id).await?;
-    let customer = customer.filter(|cu| cu.station_id.is_none_or(|s| actor.scope.allows(StationId(s))));
+    let customer = catalog::get_customer_in_scope(&mut c, &app.keys, f.customer_id, &actor.scope).await?;
     if customer.is_none() {
         e.push("customer_id", "unknown_customer");
     }
@@ -286,7 +285,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     };
     e.into_result()?;
 
-    let station = device.as_ref().and_then(|d| d.station_id).or(customer.station_id);
+    let station = filing_station(&actor.scope, device.as_ref().and_then(|d| d.station_id).or(customer.station_id))?;
     let policy = policy_for(&mut c, rtype, urgency, &customer.tier, station).await?;
     let day = business_day(ts(now));
     let counter = sla_counter(&mut c, &day.to_string()).await?;
@@ -348,6 +347,19 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         json!({"number": number, "customer_id": customer.id, "type": rtype.as_str(), "first_contact_resolution": resolve_now.is_some()})).await?;
     tx.commit().await?;
     Ok(Registered { id, number })
+}
+
+/// The station a new request is filed at: its device's, else its customer's. A user never creates
+/// what they cannot read: station staff file a request that would land outside their stations
+/// (headquarters' customer, or one of another station they reach through a request at theirs) at
+/// their own station when they have exactly one, and are refused otherwise.
+fn filing_station(scope: &Scope, station: Option<i64>) -> Result<Option<i64>> {
+    match (scope, station) {
+        (Scope::All, s) => Ok(s),
+        (s, Some(id)) if s.allows(StationId(id)) => Ok(Some(id)),
+        (Scope::Stations(mine), _) if mine.len() == 1 => Ok(Some(mine[0].0)),
+        _ => Err(ValidationErrors::single("customer_id", "outside_your_stations").into()),
+    }
 }
 
 async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {

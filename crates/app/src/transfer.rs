@@ -936,9 +936,7 @@ pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<V
             let last = p.items.len() < EXPORT_PAGE as usize;
             for r in p.items {
                 if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(r.customer_id) {
-                    let cu = catalog::get_customer(&mut c, &app.keys, r.customer_id)
-                        .await?
-                        .filter(|cu| cu.station_id.is_none_or(|s| actor.scope.allows(StationId(s))));
+                    let cu = catalog::get_customer_in_scope(&mut c, &app.keys, r.customer_id, &actor.scope).await?;
                     let shown = match cu {
                         Some(cu) if clear => (cu.name, cu.phone),
                         Some(cu) => (cu.name_mask, cu.phone_mask),

@@ -1,6 +1,6 @@
 //! Product models, customers (personal data encrypted on the way in, decrypted on the way out) and devices.
 use crate::crypto::{KeyError, Keyring};
-use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
+use crate::{Conn, Page, PageRequest, Result, StoreError, both, customer_scope_clause};
 use serde::Serialize;
 use shouhou_domain::auth::Scope;
 use sqlx::AssertSqlSafe;
@@ -228,15 +228,36 @@ pub async fn get_customer(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<O
     }
 }
 
+/// One customer if it is visible in `scope` (see `customer_scope_clause`): what every read of a
+/// single customer on behalf of a user goes through.
+pub async fn get_customer_in_scope(
+    c: &mut Conn<'_>,
+    keys: &Keyring,
+    id: i64,
+    scope: &Scope,
+) -> Result<Option<Customer>> {
+    let (clause, ids) = customer_scope_clause(scope, "customers", 2);
+    let sql = format!("SELECT 1 FROM customers WHERE id = $1 AND {clause}");
+    let visible: Option<i32> = both!(c, c => {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(sql)).bind(id);
+        for s in &ids { q = q.bind(s); }
+        q.fetch_optional(c).await
+    })?;
+    if visible.is_none() {
+        return Ok(None);
+    }
+    get_customer(c, keys, id).await
+}
+
 /// The customers whose own phone or one of whose contacts' phones has blind index `$1`, in the
-/// scope `clause` (a customer of no station is everyone's). A `UNION` of the two index look-ups:
+/// scope `clause` (see `customer_scope_clause`). A `UNION` of the two index look-ups:
 /// written as `phone_idx = $1 OR id IN (…)` PostgreSQL walks every customer (0.3 s at 1 M, see
 /// docs/BENCHMARKS.md). Public so the benchmark times this very text.
 pub fn customers_by_phone_sql(clause: &str) -> String {
     format!(
         "SELECT {CUSTOMER_COLS} FROM customers WHERE id IN (SELECT id FROM customers WHERE phone_idx = $1 \
          UNION SELECT customer_id FROM customer_contacts WHERE phone_idx = $1) \
-         AND ({clause} OR station_id IS NULL) ORDER BY id LIMIT 20"
+         AND {clause} ORDER BY id LIMIT 20"
     )
 }
 
@@ -244,7 +265,7 @@ pub fn customers_by_phone_sql(clause: &str) -> String {
 /// see [`customers_by_phone_sql`].
 pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, scope: &Scope) -> Result<Vec<Customer>> {
     let idx = keys.blind_index(phone);
-    let (clause, ids) = scope_clause(scope, "station_id", 2);
+    let (clause, ids) = customer_scope_clause(scope, "customers", 2);
     let sql = customers_by_phone_sql(&clause);
     let rows = both!(c, c => {
         let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(&idx);
@@ -259,15 +280,15 @@ pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, s
     Ok(out)
 }
 
-/// Newest customers first, in the scope (customers of no station are headquarters' and everyone's).
+/// Newest customers first, in the scope (see `customer_scope_clause`).
 pub async fn list_customers(
     c: &mut Conn<'_>,
     keys: &Keyring,
     scope: &Scope,
     page: PageRequest,
 ) -> Result<Page<Customer>> {
-    let (clause, ids) = scope_clause(scope, "station_id", 1);
-    let where_ = format!("WHERE ({clause} OR station_id IS NULL)");
+    let (clause, ids) = customer_scope_clause(scope, "customers", 1);
+    let where_ = format!("WHERE {clause}");
     let n = ids.len() + 1;
     let sql = format!("SELECT {CUSTOMER_COLS} FROM customers {where_} ORDER BY id DESC LIMIT ${n} OFFSET ${}", n + 1);
     let count_sql = format!("SELECT COUNT(*) FROM customers {where_}");
@@ -452,15 +473,14 @@ pub async fn customer_refs_by_phone_indexes(
 ) -> Result<Vec<PhoneRef>> {
     let mut out = vec![];
     for chunk in indexes.chunks(BATCH) {
-        let (clause, ids) = scope_clause(scope, "station_id", chunk.len() + 1);
-        let (k_clause, _) = scope_clause(scope, "cu.station_id", chunk.len() + 1);
+        let (clause, ids) = customer_scope_clause(scope, "customers", chunk.len() + 1);
+        let (k_clause, _) = customer_scope_clause(scope, "cu", chunk.len() + 1);
         let list = placeholders(1, chunk.len());
-        let own_sql = format!(
-            "SELECT phone_idx, id, station_id FROM customers WHERE phone_idx IN ({list}) AND ({clause} OR station_id IS NULL)"
-        );
+        let own_sql =
+            format!("SELECT phone_idx, id, station_id FROM customers WHERE phone_idx IN ({list}) AND {clause}");
         let contact_sql = format!(
             "SELECT k.phone_idx, cu.id, cu.station_id FROM customer_contacts k JOIN customers cu ON cu.id = k.customer_id \
-             WHERE k.phone_idx IN ({list}) AND ({k_clause} OR cu.station_id IS NULL)"
+             WHERE k.phone_idx IN ({list}) AND {k_clause}"
         );
         for (sql, own) in [(own_sql, true), (contact_sql, false)] {
             let rows: Vec<(String, i64, Option<i64>)> = both!(c, c => {

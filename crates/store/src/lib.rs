@@ -54,3 +54,27 @@ pub(crate) fn scope_clause(scope: &shouhou_domain::auth::Scope, column: &str, fi
         }
     }
 }
+
+/// SQL condition: the customer `table`.id (a table name or alias) is visible in `scope`, with its
+/// parameters numbered from `first`. The one rule for every path to a customer (D25):
+/// headquarters see every customer; a station sees the customers of its stations and those with
+/// a service request at one of its stations; a customer of no station is headquarters' own.
+pub(crate) fn customer_scope_clause(
+    scope: &shouhou_domain::auth::Scope,
+    table: &str,
+    first: usize,
+) -> (String, Vec<i64>) {
+    use shouhou_domain::auth::Scope;
+    match scope {
+        Scope::Stations(ids) if !ids.is_empty() => {
+            let (own, mut params) = scope_clause(scope, &format!("{table}.station_id"), first);
+            let (via, more) = scope_clause(scope, "sr.station_id", first + ids.len());
+            params.extend(more);
+            let sql = format!(
+                "({own} OR EXISTS (SELECT 1 FROM service_requests sr WHERE sr.customer_id = {table}.id AND {via}))"
+            );
+            (sql, params)
+        }
+        _ => scope_clause(scope, "station_id", first),
+    }
+}

@@ -233,16 +233,22 @@ pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestE
 pub async fn requests_of_customer(
     c: &mut Conn<'_>,
     customer_id: i64,
+    scope: &Scope,
     open: bool,
     limit: i64,
 ) -> Result<Vec<ServiceRequest>> {
     let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
+    // A request of no station is headquarters': the same rule as a direct read.
+    let (clause, ids) = crate::scope_clause(scope, "station_id", 3);
     let sql = format!(
-        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} ORDER BY created_at DESC LIMIT $2"
+        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} AND {clause} \
+         ORDER BY created_at DESC LIMIT $2"
     );
-    Ok(
-        both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit).fetch_all(c).await)?,
-    )
+    Ok(both!(c, c => {
+        let mut q = sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_all(c).await
+    })?)
 }
 
 /// Which queue an agent looks at.

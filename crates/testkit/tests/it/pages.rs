@@ -5,7 +5,7 @@ use reqwest::{Client, StatusCode};
 use shouhou_store::Backend;
 use shouhou_testkit::TestApp;
 
-async fn web_login(t: &TestApp, username: &str) -> (Client, String) {
+pub(crate) async fn web_login(t: &TestApp, username: &str) -> (Client, String) {
     let web = client();
     let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = hidden(&page, "_csrf");

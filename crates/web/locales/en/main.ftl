@@ -171,6 +171,7 @@ err-in_future = cannot be later than today
 err-invalid_date = must be a date as YYYY-MM-DD
 err-unknown_model = is not a known product model
 err-unknown_customer = is not a known customer
+err-outside_your_stations = would be filed outside your stations
 err-unknown_serial = is not the serial number of a device of this customer
 err-invalid_choice = is not one of the allowed values
 err-out_of_range = is out of range

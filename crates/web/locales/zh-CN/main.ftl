@@ -171,6 +171,7 @@ err-in_future = 不能晚于今天
 err-invalid_date = 须为 YYYY-MM-DD 格式的日期
 err-unknown_model = 不是已知的产品型号
 err-unknown_customer = 不是已知的客户
+err-outside_your_stations = 不在您所属服务站的范围内
 err-unknown_serial = 不是该客户名下设备的序列号
 err-invalid_choice = 不是可选的值
 err-out_of_range = 超出允许范围
