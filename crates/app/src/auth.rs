@@ -17,7 +17,8 @@ pub struct Issued {
     pub actor: Actor,
 }
 
-/// Check the credentials, throttling repeated failures per username, and issue a token.
+/// Check the credentials, throttling repeated attempts per username and client address, and issue
+/// a token.
 #[tracing::instrument(skip_all, fields(username = %username))]
 pub async fn login(
     app: &App,
@@ -38,14 +39,23 @@ pub async fn login(
     let name = username.trim().to_ascii_lowercase();
     let now = app.now();
 
-    let (failures, last) = {
-        let mut rd = app.db.read().await?;
-        users::login_failures_since(&mut rd.conn(), &name, now - LOGIN_FAILURE_WINDOW_MS).await?
+    // The attempt is counted before the password is checked, in its own transaction: parallel
+    // guesses each get their own number, so no more than the limit are ever checked (D26).
+    let attempt = {
+        let mut tx = app.db.begin().await?;
+        let a =
+            users::count_attempt(&mut tx.conn(), &name, &ctx.source, now, LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES)
+                .await?;
+        tx.commit().await?;
+        a
     };
-    if failures >= LOGIN_MAX_FAILURES {
-        let retry = (last.unwrap_or(now) + LOGIN_FAILURE_WINDOW_MS - now).max(1000) / 1000;
-        tracing::warn!(username = %name, source = %ctx.source, "login throttled");
-        record_alone(app, ctx, "auth.login_throttled", "user", None, json!({"username": name})).await?;
+    if attempt.number > LOGIN_MAX_FAILURES {
+        let retry = (attempt.window_start + LOGIN_FAILURE_WINDOW_MS - now).max(1000) / 1000;
+        // One audit entry when the throttle closes; further refused attempts are only counted.
+        if attempt.number == LOGIN_MAX_FAILURES + 1 {
+            tracing::warn!(username = %name, source = %ctx.source, "login throttled");
+            record_alone(app, ctx, "auth.login_throttled", "user", None, json!({"username": name})).await?;
+        }
         return Err(AppError::Throttled { retry_after_secs: retry });
     }
 
@@ -59,10 +69,7 @@ pub async fn login(
         Some(u) if ok && u.active => u,
         _ => {
             tracing::warn!(username = %name, source = %ctx.source, "login failed");
-            let mut tx = app.db.begin().await?;
-            users::record_login_failure(&mut tx.conn(), &name, &ctx.source, now).await?;
-            record(&mut tx.conn(), app, ctx, "auth.login_failed", "user", None, json!({"username": name})).await?;
-            tx.commit().await?;
+            record_alone(app, ctx, "auth.login_failed", "user", None, json!({"username": name})).await?;
             return Err(AppError::BadCredentials);
         }
     };
@@ -77,7 +84,7 @@ pub async fn login(
     let ctx = Ctx { actor: Some(actor.clone()), ..ctx.clone() };
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    users::clear_login_failures(&mut c, &name).await?;
+    users::clear_attempts(&mut c, &name, &ctx.source).await?;
     let kind_name = if kind == TokenKind::Session { "session" } else { "api" };
     let id = users::insert_token(
         &mut c,

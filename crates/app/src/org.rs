@@ -55,10 +55,12 @@ pub async fn update_station(
     form: &StationForm,
     active: bool,
 ) -> Result<i64> {
-    let actor = ctx.require(Permission::StationWrite)?;
+    // A station outside the caller's stations is not found; one they see but may not change is 403.
+    let actor = ctx.require_read(Permission::StationRead)?;
     if !actor.scope.allows(id) {
         return Err(AppError::NotFound);
     }
+    ctx.require(Permission::StationWrite)?;
     let input = form.parse()?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
@@ -162,6 +164,9 @@ pub async fn list_warehouses(
 /// Requests registered afterwards for the station count their working-calendar targets on it.
 #[tracing::instrument(skip_all)]
 pub async fn set_station_calendar(app: &App, ctx: &Ctx, id: StationId, calendar: Option<&str>) -> Result<()> {
+    if !ctx.require_read(Permission::StationRead)?.scope.allows(id) {
+        return Err(AppError::NotFound);
+    }
     ctx.require(Permission::SettingsWrite)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();

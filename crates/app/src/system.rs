@@ -63,7 +63,7 @@ pub async fn list_audit(
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Housekeeping {
     pub idempotency_keys: u64,
-    pub login_failures: u64,
+    pub login_attempts: u64,
     pub tokens: u64,
 }
 
@@ -82,7 +82,7 @@ pub async fn housekeeping(app: &App) -> Result<Housekeeping> {
     let mut c = tx.conn();
     let done = Housekeeping {
         idempotency_keys: shouhou_store::idempotency::purge(&mut c, now - IDEMPOTENCY_KEEP_MS).await?,
-        login_failures: shouhou_store::users::purge_login_failures(
+        login_attempts: shouhou_store::users::purge_login_attempts(
             &mut c,
             now - shouhou_domain::auth::LOGIN_FAILURE_WINDOW_MS,
         )

@@ -125,6 +125,9 @@ pub async fn update_user(app: &App, ctx: &Ctx, id: UserId, version: i64, ch: &Us
     if actor.id == id && !roles.contains(&Role::Admin) {
         errs.push("roles", "cannot_remove_own_admin");
     }
+    if actor.id == id && !ch.active {
+        errs.push("active", "cannot_deactivate_self");
+    }
     let hash = match password {
         Some(p) if errs.is_empty() => Some(hash_password(p.to_string()).await?),
         _ => None,
@@ -134,6 +137,11 @@ pub async fn update_user(app: &App, ctx: &Ctx, id: UserId, version: i64, ch: &Us
     let stations = resolve_stations(&mut c, &ch.stations, &mut errs).await?;
     if let Err(e) = validate_role_assignment(&roles, &stations) {
         errs.0.extend(e.0);
+    }
+    // The last active administrator stays one: nobody could administer the system any more.
+    let admins = users::active_admins_locked(&mut c).await?;
+    if admins == [id.0] && (!ch.active || !roles.contains(&Role::Admin)) {
+        errs.push(if ch.active { "roles" } else { "active" }, "last_admin");
     }
     let Some(display) = display else {
         return Err(errs.into());

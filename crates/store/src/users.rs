@@ -176,6 +176,20 @@ pub async fn list_users(c: &mut Conn<'_>, scope: &Scope, q: Option<&str>, page: 
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
 
+/// The active administrators, their rows locked until the transaction ends on PostgreSQL (SQLite's
+/// single writer orders transactions anyway), so two administrators removing each other at once
+/// cannot leave none.
+pub async fn active_admins_locked(c: &mut Conn<'_>) -> Result<Vec<i64>> {
+    let lock = match c {
+        Conn::Sqlite(_) => "",
+        Conn::Postgres(_) => " FOR UPDATE OF u",
+    };
+    let sql = format!(
+        "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id WHERE r.role = 'admin' AND u.active ORDER BY u.id{lock}"
+    );
+    Ok(both!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?)
+}
+
 pub async fn count_users(c: &mut Conn<'_>) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await)?)
 }
@@ -251,24 +265,61 @@ pub async fn revoke_user_tokens(c: &mut Conn<'_>, user: UserId, except_digest: O
 
 // ---- login throttling ----
 
-pub async fn record_login_failure(c: &mut Conn<'_>, username: &str, source: &str, now: i64) -> Result<()> {
-    both!(c, c => sqlx::query("INSERT INTO login_failures (username, source, at) VALUES ($1, $2, $3)")
-        .bind(username).bind(source).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+/// One login attempt of `username` from `source`, as counted before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// Attempts in the current window, this one included.
+    pub number: i64,
+    /// When the current window began.
+    pub window_start: i64,
+}
+
+/// Count an attempt of `username` from `source` atomically (one `INSERT … ON CONFLICT DO UPDATE …
+/// RETURNING`, in its own transaction before the password is checked): of any number of parallel
+/// attempts each gets its own number, so a limit holds under any concurrency and across
+/// instances. A window older than `window_ms` starts afresh; attempts past `limit` are also
+/// counted as throttled.
+pub async fn count_attempt(
+    c: &mut Conn<'_>,
+    username: &str,
+    source: &str,
+    now: i64,
+    window_ms: i64,
+    limit: i64,
+) -> Result<Attempt> {
+    let (number, window_start): (i64, i64) = both!(c, c => sqlx::query_as(
+        "INSERT INTO login_attempts (username, source, window_start, attempts, throttled, last_at) VALUES ($1, $2, $3, 1, 0, $3) \
+         ON CONFLICT (username, source) DO UPDATE SET \
+           attempts = CASE WHEN login_attempts.window_start <= $4 THEN 1 ELSE login_attempts.attempts + 1 END, \
+           throttled = CASE WHEN login_attempts.window_start <= $4 THEN 0 \
+                            WHEN login_attempts.attempts >= $5 THEN login_attempts.throttled + 1 \
+                            ELSE login_attempts.throttled END, \
+           window_start = CASE WHEN login_attempts.window_start <= $4 THEN $3 ELSE login_attempts.window_start END, \
+           last_at = $3 \
+         RETURNING attempts, window_start")
+        .bind(username).bind(source).bind(now).bind(now - window_ms).bind(limit).fetch_one(c).await)?;
+    Ok(Attempt { number, window_start })
+}
+
+/// A successful login clears its (username, source) count.
+pub async fn clear_attempts(c: &mut Conn<'_>, username: &str, source: &str) -> Result<()> {
+    both!(c, c => sqlx::query("DELETE FROM login_attempts WHERE username = $1 AND source = $2")
+        .bind(username).bind(source).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-/// Failures for this username since `since`, and the newest one's time.
-pub async fn login_failures_since(c: &mut Conn<'_>, username: &str, since: i64) -> Result<(i64, Option<i64>)> {
-    Ok(both!(c, c => sqlx::query_as::<_, (i64, Option<i64>)>(
-        "SELECT COUNT(*), MAX(at) FROM login_failures WHERE username = $1 AND at > $2")
-        .bind(username).bind(since).fetch_one(c).await)?)
+/// Attempts refused by the throttle in the current windows, per (username, source), most first.
+pub async fn throttled_attempts(c: &mut Conn<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
+    Ok(both!(c, c => sqlx::query_as(
+        "SELECT username, source, throttled FROM login_attempts WHERE throttled > 0 AND window_start > $1 \
+         ORDER BY throttled DESC, username LIMIT 100")
+        .bind(since).fetch_all(c).await)?)
 }
 
-/// Forget failures older than `before` (they count for throttling only within the window; the
-/// audit trail keeps every one).
-pub async fn purge_login_failures(c: &mut Conn<'_>, before: i64) -> Result<u64> {
+/// Forget counts whose window ended before `before` (the audit trail keeps every failure).
+pub async fn purge_login_attempts(c: &mut Conn<'_>, before: i64) -> Result<u64> {
     Ok(
-        both!(c, c => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
+        both!(c, c => sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
     )
 }
 
@@ -277,9 +328,4 @@ pub async fn purge_tokens(c: &mut Conn<'_>, before: i64) -> Result<u64> {
     Ok(
         both!(c, c => sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
     )
-}
-
-pub async fn clear_login_failures(c: &mut Conn<'_>, username: &str) -> Result<()> {
-    both!(c, c => sqlx::query("DELETE FROM login_failures WHERE username = $1").bind(username).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
 }

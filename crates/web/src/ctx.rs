@@ -79,7 +79,10 @@ pub async fn context_layer(State(state): State<AppState>, mut req: Request, next
     let anon_locale = cookie(headers, LANG_COOKIE)
         .and_then(|l| Locale::parse(&l))
         .unwrap_or_else(|| Locale::from_accept_language(accept));
-    let token = bearer(headers).or_else(|| cookie(headers, SESSION_COOKIE));
+    // The JSON API is for bearer tokens: a browser's session cookie opens nothing there, so a page
+    // of another site cannot make a signed-in browser post to it (no CSRF token needed or taken).
+    let api = req.uri().path().starts_with("/api/");
+    let token = bearer(headers).or_else(|| if api { None } else { cookie(headers, SESSION_COOKIE) });
 
     let mut rc =
         ReqCtx { ctx: Ctx::anonymous(source, request_id), tr: Tr(anon_locale), token: None, csrf: None, kind: None };

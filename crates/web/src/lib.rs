@@ -50,8 +50,9 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api_router, openapi) = api::router();
     let openapi = std::sync::Arc::new(openapi);
-    let api =
-        api_router.route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer));
+    let api = api_router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotency_layer))
+        .route_layer(axum::middleware::from_fn(api::signed_in_layer));
     Router::new()
         .merge(api)
         .merge(

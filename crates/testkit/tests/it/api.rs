@@ -186,18 +186,144 @@ async fn housekeeping_forgets_old_keys_failures_and_tokens_only(b: Backend) {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     let (keys, failures, tokens) =
-        (count(&t, "idempotency_keys").await, count(&t, "login_failures").await, count(&t, "auth_tokens").await);
+        (count(&t, "idempotency_keys").await, count(&t, "login_attempts").await, count(&t, "auth_tokens").await);
     assert!(keys >= 1 && failures == 1 && tokens >= 1);
 
     assert_eq!(housekeeping(&t.app).await.unwrap(), Housekeeping::default(), "nothing is old yet");
     // Two days on: keys and failures go; tokens (expired a day ago) stay for 30 days.
     clock.set_ms(start + 2 * 86_400_000);
     let h = housekeeping(&t.app).await.unwrap();
-    assert_eq!((h.idempotency_keys, h.login_failures, h.tokens), (keys as u64, 1, 0));
+    assert_eq!((h.idempotency_keys, h.login_attempts, h.tokens), (keys as u64, 1, 0));
     // Forty days on: the tokens too.
     clock.set_ms(start + 40 * 86_400_000);
     assert_eq!(housekeeping(&t.app).await.unwrap().tokens, tokens as u64);
     assert_eq!(count(&t, "auth_tokens").await, 0);
+}
+
+/// The API is for bearer tokens: a signed-in browser's session cookie opens nothing there, so
+/// another site cannot make it post (no CSRF token is taken instead); an anonymous caller gets 401
+/// before any body is read or judged, an upload is refused unread, and an anonymous POST with an
+/// `Idempotency-Key` stores nothing.
+async fn the_api_takes_bearer_tokens_only_and_refuses_strangers_before_their_bodies(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (web, _) = crate::pages::web_login(&t, "admin").await;
+    let before = count(&t, "stations").await;
+    let r = web.post(t.url("/api/v1/stations")).json(&station("HZ-X", "330106")).send().await.unwrap();
+    problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let form =
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![0u8; 64]).file_name("a.png"));
+    let r = web.post(t.url("/api/v1/service-requests/1/attachments")).multipart(form).send().await.unwrap();
+    problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_eq!(count(&t, "stations").await, before);
+    assert_eq!(
+        web.get(t.url("/stations")).send().await.unwrap().status(),
+        StatusCode::OK,
+        "the pages still know the session"
+    );
+    // Anonymous: 401, not 422 for a bad body; not 413 for a big upload, which is not even read.
+    let anon = client();
+    let r = anon.post(t.url("/api/v1/stations")).json(&json!({"nonsense": true})).send().await.unwrap();
+    problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let big = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(vec![7u8; 11 * 1024 * 1024]).file_name("big.png"));
+    let r = anon.post(t.url("/api/v1/service-requests/1/attachments")).multipart(big).send().await;
+    if let Ok(r) = r {
+        problem(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    let r = anon
+        .post(t.url("/api/v1/stations"))
+        .header("Idempotency-Key", "anon-1")
+        .json(&station("HZ-Y", "330106"))
+        .send();
+    problem(r.await.unwrap(), StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let r = anon
+        .post(t.url("/api/v1/auth/login"))
+        .header("Idempotency-Key", "anon-2")
+        .json(&json!({"username": "admin", "password": "wrong"}))
+        .send();
+    assert_eq!(r.await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(count(&t, "idempotency_keys").await, 0, "nobody's keys are kept");
+    let _ = o;
+}
+
+/// Administrators cannot lock themselves out, and the last active administrator stays one.
+async fn the_last_administrator_cannot_be_removed_nor_an_administrator_deactivate_themselves(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let users: Value = get(&t, &o.admin, "/api/v1/users?q=admin").await.json().await.unwrap();
+    let me = users["items"][0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/users/{me}");
+    let change = |active: bool, roles: Vec<&str>| json!({"display_name": "王建国", "active": active, "roles": roles, "version": 1});
+    let r = patch(&t, &o.admin, &path, change(false, vec!["admin"])).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["errors"].as_array().unwrap().iter().any(|e| e["code"] == "cannot_deactivate_self"), "{body}");
+    // A second administrator cannot take the last active one's role or account away either.
+    add_user(&t.app, "admin2", &["admin"], &[]).await;
+    let admin2 = login(&t, "admin2").await;
+    let r = patch(&t, &admin2, &path, change(false, vec!["admin"])).await;
+    assert_eq!(r.status(), StatusCode::OK, "two administrators: one may go");
+    let users: Value = get(&t, &admin2, "/api/v1/users?q=admin2").await.json().await.unwrap();
+    let two = users["items"][0]["id"].as_i64().unwrap();
+    add_user(&t.app, "mgr", &["manager"], &[]).await;
+    // admin2 is now the last: nobody may demote them, not even themselves.
+    let r = patch(&t, &admin2, &format!("/api/v1/users/{two}"), change(true, vec!["manager"])).await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "last_admin" || e["code"] == "cannot_remove_own_admin"),
+        "{body}"
+    );
+    // Re-activate the first and let it demote the second: then the first is the last.
+    let r =
+        patch(&t, &admin2, &path, json!({"display_name": "王建国", "active": true, "roles": ["admin"], "version": 2}))
+            .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let first = login(&t, "admin").await;
+    let r = patch(&t, &first, &format!("/api/v1/users/{two}"), change(false, vec!["admin"])).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r =
+        patch(&t, &first, &path, json!({"display_name": "王建国", "active": true, "roles": ["manager"], "version": 3}))
+            .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(
+        body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["code"] == "last_admin" || e["code"] == "cannot_remove_own_admin"),
+        "{body}"
+    );
+}
+
+/// Back-office pages are not a customer's or a dealer's; a station's edit page outside the
+/// caller's stations is not found (403 would say it exists).
+async fn back_office_pages_are_closed_to_customers_and_other_stations_are_not_found(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    add_user(&t.app, "dealer", &["dealer"], &[]).await;
+    add_user(&t.app, "customer", &["customer"], &[]).await;
+    for who in ["dealer", "customer"] {
+        let (web, _) = crate::pages::web_login(&t, who).await;
+        assert_eq!(web.get(t.url("/desk")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{who}");
+        assert_eq!(web.get(t.url("/desk/lookup?q=13812345678")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        let token = login(&t, who).await;
+        let r =
+            get(&t, &token, "/api/v1/sla/preview?calendar=cn-workday&start=2025-09-30T16:00:00%2B08:00&target=PT8H");
+        problem(r.await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let (web, _) = crate::pages::web_login(&t, "mgr.a").await;
+    assert_eq!(
+        web.get(t.url(&format!("/stations/{}/edit", o.b))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        web.get(t.url(&format!("/stations/{}/edit", o.a))).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 crate::on_both_backends!(
@@ -207,4 +333,7 @@ crate::on_both_backends!(
     bad_input_is_answered_as_problem_json_naming_each_field,
     list_pages_are_capped_at_one_hundred,
     health_readiness_metrics_and_openapi_are_served,
+    the_api_takes_bearer_tokens_only_and_refuses_strangers_before_their_bodies,
+    the_last_administrator_cannot_be_removed_nor_an_administrator_deactivate_themselves,
+    back_office_pages_are_closed_to_customers_and_other_stations_are_not_found,
 );

@@ -36,7 +36,7 @@ async fn a_wrong_password_is_refused_with_a_clear_problem_and_logged(b: Backend)
         .unwrap();
     problem(r, StatusCode::UNAUTHORIZED, "bad_credentials").await;
     assert_eq!(count(&t, "auth_tokens").await, 0);
-    assert_eq!(count(&t, "login_failures").await, 2);
+    assert_eq!(count(&t, "login_attempts").await, 2);
     let admin = login(&t, "admin").await;
     let audit: Value = get(&t, &admin, "/api/v1/audit?action=auth.login_failed").await.json().await.unwrap();
     assert_eq!(audit["total"], 2, "both failures stay in the audit trail after the login cleared the throttle");
@@ -121,10 +121,86 @@ pub fn hidden(page: &str, name: &str) -> String {
     page[start..].split('"').next().unwrap().to_string()
 }
 
+/// A client whose requests come from another loopback address (another office, a guesser).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap()
+}
+
+/// 100 guesses at once, the right password last: attempts are counted before the password is
+/// checked, so at most five are checked at all and the rest answer 429 — no login gets through
+/// on the back of a race; one audit entry says the throttle closed, the refused attempts are a
+/// counter, not 95 rows.
+async fn parallel_guesses_cannot_outrun_the_throttle(b: Backend) {
+    let t = app(b).await;
+    add_user(&t.app, "agent.li", &["agent"], &[]).await;
+    let web = client();
+    let attempt = |password: &'static str| {
+        let (web, url) = (web.clone(), t.url("/api/v1/auth/login"));
+        tokio::spawn(async move {
+            web.post(url).json(&json!({"username": "agent.li", "password": password})).send().await.unwrap().status()
+        })
+    };
+    let mut tasks: Vec<_> = (0..99).map(|_| attempt("guess-guess")).collect();
+    tasks.push(attempt(PASSWORD));
+    let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
+    for task in tasks {
+        *by_status.entry(task.await.unwrap().as_u16()).or_default() += 1;
+    }
+    let checked = by_status.get(&401).copied().unwrap_or(0) + by_status.get(&200).copied().unwrap_or(0);
+    assert!(checked <= 5, "at most five passwords were checked: {by_status:?}");
+    assert_eq!(by_status.get(&429).copied().unwrap_or(0), 100 - checked, "{by_status:?}");
+    add_user(&t.app, "auditor", &["admin"], &[]).await;
+    let admin = client_from([127, 0, 0, 9]);
+    let r = admin.post(t.url("/api/v1/auth/login")).json(&json!({"username": "auditor", "password": PASSWORD})).send();
+    let token = r.await.unwrap().json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let failed: Value = get(&t, &token, "/api/v1/audit?action=auth.login_failed").await.json().await.unwrap();
+    assert!(failed["total"].as_i64().unwrap() <= 5, "{failed}");
+    let throttled: Value = get(&t, &token, "/api/v1/audit?action=auth.login_throttled").await.json().await.unwrap();
+    assert_eq!(throttled["total"], 1, "one entry when the throttle closed, not one per refused attempt");
+}
+
+/// Throttling is per account and client address: a guesser elsewhere locks only themselves out,
+/// the owner signs in from their own address; the login page's 429 says when to retry.
+async fn a_guesser_elsewhere_does_not_lock_the_owner_out(b: Backend) {
+    let t = app(b).await;
+    add_user(&t.app, "agent.li", &["agent"], &[]).await;
+    let guesser = client_from([127, 0, 0, 2]);
+    for _ in 0..8 {
+        let r = guesser.post(t.url("/api/v1/auth/login")).json(&json!({"username": "agent.li", "password": "guess"}));
+        let status = r.send().await.unwrap().status();
+        assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS));
+    }
+    let r = guesser.post(t.url("/api/v1/auth/login")).json(&json!({"username": "agent.li", "password": PASSWORD}));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS, "the guesser stays blocked");
+    let owner = client_from([127, 0, 0, 3]);
+    let r = owner.post(t.url("/api/v1/auth/login")).json(&json!({"username": "agent.li", "password": PASSWORD}));
+    assert_eq!(r.send().await.unwrap().status(), StatusCode::OK, "the owner signs in from their own address");
+    // The web form of the guesser's address: 429 with Retry-After as well.
+    let web = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = web.get(t.url("/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = hidden(&page, "_csrf");
+    let r = web
+        .post(t.url("/login"))
+        .form(&[("username", "agent.li"), ("password", PASSWORD), ("_csrf", &csrf), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = r.headers().get("retry-after").unwrap().to_str().unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 900, "{retry}");
+}
+
 crate::on_both_backends!(
     login_gives_a_token_that_names_the_user_and_their_rights,
     a_wrong_password_is_refused_with_a_clear_problem_and_logged,
     repeated_failures_throttle_the_username_even_with_the_right_password,
     a_revoked_token_no_longer_opens_anything,
     changing_the_password_ends_other_sessions,
+    parallel_guesses_cannot_outrun_the_throttle,
+    a_guesser_elsewhere_does_not_lock_the_owner_out,
 );

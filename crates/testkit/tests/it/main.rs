@@ -10,6 +10,7 @@ mod auth;
 mod desk;
 mod keys;
 mod pages;
+mod roles;
 mod scoping;
 mod store;
 mod transfer;

@@ -25,7 +25,7 @@ fn expected_tables() -> Vec<String> {
         "devices",
         "idempotency_keys",
         "jobs",
-        "login_failures",
+        "login_attempts",
         "notifications",
         "outbox",
         "product_models",

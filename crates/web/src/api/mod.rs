@@ -80,6 +80,20 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The API routes anyone may call: everything else needs a signed-in caller.
+const PUBLIC: [&str; 1] = ["/api/v1/auth/login"];
+
+/// Answer 401 to an anonymous caller before anything reads or checks the body: an upload is not
+/// read, an invalid body is not judged, an `Idempotency-Key` is not looked at.
+pub async fn signed_in_layer(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let signed_in = req.extensions().get::<crate::ctx::ReqCtx>().is_some_and(|rc| rc.ctx.actor.is_some());
+    if signed_in || PUBLIC.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated").into_response()
+}
+
 /// RFC 9457 problem details, as every error of this API is answered.
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]

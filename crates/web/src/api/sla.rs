@@ -34,6 +34,8 @@ pub async fn update_calendar(
     headers: HeaderMap,
     ApiJson(b): ApiJson<CalendarBody>,
 ) -> ApiResult<Json<Value>> {
+    // The right first: a caller without it learns nothing from the hours' validation.
+    rc.ctx.require(shouhou_domain::auth::Permission::SettingsWrite).map_err(crate::error::ApiError::from)?;
     let version = expected_version(b.version, &headers)?;
     let mut e = ValidationErrors::default();
     let weekly: Vec<Vec<Interval>> =

@@ -275,10 +275,9 @@ pub async fn edit_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<
     if let Err(e) = require_login(&rc, &path) {
         return e.into_response();
     }
-    if !can(&rc, Permission::StationWrite) {
-        return page_err(&rc, &path)(AppError::Forbidden).into_response();
-    }
+    // A station outside the caller's scope is not found, whatever their rights: a 403 would say it exists.
     match shouhou_app::org::get_station(&s.app, &rc.ctx, StationId(id)).await {
+        Ok(_) if !can(&rc, Permission::StationWrite) => page_err(&rc, &path)(AppError::Forbidden).into_response(),
         Ok(st) => {
             let form = StationForm {
                 code: st.code,

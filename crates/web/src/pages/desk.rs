@@ -241,6 +241,10 @@ pub async fn desk(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQue
     if let Err(e) = require_login(&rc, "/desk") {
         return e.into_response();
     }
+    // The service desk is the back office's: a customer or a dealer finds nothing here.
+    if let Err(e) = rc.ctx.require_read(shouhou_domain::auth::Permission::CustomerRead) {
+        return page_err(&rc, "/desk")(e).into_response();
+    }
     let text = q.q.unwrap_or_default();
     match pop_html(&s, &rc, &text).await {
         Ok(pop) => render(&DeskPage { c: Chrome::new(&rc, "desk-title", "/desk"), q: text, pop: Some(pop) }),

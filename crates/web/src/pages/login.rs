@@ -69,14 +69,16 @@ pub async fn submit(
         }
         Err(AppError::Throttled { retry_after_secs }) => {
             let minutes = (retry_after_secs + 59) / 60;
-            login_page(
+            let mut resp = login_page(
                 &s,
                 rc.tr,
                 StatusCode::TOO_MANY_REQUESTS,
                 &next,
                 &username,
                 Some(rc.tr.t1("login-throttled", "minutes", minutes)),
-            )
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after_secs));
+            resp
         }
         Err(AppError::BadCredentials) | Err(AppError::Validation(_)) => {
             login_page(&s, rc.tr, StatusCode::UNAUTHORIZED, &next, &username, Some(rc.tr.t("login-failed")))
