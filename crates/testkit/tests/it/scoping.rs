@@ -76,8 +76,11 @@ async fn an_engineer_of_station_a_gets_404_on_station_b_pages(b: Backend) {
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(r.text().await.unwrap().contains("页面不存在，或您无权查看。"));
     }
+    // Another station's edit page is not found either (403 would say that it exists).
     let r = web.get(t.url(&format!("/stations/{}/edit", o.b))).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = web.get(t.url(&format!("/stations/{}/edit", o.a))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "their own station: seen, but not theirs to edit");
     let r = web.get(t.url("/users")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = web.get(t.url("/audit")).send().await.unwrap();
