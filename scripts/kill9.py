@@ -34,7 +34,11 @@ def call(method, url, body=None, token=None, key=None, timeout=10):
         req.add_header("idempotency-key", key)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read() or b"null")
+            raw = r.read()
+            try:
+                return r.status, json.loads(raw or b"null")
+            except ValueError:
+                return r.status, raw.decode(errors="replace")
     except urllib.error.HTTPError as e:
         return e.code, None
 
@@ -92,7 +96,7 @@ def main():
     env = dict(os.environ, SHOUHOU_LOG="warn", SHOUHOU_KEYS_FILE=os.path.join(work, "keys.txt"))
     env.pop("SHOUHOU_DATABASE_URL", None)
     if a.backend == "sqlite":
-        db_url = f"sqlite://{work}/kill9.db"
+        db_url = f"sqlite://{work}/demo.db"  # where `demo` writes its database
     else:
         name = f"shouhou_kill9_{os.getpid()}"
         subprocess.run(["psql", a.pg + "/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
@@ -104,7 +108,7 @@ def main():
     seed = Instance(a.bin, common, env, log)
     seed.start("demo")
     seed.stop()
-    if a.backend == "sqlite" and not os.path.exists(f"{work}/kill9.db"):
+    if a.backend == "sqlite" and not os.path.exists(f"{work}/demo.db"):
         sys.exit("demo did not write the database it was given")
     instances = [Instance(a.bin, common, env, log) for _ in range(1 if a.backend == "sqlite" else 2)]
     for i in instances:
@@ -118,7 +122,7 @@ def main():
     status, customers = call("GET", instances[0].url + "/api/v1/customers?per_page=5", token=token)
     customer = customers["items"][0]["id"]
 
-    acknowledged, retries, lock = {}, [0], threading.Lock()
+    acknowledged, retries, given_up, lock = {}, [0], [0], threading.Lock()
     stop = threading.Event()
 
     def client(n):
@@ -141,6 +145,8 @@ def main():
                     retries[0] += 1
                 time.sleep(0.05)
             else:
+                with lock:
+                    given_up[0] += 1
                 print(f"gave up on {key}", file=sys.stderr)
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(a.clients)]
@@ -166,7 +172,7 @@ def main():
     # What the database holds.
     sql_rows = "SELECT description, number FROM service_requests WHERE description LIKE 'kill9-%'"
     if a.backend == "sqlite":
-        con = sqlite3.connect(f"{work}/kill9.db")
+        con = sqlite3.connect(f"{work}/demo.db")
         rows = con.execute(sql_rows).fetchall()
         numbers = [r[0] for r in con.execute("SELECT number FROM service_requests")]
     else:
@@ -181,6 +187,8 @@ def main():
     lost = [k for k in acknowledged if k not in stored]
     wrong = [k for k, n in acknowledged.items() if k in stored and n not in stored[k]]
     duplicated = [k for k, ns in stored.items() if len(ns) > 1]
+    # Written but never acknowledged to the client, who retried until told.
+    unacknowledged = [k for k in stored if k not in acknowledged]
     by_day = {}
     for n in numbers:
         _, day, seq = n.split("-")
@@ -197,11 +205,14 @@ def main():
         "lost": len(lost),
         "answered_with_another_number": len(wrong),
         "duplicated": len(duplicated),
+        "stored_never_acknowledged": len(unacknowledged),
+        "given_up": given_up[0],
         "number_gaps": gaps,
         "audit_intact": bool(verify and verify.get("intact")),
     }
     print(json.dumps(result, ensure_ascii=False))
-    ok = not lost and not wrong and not duplicated and gaps == 0 and result["audit_intact"] and acknowledged
+    ok = (not lost and not wrong and not duplicated and not unacknowledged and not given_up[0] and gaps == 0
+          and result["audit_intact"] and acknowledged)
     if a.backend == "postgres":
         subprocess.run(["psql", a.pg + "/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
     if ok:
