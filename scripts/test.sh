@@ -41,5 +41,9 @@ validate(spec, cls=OpenAPIV31SpecValidator)
 print(f"openapi.json is valid OpenAPI {spec['openapi']} ({len(spec['paths'])} paths)")
 PY
 
+echo "== kill -9 under load (SQLite; PostgreSQL with two instances)"
+python3 scripts/kill9.py --backend sqlite --bin ./target/debug/shouhou --kills 12
+python3 scripts/kill9.py --backend postgres --bin ./target/debug/shouhou --kills 12
+
 echo "== browser test (headless Chromium)"
 SHOUHOU_BIN="$PWD/target/debug/shouhou" bash e2e/run.sh
