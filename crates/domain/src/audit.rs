@@ -56,6 +56,31 @@ pub enum ChainBreak {
     PrevMismatch { seq: i64 },
     /// Sequence numbers are not consecutive (a row was removed).
     Gap { expected: i64, found: i64 },
+    /// The head does not name the last entry: entry `seq` is missing from the end, or the head's
+    /// hash is not the last entry's.
+    HeadMismatch { seq: i64 },
+}
+
+impl ChainBreak {
+    /// The sequence number of the first entry that does not hold.
+    pub fn seq(&self) -> i64 {
+        match *self {
+            ChainBreak::HashMismatch { seq } | ChainBreak::PrevMismatch { seq } | ChainBreak::HeadMismatch { seq } => {
+                seq
+            }
+            ChainBreak::Gap { expected, .. } => expected,
+        }
+    }
+
+    /// A stable name of the kind of break, as the API and the command line report it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ChainBreak::HashMismatch { .. } => "hash_mismatch",
+            ChainBreak::PrevMismatch { .. } => "prev_mismatch",
+            ChainBreak::Gap { .. } => "gap",
+            ChainBreak::HeadMismatch { .. } => "head_mismatch",
+        }
+    }
 }
 
 /// Incremental verifier, so a long chain is checked in pages without loading it whole.

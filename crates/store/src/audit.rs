@@ -1,7 +1,7 @@
 //! The append-only, hash-chained audit trail.
 use crate::{Conn, Db, Page, PageRequest, Result, both};
 use serde::Serialize;
-use shouhou_domain::audit::{AuditEntry, ChainBreak, ChainVerifier};
+use shouhou_domain::audit::{AuditEntry, ChainBreak, ChainVerifier, GENESIS};
 
 /// What a caller gives; the sequence number and hashes are the store's.
 #[derive(Debug, Clone)]
@@ -112,34 +112,37 @@ pub struct Verification {
 
 /// Walk the chain in pages of `batch` entries and report the first broken link.
 /// `progress` is called with the number checked so far and the total.
+///
+/// It checks one consistent chain while the server keeps appending: the head is read first, then
+/// the entries up to it. Appends are serialised on the head row and commit together with it, so
+/// every entry up to a committed head is committed, and none of them changes afterwards; entries
+/// appended meanwhile lie beyond the head read and are left to the next run.
 pub async fn verify(db: &Db, batch: i64, mut progress: impl FnMut(u64, u64)) -> Result<Verification> {
     let mut rd = db.read().await?;
-    let total: i64 =
-        both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(c).await)?;
+    let (head_seq, head_hash): (i64, String) = both!(&mut rd.conn(), c => sqlx::query_as(
+        "SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
+    let total = u64::try_from(head_seq).unwrap_or(0);
     let mut v = ChainVerifier::default();
     let mut after = 0i64;
-    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let mut last_hash = GENESIS.to_string();
+    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
     loop {
         let rows = both!(&mut rd.conn(), c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after).bind(batch).fetch_all(c).await)?;
-        if rows.is_empty() {
-            break;
-        }
+            .bind(after).bind(head_seq).bind(batch).fetch_all(c).await)?;
+        let Some(last) = rows.last() else { break };
         for r in &rows {
             if let Err(b) = v.check(&r.entry(), &r.prev_hash, &r.hash) {
                 return Ok(Verification { checked: v.checked, first_break: Some(b) });
             }
-            after = r.seq;
         }
-        progress(v.checked, u64::try_from(total).unwrap_or(0));
+        after = last.seq;
+        last_hash = last.hash.clone();
+        progress(v.checked, total);
     }
-    // The head must point at the last entry: a truncated tail is a break too.
-    let (head_seq, head_hash): (i64, String) = both!(&mut rd.conn(), c => sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
-    if head_seq != after || (head_seq > 0 && v.checked > 0 && head_hash.is_empty()) {
-        return Ok(Verification {
-            checked: v.checked,
-            first_break: Some(ChainBreak::Gap { expected: head_seq, found: after }),
-        });
+    // The head must name the last entry: a removed tail is a break too.
+    if after != head_seq || last_hash != head_hash {
+        let seq = if after < head_seq { after + 1 } else { head_seq };
+        return Ok(Verification { checked: v.checked, first_break: Some(ChainBreak::HeadMismatch { seq }) });
     }
     Ok(Verification { checked: v.checked, first_break: None })
 }

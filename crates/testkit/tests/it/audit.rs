@@ -2,7 +2,11 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use shouhou_app::Ctx;
+use shouhou_app::system::record_alone;
 use shouhou_store::{Backend, both};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 async fn every_write_is_in_the_audit_trail_with_who_what_and_from_where(b: Backend) {
     let t = app(b).await;
@@ -54,7 +58,65 @@ async fn verification_finds_the_first_tampered_row(b: Backend) {
     assert_eq!(v["reason"], "hash_mismatch");
 }
 
+/// `audit verify` while the server writes: the chain it reads is one snapshot (the head first,
+/// then the entries up to it), so a write landing between two of its reads is no "gap".
+async fn verification_while_others_write_never_cries_wolf(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = vec![];
+    for w in 0..3 {
+        let (app, stop) = (t.app.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                record_alone(&app, &Ctx::system(), "test.write", "test", Some(format!("{w}-{n}")), json!({"n": n}))
+                    .await
+                    .unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    // Writes through the API too, the way the server sees them.
+    let api_writer = {
+        let (t_url, admin, stop) = (t.url(""), o.admin.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let r = client()
+                    .post(format!("{t_url}/api/v1/stations"))
+                    .bearer_auth(&admin)
+                    .json(&station(&format!("LOAD-{i}"), "440305"))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+                i += 1;
+            }
+        })
+    };
+    let mut false_alarms = vec![];
+    for run in 0..60 {
+        let v: Value = post(&t, &o.admin, "/api/v1/audit/verify", json!({})).await.json().await.unwrap();
+        if v["intact"] != true {
+            false_alarms.push(format!("run {run}: {v}"));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut written = 0;
+    for w in writers {
+        written += w.await.unwrap();
+    }
+    api_writer.await.unwrap();
+    assert!(written >= 10, "the writers kept writing ({written})");
+    assert!(false_alarms.is_empty(), "{} false alarms: {false_alarms:#?}", false_alarms.len());
+    let v: Value = post(&t, &o.admin, "/api/v1/audit/verify", json!({})).await.json().await.unwrap();
+    assert_eq!(v["intact"], true, "{v}");
+}
+
 crate::on_both_backends!(
     every_write_is_in_the_audit_trail_with_who_what_and_from_where,
-    verification_finds_the_first_tampered_row
+    verification_finds_the_first_tampered_row,
+    verification_while_others_write_never_cries_wolf,
 );

@@ -85,12 +85,8 @@ pub struct VerifyAnswer {
     responses((status = 200, body = VerifyAnswer)))]
 pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<VerifyAnswer>> {
     let v = shouhou_app::system::verify_audit(&s.app, &rc.ctx).await?;
-    let (seq, reason) = match v.first_break {
-        None => (None, None),
-        Some(ChainBreak::HashMismatch { seq }) => (Some(seq), Some("hash_mismatch".to_string())),
-        Some(ChainBreak::PrevMismatch { seq }) => (Some(seq), Some("prev_mismatch".to_string())),
-        Some(ChainBreak::Gap { expected, .. }) => (Some(expected), Some("gap".to_string())),
-    };
+    let seq = v.first_break.as_ref().map(ChainBreak::seq);
+    let reason = v.first_break.as_ref().map(|b| b.reason().to_string());
     Ok(Json(VerifyAnswer { intact: seq.is_none(), checked: v.checked, first_broken_seq: seq, reason }))
 }
 

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use shouhou_app::org::StationForm;
 use shouhou_app::users::{UserChange, UserForm};
 use shouhou_app::{AppError, PageRequest};
-use shouhou_domain::audit::ChainBreak;
 use shouhou_domain::auth::{Permission, Role};
 use shouhou_domain::ids::{StationId, UserId};
 use shouhou_domain::region::region_name;
@@ -700,11 +699,7 @@ pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx, CsrfForm(_f): C
         Ok(v) => {
             let verdict = match v.first_break {
                 None => Verdict { intact: true, message: rc.tr.t1("audit-ok", "count", v.checked) },
-                Some(
-                    ChainBreak::HashMismatch { seq }
-                    | ChainBreak::PrevMismatch { seq }
-                    | ChainBreak::Gap { expected: seq, .. },
-                ) => Verdict { intact: false, message: rc.tr.t1("audit-broken", "seq", seq) },
+                Some(b) => Verdict { intact: false, message: rc.tr.t1("audit-broken", "seq", b.seq()) },
             };
             render(&verdict)
         }
