@@ -205,6 +205,13 @@ fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
     })
 }
 
+/// The file of signed audit checkpoints of this data directory (docs/DECISIONS.md D30).
+const CHECKPOINTS: &str = "audit-checkpoints";
+
+fn app_config(s: &Settings) -> AppConfig {
+    AppConfig { audit_checkpoints: Some(s.data_dir.join(CHECKPOINTS)), ..AppConfig::default() }
+}
+
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHOUHOU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
@@ -243,7 +250,7 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
     let db = open(&s).await?;
     db.migrate().await?;
     let configured = keyring.versions();
-    let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), keyring);
+    let app = App::new(db, Arc::new(SystemClock), app_config(&s), keyring);
     let ctx = Ctx::system();
     if let KeysCommand::Reencrypt { .. } = command {
         let pb = spinner("re-encrypting");
@@ -291,7 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logs(&s.log_format);
             let db = open(&s).await?;
             db.migrate().await.context("applying migrations")?;
-            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
             serve(&s, app, None).await?;
         }
         Command::Migrate { common } => {
@@ -314,7 +321,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password()?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
             let form = shouhou_app::users::UserForm {
                 username: username.clone(),
                 display_name: display_name.unwrap_or_default(),
@@ -345,9 +352,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 s.database_url = format!("sqlite://{}", file.display());
             }
+            let mut config = app_config(&s);
+            if s.database_url.starts_with("sqlite:") {
+                // The demo database is new on every start: so are the checkpoints of its chain.
+                let checkpoints = s.data_dir.join(format!("demo-{CHECKPOINTS}"));
+                let _ = std::fs::remove_file(&checkpoints);
+                config.audit_checkpoints = Some(checkpoints);
+            }
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), config, load_keys(&s)?);
             let empty = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::count_users(&mut rd.conn()).await? == 0
@@ -423,6 +437,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
             }
             std::fs::rename(&tmp, &target)?;
+            // The checkpoints saw the chain of the replaced database, which may be longer than
+            // the backup's: kept aside, so the restored chain is anchored afresh from here on.
+            let checkpoints = s.data_dir.join(CHECKPOINTS);
+            if checkpoints.exists() {
+                let aside = s.data_dir.join(format!("{CHECKPOINTS}.before-restore-{}", jiff_stamp()));
+                std::fs::rename(&checkpoints, &aside)?;
+                println!("audit checkpoints of the replaced database moved to {}", aside.display());
+            }
             println!(
                 "restored {} into {} (schema version {})",
                 from.display(),
@@ -436,7 +458,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
             let actor = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::user_by_username(&mut rd.conn(), &user.to_ascii_lowercase()).await?
@@ -491,22 +513,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let v = shouhou_store::audit::verify(&db, 2000, |done, total| {
+            db.migrate().await.context("applying migrations")?;
+            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
+            let v = shouhou_app::system::verify_audit_with_progress(&app, &Ctx::system(), |done, total| {
                 pb.set_length(total);
                 pb.set_position(done);
             })
             .await?;
             pb.finish_and_clear();
-            match v.first_break {
-                None => println!("audit trail intact: {} entries verified", v.checked),
-                Some(b) => {
-                    println!("audit trail BROKEN after {} good entries: {b:?}", v.checked);
-                    return Ok(ExitCode::from(1));
-                }
-            }
+            return Ok(report_verification(&v, &s));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `audit verify` prints: a verdict line, then what is wrong in words. Exit status 1 unless intact.
+fn report_verification(v: &shouhou_store::audit::Verification, s: &Settings) -> ExitCode {
+    use shouhou_domain::audit::ChainBreak;
+    let anchor = match v.checkpoint_seq {
+        Some(seq) => format!("signed checkpoint at entry {seq} in {}", s.data_dir.join(CHECKPOINTS).display()),
+        None => format!("no signed checkpoint yet in {}", s.data_dir.join(CHECKPOINTS).display()),
+    };
+    if v.intact() {
+        println!("audit trail intact: {} entries verified, head {}, {anchor}", v.checked, v.head.seq);
+    } else {
+        println!(
+            "audit trail BROKEN: reason {}, first broken entry {}, {} good entries before it",
+            v.reason().unwrap_or("unknown"),
+            v.first_break.as_ref().map(|b| b.seq().to_string()).unwrap_or_else(|| "-".into()),
+            v.checked
+        );
+        match &v.first_break {
+            Some(ChainBreak::Truncated { head_seq, checkpoint_seq }) => println!(
+                "  the database holds {head_seq} entries, but a signed checkpoint saw {checkpoint_seq}: \
+                 its tail was removed (or the log emptied) and the head moved back"
+            ),
+            Some(ChainBreak::CheckpointMismatch { seq }) => {
+                println!("  entry {seq} is not what the signed checkpoint recorded: the chain was rewritten")
+            }
+            Some(ChainBreak::HeadMismatch { seq }) => {
+                println!("  the head of the chain does not name its last entry (entry {seq})")
+            }
+            Some(b) => println!("  the link of entry {} does not hold ({})", b.seq(), b.reason()),
+            None => {}
+        }
+        if !v.missing_triggers.is_empty() {
+            println!(
+                "  the append-only triggers {} are missing or disabled: anyone with the database can change the log",
+                v.missing_triggers.join(", ")
+            );
+        }
+    }
+    if v.checkpoints_rejected > 0 {
+        println!(
+            "  warning: {} checkpoint lines are not signed with this audit key (another key file, or forged)",
+            v.checkpoints_rejected
+        );
+    }
+    if v.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn jiff_stamp() -> String {
@@ -578,6 +642,10 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             println!("    {u:<12} {n:<12} {r}");
         }
     }
+    // Missing append-only triggers and a chain cut back below its checkpoints are logged.
+    if let Err(e) = shouhou_app::system::audit_start_check(&app).await {
+        tracing::warn!(error = %e, "checking the audit trail at start failed");
+    }
     // The SLA worker: sweeps for warnings and breaches, delivers the outbox, runs queued jobs.
     // Every instance runs one; unique alert rows and leases make each alert fire once.
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -596,13 +664,16 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    let state = shouhou_web::AppState { app, secure_cookies: s.secure_cookies };
+    let state = shouhou_web::AppState { app: app.clone(), secure_cookies: s.secure_cookies };
     shouhou_web::serve(state, listener, async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     })
     .await?;
     let _ = worker.await;
+    if let Err(e) = shouhou_app::system::checkpoint_audit(&app).await {
+        tracing::warn!(error = %e, "writing the audit checkpoint at shutdown failed");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

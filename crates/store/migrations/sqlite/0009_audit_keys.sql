@@ -1,0 +1,5 @@
+-- The keyed audit chain (docs/DECISIONS.md D30): entries from `keyed_from` on are linked with
+-- HMAC-SHA-256 under the audit key, kept outside the database; the entries already written keep
+-- their plain SHA-256 links, so an existing chain stays verifiable across the upgrade.
+ALTER TABLE audit_head ADD COLUMN keyed_from BIGINT NOT NULL DEFAULT 1;
+UPDATE audit_head SET keyed_from = seq + 1;
