@@ -18,7 +18,7 @@ pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::{Actor, Ctx};
-pub use error::AppError;
+pub use error::{AppError, key_name};
 pub use shouhou_store::crypto::Keyring;
 pub use shouhou_store::{Backend, Db, Page, PageRequest};
 

@@ -241,14 +241,19 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         }
     };
     let s = settings(None, common)?;
-    let keyring = load_keys(&s)?;
     if let KeysCommand::Generate { .. } = command {
+        let keyring = read_keys(&s)?;
         let key = shouhou_store::crypto::generate_key().context("generating a key")?;
         println!("data.{} = {key}", keyring.current_version() + 1);
         return Ok(ExitCode::SUCCESS);
     }
     let db = open(&s).await?;
     db.migrate().await?;
+    // `status` reports on any key file, even the wrong one; `reencrypt` writes, so only with the right one.
+    let keyring = match command {
+        KeysCommand::Reencrypt { .. } => open_keys(&s, &db).await?,
+        _ => read_keys(&s)?,
+    };
     let configured = keyring.versions();
     let app = App::new(db, Arc::new(SystemClock), app_config(&s), keyring);
     let ctx = Ctx::system();
@@ -261,14 +266,17 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         pb.finish_and_clear();
         println!("{} values in {} rows rewritten under key version {}", done.values, done.rows, done.version);
     }
+    let pb = spinner("trying every stored value with the configured keys");
     let usage = shouhou_app::keys::key_usage(&app, &ctx).await?;
-    println!("{:<20} {:<22} {:>8} {:>12}", "table", "column", "version", "values");
+    let states = shouhou_app::keys::key_states(&app, &ctx).await?;
+    pb.finish_and_clear();
+    println!("{:<20} {:<22} {:>8} {:>12} {:>14}", "table", "column", "version", "values", "undecryptable");
     for u in &usage {
-        println!("{:<20} {:<22} {:>8} {:>12}", u.table, u.column, u.version, u.values);
+        println!("{:<20} {:<22} {:>8} {:>12} {:>14}", u.table, u.column, u.version, u.values, u.undecryptable);
     }
-    for v in configured {
+    for v in &configured {
         let used: i64 = usage.iter().filter(|u| u.version == format!("v{v}")).map(|u| u.values).sum();
-        let note = if v == app.keys.current_version() {
+        let note = if *v == app.keys.current_version() {
             "the newest: encrypts new values".to_string()
         } else if used == 0 {
             "encrypts nothing: its line may leave the key file (after a backup)".to_string()
@@ -277,7 +285,38 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         };
         println!("key data.{v}: {note}");
     }
-    Ok(ExitCode::SUCCESS)
+    for st in &states {
+        let note = match st.state {
+            "matches" => "is the key this database was written with",
+            "differs" => "is NOT the key this database was written with (fingerprint differs)",
+            "missing" => "is not in the key file, but the database was written with it",
+            "retired" => "left the key file after it encrypted nothing",
+            _ => "is new to this database",
+        };
+        println!("key {}: {note}", st.key);
+    }
+    let mut unreadable: Vec<(String, i64)> = vec![];
+    for u in usage.iter().filter(|u| u.undecryptable > 0) {
+        match unreadable.iter_mut().find(|(v, _)| *v == u.version) {
+            Some((_, n)) => *n += u.undecryptable,
+            None => unreadable.push((u.version.clone(), u.undecryptable)),
+        }
+    }
+    let differs = states.iter().any(|s| s.state == "differs" || s.state == "missing");
+    for (version, n) in &unreadable {
+        let key = version.replacen('v', "data.", 1);
+        if version.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()).is_some_and(|v| configured.contains(&v)) {
+            println!(
+                "PROBLEM: {n} values under {key} cannot be decrypted: {key} in the key file is not the key they were written with"
+            );
+        } else {
+            println!("PROBLEM: {n} values under {key} cannot be decrypted: the key file has no {key}");
+        }
+    }
+    if differs && unreadable.is_empty() {
+        println!("PROBLEM: the key file does not match the keys this database was written with");
+    }
+    Ok(if unreadable.is_empty() && !differs { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -298,7 +337,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logs(&s.log_format);
             let db = open(&s).await?;
             db.migrate().await.context("applying migrations")?;
-            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             serve(&s, app, None).await?;
         }
         Command::Migrate { common } => {
@@ -321,7 +360,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password()?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             let form = shouhou_app::users::UserForm {
                 username: username.clone(),
                 display_name: display_name.unwrap_or_default(),
@@ -361,7 +400,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), config, load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), config, open_keys(&s, &db).await?);
             let empty = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::count_users(&mut rd.conn()).await? == 0
@@ -458,7 +497,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             let actor = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::user_by_username(&mut rd.conn(), &user.to_ascii_lowercase()).await?
@@ -514,7 +553,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             db.migrate().await.context("applying migrations")?;
-            let app = App::new(db, Arc::new(SystemClock), app_config(&s), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             let v = shouhou_app::system::verify_audit_with_progress(&app, &Ctx::system(), |done, total| {
                 pb.set_length(total);
                 pb.set_position(done);
@@ -578,32 +617,39 @@ fn jiff_stamp() -> String {
     secs.to_string()
 }
 
-/// The personal-data keys: `SHOUHOU_KEYS` (the file's text), else the key file, created with fresh
-/// random keys (mode 0600) on first start.
-fn load_keys(s: &Settings) -> anyhow::Result<shouhou_app::Keyring> {
-    if let Ok(text) = std::env::var("SHOUHOU_KEYS") {
-        return shouhou_app::Keyring::parse(&text).context("reading SHOUHOU_KEYS");
+/// Where the personal-data keys come from: `SHOUHOU_KEYS` (the file's text), else the key file.
+fn key_source(s: &Settings) -> shouhou_app::keys::KeySource {
+    match std::env::var("SHOUHOU_KEYS") {
+        Ok(text) => shouhou_app::keys::KeySource::Env(text),
+        Err(_) => shouhou_app::keys::KeySource::File(s.keys_file.clone()),
     }
-    let path = &s.keys_file;
-    if !path.exists() {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let text = shouhou_app::Keyring::generate_file().context("generating keys")?;
-        write_private(path, &text).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("created a new personal-data key file {}: back it up apart from the database", path.display());
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
-    shouhou_app::Keyring::parse(&text).with_context(|| format!("key file {}", path.display()))
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(text.as_bytes())
+/// The personal-data keys for a command that reads or writes data, checked against the database
+/// (docs/DECISIONS.md D32): a key file that does not exist is created with fresh random keys
+/// (mode 0600) only for a database holding nothing encrypted; a missing or wrong key file for a
+/// database with data is refused, and nothing is created.
+async fn open_keys(s: &Settings, db: &Db) -> anyhow::Result<shouhou_app::Keyring> {
+    use shouhou_app::Clock as _;
+    let (keys, created) = shouhou_app::keys::open_keyring(db, &key_source(s), SystemClock.now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    if let Some(path) = created {
+        eprintln!("created a new personal-data key file {}: back it up apart from the database", path.display());
+    }
+    Ok(keys)
+}
+
+/// The keys as they are, neither created nor checked (for `keys status` and `keys generate`).
+fn read_keys(s: &Settings) -> anyhow::Result<shouhou_app::Keyring> {
+    match key_source(s) {
+        shouhou_app::keys::KeySource::Env(text) => shouhou_app::Keyring::parse(&text).context("reading SHOUHOU_KEYS"),
+        shouhou_app::keys::KeySource::File(path) => {
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading key file {}", path.display()))?;
+            shouhou_app::Keyring::parse(&text).with_context(|| format!("key file {}", path.display()))
+        }
+    }
 }
 
 /// From stdin when it is not a terminal (scripts), else a hidden prompt typed twice.

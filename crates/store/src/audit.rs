@@ -126,6 +126,19 @@ pub async fn hash_at(c: &mut Conn<'_>, seq: i64) -> Result<Option<String>> {
     )
 }
 
+/// Whether the newest entry's keyed link holds under `keys`' audit key; `None` while no entry is
+/// keyed yet (a database from before the keyed chain, with nothing appended since).
+pub async fn newest_link_holds(c: &mut Conn<'_>, keys: &Keyring) -> Result<Option<bool>> {
+    let h = head(c).await?;
+    if h.seq < h.keyed_from {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq = $1");
+    let row =
+        both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(h.seq).fetch_optional(c).await)?;
+    Ok(row.map(|r| r.entry().chain_mac(&r.prev_hash, keys.audit_key()) == r.hash))
+}
+
 /// The triggers that keep `audit_log` append-only, by name, as the migrations create them.
 fn guard_triggers(backend: Backend) -> &'static [&'static str] {
     match backend {

@@ -18,8 +18,14 @@ pub enum KeyError {
     UnknownVersion(u32),
     #[error("a key must be 32 bytes, base64-encoded: {0}")]
     BadKey(String),
-    #[error("the value cannot be decrypted (wrong key or tampered)")]
+    #[error("the value cannot be decrypted (not a stored value, or tampered)")]
     Undecryptable,
+    /// The value names a configured key version, but that key does not open it: the key file's
+    /// `data.N` is not the key the value was written with (or the value was tampered with).
+    #[error(
+        "the value under key data.{0} cannot be decrypted: the configured data.{0} is not the key it was written with"
+    )]
+    WrongKey(u32),
     #[error("random source failed")]
     Random,
 }
@@ -200,7 +206,7 @@ impl Keyring {
             return Err(KeyError::Undecryptable);
         }
         let (nonce, ct) = raw.split_at(12);
-        let plain = cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| KeyError::Undecryptable)?;
+        let plain = cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| KeyError::WrongKey(v))?;
         String::from_utf8(plain).map_err(|_| KeyError::Undecryptable)
     }
 
@@ -259,7 +265,7 @@ mod tests {
         assert!(v2.starts_with("v2:"));
         assert_eq!(two.decrypt(&v1).unwrap(), "李四");
         assert_eq!(one.decrypt(&v2), Err(KeyError::UnknownVersion(2)));
-        assert_eq!(one.decrypt(&c1), Err(KeyError::Undecryptable), "another key cannot read it");
+        assert_eq!(one.decrypt(&c1), Err(KeyError::WrongKey(1)), "another key cannot read it");
     }
 
     #[test]
@@ -268,7 +274,7 @@ mod tests {
         let mut c = k.encrypt("广东省深圳市").unwrap().into_bytes();
         let last = c.len() - 3;
         c[last] = if c[last] == b'A' { b'B' } else { b'A' };
-        assert_eq!(k.decrypt(&String::from_utf8(c).unwrap()), Err(KeyError::Undecryptable));
+        assert_eq!(k.decrypt(&String::from_utf8(c).unwrap()), Err(KeyError::WrongKey(1)));
     }
 
     #[test]

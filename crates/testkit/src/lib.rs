@@ -146,7 +146,10 @@ pub fn test_config(db: &TestDb) -> AppConfig {
 
 /// Serve an existing test database (a second instance on the same PostgreSQL, say).
 pub async fn spawn_on(db: TestDb, clock: Arc<dyn Clock>) -> anyhow::Result<TestApp> {
-    let app = App::new(db.db.clone(), clock, test_config(&db), shouhou_store::crypto::test_keyring());
+    let keys = shouhou_store::crypto::test_keyring();
+    // As `shouhou serve` does: the keys must be the database's, and their fingerprints are kept.
+    shouhou_app::keys::check_keyring(&db.db, &keys, "test keys", clock.now_ms()).await?;
+    let app = App::new(db.db.clone(), clock, test_config(&db), keys);
     let addr = serve_app(app.clone()).await?;
     Ok(TestApp { addr: addr.0, app, db, shutdown: Some(addr.1), server: Some(addr.2) })
 }
