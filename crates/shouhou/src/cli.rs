@@ -41,7 +41,7 @@ struct Common {
     /// Optional TOML configuration file (flags and SHOUHOU_* variables take precedence)
     #[arg(long, env = "SHOUHOU_CONFIG", global = true)]
     config: Option<PathBuf>,
-    /// Key file for personal data [default: DATA_DIR/keys.txt, created on first start]; or put its text in SHOUHOU_KEYS
+    /// Key file for personal data and the audit chain [default: DATA_DIR/keys.txt, created for an empty database only]; or put its text in SHOUHOU_KEYS
     #[arg(long, env = "SHOUHOU_KEYS_FILE", global = true)]
     keys_file: Option<PathBuf>,
 }
@@ -137,7 +137,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Show how many stored values each key version encrypts
+    /// Show how many stored values each key version encrypts, how many no configured key decrypts, and whether the keys match the database (exit status 1 if not)
     #[command(after_help = "Example:\n  shouhou keys status --data-dir /srv/shouhou")]
     Status {
         #[command(flatten)]
@@ -187,8 +187,10 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain and report the first broken link (exit status 1 if broken)
-    #[command(after_help = "Example:\n  shouhou audit verify --data-dir /srv/shouhou")]
+    /// Recompute the keyed hash chain, compare it with the signed checkpoints in DATA_DIR/audit-checkpoints and check the append-only triggers (exit status 1 if anything is wrong)
+    #[command(
+        after_help = "Example:\n  shouhou audit verify --data-dir /srv/shouhou\n\nReasons: hash_mismatch, prev_mismatch, gap, head_mismatch (a link does not hold), checkpoint_mismatch (rewritten),\ntruncated (entries removed from the end, or the log emptied), triggers_missing (no longer append-only)."
+    )]
     Verify {
         #[command(flatten)]
         common: Common,
