@@ -662,7 +662,7 @@ async fn verify_created(db: &Db, n: usize, path: Side) -> anyhow::Result<()> {
     ensure!(reqs == i64::try_from(n)? && events == reqs, "{}: {reqs} requests, {events} events", path.as_str());
     drop(rd);
     if path == Side::Ours {
-        let v = shouhou_store::audit::verify(db, 1000, |_, _| {}).await?;
+        let v = shouhou_store::audit::verify(db, &test_keyring(), &[], 1000, |_, _| {}).await?;
         ensure!(v.first_break.is_none(), "audit chain broken: {:?}", v.first_break);
     }
     Ok(())

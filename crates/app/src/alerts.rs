@@ -221,6 +221,7 @@ async fn sweep_request(
     for (action, detail) in audits {
         audit::append(
             &mut c,
+            &app.keys,
             NewAuditEntry {
                 at_ms: now,
                 actor_id: None,
@@ -521,6 +522,7 @@ pub async fn run_worker(app: App, instance: String, every: Duration, shutdown: i
         _ = start => {}
     }
     let mut housekept: Option<std::time::Instant> = None;
+    let mut checkpointed: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
@@ -531,6 +533,12 @@ pub async fn run_worker(app: App, instance: String, every: Duration, shutdown: i
             match crate::system::housekeeping(&app).await {
                 Ok(h) => tracing::debug!(?h, "housekeeping done"),
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+        }
+        if checkpointed.is_none_or(|t| t.elapsed() >= crate::system::AUDIT_CHECKPOINT_EVERY) {
+            checkpointed = Some(std::time::Instant::now());
+            if let Err(e) = crate::system::checkpoint_audit(&app).await {
+                tracing::warn!(error = %e, "writing an audit checkpoint failed");
             }
         }
         tokio::select! {

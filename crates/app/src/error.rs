@@ -30,6 +30,11 @@ pub enum AppError {
     AlreadyDone,
     #[error("database unavailable")]
     Unavailable(String),
+    /// Stored personal data that no configured key opens (the key file is not the one the data
+    /// was written with, or lacks its key version): a fault of the installation, not of the
+    /// database, and not passing.
+    #[error("personal data under key {} cannot be decrypted: {detail}", key_name(*.version))]
+    Undecryptable { version: Option<u32>, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -38,6 +43,11 @@ impl From<shouhou_domain::FieldError> for AppError {
     fn from(e: shouhou_domain::FieldError) -> Self {
         AppError::Validation(e.into())
     }
+}
+
+/// `data.N` of a key version, as the key file names it.
+pub fn key_name(version: Option<u32>) -> String {
+    version.map(|v| format!("data.{v}")).unwrap_or_else(|| "(unknown)".into())
 }
 
 impl From<StoreError> for AppError {
@@ -49,6 +59,7 @@ impl From<StoreError> for AppError {
             StoreError::ForeignKey => AppError::Validation(ValidationErrors::single("reference", "unknown_reference")),
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::AlreadyDone => AppError::AlreadyDone,
+            StoreError::Undecryptable { version, detail } => AppError::Undecryptable { version, detail },
             StoreError::Other(e) => AppError::Internal(e.to_string()),
         }
     }

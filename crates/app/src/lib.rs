@@ -18,11 +18,13 @@ pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::{Actor, Ctx};
-pub use error::AppError;
+pub use error::{AppError, key_name};
 pub use shouhou_store::crypto::Keyring;
 pub use shouhou_store::{Backend, Db, Page, PageRequest};
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
@@ -33,11 +35,14 @@ pub struct AppConfig {
     pub session_ttl_ms: i64,
     /// Lifetime of an API bearer token.
     pub api_token_ttl_ms: i64,
+    /// The file of signed audit checkpoints (`DATA_DIR/audit-checkpoints`), outside the
+    /// database; `None` keeps none (a chain cut back is then not seen).
+    pub audit_checkpoints: Option<PathBuf>,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { session_ttl_ms: 12 * 3600 * 1000, api_token_ttl_ms: 24 * 3600 * 1000 }
+        Self { session_ttl_ms: 12 * 3600 * 1000, api_token_ttl_ms: 24 * 3600 * 1000, audit_checkpoints: None }
     }
 }
 
@@ -48,11 +53,13 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
     pub keys: Arc<Keyring>,
+    /// The head last written to the checkpoint file by this process (0: none yet).
+    pub(crate) checkpointed: Arc<AtomicI64>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig, keys: Keyring) -> Self {
-        Self { db, clock, config, keys: Arc::new(keys) }
+        Self { db, clock, config, keys: Arc::new(keys), checkpointed: Arc::new(AtomicI64::new(0)) }
     }
     pub fn now(&self) -> i64 {
         self.clock.now_ms()

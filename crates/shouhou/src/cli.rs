@@ -41,7 +41,7 @@ struct Common {
     /// Optional TOML configuration file (flags and SHOUHOU_* variables take precedence)
     #[arg(long, env = "SHOUHOU_CONFIG", global = true)]
     config: Option<PathBuf>,
-    /// Key file for personal data [default: DATA_DIR/keys.txt, created on first start]; or put its text in SHOUHOU_KEYS
+    /// Key file for personal data and the audit chain [default: DATA_DIR/keys.txt, created for an empty database only]; or put its text in SHOUHOU_KEYS
     #[arg(long, env = "SHOUHOU_KEYS_FILE", global = true)]
     keys_file: Option<PathBuf>,
 }
@@ -137,7 +137,7 @@ enum Command {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Show how many stored values each key version encrypts
+    /// Show how many stored values each key version encrypts, how many no configured key decrypts, and whether the keys match the database (exit status 1 if not)
     #[command(after_help = "Example:\n  shouhou keys status --data-dir /srv/shouhou")]
     Status {
         #[command(flatten)]
@@ -187,8 +187,10 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain and report the first broken link (exit status 1 if broken)
-    #[command(after_help = "Example:\n  shouhou audit verify --data-dir /srv/shouhou")]
+    /// Recompute the keyed hash chain, compare it with the signed checkpoints in DATA_DIR/audit-checkpoints and check the append-only triggers (exit status 1 if anything is wrong)
+    #[command(
+        after_help = "Example:\n  shouhou audit verify --data-dir /srv/shouhou\n\nReasons: hash_mismatch, prev_mismatch, gap, head_mismatch (a link does not hold), checkpoint_mismatch (rewritten),\ntruncated (entries removed from the end, or the log emptied), triggers_missing (no longer append-only)."
+    )]
     Verify {
         #[command(flatten)]
         common: Common,
@@ -203,6 +205,13 @@ fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
         config: c.config,
         keys_file: c.keys_file,
     })
+}
+
+/// The file of signed audit checkpoints of this data directory (docs/DECISIONS.md D30).
+const CHECKPOINTS: &str = "audit-checkpoints";
+
+fn app_config(s: &Settings) -> AppConfig {
+    AppConfig { audit_checkpoints: Some(s.data_dir.join(CHECKPOINTS)), ..AppConfig::default() }
 }
 
 fn init_logs(format: &str) {
@@ -234,16 +243,21 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         }
     };
     let s = settings(None, common)?;
-    let keyring = load_keys(&s)?;
     if let KeysCommand::Generate { .. } = command {
+        let keyring = read_keys(&s)?;
         let key = shouhou_store::crypto::generate_key().context("generating a key")?;
         println!("data.{} = {key}", keyring.current_version() + 1);
         return Ok(ExitCode::SUCCESS);
     }
     let db = open(&s).await?;
     db.migrate().await?;
+    // `status` reports on any key file, even the wrong one; `reencrypt` writes, so only with the right one.
+    let keyring = match command {
+        KeysCommand::Reencrypt { .. } => open_keys(&s, &db).await?,
+        _ => read_keys(&s)?,
+    };
     let configured = keyring.versions();
-    let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), keyring);
+    let app = App::new(db, Arc::new(SystemClock), app_config(&s), keyring);
     let ctx = Ctx::system();
     if let KeysCommand::Reencrypt { .. } = command {
         let pb = spinner("re-encrypting");
@@ -254,14 +268,17 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         pb.finish_and_clear();
         println!("{} values in {} rows rewritten under key version {}", done.values, done.rows, done.version);
     }
+    let pb = spinner("trying every stored value with the configured keys");
     let usage = shouhou_app::keys::key_usage(&app, &ctx).await?;
-    println!("{:<20} {:<22} {:>8} {:>12}", "table", "column", "version", "values");
+    let states = shouhou_app::keys::key_states(&app, &ctx).await?;
+    pb.finish_and_clear();
+    println!("{:<20} {:<22} {:>8} {:>12} {:>14}", "table", "column", "version", "values", "undecryptable");
     for u in &usage {
-        println!("{:<20} {:<22} {:>8} {:>12}", u.table, u.column, u.version, u.values);
+        println!("{:<20} {:<22} {:>8} {:>12} {:>14}", u.table, u.column, u.version, u.values, u.undecryptable);
     }
-    for v in configured {
+    for v in &configured {
         let used: i64 = usage.iter().filter(|u| u.version == format!("v{v}")).map(|u| u.values).sum();
-        let note = if v == app.keys.current_version() {
+        let note = if *v == app.keys.current_version() {
             "the newest: encrypts new values".to_string()
         } else if used == 0 {
             "encrypts nothing: its line may leave the key file (after a backup)".to_string()
@@ -270,7 +287,38 @@ async fn keys(command: KeysCommand) -> anyhow::Result<ExitCode> {
         };
         println!("key data.{v}: {note}");
     }
-    Ok(ExitCode::SUCCESS)
+    for st in &states {
+        let note = match st.state {
+            "matches" => "is the key this database was written with",
+            "differs" => "is NOT the key this database was written with (fingerprint differs)",
+            "missing" => "is not in the key file, but the database was written with it",
+            "retired" => "left the key file after it encrypted nothing",
+            _ => "is new to this database",
+        };
+        println!("key {}: {note}", st.key);
+    }
+    let mut unreadable: Vec<(String, i64)> = vec![];
+    for u in usage.iter().filter(|u| u.undecryptable > 0) {
+        match unreadable.iter_mut().find(|(v, _)| *v == u.version) {
+            Some((_, n)) => *n += u.undecryptable,
+            None => unreadable.push((u.version.clone(), u.undecryptable)),
+        }
+    }
+    let differs = states.iter().any(|s| s.state == "differs" || s.state == "missing");
+    for (version, n) in &unreadable {
+        let key = version.replacen('v', "data.", 1);
+        if version.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()).is_some_and(|v| configured.contains(&v)) {
+            println!(
+                "PROBLEM: {n} values under {key} cannot be decrypted: {key} in the key file is not the key they were written with"
+            );
+        } else {
+            println!("PROBLEM: {n} values under {key} cannot be decrypted: the key file has no {key}");
+        }
+    }
+    if differs && unreadable.is_empty() {
+        println!("PROBLEM: the key file does not match the keys this database was written with");
+    }
+    Ok(if unreadable.is_empty() && !differs { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn spinner(msg: &str) -> ProgressBar {
@@ -291,7 +339,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logs(&s.log_format);
             let db = open(&s).await?;
             db.migrate().await.context("applying migrations")?;
-            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             serve(&s, app, None).await?;
         }
         Command::Migrate { common } => {
@@ -314,7 +362,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let password = read_password()?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db, Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             let form = shouhou_app::users::UserForm {
                 username: username.clone(),
                 display_name: display_name.unwrap_or_default(),
@@ -345,9 +393,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 s.database_url = format!("sqlite://{}", file.display());
             }
+            let mut config = app_config(&s);
+            if s.database_url.starts_with("sqlite:") {
+                // The demo database is new on every start: so are the checkpoints of its chain.
+                let checkpoints = s.data_dir.join(format!("demo-{CHECKPOINTS}"));
+                let _ = std::fs::remove_file(&checkpoints);
+                config.audit_checkpoints = Some(checkpoints);
+            }
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), config, open_keys(&s, &db).await?);
             let empty = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::count_users(&mut rd.conn()).await? == 0
@@ -423,6 +478,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
             }
             std::fs::rename(&tmp, &target)?;
+            // The checkpoints saw the chain of the replaced database, which may be longer than
+            // the backup's: kept aside, so the restored chain is anchored afresh from here on.
+            let checkpoints = s.data_dir.join(CHECKPOINTS);
+            if checkpoints.exists() {
+                let aside = s.data_dir.join(format!("{CHECKPOINTS}.before-restore-{}", jiff_stamp()));
+                std::fs::rename(&checkpoints, &aside)?;
+                println!("audit checkpoints of the replaced database moved to {}", aside.display());
+            }
             println!(
                 "restored {} into {} (schema version {})",
                 from.display(),
@@ -436,7 +499,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let db = open(&s).await?;
             db.migrate().await?;
-            let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), load_keys(&s)?);
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
             let actor = {
                 let mut rd = db.read().await?;
                 shouhou_store::users::user_by_username(&mut rd.conn(), &user.to_ascii_lowercase()).await?
@@ -491,22 +554,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ProgressStyle::with_template("{bar:40} {pos}/{len} entries")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let v = shouhou_store::audit::verify(&db, 2000, |done, total| {
+            db.migrate().await.context("applying migrations")?;
+            let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
+            let v = shouhou_app::system::verify_audit_with_progress(&app, &Ctx::system(), |done, total| {
                 pb.set_length(total);
                 pb.set_position(done);
             })
             .await?;
             pb.finish_and_clear();
-            match v.first_break {
-                None => println!("audit trail intact: {} entries verified", v.checked),
-                Some(b) => {
-                    println!("audit trail BROKEN after {} good entries: {b:?}", v.checked);
-                    return Ok(ExitCode::from(1));
-                }
-            }
+            return Ok(report_verification(&v, &s));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `audit verify` prints: a verdict line, then what is wrong in words. Exit status 1 unless intact.
+fn report_verification(v: &shouhou_store::audit::Verification, s: &Settings) -> ExitCode {
+    use shouhou_domain::audit::ChainBreak;
+    let anchor = match v.checkpoint_seq {
+        Some(seq) => format!("signed checkpoint at entry {seq} in {}", s.data_dir.join(CHECKPOINTS).display()),
+        None => format!("no signed checkpoint yet in {}", s.data_dir.join(CHECKPOINTS).display()),
+    };
+    if v.intact() {
+        println!("audit trail intact: {} entries verified, head {}, {anchor}", v.checked, v.head.seq);
+    } else {
+        println!(
+            "audit trail BROKEN: reason {}, first broken entry {}, {} good entries before it",
+            v.reason().unwrap_or("unknown"),
+            v.first_break.as_ref().map(|b| b.seq().to_string()).unwrap_or_else(|| "-".into()),
+            v.checked
+        );
+        match &v.first_break {
+            Some(ChainBreak::Truncated { head_seq, checkpoint_seq }) => println!(
+                "  the database holds {head_seq} entries, but a signed checkpoint saw {checkpoint_seq}: \
+                 its tail was removed (or the log emptied) and the head moved back"
+            ),
+            Some(ChainBreak::CheckpointMismatch { seq }) => {
+                println!("  entry {seq} is not what the signed checkpoint recorded: the chain was rewritten")
+            }
+            Some(ChainBreak::HeadMismatch { seq }) => {
+                println!("  the head of the chain does not name its last entry (entry {seq})")
+            }
+            Some(b) => println!("  the link of entry {} does not hold ({})", b.seq(), b.reason()),
+            None => {}
+        }
+        if !v.missing_triggers.is_empty() {
+            println!(
+                "  the append-only triggers {} are missing or disabled: anyone with the database can change the log",
+                v.missing_triggers.join(", ")
+            );
+        }
+    }
+    if v.checkpoints_rejected > 0 {
+        println!(
+            "  warning: {} checkpoint lines are not signed with this audit key (another key file, or forged)",
+            v.checkpoints_rejected
+        );
+    }
+    if v.intact() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn jiff_stamp() -> String {
@@ -514,32 +619,39 @@ fn jiff_stamp() -> String {
     secs.to_string()
 }
 
-/// The personal-data keys: `SHOUHOU_KEYS` (the file's text), else the key file, created with fresh
-/// random keys (mode 0600) on first start.
-fn load_keys(s: &Settings) -> anyhow::Result<shouhou_app::Keyring> {
-    if let Ok(text) = std::env::var("SHOUHOU_KEYS") {
-        return shouhou_app::Keyring::parse(&text).context("reading SHOUHOU_KEYS");
+/// Where the personal-data keys come from: `SHOUHOU_KEYS` (the file's text), else the key file.
+fn key_source(s: &Settings) -> shouhou_app::keys::KeySource {
+    match std::env::var("SHOUHOU_KEYS") {
+        Ok(text) => shouhou_app::keys::KeySource::Env(text),
+        Err(_) => shouhou_app::keys::KeySource::File(s.keys_file.clone()),
     }
-    let path = &s.keys_file;
-    if !path.exists() {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let text = shouhou_app::Keyring::generate_file().context("generating keys")?;
-        write_private(path, &text).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("created a new personal-data key file {}: back it up apart from the database", path.display());
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading key file {}", path.display()))?;
-    shouhou_app::Keyring::parse(&text).with_context(|| format!("key file {}", path.display()))
 }
 
-fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path)?.write_all(text.as_bytes())
+/// The personal-data keys for a command that reads or writes data, checked against the database
+/// (docs/DECISIONS.md D32): a key file that does not exist is created with fresh random keys
+/// (mode 0600) only for a database holding nothing encrypted; a missing or wrong key file for a
+/// database with data is refused, and nothing is created.
+async fn open_keys(s: &Settings, db: &Db) -> anyhow::Result<shouhou_app::Keyring> {
+    use shouhou_app::Clock as _;
+    let (keys, created) = shouhou_app::keys::open_keyring(db, &key_source(s), SystemClock.now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("refusing to start: {e}"))?;
+    if let Some(path) = created {
+        eprintln!("created a new personal-data key file {}: back it up apart from the database", path.display());
+    }
+    Ok(keys)
+}
+
+/// The keys as they are, neither created nor checked (for `keys status` and `keys generate`).
+fn read_keys(s: &Settings) -> anyhow::Result<shouhou_app::Keyring> {
+    match key_source(s) {
+        shouhou_app::keys::KeySource::Env(text) => shouhou_app::Keyring::parse(&text).context("reading SHOUHOU_KEYS"),
+        shouhou_app::keys::KeySource::File(path) => {
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("reading key file {}", path.display()))?;
+            shouhou_app::Keyring::parse(&text).with_context(|| format!("key file {}", path.display()))
+        }
+    }
 }
 
 /// From stdin when it is not a terminal (scripts), else a hidden prompt typed twice.
@@ -578,6 +690,10 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             println!("    {u:<12} {n:<12} {r}");
         }
     }
+    // Missing append-only triggers and a chain cut back below its checkpoints are logged.
+    if let Err(e) = shouhou_app::system::audit_start_check(&app).await {
+        tracing::warn!(error = %e, "checking the audit trail at start failed");
+    }
     // The SLA worker: sweeps for warnings and breaches, delivers the outbox, runs queued jobs.
     // Every instance runs one; unique alert rows and leases make each alert fire once.
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -596,13 +712,16 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    let state = shouhou_web::AppState { app, secure_cookies: s.secure_cookies, faults: Default::default() };
+    let state = shouhou_web::AppState { app: app.clone(), secure_cookies: s.secure_cookies, faults: Default::default() };
     shouhou_web::serve(state, listener, async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     })
     .await?;
     let _ = worker.await;
+    if let Err(e) = shouhou_app::system::checkpoint_audit(&app).await {
+        tracing::warn!(error = %e, "writing the audit checkpoint at shutdown failed");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,7 +1,9 @@
-//! The append-only, hash-chained audit trail.
-use crate::{Conn, Db, Page, PageRequest, Result, both};
+//! The append-only, hash-chained audit trail, keyed under the audit key from `keyed_from` on.
+use crate::crypto::Keyring;
+use crate::{Backend, Conn, Db, Page, PageRequest, Result, both};
 use serde::Serialize;
-use shouhou_domain::audit::{AuditEntry, ChainBreak, ChainVerifier};
+use shouhou_domain::audit::{AuditEntry, ChainBreak, ChainVerifier, Checkpoint, GENESIS};
+use std::collections::BTreeMap;
 
 /// What a caller gives; the sequence number and hashes are the store's.
 #[derive(Debug, Clone)]
@@ -20,10 +22,11 @@ pub struct NewAuditEntry {
 /// Append one entry inside the caller's transaction. Taking the head row's lock first
 /// (`UPDATE … RETURNING`) serialises appends on PostgreSQL as on SQLite's single writer, so the
 /// chain never forks. Call it as the last statement of a transaction: the lock is then held
-/// only for the commit.
-pub async fn append(c: &mut Conn<'_>, e: NewAuditEntry) -> Result<i64> {
-    let (seq, prev): (i64, String) = both!(c, c => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash").fetch_one(c).await)?;
+/// only for the commit. The link is an HMAC under the audit key (plain SHA-256 only for entries
+/// before the switch-over, which were written before the keyed chain existed).
+pub async fn append(c: &mut Conn<'_>, keys: &Keyring, e: NewAuditEntry) -> Result<i64> {
+    let (seq, prev, keyed_from): (i64, String, i64) = both!(c, c => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash, keyed_from").fetch_one(c).await)?;
     let entry = AuditEntry {
         seq,
         at_ms: e.at_ms,
@@ -36,7 +39,7 @@ pub async fn append(c: &mut Conn<'_>, e: NewAuditEntry) -> Result<i64> {
         source: e.source,
         request_id: e.request_id,
     };
-    let hash = entry.chain_hash(&prev);
+    let hash = entry.link(&prev, keys.audit_key(), keyed_from);
     both!(c, c => sqlx::query(
         "INSERT INTO audit_log (seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
@@ -103,43 +106,176 @@ pub async fn for_entity(c: &mut Conn<'_>, entity: &str, entity_id: &str) -> Resu
     )
 }
 
+/// The head of the chain: how many entries, the last one's hash, and the first keyed entry.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Head {
+    pub seq: i64,
+    pub last_hash: String,
+    pub keyed_from: i64,
+}
+
+pub async fn head(c: &mut Conn<'_>) -> Result<Head> {
+    Ok(both!(c, c => sqlx::query_as::<_, Head>("SELECT seq, last_hash, keyed_from FROM audit_head WHERE id = 1")
+        .fetch_one(c).await)?)
+}
+
+/// The stored hash of entry `seq`, if there is one.
+pub async fn hash_at(c: &mut Conn<'_>, seq: i64) -> Result<Option<String>> {
+    Ok(
+        both!(c, c => sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1").bind(seq).fetch_optional(c).await)?,
+    )
+}
+
+/// Whether the newest entry's keyed link holds under `keys`' audit key; `None` while no entry is
+/// keyed yet (a database from before the keyed chain, with nothing appended since).
+pub async fn newest_link_holds(c: &mut Conn<'_>, keys: &Keyring) -> Result<Option<bool>> {
+    let h = head(c).await?;
+    if h.seq < h.keyed_from {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq = $1");
+    let row =
+        both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(h.seq).fetch_optional(c).await)?;
+    Ok(row.map(|r| r.entry().chain_mac(&r.prev_hash, keys.audit_key()) == r.hash))
+}
+
+/// The triggers that keep `audit_log` append-only, by name, as the migrations create them.
+fn guard_triggers(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &["audit_log_no_delete", "audit_log_no_update"],
+        Backend::Postgres => &["audit_log_no_change", "audit_log_no_truncate"],
+    }
+}
+
+/// The append-only triggers of `audit_log` that are gone, disabled or no longer refuse anything
+/// (an emptied function on PostgreSQL, say). Empty when all is well.
+pub async fn missing_triggers(c: &mut Conn<'_>) -> Result<Vec<String>> {
+    let backend = match c {
+        Conn::Sqlite(_) => Backend::Sqlite,
+        Conn::Postgres(_) => Backend::Postgres,
+    };
+    let present: Vec<String> = match c {
+        Conn::Sqlite(c) => {
+            sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log' \
+                 AND sql LIKE '%RAISE(ABORT%'",
+            )
+            .fetch_all(&mut **c)
+            .await?
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_scalar(
+                "SELECT t.tgname::text FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid \
+                 WHERE t.tgrelid = 'audit_log'::regclass AND NOT t.tgisinternal AND t.tgenabled <> 'D' \
+                 AND p.prosrc LIKE '%RAISE EXCEPTION%'",
+            )
+            .fetch_all(&mut **c)
+            .await?
+        }
+    };
+    Ok(guard_triggers(backend).iter().filter(|t| !present.iter().any(|p| p == *t)).map(|t| t.to_string()).collect())
+}
+
 /// Outcome of a verification of the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub checked: u64,
+    /// The head the chain was verified up to.
+    pub head: Head,
     pub first_break: Option<ChainBreak>,
+    /// Append-only triggers that are gone (see [`missing_triggers`]).
+    pub missing_triggers: Vec<String>,
+    /// The newest signed checkpoint compared with, if any.
+    pub checkpoint_seq: Option<i64>,
+    /// Checkpoint lines whose signature does not hold (not written with this audit key).
+    pub checkpoints_rejected: usize,
 }
 
-/// Walk the chain in pages of `batch` entries and report the first broken link.
+impl Verification {
+    /// The chain holds and nothing guards it less than the migrations made it.
+    pub fn intact(&self) -> bool {
+        self.first_break.is_none() && self.missing_triggers.is_empty()
+    }
+
+    /// What is wrong, as the API and the command line name it: the chain's first break, else
+    /// `triggers_missing`.
+    pub fn reason(&self) -> Option<&'static str> {
+        match &self.first_break {
+            Some(b) => Some(b.reason()),
+            None if !self.missing_triggers.is_empty() => Some("triggers_missing"),
+            None => None,
+        }
+    }
+}
+
+/// Walk the chain in pages of `batch` entries and report the first broken link, comparing it
+/// with the signed `checkpoints` (read from outside the database, their signatures checked).
 /// `progress` is called with the number checked so far and the total.
-pub async fn verify(db: &Db, batch: i64, mut progress: impl FnMut(u64, u64)) -> Result<Verification> {
+///
+/// It checks one consistent chain while the server keeps appending: the head is read first, then
+/// the entries up to it. Appends are serialised on the head row and commit together with it, so
+/// every entry up to a committed head is committed, and none of them changes afterwards; entries
+/// appended meanwhile lie beyond the head read and are left to the next run. Checkpoints must be
+/// read before the head: a checkpoint is only written of a committed head, so none read before
+/// can lie beyond the head unless the chain was cut back.
+pub async fn verify(
+    db: &Db,
+    keys: &Keyring,
+    checkpoints: &[Checkpoint],
+    batch: i64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Verification> {
     let mut rd = db.read().await?;
-    let total: i64 =
-        both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(c).await)?;
-    let mut v = ChainVerifier::default();
+    let mut c = rd.conn();
+    let missing_triggers = missing_triggers(&mut c).await?;
+    let head = head(&mut c).await?;
+    let by_seq: BTreeMap<i64, &Checkpoint> = checkpoints.iter().map(|cp| (cp.seq, cp)).collect();
+    let newest = by_seq.last_key_value().map(|(_, cp)| *cp);
+    let mut done = Verification {
+        checked: 0,
+        head: head.clone(),
+        first_break: None,
+        missing_triggers,
+        checkpoint_seq: newest.map(|cp| cp.seq),
+        checkpoints_rejected: 0,
+    };
+    let total = u64::try_from(head.seq).unwrap_or(0);
+    let mut v = ChainVerifier::new(keys.audit_key(), head.keyed_from);
     let mut after = 0i64;
-    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-    loop {
-        let rows = both!(&mut rd.conn(), c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(after).bind(batch).fetch_all(c).await)?;
-        if rows.is_empty() {
-            break;
-        }
-        for r in &rows {
-            if let Err(b) = v.check(&r.entry(), &r.prev_hash, &r.hash) {
-                return Ok(Verification { checked: v.checked, first_break: Some(b) });
+    let mut last_hash = GENESIS.to_string();
+    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3");
+    let first_break = 'walk: {
+        loop {
+            let rows = both!(&mut c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(after).bind(head.seq).bind(batch).fetch_all(c).await)?;
+            let Some(last) = rows.last() else { break };
+            for r in &rows {
+                if by_seq.get(&r.seq).is_some_and(|cp| cp.hash != r.hash) {
+                    break 'walk Some(ChainBreak::CheckpointMismatch { seq: r.seq });
+                }
+                if let Err(b) = v.check(&r.entry(), &r.prev_hash, &r.hash) {
+                    break 'walk Some(b);
+                }
             }
-            after = r.seq;
+            after = last.seq;
+            last_hash = last.hash.clone();
+            progress(v.checked, total);
         }
-        progress(v.checked, u64::try_from(total).unwrap_or(0));
-    }
-    // The head must point at the last entry: a truncated tail is a break too.
-    let (head_seq, head_hash): (i64, String) = both!(&mut rd.conn(), c => sqlx::query_as("SELECT seq, last_hash FROM audit_head WHERE id = 1").fetch_one(c).await)?;
-    if head_seq != after || (head_seq > 0 && v.checked > 0 && head_hash.is_empty()) {
-        return Ok(Verification {
-            checked: v.checked,
-            first_break: Some(ChainBreak::Gap { expected: head_seq, found: after }),
-        });
-    }
-    Ok(Verification { checked: v.checked, first_break: None })
+        // The head must name the last entry: a removed tail is a break too.
+        if after != head.seq || last_hash != head.last_hash {
+            break 'walk Some(ChainBreak::HeadMismatch { seq: if after < head.seq { after + 1 } else { head.seq } });
+        }
+        // A checkpoint beyond the head: the tail was removed and the head moved back with it.
+        if let Some(cp) = newest.filter(|cp| cp.seq > head.seq) {
+            break 'walk Some(ChainBreak::Truncated { head_seq: head.seq, checkpoint_seq: cp.seq });
+        }
+        // The switch-over to the keyed chain moved (to pass entries off as plain ones).
+        if let Some(cp) = checkpoints.iter().find(|cp| cp.keyed_from != head.keyed_from) {
+            break 'walk Some(ChainBreak::CheckpointMismatch { seq: cp.keyed_from.min(head.keyed_from) });
+        }
+        None
+    };
+    done.checked = v.checked;
+    done.first_break = first_break;
+    Ok(done)
 }

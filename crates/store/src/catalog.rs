@@ -7,7 +7,15 @@ use sqlx::AssertSqlSafe;
 
 impl From<KeyError> for StoreError {
     fn from(e: KeyError) -> Self {
-        StoreError::Unavailable(format!("personal data key: {e}"))
+        match e {
+            KeyError::WrongKey(v) | KeyError::UnknownVersion(v) => {
+                StoreError::Undecryptable { version: Some(v), detail: e.to_string() }
+            }
+            KeyError::Undecryptable => StoreError::Undecryptable { version: None, detail: e.to_string() },
+            KeyError::NoKeys | KeyError::BadKey(_) | KeyError::Random => {
+                StoreError::Unavailable(format!("personal data key: {e}"))
+            }
+        }
     }
 }
 

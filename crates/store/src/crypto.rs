@@ -18,17 +18,28 @@ pub enum KeyError {
     UnknownVersion(u32),
     #[error("a key must be 32 bytes, base64-encoded: {0}")]
     BadKey(String),
-    #[error("the value cannot be decrypted (wrong key or tampered)")]
+    #[error("the value cannot be decrypted (not a stored value, or tampered)")]
     Undecryptable,
+    /// The value names a configured key version, but that key does not open it: the key file's
+    /// `data.N` is not the key the value was written with (or the value was tampered with).
+    #[error(
+        "the value under key data.{0} cannot be decrypted: the configured data.{0} is not the key it was written with"
+    )]
+    WrongKey(u32),
     #[error("random source failed")]
     Random,
 }
 
-/// The data keys by version (the highest encrypts; every one decrypts) and the blind-index key.
+/// The data keys by version (the highest encrypts; every one decrypts), the blind-index key and
+/// the audit key that links the audit chain.
 #[derive(Clone)]
 pub struct Keyring {
     keys: BTreeMap<u32, Aes256Gcm>,
     index: Vec<u8>,
+    audit: Vec<u8>,
+    audit_derived: bool,
+    /// Fingerprints of every key by name (`data.1`, `index`, `audit`), computed once.
+    fingerprints: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -45,6 +56,18 @@ fn decode_key(s: &str) -> Result<[u8; 32], KeyError> {
     b.try_into().map_err(|b: Vec<u8>| KeyError::BadKey(format!("{} bytes", b.len())))
 }
 
+fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// What identifies a key without revealing it: HMAC-SHA-256 under the key of a fixed text.
+/// Stored in the database, it tells whether a key file is the one the data was written with.
+fn fingerprint(key: &[u8]) -> String {
+    hex::encode(hmac(key, b"shouhou key fingerprint v1"))
+}
+
 /// A fresh random 256-bit key, base64.
 pub fn generate_key() -> Result<String, KeyError> {
     let mut k = [0u8; 32];
@@ -59,40 +82,83 @@ impl Keyring {
             return Err(KeyError::NoKeys);
         }
         let mut keys = BTreeMap::new();
+        let mut fingerprints = BTreeMap::new();
         for (v, k) in data_keys {
             let raw = decode_key(k)?;
             keys.insert(*v, Aes256Gcm::new_from_slice(&raw).map_err(|e| KeyError::BadKey(e.to_string()))?);
+            fingerprints.insert(format!("data.{v}"), fingerprint(&raw));
         }
-        Ok(Keyring { keys, index: decode_key(index_key)?.to_vec() })
+        let index = decode_key(index_key)?.to_vec();
+        fingerprints.insert("index".into(), fingerprint(&index));
+        // A key file from before the keyed audit chain has no `audit` line: its audit key is
+        // derived from the index key, so every instance sharing the file derives the same one.
+        let audit = hmac(&index, b"shouhou audit key v1").to_vec();
+        fingerprints.insert("audit".into(), fingerprint(&audit));
+        Ok(Keyring { keys, index, audit, audit_derived: true, fingerprints })
     }
 
-    /// Parse the key file format: lines `data.1 = <base64>`, `data.2 = …`, `index = <base64>`;
-    /// `#` comments. The same text may come from the environment variable `SHOUHOU_KEYS`.
+    /// The same keys with their own audit key (the `audit` line of a key file).
+    pub fn with_audit_key(mut self, audit_key: &str) -> Result<Keyring, KeyError> {
+        self.audit = decode_key(audit_key)?.to_vec();
+        self.audit_derived = false;
+        self.fingerprints.insert("audit".into(), fingerprint(&self.audit));
+        Ok(self)
+    }
+
+    /// Parse the key file format: lines `data.1 = <base64>`, `data.2 = …`, `index = <base64>`,
+    /// `audit = <base64>` (optional: derived from the index key when absent); `#` comments. The
+    /// same text may come from the environment variable `SHOUHOU_KEYS`.
     pub fn parse(text: &str) -> Result<Keyring, KeyError> {
         let mut data = vec![];
         let mut index = None;
+        let mut audit = None;
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
             let Some((k, v)) = line.split_once('=') else { continue };
             let (k, v) = (k.trim(), v.trim().trim_matches('"'));
             if k == "index" {
                 index = Some(v.to_string());
+            } else if k == "audit" {
+                audit = Some(v.to_string());
             } else if let Some(ver) = k.strip_prefix("data.").and_then(|n| n.parse::<u32>().ok()) {
                 data.push((ver, v.to_string()));
             }
         }
         let index = index.ok_or(KeyError::BadKey("no index key".into()))?;
-        Keyring::new(&data, &index)
+        let keys = Keyring::new(&data, &index)?;
+        match audit {
+            Some(a) => keys.with_audit_key(&a),
+            None => Ok(keys),
+        }
     }
 
-    /// A new key file's text with one data key and an index key.
+    /// A new key file's text with one data key, an index key and an audit key.
     pub fn generate_file() -> Result<String, KeyError> {
         Ok(format!(
-            "# shouhou data keys. Keep a copy apart from the database backups: without it the personal data is lost.\n\
+            "# shouhou keys. Keep a copy apart from the database backups: without it the personal data is lost\n\
+             # and the audit trail cannot be verified.\n\
              # Rotate by adding data.2 = <key>; the highest version encrypts new values, every version decrypts.\n\
-             data.1 = {}\nindex = {}\n",
+             # The index key (phone lookup) and the audit key (audit chain) are never rotated.\n\
+             data.1 = {}\nindex = {}\naudit = {}\n",
+            generate_key()?,
             generate_key()?,
             generate_key()?
         ))
+    }
+
+    /// The key that links the audit chain (HMAC-SHA-256) and signs its checkpoints.
+    pub fn audit_key(&self) -> &[u8] {
+        &self.audit
+    }
+
+    /// Whether the audit key is derived from the index key (a key file without an `audit` line).
+    pub fn audit_key_derived(&self) -> bool {
+        self.audit_derived
+    }
+
+    /// Fingerprints of every key by name (`data.1`, …, `index`, `audit`): HMAC-SHA-256 under the
+    /// key of a fixed text, which identifies the key and reveals nothing of it.
+    pub fn fingerprints(&self) -> &BTreeMap<String, String> {
+        &self.fingerprints
     }
 
     /// The configured data key versions, oldest first.
@@ -140,7 +206,7 @@ impl Keyring {
             return Err(KeyError::Undecryptable);
         }
         let (nonce, ct) = raw.split_at(12);
-        let plain = cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| KeyError::Undecryptable)?;
+        let plain = cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| KeyError::WrongKey(v))?;
         String::from_utf8(plain).map_err(|_| KeyError::Undecryptable)
     }
 
@@ -150,9 +216,7 @@ impl Keyring {
 
     /// The blind index of a normalised value (a phone number): equal inputs, equal outputs; no way back.
     pub fn blind_index(&self, normalised: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index).unwrap_or_else(|_| unreachable_hmac());
-        mac.update(normalised.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hex::encode(hmac(&self.index, normalised.as_bytes()))
     }
 }
 
@@ -201,7 +265,7 @@ mod tests {
         assert!(v2.starts_with("v2:"));
         assert_eq!(two.decrypt(&v1).unwrap(), "李四");
         assert_eq!(one.decrypt(&v2), Err(KeyError::UnknownVersion(2)));
-        assert_eq!(one.decrypt(&c1), Err(KeyError::Undecryptable), "another key cannot read it");
+        assert_eq!(one.decrypt(&c1), Err(KeyError::WrongKey(1)), "another key cannot read it");
     }
 
     #[test]
@@ -210,7 +274,24 @@ mod tests {
         let mut c = k.encrypt("广东省深圳市").unwrap().into_bytes();
         let last = c.len() - 3;
         c[last] = if c[last] == b'A' { b'B' } else { b'A' };
-        assert_eq!(k.decrypt(&String::from_utf8(c).unwrap()), Err(KeyError::Undecryptable));
+        assert_eq!(k.decrypt(&String::from_utf8(c).unwrap()), Err(KeyError::WrongKey(1)));
+    }
+
+    #[test]
+    fn the_audit_key_is_its_own_line_or_derived_from_the_index_key() {
+        let text = Keyring::generate_file().unwrap();
+        let k = Keyring::parse(&text).unwrap();
+        assert!(!k.audit_key_derived());
+        let without: String = text.lines().filter(|l| !l.starts_with("audit")).map(|l| format!("{l}\n")).collect();
+        let old = Keyring::parse(&without).unwrap();
+        assert!(old.audit_key_derived());
+        assert_ne!(k.audit_key(), old.audit_key());
+        assert_eq!(old.audit_key(), Keyring::parse(&without).unwrap().audit_key(), "derived alike every time");
+        assert_ne!(old.audit_key(), old.index.as_slice());
+        let names: Vec<&str> = k.fingerprints().keys().map(String::as_str).collect();
+        assert_eq!(names, ["audit", "data.1", "index"]);
+        assert!(!k.fingerprints().values().any(|f| text.contains(f.as_str())));
+        assert_ne!(k.fingerprints()["data.1"], old.fingerprints()["audit"]);
     }
 
     #[test]

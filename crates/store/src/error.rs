@@ -18,6 +18,9 @@ pub enum StoreError {
     AlreadyDone,
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A stored personal value no configured key opens: `version` is its key version (`data.N`).
+    #[error("personal data cannot be decrypted: {detail}")]
+    Undecryptable { version: Option<u32>, detail: String },
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }

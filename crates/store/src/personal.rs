@@ -102,3 +102,90 @@ pub async fn rewrite_row(
     })?;
     Ok(done == 1)
 }
+
+/// One stored value, of any encrypted column, under key version `version`, if there is one.
+pub async fn sample_under(c: &mut Conn<'_>, version: u32) -> Result<Option<String>> {
+    let prefix = format!("v{version}:%");
+    for t in ENCRYPTED {
+        for column in t.columns {
+            let sql = format!("SELECT {column} FROM {table} WHERE {column} LIKE $1 LIMIT 1", table = t.table);
+            let found: Option<String> =
+                both!(c, c => sqlx::query_scalar(AssertSqlSafe(sql)).bind(&prefix).fetch_optional(c).await)?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Whether any encrypted column holds a value at all (a database with personal data in it).
+pub async fn any_encrypted(c: &mut Conn<'_>) -> Result<bool> {
+    for t in ENCRYPTED {
+        for column in t.columns {
+            let sql = format!("SELECT 1 FROM {table} WHERE {column} IS NOT NULL LIMIT 1", table = t.table);
+            let found: Option<i32> = both!(c, c => sqlx::query_scalar(AssertSqlSafe(sql)).fetch_optional(c).await)?;
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// One customer's encrypted phone and its blind index, to check the index key against.
+pub async fn sample_phone(c: &mut Conn<'_>) -> Result<Option<(String, String)>> {
+    Ok(both!(c, c => sqlx::query_as("SELECT phone_enc, phone_idx FROM customers ORDER BY id LIMIT 1")
+        .fetch_optional(c).await)?)
+}
+
+/// Up to `limit` values of `table.column` under key version `version` after `after_id`, by id.
+pub async fn values_under(
+    c: &mut Conn<'_>,
+    t: &EncryptedTable,
+    column: &str,
+    version: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    let sql = format!(
+        "SELECT id, {column} FROM {table} WHERE id > $1 AND {column} LIKE $2 ORDER BY id LIMIT $3",
+        table = t.table
+    );
+    let prefix = format!("{version}:%");
+    Ok(both!(c, c => sqlx::query_as(AssertSqlSafe(sql)).bind(after_id).bind(&prefix).bind(limit).fetch_all(c).await)?)
+}
+
+/// A stored key fingerprint (docs/DECISIONS.md D32).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyFingerprint {
+    /// `data.1`, `index`, `audit`.
+    pub name: String,
+    pub fingerprint: String,
+    pub first_seen_ms: i64,
+    pub retired_at_ms: Option<i64>,
+}
+
+pub async fn fingerprints(c: &mut Conn<'_>) -> Result<Vec<KeyFingerprint>> {
+    Ok(both!(c, c => sqlx::query_as::<_, KeyFingerprint>(
+        "SELECT name, fingerprint, first_seen_ms, retired_at_ms FROM key_fingerprints ORDER BY name").fetch_all(c).await)?)
+}
+
+/// Record a key's fingerprint the first time it is seen (a concurrent first sight keeps the
+/// first one written), and mark it in use again if it had retired.
+pub async fn record_fingerprint(c: &mut Conn<'_>, name: &str, fingerprint: &str, now: i64) -> Result<()> {
+    both!(c, c => sqlx::query(
+        "INSERT INTO key_fingerprints (name, fingerprint, first_seen_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+        .bind(name).bind(fingerprint).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    both!(c, c => sqlx::query(
+        "UPDATE key_fingerprints SET retired_at_ms = NULL WHERE name = $1 AND fingerprint = $2 AND retired_at_ms IS NOT NULL")
+        .bind(name).bind(fingerprint).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A key left the key file and encrypts nothing any more.
+pub async fn retire_fingerprint(c: &mut Conn<'_>, name: &str, now: i64) -> Result<()> {
+    both!(c, c => sqlx::query("UPDATE key_fingerprints SET retired_at_ms = $2 WHERE name = $1 AND retired_at_ms IS NULL")
+        .bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -16,17 +16,19 @@ pub fn postgres_admin_url() -> String {
     std::env::var("SHOUHOU_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A fresh, empty, migrated database of the given backend. PostgreSQL: a new database that is
-/// dropped when the guard goes; SQLite: a file in a new temporary directory.
+/// A fresh, empty, migrated database of the given backend, with a data directory of its own (the
+/// audit checkpoints, key files). PostgreSQL: a new database that is dropped when the guard goes;
+/// SQLite: a file in the data directory. The directory goes with the guard.
 pub struct TestDb {
     pub db: Db,
     pub url: String,
+    pub data_dir: PathBuf,
     guard: DbGuard,
 }
 
 enum DbGuard {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres { admin_url: String, name: String, dir: PathBuf },
 }
 
 impl Drop for DbGuard {
@@ -35,7 +37,8 @@ impl Drop for DbGuard {
             DbGuard::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            DbGuard::Postgres { admin_url, name } => {
+            DbGuard::Postgres { admin_url, name, dir } => {
+                let _ = std::fs::remove_dir_all(dir);
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop may run inside a runtime: do the async work on a thread of its own.
                 let _ = std::thread::spawn(move || {
@@ -70,7 +73,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.join("shouhou.db").display());
                 let db = Db::connect(&url, &DbOptions::default()).await?;
                 db.migrate().await?;
-                Ok(TestDb { db, url, guard: DbGuard::Sqlite(dir) })
+                Ok(TestDb { db, url, data_dir: dir.clone(), guard: DbGuard::Sqlite(dir) })
             }
             Backend::Postgres => {
                 use sqlx::Connection as _;
@@ -83,14 +86,16 @@ impl TestDb {
                     )
                 })?;
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\""))).execute(&mut c).await?;
-                let guard = DbGuard::Postgres { admin_url: admin_url.clone(), name: name.clone() };
+                let dir = std::env::temp_dir().join(format!("shouhou_test_{}", unique_suffix()));
+                std::fs::create_dir_all(&dir)?;
+                let guard = DbGuard::Postgres { admin_url: admin_url.clone(), name: name.clone(), dir: dir.clone() };
                 let url = match admin_url.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => anyhow::bail!("bad PostgreSQL URL"),
                 };
                 let db = Db::connect(&url, &DbOptions { max_connections: 5, ..Default::default() }).await?;
                 db.migrate().await?;
-                Ok(TestDb { db, url, guard })
+                Ok(TestDb { db, url, data_dir: dir, guard })
             }
         }
     }
@@ -136,9 +141,17 @@ pub async fn spawn_app(backend: Backend) -> anyhow::Result<TestApp> {
     spawn_app_with_clock(backend, Arc::new(SystemClock)).await
 }
 
+/// The configuration `spawn_app` serves with: audit checkpoints in the database's data directory.
+pub fn test_config(db: &TestDb) -> AppConfig {
+    AppConfig { audit_checkpoints: Some(db.data_dir.join("audit-checkpoints")), ..AppConfig::default() }
+}
+
 /// Serve an existing test database (a second instance on the same PostgreSQL, say).
 pub async fn spawn_on(db: TestDb, clock: Arc<dyn Clock>) -> anyhow::Result<TestApp> {
-    let app = App::new(db.db.clone(), clock, AppConfig::default(), shouhou_store::crypto::test_keyring());
+    let keys = shouhou_store::crypto::test_keyring();
+    // As `shouhou serve` does: the keys must be the database's, and their fingerprints are kept.
+    shouhou_app::keys::check_keyring(&db.db, &keys, "test keys", clock.now_ms()).await?;
+    let app = App::new(db.db.clone(), clock, test_config(&db), keys);
     let faults = Arc::new(shouhou_web::Faults::default());
     let addr = serve_app_with(app.clone(), faults.clone()).await?;
     Ok(TestApp { addr: addr.0, app, db, faults, shutdown: Some(addr.1), server: Some(addr.2) })

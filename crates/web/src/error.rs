@@ -56,6 +56,10 @@ impl From<&AppError> for Problem {
             },
             AppError::AlreadyDone => Problem::new(S::CONFLICT, "idempotency_key_in_use"),
             AppError::Unavailable(_) => Problem::new(S::SERVICE_UNAVAILABLE, "unavailable"),
+            AppError::Undecryptable { version, .. } => Problem {
+                extra: Some(serde_json::json!({"key": shouhou_app::key_name(*version)})),
+                ..Problem::new(S::INTERNAL_SERVER_ERROR, "undecryptable_personal_data")
+            },
             AppError::Internal(_) => Problem::new(S::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -84,6 +88,11 @@ impl IntoResponse for ApiError {
         match &self.0 {
             AppError::Internal(m) => tracing::error!(error = %m, "internal error"),
             AppError::Unavailable(m) => tracing::error!(error = %m, "database unavailable"),
+            AppError::Undecryptable { version, detail } => tracing::error!(
+                key = %shouhou_app::key_name(*version),
+                error = %detail,
+                "stored personal data cannot be decrypted with the configured keys: check the key file (`shouhou keys status`)"
+            ),
             _ => {}
         }
         Problem::from(&self.0).into_response()

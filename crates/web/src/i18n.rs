@@ -36,6 +36,19 @@ impl Tr {
         args.insert(Cow::Borrowed(name), FluentValue::from(value.to_string()));
         LOCALES.try_lookup_with_args(self.lang(), key, &args).unwrap_or_else(|| key.to_string())
     }
+    pub fn t2(
+        &self,
+        key: &str,
+        name1: &'static str,
+        value1: impl std::fmt::Display,
+        name2: &'static str,
+        value2: impl std::fmt::Display,
+    ) -> String {
+        let mut args: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        args.insert(Cow::Borrowed(name1), FluentValue::from(value1.to_string()));
+        args.insert(Cow::Borrowed(name2), FluentValue::from(value2.to_string()));
+        LOCALES.try_lookup_with_args(self.lang(), key, &args).unwrap_or_else(|| key.to_string())
+    }
     pub fn code(&self) -> &'static str {
         self.0.as_str()
     }

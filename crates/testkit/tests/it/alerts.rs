@@ -312,7 +312,7 @@ async fn two_instances_sweeping_at_once_fire_each_alert_once(b: Backend) {
     )
     .await;
     assert_eq!(per_recipient, 0, "no recipient is told twice of one alert");
-    let verdict = shouhou_store::audit::verify(&d.app().db, 1000, |_, _| {}).await.unwrap();
+    let verdict = shouhou_app::system::verify_audit(d.app(), &shouhou_app::Ctx::system()).await.unwrap();
     assert!(verdict.first_break.is_none(), "the audit chain stays whole under concurrent sweeps");
     assert!(verdict.checked > 12);
     second.db.close().await;

@@ -25,6 +25,7 @@ fn expected_tables() -> Vec<String> {
         "devices",
         "idempotency_keys",
         "jobs",
+        "key_fingerprints",
         "login_attempts",
         "notifications",
         "outbox",

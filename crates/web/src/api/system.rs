@@ -73,25 +73,43 @@ pub async fn list_audit(
 
 #[derive(Serialize, ToSchema)]
 pub struct VerifyAnswer {
+    /// The chain holds, matches the signed checkpoints, and its append-only triggers are in place.
     pub intact: bool,
     pub checked: u64,
-    /// Sequence number of the first entry whose link does not hold.
+    /// Sequence number of the first entry whose link does not hold (for `truncated`: the first
+    /// entry missing).
     pub first_broken_seq: Option<i64>,
+    /// `hash_mismatch`, `prev_mismatch`, `gap`, `head_mismatch` (the head does not name the last
+    /// entry), `checkpoint_mismatch` (a signed checkpoint names another hash: rewritten),
+    /// `truncated` (a signed checkpoint saw more entries: the tail was removed or the log
+    /// emptied), or `triggers_missing` (the chain holds but is no longer append-only).
     pub reason: Option<String>,
+    /// How many entries the database's head names.
+    pub head_seq: i64,
+    /// The newest signed checkpoint compared with.
+    pub checkpoint_seq: Option<i64>,
+    /// Append-only triggers that are gone or disabled.
+    pub missing_triggers: Vec<String>,
+    /// Checkpoint lines whose signature does not hold.
+    pub checkpoints_rejected: usize,
 }
 
-/// Walk the hash chain and report the first broken link.
+/// Walk the hash chain, compare it with the signed checkpoints kept outside the database, check
+/// the append-only triggers, and report the first problem.
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = VerifyAnswer)))]
 pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<VerifyAnswer>> {
     let v = shouhou_app::system::verify_audit(&s.app, &rc.ctx).await?;
-    let (seq, reason) = match v.first_break {
-        None => (None, None),
-        Some(ChainBreak::HashMismatch { seq }) => (Some(seq), Some("hash_mismatch".to_string())),
-        Some(ChainBreak::PrevMismatch { seq }) => (Some(seq), Some("prev_mismatch".to_string())),
-        Some(ChainBreak::Gap { expected, .. }) => (Some(expected), Some("gap".to_string())),
-    };
-    Ok(Json(VerifyAnswer { intact: seq.is_none(), checked: v.checked, first_broken_seq: seq, reason }))
+    Ok(Json(VerifyAnswer {
+        intact: v.intact(),
+        checked: v.checked,
+        first_broken_seq: v.first_break.as_ref().map(ChainBreak::seq),
+        reason: v.reason().map(str::to_string),
+        head_seq: v.head.seq,
+        checkpoint_seq: v.checkpoint_seq,
+        missing_triggers: v.missing_triggers,
+        checkpoints_rejected: v.checkpoints_rejected,
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -697,14 +697,18 @@ pub async fn audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
 pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx, CsrfForm(_f): CsrfForm) -> Response {
     match shouhou_app::system::verify_audit(&s.app, &rc.ctx).await {
         Ok(v) => {
-            let verdict = match v.first_break {
-                None => Verdict { intact: true, message: rc.tr.t1("audit-ok", "count", v.checked) },
-                Some(
-                    ChainBreak::HashMismatch { seq }
-                    | ChainBreak::PrevMismatch { seq }
-                    | ChainBreak::Gap { expected: seq, .. },
-                ) => Verdict { intact: false, message: rc.tr.t1("audit-broken", "seq", seq) },
+            let message = match &v.first_break {
+                None if v.missing_triggers.is_empty() => rc.tr.t1("audit-ok", "count", v.checked),
+                None => rc.tr.t1("audit-triggers-missing", "triggers", v.missing_triggers.join(", ")),
+                Some(ChainBreak::Truncated { head_seq, checkpoint_seq }) => {
+                    rc.tr.t2("audit-truncated", "head", *head_seq, "checkpoint", *checkpoint_seq)
+                }
+                Some(b @ ChainBreak::CheckpointMismatch { .. }) => {
+                    rc.tr.t1("audit-checkpoint-mismatch", "seq", b.seq())
+                }
+                Some(b) => rc.tr.t1("audit-broken", "seq", b.seq()),
             };
+            let verdict = Verdict { intact: v.intact(), message };
             render(&verdict)
         }
         Err(e) => page_err(&rc, "/audit")(e).into_response(),

@@ -189,6 +189,18 @@ impl PageError {
                 tracing::error!(error = %m, "database unavailable");
                 (StatusCode::SERVICE_UNAVAILABLE, tr.t("error-unavailable"))
             }
+            AppError::Undecryptable { version, detail } => {
+                let key = shouhou_app::key_name(*version);
+                tracing::error!(
+                    key = %key,
+                    error = %detail,
+                    "stored personal data cannot be decrypted with the configured keys: check the key file (`shouhou keys status`)"
+                );
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    tr.t2("error-undecryptable", "key", key, "id", self.rc.request_id()),
+                )
+            }
             AppError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, tr.t1("error-internal", "id", self.rc.request_id()))
