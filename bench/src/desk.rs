@@ -470,6 +470,10 @@ const CREATE_DESCRIPTION: &str = "设备无法开机，电源指示灯不亮，�
 enum Side {
     Raw,
     Ours,
+    /// The whole product: `POST /api/v1/service-requests` over loopback HTTP with a bearer token
+    /// and an `Idempotency-Key` (authentication, JSON, the key stored in the command's
+    /// transaction, the use case, the audit entry), served in this process.
+    Http,
 }
 
 impl Side {
@@ -477,6 +481,7 @@ impl Side {
         match self {
             Side::Raw => "raw",
             Side::Ours => "ours",
+            Side::Http => "http",
         }
     }
 }
@@ -569,7 +574,11 @@ async fn cmd_create(a: CreateArgs) -> anyhow::Result<()> {
     }
     let mut runs = vec![];
     for round in 1..=a.rounds {
-        let order = if round % 2 == 1 { [Side::Raw, Side::Ours] } else { [Side::Ours, Side::Raw] };
+        let order = match round % 3 {
+            1 => [Side::Raw, Side::Ours, Side::Http],
+            2 => [Side::Http, Side::Raw, Side::Ours],
+            _ => [Side::Ours, Side::Http, Side::Raw],
+        };
         for path in order {
             let r = run_create(&a, path, round).await?;
             println!(
@@ -597,6 +606,16 @@ async fn cmd_create(a: CreateArgs) -> anyhow::Result<()> {
     let raw_rps = raw_n as f64 / raw_s;
     let ours_rps = ours_n as f64 / ours_s;
     let ratio = ours_rps / raw_rps;
+    let (http_s, http_n) = total(Side::Http);
+    let http_rps = http_n as f64 / http_s;
+    println!(
+        "{} total: http {:.1} req/s; http/raw = {:.1} % (the product's whole path against the raw limit), \
+         http/ours = {:.1} % (what HTTP, authentication, JSON and the idempotency key add to the use case)",
+        a.backend.as_str(),
+        http_rps,
+        http_rps / raw_rps * 100.0,
+        http_rps / ours_rps * 100.0
+    );
     println!(
         "{} total: raw {:.1} req/s ({:.1} row writes/s), ours {:.1} req/s; ours/raw = {:.1} % (target >= 30 %: {})",
         a.backend.as_str(),
@@ -608,7 +627,11 @@ async fn cmd_create(a: CreateArgs) -> anyhow::Result<()> {
     );
     for round in 1..=a.rounds {
         let get = |p: Side| runs.iter().find(|r| r.round == round && r.path == p).map(|r| r.rps(a.n)).unwrap_or(0.0);
-        println!("round {round}: ours/raw = {:.1} %", get(Side::Ours) / get(Side::Raw) * 100.0);
+        println!(
+            "round {round}: ours/raw = {:.1} %, http/raw = {:.1} %",
+            get(Side::Ours) / get(Side::Raw) * 100.0,
+            get(Side::Http) / get(Side::Raw) * 100.0
+        );
     }
     println!("load average at end: {}", loadavg());
     let rounds: Vec<serde_json::Value> = runs
@@ -619,7 +642,7 @@ async fn cmd_create(a: CreateArgs) -> anyhow::Result<()> {
         "{}",
         json!({"bench": "desk-create", "backend": a.backend.as_str(), "n": a.n, "concurrency": a.concurrency,
                "raw_req_per_s": raw_rps, "raw_row_writes_per_s": raw_rps * ROW_WRITES as f64, "ours_req_per_s": ours_rps,
-               "ratio": ratio, "runs": rounds})
+               "ratio": ratio, "http_req_per_s": http_rps, "http_ratio": http_rps / raw_rps, "runs": rounds})
     );
     Ok(())
 }
@@ -637,6 +660,7 @@ async fn run_create(a: &CreateArgs, path: Side, round: usize) -> anyhow::Result<
         let r = match path {
             Side::Ours => create_ours(&app, &seed, a.n, a.concurrency).await,
             Side::Raw => create_raw(&app, &seed, a.n, a.concurrency).await,
+            Side::Http => create_http(&app, &seed, a.n, a.concurrency).await,
         };
         let r = match r {
             Ok((secs, lat, cpu)) => {
@@ -661,7 +685,7 @@ async fn verify_created(db: &Db, n: usize, path: Side) -> anyhow::Result<()> {
         "SELECT (SELECT COUNT(*) FROM service_requests), (SELECT COUNT(*) FROM request_events)").fetch_one(c).await)?;
     ensure!(reqs == i64::try_from(n)? && events == reqs, "{}: {reqs} requests, {events} events", path.as_str());
     drop(rd);
-    if path == Side::Ours {
+    if path != Side::Raw {
         let v = shouhou_store::audit::verify(db, &test_keyring(), &[], 1000, |_, _| {}).await?;
         ensure!(v.first_break.is_none(), "audit chain broken: {:?}", v.first_break);
     }
@@ -700,6 +724,62 @@ async fn create_ours(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> any
     }
     let secs = start.elapsed().as_secs_f64();
     Ok((secs, pcts(&lat), cpu.since()))
+}
+
+/// The same requests through the served product: each of `conc` keep-alive clients logs in once,
+/// then posts requests with a fresh `Idempotency-Key` each, as an integration would.
+async fn create_http(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> anyhow::Result<(f64, Pcts, CpuUse)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let state = shouhou_web::AppState { app: app.clone(), secure_cookies: false, faults: Default::default() };
+    let server = tokio::spawn(shouhou_web::serve(state, listener, async move {
+        let _ = stopped.await;
+    }));
+    let body = Arc::new(json!({
+        "customer_id": seed.customer_id, "serial_number": seed.serial, "type": "repair", "channel": "phone",
+        "urgency": "normal", "description": CREATE_DESCRIPTION
+    }));
+    let mut clients = vec![];
+    for _ in 0..conc {
+        let c = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+        let r = c.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "admin", "password": PASSWORD}));
+        let answer: serde_json::Value = r.send().await?.error_for_status()?.json().await?;
+        let token = answer["token"].as_str().ok_or_else(|| anyhow!("no token"))?.to_string();
+        clients.push((c, token));
+    }
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = cpu_mark();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (client, token) in clients {
+        let (next, body, url) = (next.clone(), body.clone(), format!("{base}/api/v1/service-requests"));
+        set.spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = Instant::now();
+                let r =
+                    client.post(&url).bearer_auth(&token).header("idempotency-key", format!("bench-{i}")).json(&*body);
+                let status = r.send().await?.status();
+                ensure!(status == reqwest::StatusCode::CREATED, "POST answered {status}");
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut lat = vec![];
+    while let Some(r) = set.join_next().await {
+        lat.extend(r??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let used = cpu.since();
+    let _ = stop.send(());
+    server.await??;
+    Ok((secs, pcts(&lat), used))
 }
 
 /// Row writes of one request on the raw path: counter upsert, request insert, event insert,

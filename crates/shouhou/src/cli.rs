@@ -712,7 +712,8 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    let state = shouhou_web::AppState { app: app.clone(), secure_cookies: s.secure_cookies, faults: Default::default() };
+    let state =
+        shouhou_web::AppState { app: app.clone(), secure_cookies: s.secure_cookies, faults: Default::default() };
     shouhou_web::serve(state, listener, async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);

@@ -147,7 +147,11 @@ async fn parallel_guesses_cannot_outrun_the_throttle(b: Backend) {
     }
     assert_eq!(by_status.get(&401), Some(&5), "exactly five passwords were checked: {by_status:?}");
     assert_eq!(by_status.get(&429), Some(&94), "{by_status:?}");
-    assert_eq!(attempt(PASSWORD).await.unwrap(), StatusCode::TOO_MANY_REQUESTS, "the right password last is throttled too");
+    assert_eq!(
+        attempt(PASSWORD).await.unwrap(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the right password last is throttled too"
+    );
     add_user(&t.app, "auditor", &["admin"], &[]).await;
     let admin = client_from([127, 0, 0, 9]);
     let r = admin.post(t.url("/api/v1/auth/login")).json(&json!({"username": "auditor", "password": PASSWORD})).send();
