@@ -233,6 +233,7 @@ impl Db {
 }
 
 impl Tx {
+    #[allow(clippy::expect_used)]
     pub fn conn(&mut self) -> Conn<'_> {
         match self.inner.as_mut().expect("a transaction is used until it ends") {
             TxInner::Sqlite(t) => Conn::Sqlite(t),
