@@ -9,7 +9,7 @@ pub fn required_text(field: &str, s: &str, max: usize) -> Result<String, FieldEr
         return Err(FieldError::new(field, "required"));
     }
     if t.chars().count() > max {
-        return Err(FieldError::new(field, "too_long"));
+        return Err(FieldError::too_long(field, max));
     }
     Ok(t.to_string())
 }
@@ -18,9 +18,17 @@ pub fn required_text(field: &str, s: &str, max: usize) -> Result<String, FieldEr
 pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) if t.chars().count() > max => Err(FieldError::new(field, "too_long")),
+        Some(t) if t.chars().count() > max => Err(FieldError::too_long(field, max)),
         Some(t) => Ok(Some(t.to_string())),
     }
+}
+
+/// The longest text to search for (a list's `q`, an audit action prefix, a region name).
+pub const SEARCH_MAX: usize = 100;
+
+/// Text to search for: blank becomes `None`, at most [`SEARCH_MAX`] characters.
+pub fn search_text(field: &str, s: Option<&str>) -> Result<Option<String>, FieldError> {
+    optional_text(field, s, SEARCH_MAX)
 }
 
 /// A station or warehouse code: 2–20 of upper-case ASCII letters, digits and `-`, e.g. `SZ-NS01`.
