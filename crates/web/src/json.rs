@@ -68,3 +68,28 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
         }
     }
 }
+
+/// What went wrong reading a multipart body, as a problem: over the size limit → 413; a part
+/// header with a control character (in practice a NUL in the file name, which the header parser
+/// refuses) → 400 `bad_file_name`; anything else — a body cut short, no boundary, the client
+/// gone — → 400 `malformed_multipart`, naming the cause. None of these is the server's fault.
+pub fn multipart_problem(e: &axum::extract::multipart::MultipartError) -> Problem {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Problem::field(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "file", "file_too_large");
+    }
+    let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<multer::Error>());
+    if let Some(multer::Error::ReadHeaderFailed(httparse_error)) = cause {
+        return Problem::field(StatusCode::BAD_REQUEST, "bad_file_name", "file", "bad_file_name")
+            .with_detail(format!("a part header cannot be read: {httparse_error}"));
+    }
+    Problem::new(StatusCode::BAD_REQUEST, "malformed_multipart").with_detail(e.body_text())
+}
+
+/// The file name of an upload, refused with 400 `bad_file_name` when it holds a control
+/// character (the rule is the domain's, which the use case applies again).
+pub fn upload_file_name(name: &str) -> Result<String, Problem> {
+    if shouhou_domain::attachment::has_control(name) {
+        return Err(Problem::field(StatusCode::BAD_REQUEST, "bad_file_name", "file", "bad_file_name"));
+    }
+    Ok(name.to_string())
+}
