@@ -233,6 +233,7 @@ impl Db {
 }
 
 impl Tx {
+    #[allow(clippy::expect_used)]
     pub fn conn(&mut self) -> Conn<'_> {
         match self.inner.as_mut().expect("a transaction is used until it ends") {
             TxInner::Sqlite(t) => Conn::Sqlite(t),
@@ -283,6 +284,7 @@ impl Drop for Tx {
 }
 
 impl Rd {
+    #[allow(clippy::expect_used)]
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Rd::Sqlite(c) => Conn::Sqlite(c),
