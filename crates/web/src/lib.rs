@@ -6,8 +6,8 @@
 
 pub mod api;
 mod assets;
-mod edge;
 pub mod ctx;
+mod edge;
 pub mod error;
 mod htmx;
 pub mod i18n;

@@ -1,7 +1,7 @@
 //! Health, readiness and Prometheus metrics (request counts and latency per route, DB pool).
 use crate::AppState;
-use axum::Router;
 use crate::error::Problem;
+use axum::Router;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;

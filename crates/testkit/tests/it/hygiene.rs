@@ -209,8 +209,18 @@ async fn every_free_text_field_is_bounded_with_its_limit_named(b: Backend) {
             "name",
             100,
         ),
-        ("/api/v1/product-models", with(&with(&model, "code", "XG-1".into()), "coverage", over(500).into()), "coverage", 500),
-        ("/api/v1/product-models", with(&with(&model, "code", "XG-1".into()), "product_line", over(50).into()), "product_line", 50),
+        (
+            "/api/v1/product-models",
+            with(&with(&model, "code", "XG-1".into()), "coverage", over(500).into()),
+            "coverage",
+            500,
+        ),
+        (
+            "/api/v1/product-models",
+            with(&with(&model, "code", "XG-1".into()), "product_line", over(50).into()),
+            "product_line",
+            50,
+        ),
         ("/api/v1/customers", with(&customer, "name", over(100).into()), "name", 100),
         ("/api/v1/customers", with(&customer, "address", over(200).into()), "address", 200),
         (
@@ -224,18 +234,23 @@ async fn every_free_text_field_is_bounded_with_its_limit_named(b: Backend) {
         ("/api/v1/devices", with(&device, "dealer_name", over(100).into()), "dealer_name", 100),
         ("/api/v1/service-requests", with(&request, "description", over(4000).into()), "description", 4000),
         ("/api/v1/service-requests", with(&request, "fault_code", over(50).into()), "fault_code", 50),
-        ("/api/v1/service-requests", with(&request, "resolve_now", "解".repeat(1_000).repeat(5).into()), "resolve_now", 4000),
-        (&notes, json!({"note": over(4000)}), "note", 4000),
         (
-            &transitions,
-            json!({"action": "accept", "note": over(4000), "version": 1}),
-            "note",
+            "/api/v1/service-requests",
+            with(&request, "resolve_now", "解".repeat(1_000).repeat(5).into()),
+            "resolve_now",
             4000,
         ),
+        (&notes, json!({"note": over(4000)}), "note", 4000),
+        (&transitions, json!({"action": "accept", "note": over(4000), "version": 1}), "note", 4000),
         ("/api/v1/users", with(&user, "display_name", over(50).into()), "display_name", 50),
         ("/api/v1/users", with(&user, "username", "u".repeat(33).into()), "username", 32),
         ("/api/v1/users", with(&user, "password", "p".repeat(129).into()), "password", 128),
-        ("/api/v1/calendars/cn-workday/days", json!({"date": "2026-12-24", "off": true, "note": over(200)}), "note", 200),
+        (
+            "/api/v1/calendars/cn-workday/days",
+            json!({"date": "2026-12-24", "off": true, "note": over(200)}),
+            "note",
+            200,
+        ),
     ];
     for (path, body, field, limit) in cases {
         assert_too_long(post(&t, a, path, body).await, field, limit).await;
@@ -258,7 +273,8 @@ async fn page_and_per_page_out_of_range_are_field_errors(b: Backend) {
         ("per_page=5000", "per_page", Some(100)),
         ("page=0", "page", None),
     ] {
-        for list in ["/api/v1/stations", "/api/v1/warehouses", "/api/v1/service-requests", "/api/v1/audit", "/api/v1/inbox"]
+        for list in
+            ["/api/v1/stations", "/api/v1/warehouses", "/api/v1/service-requests", "/api/v1/audit", "/api/v1/inbox"]
         {
             let r = get(&t, &o.admin, &format!("{list}?{query}")).await;
             let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
@@ -275,7 +291,9 @@ async fn page_and_per_page_out_of_range_are_field_errors(b: Backend) {
 fn multipart(name: &[u8], content: &[u8], closed: bool) -> (String, Vec<u8>) {
     let boundary = "XyZ-boundary-42";
     let mut body = Vec::new();
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").as_bytes(),
+    );
     body.extend_from_slice(name);
     body.extend_from_slice(b"\"\r\nContent-Type: text/plain\r\n\r\n");
     body.extend_from_slice(content);
@@ -288,11 +306,24 @@ fn multipart(name: &[u8], content: &[u8], closed: bool) -> (String, Vec<u8>) {
 async fn a_bad_file_name_or_a_truncated_upload_is_a_named_400(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
-    let r = post(&t, &o.admin, "/api/v1/product-models", json!({"code": "XG-1", "name": "XG", "product_line": "光"})).await;
+    let r =
+        post(&t, &o.admin, "/api/v1/product-models", json!({"code": "XG-1", "name": "XG", "product_line": "光"})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园"})).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/customers",
+        json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园"}),
+    )
+    .await;
     let customer = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = post(&t, &o.admin, "/api/v1/service-requests", json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "告警"})).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/service-requests",
+        json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "告警"}),
+    )
+    .await;
     let sr = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let url = t.url(&format!("/api/v1/service-requests/{sr}/attachments"));
     let send = |(ct, body): (String, Vec<u8>)| {
@@ -303,8 +334,12 @@ async fn a_bad_file_name_or_a_truncated_upload_is_a_named_400(b: Backend) {
         let p = problem(r, StatusCode::BAD_REQUEST, "bad_file_name").await;
         assert_eq!(p["errors"][0]["field"], "file", "{p}");
     }
-    let p = problem(send(multipart(b"ok.txt", b"hello", false)).await.unwrap(), StatusCode::BAD_REQUEST, "malformed_multipart")
-        .await;
+    let p = problem(
+        send(multipart(b"ok.txt", b"hello", false)).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_multipart",
+    )
+    .await;
     assert!(!p["detail"].as_str().unwrap_or("").is_empty(), "{p}");
     assert_eq!(send(multipart(b"ok.txt", b"hello", true)).await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(count(&t, "attachments").await, 1);

@@ -85,7 +85,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The error answers every operation may give, declared on each (RFC 9457 problem+json with the
 /// `Problem` schema), so that a client or a fuzzer finds every status it can get documented:
-/// 400/500/503 everywhere, 401/403 where a token is needed, 404 with a path id, 413/415/422
+/// 400/500/503 everywhere, 401/403/404 where a token is needed (an operation a role may not
+/// reach at all answers 404, as a record outside its stations does), 404 with a path id, 413/415/422
 /// with a body, 422 with parameters (a page out of range, a search text too long), 409/422 on
 /// POST (an `Idempotency-Key` still running or reused), 409 on an update (a stale version), 429
 /// on login. A status an operation declared itself keeps its description; its content becomes
@@ -106,9 +107,7 @@ fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
         ("503", "Unavailable", "The database is unavailable"),
         ("405", "MethodNotAllowed", "The path does not take this method"),
     ];
-    let problem = || {
-        ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build()
-    };
+    let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
     let components = doc.components.get_or_insert_with(Default::default);
     for (_, name, description) in ANSWERS {
         let r = ResponseBuilder::new().description(description).content("application/problem+json", problem()).build();
@@ -129,7 +128,7 @@ fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
             let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             let mut statuses = vec!["400", "500", "503"];
             if secured {
-                statuses.extend(["401", "403"]);
+                statuses.extend(["401", "403", "404"]);
             }
             if has_id {
                 statuses.push("404");
@@ -150,9 +149,11 @@ fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
             }
             // What the operation declared itself stays declared, now as a problem.
             statuses.extend(
-                op.responses.responses.keys().filter(|k| k.as_str() >= "400").map(|k| {
-                    ANSWERS.iter().find(|(s, _, _)| s == k).map(|(s, _, _)| *s).unwrap_or("400")
-                }),
+                op.responses
+                    .responses
+                    .keys()
+                    .filter(|k| k.as_str() >= "400")
+                    .map(|k| ANSWERS.iter().find(|(s, _, _)| s == k).map(|(s, _, _)| *s).unwrap_or("400")),
             );
             for status in statuses {
                 let Some((_, name, _)) = ANSWERS.iter().find(|(s, _, _)| *s == status) else { continue };
@@ -313,7 +314,7 @@ mod tests {
                 let answers = op["responses"].as_object().cloned().unwrap_or_default();
                 let mut expected = vec!["400", "500", "503"];
                 if op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty())) {
-                    expected.extend(["401", "403"]);
+                    expected.extend(["401", "403", "404"]);
                 }
                 if path.contains('{') {
                     expected.push("404");

@@ -112,5 +112,7 @@ pub async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<R
     let text = shouhou_domain::org::search_text("q", Some(&q.q))
         .map_err(|e| shouhou_app::AppError::Validation(e.into()))?
         .unwrap_or_default();
-    Ok(Json(shouhou_domain::region::search(&text, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect()))
+    Ok(Json(
+        shouhou_domain::region::search(&text, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect(),
+    ))
 }
