@@ -2,11 +2,20 @@
 use crate::region::RegionCode;
 use crate::{FieldError, ValidationErrors};
 
-/// Required text of at most `max` characters, trimmed.
+/// Whether text holds a control character other than tab and line breaks: NUL cannot be stored
+/// in a PostgreSQL text column at all (the fuzzer's 500s), the others are never meant.
+pub fn has_bad_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// Required text of at most `max` characters, trimmed, without control characters.
 pub fn required_text(field: &str, s: &str, max: usize) -> Result<String, FieldError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(FieldError::new(field, "required"));
+    }
+    if has_bad_control(t) {
+        return Err(FieldError::new(field, "invalid_characters"));
     }
     if t.chars().count() > max {
         return Err(FieldError::too_long(field, max));
@@ -19,6 +28,7 @@ pub fn optional_text(field: &str, s: Option<&str>, max: usize) -> Result<Option<
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) if t.chars().count() > max => Err(FieldError::too_long(field, max)),
+        Some(t) if has_bad_control(t) => Err(FieldError::new(field, "invalid_characters")),
         Some(t) => Ok(Some(t.to_string())),
     }
 }

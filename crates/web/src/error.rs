@@ -190,6 +190,10 @@ pub async fn unexplained_errors_layer(req: Request, next: Next) -> Response {
     if matches!(path.as_str(), "/healthz" | "/readyz") {
         return next.run(req).await;
     }
+    // A NUL in a path parameter (a calendar code) would reach the database, which refuses it.
+    if api && path.to_ascii_lowercase().contains("%00") {
+        return Problem::new(StatusCode::BAD_REQUEST, "invalid_path").with_detail("the path holds NUL").into_response();
+    }
     let rc = req.extensions().get::<ReqCtx>().cloned();
     let resp = next.run(req).await;
     let status = resp.status();

@@ -260,6 +260,24 @@ async fn every_free_text_field_is_bounded_with_its_limit_named(b: Backend) {
     assert_too_long(r, "q", 100).await;
     let r = get(&t, a, &format!("/api/v1/audit?action={}", "a".repeat(101))).await;
     assert_too_long(r, "action", 100).await;
+    // NUL, which PostgreSQL text cannot hold (the fuzzer's 500s), is refused wherever it comes.
+    let p = problem(
+        post(
+            &t,
+            a,
+            "/api/v1/warehouses",
+            json!({"code": "HQ-CW", "name": "x", "region_code": "110105", "address": "\u{f9}\0"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "invalid_characters", "{p}");
+    problem(get(&t, a, "/api/v1/stations?q=a%00b").await, StatusCode::BAD_REQUEST, "invalid_query").await;
+    problem(get(&t, a, "/api/v1/calendars/a%00b").await, StatusCode::BAD_REQUEST, "invalid_path").await;
+    let e = shouhou_domain::org::required_text("address", "科技园\u{1b}[31m", 200).unwrap_err();
+    assert_eq!(e.code, "invalid_characters");
     // Nothing of it was stored: one request, its resolution not taken.
     assert_eq!(count(&t, "service_requests").await, 1);
 }

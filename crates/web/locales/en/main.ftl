@@ -400,3 +400,4 @@ field-page = Page
 field-per_page = Page size
 field-q = Search text
 field-coverage = Coverage
+err-invalid_characters = holds a control character that is not allowed (such as NUL)

@@ -400,3 +400,4 @@ field-page = 页码
 field-per_page = 每页条数
 field-q = 搜索内容
 field-coverage = 保修范围
+err-invalid_characters = 含有不允许的控制字符（如 NUL）
