@@ -732,7 +732,12 @@ async fn create_http(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> any
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = shouhou_web::AppState { app: app.clone(), secure_cookies: false, faults: Default::default() };
+    let state = shouhou_web::AppState {
+        app: app.clone(),
+        secure_cookies: false,
+        faults: Default::default(),
+        metrics_token: None,
+    };
     let server = tokio::spawn(shouhou_web::serve(state, listener, async move {
         let _ = stopped.await;
     }));

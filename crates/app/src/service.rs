@@ -248,7 +248,8 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         },
         None => Some(None),
     };
-    let resolve_now = f.resolve_now.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let resolve_now = e.take(shouhou_domain::request::note("resolve_now", f.resolve_now.as_deref().unwrap_or("")));
+    let resolve_now = resolve_now.filter(|s| !s.is_empty());
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
@@ -397,10 +398,8 @@ pub struct Transitioned {
 pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &str, note: &str) -> Result<Transitioned> {
     let actor = changer_of(app, ctx, id).await?;
     let action = Action::parse("action", action).map_err(ValidationErrors::from)?;
-    let note = note.trim();
-    if note.chars().count() > 4000 {
-        return Err(ValidationErrors::single("note", "too_long").into());
-    }
+    let note = shouhou_domain::request::note("note", note).map_err(ValidationErrors::from)?;
+    let note = note.as_str();
     if action == Action::Cancel && note.is_empty() {
         return Err(ValidationErrors::single("note", "reason_required").into());
     }
@@ -565,7 +564,7 @@ pub async fn reclassify(
 /// A note on the timeline (no status change).
 pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let actor = changer_of(app, ctx, id).await?;
-    let note = shouhou_domain::org::required_text("note", note, 4000)?;
+    let note = shouhou_domain::org::required_text("note", note, shouhou_domain::request::NOTE_MAX)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     request_in_scope(&mut c, actor, id).await?;
@@ -579,7 +578,7 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
 #[tracing::instrument(skip_all)]
 pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, bytes: &[u8]) -> Result<i64> {
     let actor = changer_of(app, ctx, id).await?;
-    let name = shouhou_domain::org::required_text("file", file_name.rsplit(['/', '\\']).next().unwrap_or(""), 200)?;
+    let name = shouhou_domain::attachment::file_name("file", file_name)?;
     let content_type = shouhou_domain::attachment::check("file", &name, bytes)?;
     let sha = crate::secrets::sha256_hex(bytes);
     let now = app.now();

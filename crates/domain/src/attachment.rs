@@ -26,6 +26,24 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The longest file name kept, in characters.
+pub const FILE_NAME_MAX: usize = 200;
+
+/// Whether a file name holds a control character (NUL, a line break, ESC, C1 controls): such a
+/// name is refused rather than stored and later put into a `Content-Disposition`.
+pub fn has_control(file_name: &str) -> bool {
+    file_name.chars().any(char::is_control)
+}
+
+/// The name an uploaded file is kept under: its last path segment, trimmed, required, at most
+/// [`FILE_NAME_MAX`] characters, without control characters (`bad_file_name`).
+pub fn file_name(field: &str, raw: &str) -> Result<String, FieldError> {
+    if has_control(raw) {
+        return Err(FieldError::new(field, "bad_file_name"));
+    }
+    crate::org::required_text(field, raw.rsplit(['/', '\\']).next().unwrap_or(""), FILE_NAME_MAX)
+}
+
 /// Check an uploaded file: not empty, not too big, of an accepted kind, and — when the name has
 /// an extension — of the kind the name claims. Answers the content type to store.
 pub fn check(field: &str, file_name: &str, bytes: &[u8]) -> Result<&'static str, FieldError> {

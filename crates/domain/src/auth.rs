@@ -234,7 +234,7 @@ impl Username {
             return Err(FieldError::new("username", "too_short"));
         }
         if s.chars().count() > 32 {
-            return Err(FieldError::new("username", "too_long"));
+            return Err(FieldError::too_long("username", 32));
         }
         if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
             return Err(FieldError::new("username", "invalid_username"));
@@ -256,7 +256,7 @@ pub fn check_password_policy(field: &str, password: &str) -> Result<(), FieldErr
         return Err(FieldError::new(field, "password_too_short"));
     }
     if n > 128 {
-        return Err(FieldError::new(field, "too_long"));
+        return Err(FieldError::too_long(field, 128));
     }
     if password.chars().all(|c| c.is_ascii_digit()) {
         return Err(FieldError::new(field, "password_only_digits"));

@@ -250,7 +250,7 @@ impl SerialNumber {
             return Err(FieldError::new(field, "required"));
         }
         if t.chars().count() > Self::MAX_LEN {
-            return Err(FieldError::new(field, "too_long"));
+            return Err(FieldError::too_long(field, Self::MAX_LEN));
         }
         if !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.')) {
             return Err(FieldError::new(field, "invalid_serial"));

@@ -6,11 +6,22 @@ pub struct FieldError {
     pub field: String,
     /// Stable machine code, e.g. `required`, `too_long`, `invalid_region`; also the i18n key suffix.
     pub code: &'static str,
+    /// The bound that was crossed: the most characters of a `too_long` value, the largest
+    /// page size of an `out_of_range` one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> Self {
-        Self { field: field.into(), code }
+        Self { field: field.into(), code, limit: None }
+    }
+    /// `too_long`, naming the most characters the field takes.
+    pub fn too_long(field: impl Into<String>, max: usize) -> Self {
+        Self::with_limit(field, "too_long", max)
+    }
+    pub fn with_limit(field: impl Into<String>, code: &'static str, limit: usize) -> Self {
+        Self { field: field.into(), code, limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)) }
     }
 }
 

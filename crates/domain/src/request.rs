@@ -306,6 +306,15 @@ pub fn description(field: &str, s: &str) -> Result<String, FieldError> {
     crate::org::required_text(field, s, DESCRIPTION_MAX)
 }
 
+/// The longest note on a request's timeline (a note, what a transition did, how a first-contact
+/// resolution solved it), in characters.
+pub const NOTE_MAX: usize = 4000;
+
+/// A note that may be blank: trimmed, at most [`NOTE_MAX`] characters.
+pub fn note(field: &str, s: &str) -> Result<String, FieldError> {
+    crate::org::optional_text(field, Some(s), NOTE_MAX).map(Option::unwrap_or_default)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -587,6 +596,6 @@ mod tests {
         assert_eq!(description("description", "  打印机卡纸 \n"), Ok("打印机卡纸".to_string()));
         assert_eq!(description("description", " \t"), Err(FieldError::new("description", "required")));
         assert_eq!(description("description", &"修".repeat(4000)).map(|s| s.chars().count()), Ok(4000));
-        assert_eq!(description("description", &"修".repeat(4001)), Err(FieldError::new("description", "too_long")));
+        assert_eq!(description("description", &"修".repeat(4001)), Err(FieldError::too_long("description", 4000)));
     }
 }

@@ -204,6 +204,7 @@ fn settings(addr: Option<String>, c: Common) -> anyhow::Result<Settings> {
         data_dir: c.data_dir,
         config: c.config,
         keys_file: c.keys_file,
+        metrics_token: std::env::var("SHOUHOU_METRICS_TOKEN").ok(),
     })
 }
 
@@ -712,8 +713,12 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    let state =
-        shouhou_web::AppState { app: app.clone(), secure_cookies: s.secure_cookies, faults: Default::default() };
+    let state = shouhou_web::AppState {
+        app: app.clone(),
+        secure_cookies: s.secure_cookies,
+        faults: Default::default(),
+        metrics_token: s.metrics_token.clone(),
+    };
     shouhou_web::serve(state, listener, async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);

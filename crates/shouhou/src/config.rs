@@ -14,6 +14,7 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub max_connections: Option<u32>,
     pub keys_file: Option<PathBuf>,
+    pub metrics_token: Option<String>,
 }
 
 impl FileConfig {
@@ -39,6 +40,8 @@ pub struct Settings {
     pub max_connections: u32,
     /// The personal-data key file (default DATA_DIR/keys.txt; `SHOUHOU_KEYS` holds the text itself).
     pub keys_file: PathBuf,
+    /// Bearer token that opens `/metrics` to callers other than loopback; none: loopback only.
+    pub metrics_token: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -57,6 +60,8 @@ pub struct Layer {
     pub data_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
     pub keys_file: Option<PathBuf>,
+    /// `SHOUHOU_METRICS_TOKEN` (no flag: a token in argv is visible to every local user).
+    pub metrics_token: Option<String>,
 }
 
 impl Settings {
@@ -76,6 +81,7 @@ impl Settings {
             secure_cookies: file.secure_cookies.unwrap_or(false),
             log_format: file.log_format.unwrap_or_else(|| "text".into()),
             max_connections: file.max_connections.unwrap_or(8),
+            metrics_token: l.metrics_token.or(file.metrics_token).filter(|t| !t.trim().is_empty()),
         })
     }
 }
@@ -95,7 +101,9 @@ mod tests {
             data_dir: None,
             config: Some(file.clone()),
             keys_file: None,
+            metrics_token: None,
         })?;
+        assert_eq!(s.metrics_token, None);
         assert_eq!(s.addr, "127.0.0.1:1");
         assert_eq!(s.data_dir, PathBuf::from("/srv/shouhou"));
         assert_eq!(s.database_url, "sqlite:///srv/shouhou/shouhou.db");
@@ -106,7 +114,8 @@ mod tests {
                 database_url: None,
                 data_dir: None,
                 config: Some(file),
-                keys_file: None
+                keys_file: None,
+                metrics_token: None,
             })
             .is_err()
         );

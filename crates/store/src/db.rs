@@ -284,6 +284,7 @@ impl Drop for Tx {
 }
 
 impl Rd {
+    #[allow(clippy::expect_used)]
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Rd::Sqlite(c) => Conn::Sqlite(c),

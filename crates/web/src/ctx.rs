@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shouhou_app::{AppError, Ctx};
 use shouhou_domain::locale::Locale;
 use shouhou_store::users::TokenKind;
@@ -111,42 +111,7 @@ pub async fn context_layer(State(state): State<AppState>, mut req: Request, next
     resp
 }
 
-/// The problem+json body of RFC 9457, with our `code`, `errors` and `request_id` members.
+/// The problem+json answer of RFC 9457, in the caller's language.
 pub fn render_problem(rc: &ReqCtx, p: Problem) -> Response {
-    let tr = rc.tr;
-    let errors: Vec<serde_json::Value> = p
-        .errors
-        .iter()
-        .map(|e| serde_json::json!({"field": e.field, "code": e.code, "message": tr.field_error(&e.field, e.code)}))
-        .collect();
-    let title = tr.t(&format!("problem-{}", p.code));
-    let detail = p.detail.clone().unwrap_or_else(|| {
-        if errors.is_empty() {
-            title.clone()
-        } else {
-            p.errors.iter().map(|e| tr.field_error(&e.field, e.code)).collect::<Vec<_>>().join("; ")
-        }
-    });
-    let mut body = serde_json::json!({
-        "type": format!("/api/problems/{}", p.code),
-        "title": title,
-        "status": p.status.as_u16(),
-        "code": p.code,
-        "detail": detail,
-        "request_id": rc.request_id(),
-    });
-    if !errors.is_empty() {
-        body["errors"] = serde_json::Value::Array(errors);
-    }
-    if let Some(serde_json::Value::Object(extra)) = &p.extra {
-        for (k, v) in extra {
-            body[k] = v.clone();
-        }
-    }
-    let mut resp = (p.status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    if let Some(v) = p.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    crate::error::problem_response(rc.tr, rc.request_id(), p)
 }

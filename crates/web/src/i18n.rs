@@ -54,8 +54,18 @@ impl Tr {
     }
     /// "Region code is required" for a field error.
     pub fn field_error(&self, field: &str, code: &str) -> String {
+        self.labelled(field, self.t(&format!("err-{code}")))
+    }
+    /// The message of a field error, with its limit when it has one ("is too long (at most 100
+    /// characters)"): the key `err-CODE-limit` with `$limit`.
+    pub fn field_message(&self, e: &shouhou_domain::FieldError) -> String {
+        match e.limit {
+            Some(limit) => self.labelled(&e.field, self.t1(&format!("err-{}-limit", e.code), "limit", limit)),
+            None => self.field_error(&e.field, e.code),
+        }
+    }
+    fn labelled(&self, field: &str, msg: String) -> String {
         let label = LOCALES.try_lookup(self.lang(), &format!("field-{field}")).unwrap_or_else(|| field.to_string());
-        let msg = self.t(&format!("err-{code}"));
         match self.0 {
             Locale::ZhCn => format!("{label}{msg}"),
             Locale::En => format!("{label} {msg}"),

@@ -27,8 +27,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let bytes = axum::body::to_bytes(req.into_body(), MAX_JSON_BODY)
             .await
             .map_err(|_| Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))?;
+        if has_nul_escape(&bytes) {
+            return Err(Problem::field(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "body",
+                "invalid_characters",
+            ));
+        }
         parse(&bytes).map(ApiJson)
     }
+}
+
+/// Whether a JSON text encodes a NUL (`\u0000`, its only spelling in JSON): no field may hold
+/// one — PostgreSQL text cannot store it, so even a code that is only looked up would fail.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w[0] == b'\\'
+            && w[1..].eq_ignore_ascii_case(b"u0000")
+            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 /// Parse a JSON body, turning serde's message into a field error.
@@ -62,9 +80,37 @@ impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(|q| q.to_ascii_lowercase().contains("%00")) {
+            return Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query").with_detail("a parameter holds NUL"));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(e) => Err(Problem::new(StatusCode::BAD_REQUEST, "invalid_query").with_detail(e.body_text())),
         }
     }
+}
+
+/// What went wrong reading a multipart body, as a problem: over the size limit → 413; a part
+/// header with a control character (in practice a NUL in the file name, which the header parser
+/// refuses) → 400 `bad_file_name`; anything else — a body cut short, no boundary, the client
+/// gone — → 400 `malformed_multipart`, naming the cause. None of these is the server's fault.
+pub fn multipart_problem(e: &axum::extract::multipart::MultipartError) -> Problem {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Problem::field(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "file", "file_too_large");
+    }
+    let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<multer::Error>());
+    if let Some(multer::Error::ReadHeaderFailed(httparse_error)) = cause {
+        return Problem::field(StatusCode::BAD_REQUEST, "bad_file_name", "file", "bad_file_name")
+            .with_detail(format!("a part header cannot be read: {httparse_error}"));
+    }
+    Problem::new(StatusCode::BAD_REQUEST, "malformed_multipart").with_detail(e.body_text())
+}
+
+/// The file name of an upload, refused with 400 `bad_file_name` when it holds a control
+/// character (the rule is the domain's, which the use case applies again).
+pub fn upload_file_name(name: &str) -> Result<String, Problem> {
+    if shouhou_domain::attachment::has_control(name) {
+        return Err(Problem::field(StatusCode::BAD_REQUEST, "bad_file_name", "file", "bad_file_name"));
+    }
+    Ok(name.to_string())
 }

@@ -7,6 +7,7 @@
 pub mod api;
 mod assets;
 pub mod ctx;
+mod edge;
 pub mod error;
 mod htmx;
 pub mod i18n;
@@ -19,7 +20,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use shouhou_app::App;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -34,6 +34,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Failures a test can provoke; all off in a server.
     pub faults: std::sync::Arc<Faults>,
+    /// Bearer token that opens `/metrics` to callers other than loopback (`metrics_token`).
+    pub metrics_token: Option<String>,
 }
 
 /// Failures a test provokes to prove what a crash leaves behind.
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(observe::router())
         .merge(assets::router())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(error::unexplained_errors_layer))
         .layer(axum::middleware::from_fn(htmx::login_redirect_layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), ctx::context_layer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::metrics_layer))
@@ -104,10 +107,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     observe::init_metrics();
-    let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    edge::serve(listener, router(state), shutdown).await?;
     // Commands whose client hung up still run; let them store their answers before the pool closes.
     idempotency::settle(SHUTDOWN_GRACE).await;
     Ok(())

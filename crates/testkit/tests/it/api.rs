@@ -126,10 +126,13 @@ async fn bad_input_is_answered_as_problem_json_naming_each_field(b: Backend) {
     assert_eq!(count(&t, "audit_log").await, audit_before);
 }
 
-async fn list_pages_are_capped_at_one_hundred(b: Backend) {
+async fn list_pages_take_at_most_one_hundred(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
-    let body: Value = get(&t, &o.admin, "/api/v1/stations?per_page=5000").await.json().await.unwrap();
+    // More than 100 is refused, not silently capped (see hygiene.rs).
+    let r = get(&t, &o.admin, "/api/v1/stations?per_page=5000").await;
+    problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let body: Value = get(&t, &o.admin, "/api/v1/stations?per_page=100").await.json().await.unwrap();
     assert_eq!(body["per_page"], 100);
     assert_eq!(body["total"], 2);
     let body: Value = get(&t, &o.admin, "/api/v1/stations?per_page=1&page=2").await.json().await.unwrap();
@@ -331,7 +334,7 @@ crate::on_both_backends!(
     a_retried_post_with_the_same_idempotency_key_creates_one_station,
     an_update_on_a_stale_version_answers_409_and_changes_nothing,
     bad_input_is_answered_as_problem_json_naming_each_field,
-    list_pages_are_capped_at_one_hundred,
+    list_pages_take_at_most_one_hundred,
     health_readiness_metrics_and_openapi_are_served,
     the_api_takes_bearer_tokens_only_and_refuses_strangers_before_their_bodies,
     the_last_administrator_cannot_be_removed_nor_an_administrator_deactivate_themselves,

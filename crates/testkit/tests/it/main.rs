@@ -8,6 +8,7 @@ mod api;
 mod audit;
 mod auth;
 mod desk;
+mod hygiene;
 mod keys;
 mod pages;
 mod roles;

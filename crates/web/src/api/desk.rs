@@ -60,7 +60,7 @@ pub async fn list_product_models(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<Value>>> {
-    let p = shouhou_app::desk::list_product_models(&s.app, &rc.ctx, q.page()).await?;
+    let p = shouhou_app::desk::list_product_models(&s.app, &rc.ctx, q.page()?).await?;
     Ok(Json(Paged::from(p, |m| to_json(&m))))
 }
 
@@ -131,7 +131,7 @@ pub async fn list_customers(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<Value>>> {
-    let p = shouhou_app::desk::list_customers(&s.app, &rc.ctx, q.page()).await?;
+    let p = shouhou_app::desk::list_customers(&s.app, &rc.ctx, q.page()?).await?;
     Ok(Json(Paged::from(p, |c| to_json(&c))))
 }
 
@@ -321,7 +321,7 @@ pub async fn list_requests(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<Value>> {
-    let page = shouhou_app::PageRequest::new(q.page, q.per_page);
+    let page = super::page_of(q.page, q.per_page)?;
     let p = shouhou_app::service::queue(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or(""), page).await?;
     Ok(Json(request_times(to_json(&p))))
 }
@@ -440,13 +440,14 @@ pub async fn add_attachment(
     Ok((StatusCode::CREATED, Json(Created { id: att })).into_response())
 }
 
-/// The field `file` of a multipart body: its file name and bytes.
+/// The field `file` of a multipart body: its file name and bytes. A body too large is 413, a
+/// malformed one or a file name with a control character 400 (see `json::multipart_problem`).
 pub async fn read_file_field(mut multipart: axum::extract::Multipart) -> Result<(String, Vec<u8>), Problem> {
-    let too_big = || Problem::field(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "file", "file_too_large");
-    while let Some(field) = multipart.next_field().await.map_err(|_| too_big())? {
+    use crate::json::{multipart_problem, upload_file_name};
+    while let Some(field) = multipart.next_field().await.map_err(|e| multipart_problem(&e))? {
         if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|_| too_big())?;
+            let name = upload_file_name(field.file_name().unwrap_or(""))?;
+            let bytes = field.bytes().await.map_err(|e| multipart_problem(&e))?;
             return Ok((name, bytes.to_vec()));
         }
     }

@@ -47,6 +47,7 @@ struct DocsPage {
 
 fn ref_name(v: &serde_json::Value) -> String {
     v.pointer("/content/application~1json/schema/$ref")
+        .or_else(|| v.get("$ref"))
         .and_then(|r| r.as_str())
         .map(|r| r.rsplit('/').next().unwrap_or(r).to_string())
         .unwrap_or_default()

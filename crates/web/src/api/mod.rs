@@ -44,7 +44,7 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
@@ -77,7 +77,90 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sla::unread))
         .routes(routes!(sla::mark_read))
         .routes(routes!(desk::get_attachment))
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    declare_problems(&mut doc);
+    (router, doc)
+}
+
+/// The error answers every operation may give, declared on each (RFC 9457 problem+json with the
+/// `Problem` schema), so that a client or a fuzzer finds every status it can get documented:
+/// 400/500/503 everywhere, 401/403/404 where a token is needed (an operation a role may not
+/// reach at all answers 404, as a record outside its stations does), 404 with a path id, 413/415/422
+/// with a body, 422 with parameters (a page out of range, a search text too long), 409/422 on
+/// POST (an `Idempotency-Key` still running or reused), 409 on an update (a stale version), 429
+/// on login. A status an operation declared itself keeps its description; its content becomes
+/// the problem's.
+fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    const ANSWERS: [(&str, &str, &str); 12] = [
+        ("400", "BadRequest", "The request is malformed (path, query, headers or body)"),
+        ("401", "Unauthenticated", "Not signed in, or the token has expired"),
+        ("403", "Forbidden", "The caller's roles do not allow this"),
+        ("404", "NotFound", "No such record, or outside the caller's stations"),
+        ("409", "Conflict", "A stale version, an illegal transition, or an Idempotency-Key still running"),
+        ("413", "PayloadTooLarge", "The body is too large"),
+        ("415", "UnsupportedMediaType", "The body is not of the declared media type"),
+        ("422", "ValidationFailed", "Invalid input: one entry per bad field in `errors`"),
+        ("429", "Throttled", "Too many attempts; see Retry-After"),
+        ("500", "Internal", "Internal error (the request id is in the log)"),
+        ("503", "Unavailable", "The database is unavailable"),
+        ("405", "MethodNotAllowed", "The path does not take this method"),
+    ];
+    let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in ANSWERS {
+        let r = ResponseBuilder::new().description(description).content("application/problem+json", problem()).build();
+        components.responses.insert(name.to_string(), RefOr::T(r));
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ] {
+            let Some(op) = op.as_mut() else { continue };
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = op.request_body.is_some();
+            let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut statuses = vec!["400", "500", "503"];
+            if secured {
+                statuses.extend(["401", "403", "404"]);
+            }
+            if has_id {
+                statuses.push("404");
+            }
+            if has_body {
+                statuses.extend(["413", "415", "422"]);
+            }
+            if has_params {
+                statuses.push("422");
+            }
+            match method {
+                "post" => statuses.extend(["409", "422"]),
+                "put" | "patch" => statuses.push("409"),
+                _ => {}
+            }
+            if path == "/api/v1/auth/login" {
+                statuses.push("429");
+            }
+            // What the operation declared itself stays declared, now as a problem.
+            statuses.extend(
+                op.responses
+                    .responses
+                    .keys()
+                    .filter(|k| k.as_str() >= "400")
+                    .map(|k| ANSWERS.iter().find(|(s, _, _)| s == k).map(|(s, _, _)| *s).unwrap_or("400")),
+            );
+            for status in statuses {
+                let Some((_, name, _)) = ANSWERS.iter().find(|(s, _, _)| *s == status) else { continue };
+                op.responses.responses.insert(status.to_string(), RefOr::Ref(Ref::from_response_name(*name)));
+            }
+        }
+    }
 }
 
 /// The API routes anyone may call: everything else needs a signed-in caller.
@@ -96,6 +179,7 @@ pub async fn signed_in_layer(req: axum::extract::Request, next: axum::middleware
 
 /// RFC 9457 problem details, as every error of this API is answered.
 #[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
 #[allow(dead_code)]
 pub struct ProblemDoc {
     /// URI reference naming the problem type, e.g. `/api/problems/validation_failed`.
@@ -117,6 +201,8 @@ pub struct FieldErrorDoc {
     pub field: String,
     pub code: String,
     pub message: String,
+    /// The bound crossed: most characters of a `too_long` value, largest `per_page`.
+    pub limit: Option<u32>,
 }
 
 /// `?page=&per_page=` (per_page at most 100).
@@ -131,9 +217,24 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    pub fn page(&self) -> PageRequest {
-        PageRequest::new(self.page, self.per_page)
+    /// The page asked for, checked with the search text (see [`page_of`]).
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let mut e = shouhou_domain::ValidationErrors::default();
+        e.take(shouhou_domain::org::search_text("q", self.q.as_deref()));
+        match PageRequest::parse(self.page, self.per_page) {
+            Ok(p) if e.is_empty() => Ok(p),
+            Ok(_) => Err(AppError::Validation(e).into()),
+            Err(pe) => {
+                e.0.extend(pe.0);
+                Err(AppError::Validation(e).into())
+            }
+        }
     }
+}
+
+/// `page` and `per_page` of a list, checked: out of range is a 422 field error, not capped.
+pub fn page_of(page: Option<u32>, per_page: Option<u32>) -> Result<PageRequest, ApiError> {
+    PageRequest::parse(page, per_page).map_err(|e| AppError::Validation(e).into())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -196,4 +297,50 @@ pub fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::fixed(offset)).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every operation declares its error answers as problem+json with the `Problem` schema, and
+    /// no error answer is declared as plain JSON (schemathesis counted thousands undocumented).
+    #[test]
+    fn every_operation_declares_its_problem_answers() {
+        let doc = serde_json::to_value(super::router().1).unwrap_or_default();
+        let responses = &doc["components"]["responses"];
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                operations += 1;
+                let answers = op["responses"].as_object().cloned().unwrap_or_default();
+                let mut expected = vec!["400", "500", "503"];
+                if op.get("security").is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty())) {
+                    expected.extend(["401", "403", "404"]);
+                }
+                if path.contains('{') {
+                    expected.push("404");
+                }
+                if op.get("requestBody").is_some() {
+                    expected.extend(["413", "415", "422"]);
+                }
+                if method == "post" {
+                    expected.extend(["409", "422"]);
+                }
+                for status in expected {
+                    assert!(answers.contains_key(status), "{method} {path} declares {status}");
+                }
+                for (status, answer) in answers.iter().filter(|(s, _)| s.as_str() >= "400") {
+                    let name = answer["$ref"].as_str().and_then(|r| r.rsplit('/').next()).unwrap_or("");
+                    let content = &responses[name]["content"];
+                    assert_eq!(
+                        content["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                    assert!(content.get("application/json").is_none(), "{method} {path} {status}");
+                }
+            }
+        }
+        assert!(operations > 30, "{operations}");
+        assert!(doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"].is_object());
+        assert!(doc["components"]["schemas"]["FieldErrorDoc"]["properties"]["limit"].is_object());
+    }
 }

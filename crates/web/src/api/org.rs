@@ -81,7 +81,7 @@ pub async fn list_stations(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<StationView>>> {
-    let p = shouhou_app::org::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
+    let p = shouhou_app::org::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()?).await?;
     Ok(Json(Paged::from(p, StationView::from)))
 }
 
@@ -183,7 +183,7 @@ pub async fn list_warehouses(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<WarehouseQuery>,
 ) -> ApiResult<Json<Paged<WarehouseView>>> {
-    let page = shouhou_app::PageRequest::new(q.page, q.per_page);
+    let page = super::page_of(q.page, q.per_page)?;
     let p = shouhou_app::org::list_warehouses(&s.app, &rc.ctx, q.station_id.map(StationId), page).await?;
     Ok(Json(Paged::from(p, WarehouseView::from)))
 }

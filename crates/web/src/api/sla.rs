@@ -128,7 +128,7 @@ pub async fn inbox(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<NotificationView>>> {
-    let p = shouhou_app::alerts::inbox(&s.app, &rc.ctx, q.page()).await?;
+    let p = shouhou_app::alerts::inbox(&s.app, &rc.ctx, q.page()?).await?;
     Ok(Json(Paged::from(p, |n| NotificationView {
         id: n.id,
         kind: n.kind,

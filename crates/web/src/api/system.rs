@@ -61,13 +61,10 @@ pub async fn list_audit(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Paged<AuditView>>> {
-    let p = shouhou_app::system::list_audit(
-        &s.app,
-        &rc.ctx,
-        q.action.as_deref(),
-        shouhou_app::PageRequest::new(q.page, q.per_page),
-    )
-    .await?;
+    let page = super::page_of(q.page, q.per_page)?;
+    let action = shouhou_domain::org::search_text("action", q.action.as_deref())
+        .map_err(|e| shouhou_app::AppError::Validation(e.into()))?;
+    let p = shouhou_app::system::list_audit(&s.app, &rc.ctx, action.as_deref(), page).await?;
     Ok(Json(Paged::from(p, AuditView::from)))
 }
 
@@ -129,6 +126,11 @@ pub struct RegionView {
 /// Look up GB/T 2260 divisions by name or code prefix (at most 20).
 #[utoipa::path(get, path = "/api/v1/regions", tag = "organisation", params(RegionQuery),
     responses((status = 200, body = Vec<RegionView>)))]
-pub async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> Json<Vec<RegionView>> {
-    Json(shouhou_domain::region::search(&q.q, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect())
+pub async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<RegionView>>> {
+    let text = shouhou_domain::org::search_text("q", Some(&q.q))
+        .map_err(|e| shouhou_app::AppError::Validation(e.into()))?
+        .unwrap_or_default();
+    Ok(Json(
+        shouhou_domain::region::search(&text, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect(),
+    ))
 }

@@ -80,7 +80,7 @@ pub async fn list_users(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<UserView>>> {
-    let p = shouhou_app::users::list_users(&s.app, &rc.ctx, q.q.as_deref(), q.page()).await?;
+    let p = shouhou_app::users::list_users(&s.app, &rc.ctx, q.q.as_deref(), q.page()?).await?;
     Ok(Json(Paged::from(p, UserView::from)))
 }
 

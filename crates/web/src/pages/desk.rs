@@ -536,22 +536,19 @@ pub async fn upload(
             Ok(Some(field)) => match field.name() {
                 Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
                 Some("file") => {
-                    let name = field.file_name().unwrap_or("").to_string();
+                    let name = match crate::json::upload_file_name(field.file_name().unwrap_or("")) {
+                        Ok(n) => n,
+                        Err(p) => return upload_problem(&s, &rc, id, p).await,
+                    };
                     match field.bytes().await {
                         Ok(b) => file = Some((name, b.to_vec())),
-                        Err(_) => {
-                            let msg = rc.tr.field_error("file", "file_too_large");
-                            return request_page(&s, &rc, id, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
-                        }
+                        Err(e) => return upload_problem(&s, &rc, id, crate::json::multipart_problem(&e)).await,
                     }
                 }
                 _ => {}
             },
             Ok(None) => break,
-            Err(_) => {
-                let msg = rc.tr.field_error("file", "file_too_large");
-                return request_page(&s, &rc, id, Some(msg), StatusCode::PAYLOAD_TOO_LARGE).await;
-            }
+            Err(e) => return upload_problem(&s, &rc, id, crate::json::multipart_problem(&e)).await,
         }
     }
     if let Err(r) = check_csrf(&rc, &headers, &FormData(vec![("_csrf".into(), csrf)])) {
@@ -566,6 +563,16 @@ pub async fn upload(
         }
         Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
     }
+}
+
+/// The request page with what was wrong with an upload (too large, malformed, a bad file name),
+/// answered with the problem's status as the API answers it.
+async fn upload_problem(s: &AppState, rc: &ReqCtx, id: i64, p: crate::error::Problem) -> Response {
+    let msg = match p.errors.first() {
+        Some(e) => rc.tr.field_message(e),
+        None => rc.tr.t(&format!("problem-{}", p.code)),
+    };
+    request_page(s, rc, id, Some(msg), p.status).await
 }
 
 pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {

@@ -220,6 +220,25 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The error page for a status no handler explained (a wrong method, a malformed form): the
+/// page's own message for 403/404, else the problem's title, with `detail` when there is one.
+pub fn error_page(rc: &ReqCtx, path: &str, status: StatusCode, detail: Option<&str>) -> Response {
+    let message = match status {
+        StatusCode::NOT_FOUND => rc.tr.t("error-not-found"),
+        StatusCode::FORBIDDEN => rc.tr.t("error-forbidden"),
+        s if s.is_server_error() => rc.tr.t1("error-internal", "id", rc.request_id()),
+        s => {
+            let title = rc.tr.t(&format!("problem-{}", crate::error::code_of_status(s)));
+            match detail {
+                Some(d) => format!("{title}: {d}"),
+                None => title,
+            }
+        }
+    };
+    let page = ErrorPage { c: Chrome::new(rc, "error-title", path), message };
+    (status, render(&page)).into_response()
+}
+
 pub fn page_err(rc: &ReqCtx, path: &str) -> impl Fn(AppError) -> PageError {
     let rc = rc.clone();
     let path = path.to_string();
@@ -297,7 +316,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Messages of field errors by field, in the page's language.
 pub fn field_messages(tr: Tr, errs: &[FieldError]) -> Vec<(String, String)> {
-    errs.iter().map(|e| (e.field.clone(), tr.field_error(&e.field, e.code))).collect()
+    errs.iter().map(|e| (e.field.clone(), tr.field_message(e))).collect()
 }
 
 /// All field errors in one line, for a page that shows them above the form.
@@ -341,7 +360,7 @@ impl Pager {
 }
 
 pub async fn not_found(rc: ReqCtx, uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
+    if crate::error::is_api_path(uri.path()) {
         return crate::api::not_found().into_response();
     }
     PageError { err: AppError::NotFound, rc, path: uri.path().to_string() }.into_response()
