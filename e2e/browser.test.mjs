@@ -25,6 +25,7 @@ const SCREENSHOTS = new Set([
   'admin-home-desktop',
   'admin-stations-desktop',
   'engineer-home-phone',
+  'login-throttled-phone',
 ]);
 
 useShouhou('browser');
@@ -100,6 +101,28 @@ for (const viewport of VIEWPORTS) {
 
       assert.deepEqual(await visibleNavLabels(page, viewport), ENGINEER_NAV);
       await capture(page, `engineer-home-${viewport.name}`); // with the ☰ menu open on phones
+    });
+
+    test('a guesser is told to wait, in minutes, after five wrong passwords', async (t) => {
+      const page = await newPage(t, viewport);
+      const name = `guesser-${viewport.name}`;
+      for (let i = 0; i < 5; i++) {
+        const r = await submitLogin(page, name, 'wrong-password');
+        assert.equal(r.status(), 401, `attempt ${i + 1} is checked`);
+      }
+      const r = await submitLogin(page, name, 'wrong-password');
+      assert.equal(r.status(), 429);
+      assert.ok(Number(await r.headerValue('retry-after')) > 0, 'the page says when to retry, in its header too');
+      assert.match(await page.locator('main, body').first().innerText(), /登录失败次数过多，请 \d+ 分钟后再试。/);
+      await capture(page, `login-throttled-${viewport.name}`);
+    });
+
+    test('a dealer finds no service desk', async (t) => {
+      const page = await newPage(t, viewport);
+      await logIn(page, 'dealer');
+      const r = await page.goto('/desk');
+      assert.equal(r.status(), 404);
+      assert.match(await page.locator('main').innerText(), new RegExp(NOT_FOUND));
     });
 
     test("an admin's station list shows all six stations", async (t) => {
