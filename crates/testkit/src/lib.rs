@@ -157,6 +157,18 @@ pub async fn spawn_on(db: TestDb, clock: Arc<dyn Clock>) -> anyhow::Result<TestA
     Ok(TestApp { addr: addr.0, app, db, faults, shutdown: Some(addr.1), server: Some(addr.2) })
 }
 
+/// A second application instance on the same database, as a second process would be: its own
+/// pool (its own SQLite writer and readers, its own PostgreSQL connections) and its own App.
+/// Keep the returned value alive: dropping its sender stops the instance.
+pub async fn second_instance(t: &TestApp) -> anyhow::Result<Served> {
+    let opts = DbOptions { max_connections: 5, ..Default::default() };
+    let db = Db::connect(&t.db.url, &opts).await?;
+    let config =
+        AppConfig { audit_checkpoints: Some(t.db.data_dir.join("audit-checkpoints-2")), ..AppConfig::default() };
+    let app = App::new(db, Arc::new(SystemClock), config, shouhou_store::crypto::test_keyring());
+    serve_app(app).await
+}
+
 type Served = (SocketAddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>);
 
 /// Serve `app` on 127.0.0.1:0 until the returned sender fires.

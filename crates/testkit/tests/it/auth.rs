@@ -126,16 +126,21 @@ fn client_from(ip: [u8; 4]) -> reqwest::Client {
     reqwest::Client::builder().local_address(std::net::IpAddr::from(ip)).build().unwrap()
 }
 
-/// 99 guesses at once, then the right password: attempts are counted before the password is
-/// checked, so exactly five are checked and the rest answer 429 — the right password too, no
-/// login gets through on the back of a race; one audit entry says the throttle closed, the refused
-/// attempts are a counter, not 95 rows. (A success clears its address's count.)
+/// 99 guesses at once, spread over two instances, then the right password: attempts are counted
+/// before the password is checked, so exactly five are checked and the rest answer 429 — the right
+/// password too, no login gets through on the back of a race; one audit entry says the throttle
+/// closed, the refused attempts are a counter, not 95 rows. (A success clears its address's count.)
 async fn parallel_guesses_cannot_outrun_the_throttle(b: Backend) {
     let t = app(b).await;
     add_user(&t.app, "agent.li", &["agent"], &[]).await;
+    // Every other guess goes to a second instance with its own pool on the same database.
+    let second = shouhou_testkit::second_instance(&t).await.unwrap();
+    let urls = [t.url("/api/v1/auth/login"), format!("http://{}/api/v1/auth/login", second.0)];
     let web = client();
+    let turn = std::sync::atomic::AtomicUsize::new(0);
     let attempt = |password: &'static str| {
-        let (web, url) = (web.clone(), t.url("/api/v1/auth/login"));
+        let i = turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (web, url) = (web.clone(), urls[i % 2].clone());
         tokio::spawn(async move {
             web.post(url).json(&json!({"username": "agent.li", "password": password})).send().await.unwrap().status()
         })
