@@ -27,11 +27,25 @@ else
 fi
 
 echo "== OpenAPI 3.1 document"
-if ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
-  python3 -m pip install --quiet --disable-pip-version-check 'openapi-spec-validator==0.9.0'
+# The validator goes into a virtual environment under target/: a stock Debian refuses `pip install`
+# into the system Python (externally-managed-environment).
+venv=target/py-venv
+if [[ ! -x $venv/bin/python ]]; then
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    rm -rf "$venv"
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then sudo=(sudo -n); fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q </dev/null
+    "${sudo[@]}" apt-get install -y -q python3-venv </dev/null
+    python3 -m venv "$venv"
+  fi
+fi
+if ! "$venv/bin/python" -c 'import openapi_spec_validator' 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'openapi-spec-validator==0.9.0'
 fi
 ./target/debug/shouhou openapi > target/openapi.json
-python3 - target/openapi.json <<'PY'
+"$venv/bin/python" - target/openapi.json <<'PY'
 import json, sys
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
