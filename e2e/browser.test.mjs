@@ -19,7 +19,7 @@ const ALL_STATIONS = ['BJ-CY01', 'CD-WH01', 'GZ-TH01', 'SH-PD01', 'SZ-NS01', 'WH
 const LOGIN_ERROR = '用户名或密码错误，请重新输入。';
 const NOT_FOUND = '页面不存在，或您无权查看。';
 
-// Only these screenshots are kept (docs/screenshots/NAME.png, overwritten each run).
+// Only these screenshots are kept (SCREENSHOT_DIR/NAME.png, overwritten each run; see support.mjs).
 const SCREENSHOTS = new Set([
   'login-desktop',
   'admin-home-desktop',

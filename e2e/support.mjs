@@ -19,7 +19,10 @@ import { chromium } from 'playwright-core';
 
 export const E2E_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(E2E_DIR, '..');
-export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'docs', 'screenshots');
+// Screenshots go to e2e/out/screenshots (git-ignored), so a test run leaves the checkout clean;
+// `scripts/screenshots.sh` runs the browser tests with SHOUHOU_SCREENSHOTS=docs/screenshots to
+// refresh the pictures the README shows.
+export const SCREENSHOT_DIR = path.resolve(REPO_ROOT, process.env.SHOUHOU_SCREENSHOTS ?? 'e2e/out/screenshots');
 const SHOUHOU_BIN = path.resolve(E2E_DIR, process.env.SHOUHOU_BIN ?? '../target/debug/shouhou');
 const CHROMIUM_BIN = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const OUT_DIR = path.join(E2E_DIR, 'out'); // e2e/out/ is git-ignored
@@ -172,7 +175,7 @@ export async function logIn(page, username) {
   await page.waitForURL(`${baseURL}/`);
 }
 
-/** Saves docs/screenshots/NAME.png (overwritten each run). */
+/** Saves SCREENSHOT_DIR/NAME.png (overwritten each run). */
 export async function screenshot(page, name, options = {}) {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), ...options });
 }
