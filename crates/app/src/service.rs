@@ -622,10 +622,7 @@ pub async fn get_attachment(app: &App, ctx: &Ctx, attachment_id: i64) -> Result<
     let mut rd = app.db.read().await?;
     let mut c = rd.conn();
     let (meta, bytes) = requests::attachment(&mut c, attachment_id).await?.ok_or(AppError::NotFound)?;
-    let r = requests::get_request(&mut c, meta.request_id).await?.ok_or(AppError::NotFound)?;
-    if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-        return Err(AppError::NotFound);
-    }
+    request_in_scope(&mut c, actor, meta.request_id).await?;
     Ok((meta, bytes))
 }
 
@@ -648,10 +645,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
     let (r, events, cal, device, attachments, assignee_name) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
-        let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-        if !actor.scope.allows_opt(r.station_id.map(StationId)) {
-            return Err(AppError::NotFound);
-        }
+        let r = request_in_scope(&mut c, actor, id).await?;
         let events = requests::events_of(&mut c, id).await?;
         let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
         let device = match r.device_id {
