@@ -4,7 +4,7 @@ use crate::system::{record, record_alone};
 use crate::{Actor, App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
-use shouhou_domain::auth::{LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES, check_password_policy};
+use shouhou_domain::auth::{LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES, check_password_policy, throttle_source};
 use shouhou_domain::ids::UserId;
 use shouhou_store::users::{self, NewToken, TokenKind};
 
@@ -43,9 +43,15 @@ pub async fn login(
     // guesses each get their own number, so no more than the limit are ever checked (D26).
     let attempt = {
         let mut tx = app.db.begin().await?;
-        let a =
-            users::count_attempt(&mut tx.conn(), &name, &ctx.source, now, LOGIN_FAILURE_WINDOW_MS, LOGIN_MAX_FAILURES)
-                .await?;
+        let a = users::count_attempt(
+            &mut tx.conn(),
+            &name,
+            &throttle_source(&ctx.source),
+            now,
+            LOGIN_FAILURE_WINDOW_MS,
+            LOGIN_MAX_FAILURES,
+        )
+        .await?;
         tx.commit().await?;
         a
     };
@@ -84,7 +90,7 @@ pub async fn login(
     let ctx = Ctx { actor: Some(actor.clone()), ..ctx.clone() };
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    users::clear_attempts(&mut c, &name, &ctx.source).await?;
+    users::clear_attempts(&mut c, &name, &throttle_source(&ctx.source)).await?;
     let kind_name = if kind == TokenKind::Session { "session" } else { "api" };
     let id = users::insert_token(
         &mut c,

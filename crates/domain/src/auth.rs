@@ -264,14 +264,38 @@ pub fn check_password_policy(field: &str, password: &str) -> Result<(), FieldErr
     Ok(())
 }
 
-/// Login throttling: after this many failures for one username within the window, refuse
-/// further attempts until the window has passed.
+/// Login throttling: after this many attempts for one username from one client address within
+/// the window, refuse further attempts from there until the window has passed.
 pub const LOGIN_MAX_FAILURES: i64 = 5;
 pub const LOGIN_FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// The client address as login throttling counts it: an IPv4 address as it is, an IPv6 address
+/// by its /64 network — one host is given a whole /64, so counting single IPv6 addresses would
+/// give a guesser 2^64 fresh starts. Anything else (a proxy's label) as it is.
+pub fn throttle_source(source: &str) -> String {
+    match source.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        _ => source.to_string(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn login_throttling_counts_an_ipv6_client_by_its_64_network() {
+        assert_eq!(throttle_source("203.0.113.7"), "203.0.113.7");
+        assert_eq!(throttle_source("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_source("2001:db8:1:2:ffff:ffff:ffff:fffe"), "2001:db8:1:2::/64");
+        assert_ne!(throttle_source("2001:db8:1:3::1"), throttle_source("2001:db8:1:2::1"));
+        assert_eq!(throttle_source("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(throttle_source("unknown"), "unknown");
+    }
 
     #[test]
     fn role_names_round_trip() {

@@ -70,22 +70,21 @@ pub struct Answer<'a> {
 }
 
 /// Store the answer under the key (in the command's transaction, or after it when it committed
-/// early); false if there is no pending key to answer.
+/// early, replacing the fallback stored then); false if the key is not there.
 pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, a: &Answer<'_>) -> Result<bool> {
     let n = both!(c, c => sqlx::query(
         "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, location = $6, headers = $7 \
-         WHERE principal = $4 AND idem_key = $5 AND status_code IS NULL")
+         WHERE principal = $4 AND idem_key = $5")
         .bind(i64::from(a.status)).bind(a.content_type).bind(a.body).bind(principal).bind(key).bind(a.location)
         .bind(a.headers)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
 
-/// Give a pending key up, so a retry runs afresh (an answer that cannot be replayed: a login
-/// setting its cookie).
+/// Give a key up, so a retry runs afresh (an answer that cannot be replayed: one setting a cookie).
 pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<()> {
     both!(c, c => sqlx::query(
-        "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2 AND status_code IS NULL")
+        "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2")
         .bind(principal).bind(key).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -117,7 +116,21 @@ pub struct Unit {
     /// A web form: a key found with another body lets the request run without a claim (a page
     /// restored from the back-forward cache) instead of refusing it.
     form: bool,
+    /// What a retry is answered if the command had to commit before its answer was known and the
+    /// answer never followed (its process died): see [`Unit::with_fallback`].
+    fallback: Option<Fallback>,
     state: Mutex<State>,
+}
+
+/// A definite answer stored with a command that commits early, replaced by the real one when it
+/// comes: a retry after a crash in between gets this instead of waiting for ever.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    pub status: u16,
+    pub content_type: String,
+    /// Stored as given (the web layer encrypts what it stores).
+    pub body: String,
+    pub location: Option<String>,
 }
 
 enum State {
@@ -154,12 +167,26 @@ pub enum Outcome {
 
 impl Unit {
     pub fn new(principal: &str, key: &str, request_hash: &str, now: i64, form: bool) -> Arc<Unit> {
+        Self::with_fallback(principal, key, request_hash, now, form, None)
+    }
+
+    /// A unit whose command, if it commits before its answer is known, stores `fallback` as its
+    /// answer in that commit; the real answer replaces it afterwards.
+    pub fn with_fallback(
+        principal: &str,
+        key: &str,
+        request_hash: &str,
+        now: i64,
+        form: bool,
+        fallback: Option<Fallback>,
+    ) -> Arc<Unit> {
         Arc::new(Unit {
             principal: principal.to_string(),
             key: key.to_string(),
             request_hash: request_hash.to_string(),
             now,
             form,
+            fallback,
             state: Mutex::new(State::Open),
         })
     }
@@ -190,11 +217,25 @@ impl Unit {
                 }
             }
         };
-        if let Some(tx) = parked
-            && let Err(e) = tx.commit().await
-        {
-            *self.lock() = State::Open;
-            return Err(e);
+        if let Some(mut tx) = parked {
+            let committed = async {
+                if let Some(f) = &self.fallback {
+                    let answer = Answer {
+                        status: f.status,
+                        content_type: &f.content_type,
+                        body: &f.body,
+                        location: f.location.as_deref(),
+                        headers: None,
+                    };
+                    complete(&mut tx.conn(), &self.principal, &self.key, &answer).await?;
+                }
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = committed {
+                *self.lock() = State::Open;
+                return Err(e);
+            }
         }
         Ok(())
     }

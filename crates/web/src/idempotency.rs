@@ -19,7 +19,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
 use shouhou_store::StoreError;
-use shouhou_store::idempotency::{self, Found, Outcome, Unit};
+use shouhou_store::idempotency::{self, Fallback, Found, Outcome, Unit};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tracing::Instrument as _;
@@ -92,6 +92,43 @@ fn replay(app: &shouhou_app::App, done: Found) -> Response {
     r
 }
 
+/// Logins, which the idempotency layer leaves alone.
+const LOGIN_PATHS: [&str; 2] = ["/api/v1/auth/login", "/login"];
+
+/// The answer a retry gets if the command commits before its answer is known and its process
+/// dies before the answer is stored (a page that renders what it just wrote): a form is sent back
+/// to the page it was on, where the person sees what the command did; an API client is told the
+/// command was carried out and its answer lost, never to run it again.
+fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, form: bool) -> Option<Fallback> {
+    let (status, content_type, body, location) = if form {
+        let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let back = parts
+            .headers
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+            .and_then(|rest| rest.strip_prefix(host))
+            .filter(|path| path.starts_with('/') && !path.starts_with("//"))
+            .unwrap_or("/");
+        (StatusCode::SEE_OTHER, String::new(), String::new(), Some(back.to_string()))
+    } else {
+        let rc = parts.extensions.get::<ReqCtx>()?;
+        let ct = "application/problem+json".to_string();
+        let title = rc.tr.t("problem-idempotency_answer_lost");
+        let body = serde_json::json!({
+            "type": "/api/problems/idempotency_answer_lost", "title": title, "status": 409,
+            "code": "idempotency_answer_lost", "detail": title, "request_id": rc.request_id(),
+        });
+        (StatusCode::CONFLICT, ct, body.to_string(), None)
+    };
+    Some(Fallback {
+        status: status.as_u16(),
+        content_type,
+        body: app.keys.encrypt(&body).ok()?,
+        location: app.keys.encrypt_opt(location.as_deref()).ok()?,
+    })
+}
+
 /// The `_idem` field of an urlencoded form body or query.
 fn form_key(body: &[u8]) -> Option<String> {
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
@@ -127,10 +164,15 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    // Keys are kept per signed-in caller; an anonymous request (a login) stores nothing.
+    // Keys are kept per signed-in caller; an anonymous request stores nothing, and neither does a
+    // login (its answer sets a cookie or shows a new token: it is never replayed, and its throttle
+    // must not run inside a claimed transaction).
     let Some(actor) = req.extensions().get::<ReqCtx>().and_then(|rc| rc.ctx.actor_id()) else {
         return next.run(req).await;
     };
+    if LOGIN_PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let header_key = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
     let is_form = req
         .headers()
@@ -184,7 +226,8 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
 
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
     // double click) does not abandon its command half-way: the answer is still stored and replayed.
-    let unit = Unit::new(&principal, &key, &request_hash, app.now(), form);
+    let fallback = fallback_answer(&app, &parts, form);
+    let unit = Unit::with_fallback(&principal, &key, &request_hash, app.now(), form, fallback);
     let faults = state.faults.clone();
     let in_flight = InFlight::start();
     let task = tokio::spawn(
@@ -233,10 +276,12 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
                         }
                     }
                 }
+                // A failure on our side after the command committed: the fallback stored with it
+                // stays the answer (the command must not run twice, and its 5xx is no answer).
+                Outcome::Committed if status.is_server_error() => answered(),
                 Outcome::Committed => {
-                    // The command committed before its answer was known: store it now, with a few
-                    // tries (a retry meanwhile waits for it), whatever it is — the command must not
-                    // run twice.
+                    // The command committed before its answer was known (with the fallback as its
+                    // answer): store the real one now, with a few tries.
                     for attempt in 0..STORE_TRIES {
                         let stored = async {
                             let mut tx = app.db.begin().await?;

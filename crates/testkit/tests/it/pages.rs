@@ -288,8 +288,38 @@ async fn a_form_sent_again_after_a_crash_registers_one_request(b: Backend) {
     assert_eq!(count(&t, "service_requests").await, 1);
 }
 
+/// A form whose command commits before its answer is known (the desk creates the customer, then
+/// renders their pop, which reads them and audits the read) and whose process dies before the
+/// answer is stored: sending it again creates no second customer and is not kept waiting — it is
+/// sent back to the page it came from, where the customer now is.
+async fn a_form_that_renders_after_its_command_is_answered_after_a_crash_too(b: Backend) {
+    let t = app(b).await;
+    let _o = org(&t).await;
+    let (web, csrf) = web_login(&t, "admin").await;
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("_idem", "7d6c5b4a39281706f5e4d3c2b1a09f8e"),
+        ("name", "赵六"),
+        ("phone", "13612345678"),
+        ("region_code", "440305"),
+        ("address", "深圳市南山区科技园"),
+    ];
+    let referer = t.url("/desk?q=13612345678");
+    t.faults.lose_next_answer.store(true, std::sync::atomic::Ordering::SeqCst);
+    let lost = web.post(t.url("/desk/customers")).header("referer", &referer).form(&form).send().await.unwrap();
+    assert!(lost.status().is_server_error(), "{}", lost.status());
+    let started = std::time::Instant::now();
+    let again = web.post(t.url("/desk/customers")).header("referer", &referer).form(&form).send().await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "answered at once, not after waiting");
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(again.headers().get("location").unwrap().to_str().unwrap(), "/desk?q=13612345678");
+    assert_eq!(count(&t, "customers").await, 1, "one customer for two submissions");
+}
+
 crate::on_both_backends!(
     a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,
+    a_form_that_renders_after_its_command_is_answered_after_a_crash_too,
     a_form_sent_again_after_a_crash_registers_one_request,
     an_htmx_request_without_a_session_is_sent_to_the_login_page_as_a_whole,
     every_answer_carries_the_security_headers,

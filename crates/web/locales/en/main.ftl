@@ -123,6 +123,7 @@ problem-malformed_json = The body is not valid JSON
 problem-unsupported_media_type = The body must be application/json
 problem-payload_too_large = The body is too large
 problem-idempotency_key_in_use = A request with this Idempotency-Key is still running
+problem-idempotency_answer_lost = This request was carried out before, but its answer was lost; read the record to see the result
 problem-idempotency_key_reused = This Idempotency-Key was used for a different request
 problem-precondition_required = An update needs a version or If-Match
 problem-csrf_rejected = CSRF check failed

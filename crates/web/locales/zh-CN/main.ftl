@@ -123,6 +123,7 @@ problem-malformed_json = 请求体不是合法的 JSON
 problem-unsupported_media_type = 请求体须为 application/json
 problem-payload_too_large = 请求体过大
 problem-idempotency_key_in_use = 相同 Idempotency-Key 的请求仍在处理中
+problem-idempotency_answer_lost = 该请求此前已执行，但其应答已丢失；请查看相应记录了解结果
 problem-idempotency_key_reused = Idempotency-Key 已用于另一个不同的请求
 problem-precondition_required = 更新须提供 version 或 If-Match
 problem-csrf_rejected = CSRF 校验失败
