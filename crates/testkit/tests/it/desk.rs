@@ -287,8 +287,8 @@ async fn requests_created_at_once_get_distinct_consecutive_numbers_across_two_in
     let t = app(b).await;
     let o = org(&t).await;
     let (customer, _) = desk(&t, &o).await;
-    // A second instance on the same database (on SQLite: the same process's pools, as one binary would be).
-    let second = shouhou_testkit::serve_app(t.app.clone()).await.unwrap();
+    // A second instance on the same database with its own pool and App, as a second process is.
+    let second = shouhou_testkit::second_instance(&t).await.unwrap();
     let urls = [t.url("/api/v1/service-requests"), format!("http://{}/api/v1/service-requests", second.0)];
     let mut tasks = vec![];
     for i in 0..20 {
@@ -319,9 +319,37 @@ async fn a_failed_registration_takes_no_number(b: Backend) {
     let first = register(&t, &o.admin, customer, json!({})).await;
     let r = post(&t, &o.admin, "/api/v1/service-requests", json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "x", "serial_number": "NOPE"})).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    // A registration that fails after it took its number (the request's insert is refused by the
+    // database): the number goes back with the rest of the transaction.
+    {
+        let mut tx = t.app.db.begin().await.unwrap();
+        let mut c = tx.conn();
+        let ddl: &[&str] = match b {
+            Backend::Sqlite => &["CREATE TRIGGER refuse_probe BEFORE INSERT ON service_requests \
+                WHEN NEW.description = '探针' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"],
+            Backend::Postgres => &[
+                "CREATE FUNCTION refuse_probe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.description = '探针' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$",
+                "CREATE TRIGGER refuse_probe BEFORE INSERT ON service_requests FOR EACH ROW EXECUTE FUNCTION refuse_probe()",
+            ],
+        };
+        for sql in ddl {
+            shouhou_store::both!(&mut c, c => sqlx::query(*sql).execute(c).await.map(|r| r.rows_affected())).unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/service-requests",
+        json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "探针"}),
+    )
+    .await;
+    assert!(r.status().is_server_error(), "{}", r.status());
     let next = register(&t, &o.admin, customer, json!({})).await;
     let n = |v: &Value| shouhou_domain::request::parse_request_number(v["number"].as_str().unwrap()).unwrap().1;
-    assert_eq!(n(&next), n(&first) + 1);
+    assert_eq!(n(&next), n(&first) + 1, "neither failure used a number up");
+    assert_eq!(count(&t, "service_requests").await, 2);
 }
 
 async fn the_sla_preview_counts_business_hours_over_national_day(b: Backend) {
