@@ -101,9 +101,14 @@ async fn the_database_holds_no_phone_number_in_clear(b: Backend) {
     let phones = ["13812345678", "13998765432", "18600001111"];
     let id_numbers = ["11010519491231002X", "440305199003071236", "510107198805126601"];
     for (i, (p, id)) in phones.iter().zip(id_numbers).enumerate() {
-        let r = post(&t, &o.admin, "/api/v1/customers", json!({"name": format!("客户{i}"), "phone": p, "id_number": id, "region_code": "110105", "address": "北京市朝阳区建国路 88 号"})).await;
-        assert_eq!(r.status(), StatusCode::CREATED);
+        // With an idempotency key: the answer kept for retries shows the customer too.
+        let body = json!({"name": format!("客户{i}"), "phone": p, "id_number": id, "region_code": "110105", "address": "北京市朝阳区建国路 88 号"});
+        let r =
+            client().post(t.url("/api/v1/customers")).bearer_auth(&o.admin).header("Idempotency-Key", format!("c-{i}"));
+        assert_eq!(r.json(&body).send().await.unwrap().status(), StatusCode::CREATED);
     }
+    // A screen pop leaves traces too (its audited clear read).
+    assert_eq!(get(&t, &o.admin, "/api/v1/screen-pop?phone=13812345678").await.status(), StatusCode::OK);
     match b {
         Backend::Sqlite => {
             // Checkpoint the WAL so the file holds everything, then read the raw bytes.
@@ -126,13 +131,26 @@ async fn the_database_holds_no_phone_number_in_clear(b: Backend) {
         }
         Backend::Postgres => {
             let mut rd = t.app.db.read().await.unwrap();
-            // Every column of every row, as PostgreSQL prints the row.
-            let dump: Vec<String> = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, String>(
-                "SELECT cu::text FROM customers cu").fetch_all(c).await)
+            // Every column of every row of every table, as PostgreSQL prints the row.
+            let tables: Vec<String> = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")
+                .fetch_all(c).await)
             .unwrap();
-            assert!(dump.len() >= 3);
+            assert!(tables.len() > 20, "{tables:?}");
+            let mut dump: Vec<String> = vec![];
+            for table in &tables {
+                let sql = format!("SELECT t::text FROM \"{table}\" t");
+                let rows: Vec<String> =
+                    shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(c).await)
+                    .unwrap();
+                dump.extend(rows.into_iter().map(|r| format!("{table}: {r}")));
+            }
+            assert!(dump.iter().filter(|r| r.starts_with("customers:")).count() >= 3);
+            assert!(dump.iter().any(|r| r.starts_with("idempotency_keys:")), "the kept answers were read too");
             for p in phones {
-                assert!(dump.iter().all(|row| !row.contains(&p[3..])), "{p} in clear");
+                let found: Vec<&String> = dump.iter().filter(|row| row.contains(&p[3..])).collect();
+                assert!(found.is_empty(), "{p} in clear: {found:?}");
             }
             assert!(dump.iter().all(|row| !row.contains("建国路")), "addresses are encrypted too");
             for id in id_numbers {
