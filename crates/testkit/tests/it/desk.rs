@@ -584,7 +584,74 @@ async fn a_retry_after_the_answer_was_lost_registers_the_request_once(b: Backend
     assert!(first["number"].as_str().unwrap().ends_with("-0001"), "no number was used up: {first}");
 }
 
+/// Every transition the lifecycle allows, each from a request brought to its starting status
+/// the shortest way (found from the domain's own table), through the API: each answers 200 with
+/// the status the domain says, cancellation with its reason included.
+async fn every_allowed_transition_is_carried_out_through_the_api(b: Backend) {
+    use shouhou_domain::request::{Action, Status};
+    use std::collections::{HashMap, VecDeque};
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    // The shortest path of actions from `new` to every status.
+    let mut path: HashMap<Status, Vec<Action>> = HashMap::from([(Status::New, vec![])]);
+    let mut queue = VecDeque::from([Status::New]);
+    while let Some(s) = queue.pop_front() {
+        for &a in s.allowed_actions() {
+            let next = s.apply(a).unwrap();
+            if !path.contains_key(&next) {
+                let mut p = path[&s].clone();
+                p.push(a);
+                path.insert(next, p);
+                queue.push_back(next);
+            }
+        }
+    }
+    let step = |id: i64, version: i64, a: Action| {
+        let note = if a == Action::Cancel { "客户撤回报修" } else { "" };
+        let url = format!("/api/v1/service-requests/{id}/transitions");
+        let body = json!({"action": a.as_str(), "version": version, "note": note});
+        let t = &t;
+        let token = o.admin.clone();
+        async move {
+            let r = post(t, &token, &url, body).await;
+            assert_eq!(r.status(), StatusCode::OK, "{} at version {version}", a.as_str());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let mut carried_out = 0;
+    for from in Status::ALL {
+        for &action in from.allowed_actions() {
+            let sr = register(&t, &o.admin, customer, json!({})).await;
+            let id = sr["id"].as_i64().unwrap();
+            let mut version = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}"))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()["version"]
+                .as_i64()
+                .unwrap();
+            for &a in &path[&from] {
+                version = step(id, version, a).await["version"].as_i64().unwrap();
+            }
+            let answer = step(id, version, action).await;
+            let now: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}")).await.json().await.unwrap();
+            assert_eq!(
+                now["status"],
+                from.apply(action).unwrap().as_str(),
+                "{} then {}: {answer}",
+                from.as_str(),
+                action.as_str()
+            );
+            carried_out += 1;
+        }
+    }
+    assert_eq!(carried_out, Status::ALL.iter().map(|s| s.allowed_actions().len()).sum::<usize>());
+    assert!(carried_out >= 24, "{carried_out}");
+}
+
 crate::on_both_backends!(
+    every_allowed_transition_is_carried_out_through_the_api,
     a_retried_transition_is_answered_again_with_its_etag,
     a_retry_after_the_answer_was_lost_registers_the_request_once,
     screen_pop_finds_the_customer_by_phone_and_serial_with_warranty_and_requests,
