@@ -22,8 +22,8 @@ pub enum Found {
         /// Further headers of the answer, a JSON list of [name, value].
         headers: Option<String>,
     },
-    /// The command committed but went on using the database before its answer was known; the
-    /// answer follows in a moment (or was lost with its process).
+    /// The command committed before its answer was known and without a fallback answer (the web
+    /// layer always gives one; a unit without it leaves the key pending until the answer comes).
     Pending { request_hash: String },
 }
 
@@ -117,10 +117,13 @@ pub struct Unit {
     /// restored from the back-forward cache) instead of refusing it.
     form: bool,
     /// What a retry is answered if the command had to commit before its answer was known and the
-    /// answer never followed (its process died): see [`Unit::with_fallback`].
-    fallback: Option<Fallback>,
+    /// answer never followed (its process died): see [`Unit::with_fallback`]. Made only then.
+    fallback: Option<MakeFallback>,
     state: Mutex<State>,
 }
+
+/// Makes the fallback answer, when a command does commit early (rarely: no work on the hot path).
+pub type MakeFallback = Box<dyn Fn() -> Option<Fallback> + Send + Sync>;
 
 /// A definite answer stored with a command that commits early, replaced by the real one when it
 /// comes: a retry after a crash in between gets this instead of waiting for ever.
@@ -178,7 +181,7 @@ impl Unit {
         request_hash: &str,
         now: i64,
         form: bool,
-        fallback: Option<Fallback>,
+        fallback: Option<MakeFallback>,
     ) -> Arc<Unit> {
         Arc::new(Unit {
             principal: principal.to_string(),
@@ -219,7 +222,7 @@ impl Unit {
         };
         if let Some(mut tx) = parked {
             let committed = async {
-                if let Some(f) = &self.fallback {
+                if let Some(f) = self.fallback.as_ref().and_then(|make| make()) {
                     let answer = Answer {
                         status: f.status,
                         content_type: &f.content_type,

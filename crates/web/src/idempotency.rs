@@ -1,13 +1,15 @@
 //! `Idempotency-Key` on every API POST: the first answer is stored and a retry with the same key
-//! gets it back, never a second record. A key reused for a different body is refused (422); a
-//! retry while the first is still running gets 409. Answers of 5xx are not kept, so a retry
-//! after a failure on our side runs afresh.
+//! gets it back, never a second record. The key and the answer commit in the command's own
+//! transaction (`shouhou_store::idempotency::Unit`, D27), so after a crash anywhere a retry either
+//! replays the answer or runs the command for the first time. A key reused for a different body
+//! is refused (422); a concurrent twin waits for the first and gets its answer. A failure on our
+//! side (5xx) before the commit writes nothing, so a retry runs afresh.
 //!
 //! Web forms get the same through a hidden `_idem` field (`static/app.js` puts one key in each
-//! form when the page loads, so a double click sends it twice): the second submission waits for
-//! the first and gets its answer (the redirect to what was created), never a second record nor a
-//! confusing 409. A form key reused with another body (a page restored from the back-forward
-//! cache) just runs as a new submission.
+//! form when the page loads, so a double click sends it twice): the second submission gets the
+//! first's answer (the redirect to what was created), never a second record nor a confusing 409.
+//! A form key reused with another body (a page restored from the back-forward cache) just runs as
+//! a new submission.
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::Problem;
@@ -19,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shouhou_app::secrets::sha256_hex;
 use shouhou_store::StoreError;
-use shouhou_store::idempotency::{self, Fallback, Found, Outcome, Unit};
+use shouhou_store::idempotency::{self, Fallback, Found, MakeFallback, Outcome, Unit};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tracing::Instrument as _;
@@ -27,10 +29,6 @@ use tracing::Instrument as _;
 pub const HEADER: &str = "idempotency-key";
 /// The hidden field of a web form that carries its key.
 const FORM_FIELD: &str = "_idem";
-/// How long a retry waits for the answer of a command that committed before its answer was
-/// stored, and how often it looks.
-const ANSWER_WAIT: Duration = Duration::from_secs(10);
-const ANSWER_POLL: Duration = Duration::from_millis(50);
 /// Tries at storing an answer before giving up.
 const STORE_TRIES: u32 = 4;
 
@@ -99,33 +97,37 @@ const LOGIN_PATHS: [&str; 2] = ["/api/v1/auth/login", "/login"];
 /// dies before the answer is stored (a page that renders what it just wrote): a form is sent back
 /// to the page it was on, where the person sees what the command did; an API client is told the
 /// command was carried out and its answer lost, never to run it again.
-fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, form: bool) -> Option<Fallback> {
-    let (status, content_type, body, location) = if form {
+fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, form: bool) -> MakeFallback {
+    let back = form.then(|| {
         let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let back = parts
+        parts
             .headers
             .get(header::REFERER)
             .and_then(|v| v.to_str().ok())
             .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
             .and_then(|rest| rest.strip_prefix(host))
             .filter(|path| path.starts_with('/') && !path.starts_with("//"))
-            .unwrap_or("/");
-        (StatusCode::SEE_OTHER, String::new(), String::new(), Some(back.to_string()))
-    } else {
-        let rc = parts.extensions.get::<ReqCtx>()?;
-        let ct = "application/problem+json".to_string();
-        let title = rc.tr.t("problem-idempotency_answer_lost");
-        let body = serde_json::json!({
-            "type": "/api/problems/idempotency_answer_lost", "title": title, "status": 409,
-            "code": "idempotency_answer_lost", "detail": title, "request_id": rc.request_id(),
-        });
-        (StatusCode::CONFLICT, ct, body.to_string(), None)
-    };
-    Some(Fallback {
-        status: status.as_u16(),
-        content_type,
-        body: app.keys.encrypt(&body).ok()?,
-        location: app.keys.encrypt_opt(location.as_deref()).ok()?,
+            .unwrap_or("/")
+            .to_string()
+    });
+    let rc = parts.extensions.get::<ReqCtx>().map(|rc| (rc.tr, rc.request_id().to_string()));
+    let keys = app.keys.clone();
+    Box::new(move || {
+        let (status, content_type, body) = match (&back, &rc) {
+            (Some(_), _) => (StatusCode::SEE_OTHER, String::new(), String::new()),
+            (None, Some((tr, request_id))) => {
+                let p = Problem::new(StatusCode::CONFLICT, "idempotency_answer_lost");
+                let body = crate::error::problem_body(*tr, request_id, &p).to_string();
+                (StatusCode::CONFLICT, "application/problem+json".to_string(), body)
+            }
+            (None, None) => return None,
+        };
+        Some(Fallback {
+            status: status.as_u16(),
+            content_type,
+            body: keys.encrypt(&body).ok()?,
+            location: keys.encrypt_opt(back.as_deref()).ok()?,
+        })
     })
 }
 
@@ -141,22 +143,13 @@ async fn lookup(app: &shouhou_app::App, principal: &str, key: &str) -> Result<Op
     idempotency::lookup(&mut rd.conn(), principal, key).await
 }
 
-/// The answer of the command that holds the key: a command whose answer is still being stored
-/// (it went on using the database after its commit) is waited for a moment.
+/// The answer of the command that holds the key. A committed key always carries one: the real
+/// answer, or the fallback stored when the command committed before it (D27).
 async fn answer_of_holder(app: &shouhou_app::App, principal: &str, key: &str) -> Response {
-    let mut waited = Duration::ZERO;
-    loop {
-        match lookup(app, principal, key).await {
-            Err(e) => return crate::error::ApiError(e.into()).into_response(),
-            Ok(Some(done @ Found::Done { .. })) => return replay(app, done),
-            Ok(_) if waited >= ANSWER_WAIT => {
-                return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
-            }
-            Ok(_) => {
-                tokio::time::sleep(ANSWER_POLL).await;
-                waited += ANSWER_POLL;
-            }
-        }
+    match lookup(app, principal, key).await {
+        Err(e) => crate::error::ApiError(e.into()).into_response(),
+        Ok(Some(done @ Found::Done { .. })) => replay(app, done),
+        Ok(_) => Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response(),
     }
 }
 
@@ -227,7 +220,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
     // double click) does not abandon its command half-way: the answer is still stored and replayed.
     let fallback = fallback_answer(&app, &parts, form);
-    let unit = Unit::with_fallback(&principal, &key, &request_hash, app.now(), form, fallback);
+    let unit = Unit::with_fallback(&principal, &key, &request_hash, app.now(), form, Some(fallback));
     let faults = state.faults.clone();
     let in_flight = InFlight::start();
     let task = tokio::spawn(
