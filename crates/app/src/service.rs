@@ -370,14 +370,14 @@ async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
 
 // ---------- lifecycle ----------
 
-/// The actor who changes request `id`: 404 for one who cannot read it (no right to read requests,
-/// or outside their stations) whether it exists or not, 403 for one who can read it but may not
-/// change it. Checked before the command looks at its input, so a refusal reveals nothing.
-async fn changer_of<'c>(app: &App, ctx: &'c Ctx, id: i64) -> Result<&'c crate::Actor> {
-    let actor = ctx.require_read(Permission::RequestRead)?;
-    let mut rd = app.db.read().await?;
-    request_in_scope(&mut rd.conn(), actor, id).await?;
-    if actor.can(Permission::RequestWrite) { Ok(actor) } else { Err(AppError::Forbidden) }
+/// Request `id` for an actor who wants to change it, inside the command's transaction: 404 for
+/// one who cannot read it (outside their stations) whether it exists or not, 403 for one who can
+/// read it but may not change it. The callers take the actor with `require_read(RequestRead)`,
+/// so one without even that right gets 404 too, and they check it before judging their input,
+/// so a refusal reveals nothing.
+async fn request_to_change(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+    let r = request_in_scope(c, actor, id).await?;
+    if actor.can(Permission::RequestWrite) { Ok(r) } else { Err(AppError::Forbidden) }
 }
 
 /// A request the actor may see; 404 for any other, whether it exists or not.
@@ -396,7 +396,7 @@ pub struct Transitioned {
 /// Apply an action of the lifecycle with optimistic concurrency; an illegal one names the allowed.
 #[tracing::instrument(skip_all)]
 pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &str, note: &str) -> Result<Transitioned> {
-    let actor = changer_of(app, ctx, id).await?;
+    let actor = ctx.require_read(Permission::RequestRead)?;
     let action = Action::parse("action", action).map_err(ValidationErrors::from)?;
     let note = shouhou_domain::request::note("note", note).map_err(ValidationErrors::from)?;
     let note = note.as_str();
@@ -407,7 +407,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     sla_store::hold_sla_config(&mut c, false).await?;
-    let r = request_in_scope(&mut c, actor, id).await?;
+    let r = request_to_change(&mut c, actor, id).await?;
     if r.version != version {
         return Err(AppError::Stale);
     }
@@ -449,11 +449,11 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
 /// user, the caller takes it.
 #[tracing::instrument(skip_all)]
 pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i64>) -> Result<Transitioned> {
-    let actor = changer_of(app, ctx, id).await?;
+    let actor = ctx.require_read(Permission::RequestRead)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let r = request_in_scope(&mut c, actor, id).await?;
+    let r = request_to_change(&mut c, actor, id).await?;
     let assignee = match user {
         None => None,
         Some(uid) => {
@@ -504,12 +504,12 @@ pub async fn reclassify(
     request_type: Option<&str>,
     urgency: Option<&str>,
 ) -> Result<Transitioned> {
-    let actor = changer_of(app, ctx, id).await?;
+    let actor = ctx.require_read(Permission::RequestRead)?;
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     sla_store::hold_sla_config(&mut c, false).await?;
-    let r = request_in_scope(&mut c, actor, id).await?;
+    let r = request_to_change(&mut c, actor, id).await?;
     let mut e = ValidationErrors::default();
     let rtype = e.take(RequestType::parse("type", request_type.unwrap_or(&r.request_type)));
     let urg = e.take(Urgency::parse("urgency", urgency.unwrap_or(&r.urgency)));
@@ -563,11 +563,11 @@ pub async fn reclassify(
 
 /// A note on the timeline (no status change).
 pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
-    let actor = changer_of(app, ctx, id).await?;
-    let note = shouhou_domain::org::required_text("note", note, shouhou_domain::request::NOTE_MAX)?;
+    let actor = ctx.require_read(Permission::RequestRead)?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    request_in_scope(&mut c, actor, id).await?;
+    request_to_change(&mut c, actor, id).await?;
+    let note = shouhou_domain::org::required_text("note", note, shouhou_domain::request::NOTE_MAX)?;
     requests::insert_event(&mut c, &event(id, app.now(), actor, "note", &note)).await?;
     record(&mut c, app, ctx, "request.note", "service_request", Some(id.to_string()), json!({})).await?;
     tx.commit().await?;
@@ -577,14 +577,14 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
 /// Attach a photo or document to a request's timeline; its type is checked on the content.
 #[tracing::instrument(skip_all)]
 pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, bytes: &[u8]) -> Result<i64> {
-    let actor = changer_of(app, ctx, id).await?;
-    let name = shouhou_domain::attachment::file_name("file", file_name)?;
-    let content_type = shouhou_domain::attachment::check("file", &name, bytes)?;
+    let actor = ctx.require_read(Permission::RequestRead)?;
     let sha = crate::secrets::sha256_hex(bytes);
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    request_in_scope(&mut c, actor, id).await?;
+    request_to_change(&mut c, actor, id).await?;
+    let name = shouhou_domain::attachment::file_name("file", file_name)?;
+    let content_type = shouhou_domain::attachment::check("file", &name, bytes)?;
     let data = json!({"sha256": sha, "size": bytes.len(), "content_type": content_type}).to_string();
     let event_id =
         requests::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "attachment", &name) }).await?;
