@@ -224,20 +224,13 @@ async fn contacts_of(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Resu
     rows.into_iter().map(|r| open_contact(keys, r)).collect()
 }
 
+/// One customer, whoever may see it (for commands that checked the scope already).
 pub async fn get_customer(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Customer>> {
-    let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = $1");
-    let row = both!(c, c => sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
-    match row {
-        None => Ok(None),
-        Some(r) => {
-            let contacts = contacts_of(c, keys, r.id).await?;
-            Ok(Some(open_customer(keys, r, contacts)?))
-        }
-    }
+    get_customer_in_scope(c, keys, id, &Scope::All).await
 }
 
-/// One customer if it is visible in `scope` (see `customer_scope_clause`): what every read of a
-/// single customer on behalf of a user goes through.
+/// One customer if it is visible in `scope` (see `customer_scope_clause`), in one query: what every
+/// read of a single customer on behalf of a user goes through.
 pub async fn get_customer_in_scope(
     c: &mut Conn<'_>,
     keys: &Keyring,
@@ -245,16 +238,19 @@ pub async fn get_customer_in_scope(
     scope: &Scope,
 ) -> Result<Option<Customer>> {
     let (clause, ids) = customer_scope_clause(scope, "customers", 2);
-    let sql = format!("SELECT 1 FROM customers WHERE id = $1 AND {clause}");
-    let visible: Option<i32> = both!(c, c => {
-        let mut q = sqlx::query_scalar(AssertSqlSafe(sql)).bind(id);
+    let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = $1 AND {clause}");
+    let row = both!(c, c => {
+        let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(id);
         for s in &ids { q = q.bind(s); }
         q.fetch_optional(c).await
     })?;
-    if visible.is_none() {
-        return Ok(None);
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let contacts = contacts_of(c, keys, r.id).await?;
+            Ok(Some(open_customer(keys, r, contacts)?))
+        }
     }
-    get_customer(c, keys, id).await
 }
 
 /// The customers whose own phone or one of whose contacts' phones has blind index `$1`, in the
