@@ -1,6 +1,6 @@
 //! `bench-desk`: the service desk's two performance targets, each measured side by side in one run.
 //!
-//! * `create`: request creation throughput of the use case (`shouhou_app::service::create_request`
+//! * `create`: request creation throughput of the use case (`shouhou_app::requests::create_request`
 //!   through an `App`) against the raw limit of the database measured in the same run: a minimal
 //!   program with the same sqlx driver and the same pool writes the same rows per request (counter
 //!   upsert, request insert, one `created` event, the SLA-cache update, the audit append: head
@@ -23,14 +23,22 @@ use anyhow::{Context as _, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use shouhou_app::desk::{self, CustomerForm, DeviceForm, Lookup, ProductModelForm};
-use shouhou_app::org::StationForm;
-use shouhou_app::service::{self, RequestForm};
+use shouhou_app::stations::StationForm;
 use shouhou_app::users::UserForm;
 use shouhou_app::{Actor, App, AppConfig, Ctx, SystemClock};
-use shouhou_domain::customer::Phone;
+use shouhou_app::{
+    customers::{self, CustomerForm},
+    desk::{self, Lookup},
+    devices::{self, DeviceForm},
+    products::{self, ProductModelForm},
+};
+use shouhou_app::{
+    requests::{self, RequestForm},
+    sla::{self},
+};
+use shouhou_domain::customers::Phone;
 use shouhou_domain::mask::{mask_name, mask_phone};
-use shouhou_domain::request::{RequestType, Urgency, business_day, format_request_number};
+use shouhou_domain::requests::{RequestType, Urgency, business_day, format_request_number};
 use shouhou_store::crypto::{Keyring, test_keyring};
 use shouhou_store::{Db, DbOptions, both};
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqliteSynchronous};
@@ -496,7 +504,7 @@ struct CreateSeed {
 /// The same product model, customer and device on every fresh database, through the use cases.
 async fn seed_create(app: &App) -> anyhow::Result<CreateSeed> {
     let ctx = bootstrap_admin(app).await?;
-    desk::create_product_model(
+    products::create_product_model(
         app,
         &ctx,
         &ProductModelForm {
@@ -508,7 +516,7 @@ async fn seed_create(app: &App) -> anyhow::Result<CreateSeed> {
         },
     )
     .await?;
-    let customer_id = desk::create_customer(
+    let customer_id = customers::create_customer(
         app,
         &ctx,
         &CustomerForm {
@@ -522,7 +530,7 @@ async fn seed_create(app: &App) -> anyhow::Result<CreateSeed> {
     )
     .await?;
     let serial = "21XG5K00010001".to_string();
-    let device_id = desk::create_device(
+    let device_id = devices::create_device(
         app,
         &ctx,
         &DeviceForm {
@@ -712,7 +720,7 @@ async fn create_ours(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> any
             let mut lat = vec![];
             while next.fetch_add(1, Ordering::Relaxed) < n {
                 let t = Instant::now();
-                service::create_request(&app, &ctx, &form).await?;
+                requests::create_request(&app, &ctx, &form).await?;
                 lat.push(t.elapsed());
             }
             anyhow::Ok(lat)
@@ -832,7 +840,7 @@ async fn create_raw(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> anyh
         let mut rd = app.db.read().await?;
         shouhou_store::sla::active_policies(&mut rd.conn()).await?
     };
-    let policy = service::select_policy(&policies, RequestType::Repair, Urgency::Normal, "standard")
+    let policy = sla::select_policy(&policies, RequestType::Repair, Urgency::Normal, "standard")
         .ok_or_else(|| anyhow!("no policy"))?;
     let now = jiff::Timestamp::now();
     let day = business_day(now);
@@ -1155,7 +1163,7 @@ fn regions() -> Vec<Region> {
         .filter_map(|l| l.split(',').next())
         .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
         .filter_map(|code| {
-            let name = shouhou_domain::region::region_name(code);
+            let name = shouhou_domain::regions::region_name(code);
             if name == code {
                 return None;
             }
@@ -1328,7 +1336,7 @@ impl Refs {
 async fn seed_reference(app: &App) -> anyhow::Result<()> {
     let ctx = bootstrap_admin(app).await?;
     for (code, name, region, address, phone) in STATIONS {
-        shouhou_app::org::create_station(
+        shouhou_app::stations::create_station(
             app,
             &ctx,
             &StationForm {
@@ -1357,7 +1365,7 @@ async fn seed_reference(app: &App) -> anyhow::Result<()> {
         .await?;
     }
     for (code, name, line, months, _) in MODELS {
-        desk::create_product_model(
+        products::create_product_model(
             app,
             &ctx,
             &ProductModelForm {
@@ -1378,12 +1386,13 @@ async fn load_refs(app: &App) -> anyhow::Result<Refs> {
     let mut c = rd.conn();
     let mut model_ids = vec![];
     for (code, ..) in MODELS {
-        let m = shouhou_store::catalog::model_by_code(&mut c, code).await?.ok_or_else(|| anyhow!("model {code}"))?;
+        let m = shouhou_store::products::model_by_code(&mut c, code).await?.ok_or_else(|| anyhow!("model {code}"))?;
         model_ids.push(m.id);
     }
     let mut station_ids = vec![];
     for (code, ..) in STATIONS {
-        let s = shouhou_store::org::station_by_code(&mut c, code).await?.ok_or_else(|| anyhow!("station {code}"))?;
+        let s =
+            shouhou_store::stations::station_by_code(&mut c, code).await?.ok_or_else(|| anyhow!("station {code}"))?;
         station_ids.push(s.id);
     }
     let agent = shouhou_store::users::user_by_username(&mut c, "agent").await?.ok_or_else(|| anyhow!("agent"))?;
@@ -1667,7 +1676,7 @@ fn policy_picks(refs: &Refs) -> anyhow::Result<HashMap<(&'static str, &'static s
     for &(t, _) in REQUEST_TYPES {
         for &(u, _) in URGENCIES {
             for tier in TIERS {
-                let p = service::select_policy(&refs.policies, t, u, tier).ok_or_else(|| anyhow!("no policy"))?;
+                let p = sla::select_policy(&refs.policies, t, u, tier).ok_or_else(|| anyhow!("no policy"))?;
                 let cal = *calendars
                     .entry(p.calendar_code.clone())
                     .or_insert_with(|| Box::leak(p.calendar_code.clone().into_boxed_str()));
@@ -2551,7 +2560,7 @@ const Q_BY_PHONE_OR: &str = "SELECT id, kind, name_enc, name_mask, phone_enc, ph
     WHERE phone_idx = $1)) AND (1 = 1 OR station_id IS NULL) ORDER BY id LIMIT 20";
 /// The shipped phone look-up, unscoped (an administrator's scope clause).
 fn q_by_phone() -> String {
-    shouhou_store::catalog::customers_by_phone_sql("1 = 1")
+    shouhou_store::customers::customers_by_phone_sql("1 = 1")
 }
 const Q_CONTACTS: &str = "SELECT id, role, name_enc, name_mask, phone_enc, phone_mask FROM customer_contacts WHERE customer_id = $1 ORDER BY id";
 const Q_DEVICES: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
@@ -2620,7 +2629,7 @@ async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) -> any
         let d = rng.below(plan.devices);
         lat[6].push(timed_query(&app.db, Q_BY_SERIAL, &Arg::Text(plan.serial(d))).await?.0);
         let t = Instant::now();
-        shouhou_app::system::record_alone(
+        shouhou_app::audit::record_alone(
             app,
             agent,
             "customer.read_personal",

@@ -1,6 +1,6 @@
 //! Logging in and out, sessions and API tokens, changing one's password.
+use crate::audit::{record, record_alone};
 use crate::secrets::{DUMMY_HASH, hash_password, random_token, token_digest, verify_password};
-use crate::system::{record, record_alone};
 use crate::{Actor, App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::ValidationErrors;

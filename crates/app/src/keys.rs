@@ -4,7 +4,7 @@
 //! key (`data.N` in the key file) encrypts every value written from then on; `reencrypt`
 //! rewrites the older values under it, so that `key_usage` shows an old key encrypting nothing
 //! and its line can leave the key file.
-use crate::system::record_alone;
+use crate::audit::record_alone;
 use crate::{App, AppError, Ctx, Keyring, Result};
 use serde::Serialize;
 use serde_json::json;
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Rows rewritten per transaction.
-const BATCH: i64 = 500;
+pub(crate) const BATCH: i64 = 500;
 
 /// How many values of one encrypted column one key version encrypts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

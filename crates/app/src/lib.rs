@@ -3,18 +3,29 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod attachments;
+pub mod audit;
 pub mod auth;
 mod clock;
 mod context;
+pub mod customers;
 pub mod desk;
+pub mod devices;
 mod error;
+pub mod exports;
+pub mod imports;
+pub mod inbox;
+pub mod jobs;
 pub mod keys;
-pub mod org;
+pub mod products;
+pub mod requests;
 pub mod secrets;
-pub mod service;
+pub mod sheets;
+pub mod sla;
+pub mod stations;
 pub mod system;
-pub mod transfer;
 pub mod users;
+pub mod warehouses;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::{Actor, Ctx};

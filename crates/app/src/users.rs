@@ -1,15 +1,15 @@
 //! Administration of users: roles from PRODUCT.md §1 and station membership.
+use crate::audit::record;
 use crate::secrets::hash_password;
-use crate::system::record;
 use crate::{App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Role, Username, check_password_policy, validate_role_assignment};
 use shouhou_domain::ids::{StationId, UserId};
 use shouhou_domain::locale::Locale;
-use shouhou_domain::org::required_text;
+use shouhou_domain::text::required_text;
 use shouhou_store::users::{self, NewUser, User, UserUpdate};
-use shouhou_store::{Conn, Page, PageRequest, org};
+use shouhou_store::{Conn, Page, PageRequest, stations};
 
 #[derive(Debug, Clone, Default)]
 pub struct UserForm {
@@ -25,7 +25,7 @@ pub struct UserForm {
 async fn resolve_stations(c: &mut Conn<'_>, codes: &[String], errs: &mut ValidationErrors) -> Result<Vec<StationId>> {
     let mut out = Vec::new();
     for code in codes.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match org::station_by_code(c, code).await? {
+        match stations::station_by_code(c, code).await? {
             Some(s) => out.push(StationId(s.id)),
             None => errs.push("station", "unknown_station"),
         }

@@ -512,7 +512,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 request_id: String::new(),
             };
             let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let table = shouhou_app::transfer::read_rows(&name, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let table = shouhou_app::sheets::read_rows(&name, &bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
             let pb = ProgressBar::new(0);
             pb.set_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
@@ -523,9 +523,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 pb.set_position(done as u64);
             };
             let report = if what == "devices" {
-                shouhou_app::transfer::import_devices(&app, &ctx, &table, progress).await
+                shouhou_app::imports::import_devices(&app, &ctx, &table, progress).await
             } else {
-                shouhou_app::transfer::import_customers(&app, &ctx, &table, progress).await
+                shouhou_app::imports::import_customers(&app, &ctx, &table, progress).await
             }
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             pb.finish_and_clear();
@@ -557,7 +557,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             db.migrate().await.context("applying migrations")?;
             let app = App::new(db.clone(), Arc::new(SystemClock), app_config(&s), open_keys(&s, &db).await?);
-            let v = shouhou_app::system::verify_audit_with_progress(&app, &Ctx::system(), |done, total| {
+            let v = shouhou_app::audit::verify_audit_with_progress(&app, &Ctx::system(), |done, total| {
                 pb.set_length(total);
                 pb.set_position(done);
             })
@@ -692,7 +692,7 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
         }
     }
     // Missing append-only triggers and a chain cut back below its checkpoints are logged.
-    if let Err(e) = shouhou_app::system::audit_start_check(&app).await {
+    if let Err(e) = shouhou_app::audit::audit_start_check(&app).await {
         tracing::warn!(error = %e, "checking the audit trail at start failed");
     }
     // The SLA worker: sweeps for warnings and breaches, delivers the outbox, runs queued jobs.
@@ -705,7 +705,7 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
             .unwrap_or_else(|_| "shouhou".into()),
         std::process::id()
     );
-    let worker = tokio::spawn(shouhou_app::alerts::run_worker(
+    let worker = tokio::spawn(shouhou_app::jobs::run_worker(
         app.clone(),
         instance,
         std::time::Duration::from_secs(30),
@@ -725,7 +725,7 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
     })
     .await?;
     let _ = worker.await;
-    if let Err(e) = shouhou_app::system::checkpoint_audit(&app).await {
+    if let Err(e) = shouhou_app::audit::checkpoint_audit(&app).await {
         tracing::warn!(error = %e, "writing the audit checkpoint at shutdown failed");
     }
     db.close().await;

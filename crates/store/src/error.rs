@@ -1,3 +1,5 @@
+use crate::crypto::KeyError;
+
 /// Database errors, mapped once at the store edge: callers never see `sqlx::Error`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -55,6 +57,20 @@ fn unique_field(constraint: Option<&str>, message: &str) -> String {
         .and_then(|col| col.trim().split('.').nth(1))
         .unwrap_or("value")
         .to_string()
+}
+
+impl From<KeyError> for StoreError {
+    fn from(e: KeyError) -> Self {
+        match e {
+            KeyError::WrongKey(v) | KeyError::UnknownVersion(v) => {
+                StoreError::Undecryptable { version: Some(v), detail: e.to_string() }
+            }
+            KeyError::Undecryptable => StoreError::Undecryptable { version: None, detail: e.to_string() },
+            KeyError::NoKeys | KeyError::BadKey(_) | KeyError::Random => {
+                StoreError::Unavailable(format!("personal data key: {e}"))
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,18 +4,24 @@
 
 pub mod alerts;
 pub mod audit;
-pub mod catalog;
 pub mod crypto;
+pub mod customers;
 mod db;
+pub mod devices;
 mod error;
 pub mod idempotency;
-pub mod org;
+pub mod inbox;
+pub mod jobs;
+pub mod outbox;
 pub mod page;
 pub mod personal;
+pub mod products;
 pub mod requests;
 pub mod settings;
 pub mod sla;
+pub mod stations;
 pub mod users;
+pub mod warehouses;
 
 pub use db::{Backend, Conn, Db, DbOptions, Rd, Tx, redact_url};
 pub use error::StoreError;
@@ -77,4 +83,12 @@ pub(crate) fn customer_scope_clause(
         }
         _ => scope_clause(scope, "station_id", first),
     }
+}
+
+/// Values per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits.
+pub(crate) const BATCH: usize = 500;
+
+/// `$first, $first+1, …` for `n` parameters.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

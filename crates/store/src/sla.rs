@@ -121,3 +121,55 @@ pub async fn get_policy(c: &mut Conn<'_>, id: i64) -> Result<Option<Policy>> {
         "SELECT id, name, request_type, urgency, tier, calendar_code, response_minutes, resolution_minutes, priority, active, version \
          FROM sla_policies WHERE id = $1").bind(id).fetch_optional(c).await)?)
 }
+
+// ---------- policies ----------
+
+/// Edit a policy's targets, calendar and activity if `version` is still current.
+#[allow(clippy::too_many_arguments)]
+pub async fn update_policy(
+    c: &mut Conn<'_>,
+    id: i64,
+    version: i64,
+    response_minutes: i64,
+    resolution_minutes: i64,
+    calendar_code: &str,
+    active: bool,
+    now: i64,
+) -> Result<i64> {
+    let v: Option<i64> = both!(c, c => sqlx::query_scalar(
+        "UPDATE sla_policies SET response_minutes = $1, resolution_minutes = $2, calendar_code = $3, active = $4, \
+         version = version + 1, updated_at = $5 WHERE id = $6 AND version = $7 RETURNING version")
+        .bind(response_minutes).bind(resolution_minutes).bind(calendar_code).bind(active).bind(now).bind(id).bind(version)
+        .fetch_optional(c).await)?;
+    match v {
+        Some(v) => Ok(v),
+        None => match crate::sla::get_policy(c, id).await? {
+            Some(_) => Err(StoreError::Stale),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
+/// Give the open requests of a policy its current targets and calendar (their clocks are then
+/// recomputed from their events). The request's version is left alone: nobody edited the request.
+pub async fn retarget_open_requests(
+    c: &mut Conn<'_>,
+    policy_id: i64,
+    response_minutes: i64,
+    resolution_minutes: i64,
+    calendar_code: &str,
+) -> Result<u64> {
+    Ok(both!(c, c => sqlx::query(
+        "UPDATE service_requests SET response_target_min = $1, resolution_target_min = $2, calendar_code = $3 \
+         WHERE policy_id = $4 AND status NOT IN ('closed', 'cancelled')")
+        .bind(response_minutes).bind(resolution_minutes).bind(calendar_code).bind(policy_id)
+        .execute(c).await.map(|r| r.rows_affected()))?)
+}
+
+/// Whether an active policy matches every request (no type, urgency or tier set).
+pub async fn has_active_catch_all(c: &mut Conn<'_>) -> Result<bool> {
+    let n: i64 = both!(c, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sla_policies WHERE active AND request_type IS NULL AND urgency IS NULL AND tier IS NULL")
+        .fetch_one(c).await)?;
+    Ok(n > 0)
+}

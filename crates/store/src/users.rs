@@ -329,3 +329,30 @@ pub async fn purge_tokens(c: &mut Conn<'_>, before: i64) -> Result<u64> {
         both!(c, c => sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
     )
 }
+
+// ---------- recipients ----------
+
+/// Active users with `role` who are members of `station_id`, by id.
+pub async fn station_members_with_role(c: &mut Conn<'_>, station_id: i64, role: &str) -> Result<Vec<i64>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN user_stations us ON us.user_id = u.id JOIN user_roles ur ON ur.user_id = u.id \
+         WHERE us.station_id = $1 AND ur.role = $2 AND u.active ORDER BY u.id")
+        .bind(station_id).bind(role).fetch_all(c).await)?)
+}
+
+/// Whether the user exists and is active.
+pub async fn user_is_active(c: &mut Conn<'_>, user_id: i64) -> Result<bool> {
+    let a: Option<bool> = both!(c, c => sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(c).await)?;
+    Ok(a == Some(true))
+}
+
+/// The working calendar of a user: that of their first station (lowest id), `None` when they
+/// belong to no station or that station has no calendar of its own.
+pub async fn user_calendar_code(c: &mut Conn<'_>, user_id: i64) -> Result<Option<String>> {
+    let row: Option<Option<String>> = both!(c, c => sqlx::query_scalar(
+        "SELECT s.calendar_code FROM user_stations us JOIN stations s ON s.id = us.station_id \
+         WHERE us.user_id = $1 ORDER BY us.station_id LIMIT 1")
+        .bind(user_id).fetch_optional(c).await)?;
+    Ok(row.flatten())
+}

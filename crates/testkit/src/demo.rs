@@ -1,7 +1,7 @@
 //! The demo data set: a realistic Chinese service network with a user for every role.
-use shouhou_app::org::{StationForm, WarehouseForm};
 use shouhou_app::users::UserForm;
 use shouhou_app::{Actor, App, AppError, Ctx};
+use shouhou_app::{stations::StationForm, warehouses::WarehouseForm};
 use shouhou_domain::ids::UserId;
 use shouhou_store::users;
 
@@ -70,7 +70,7 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
     };
     let ctx = Ctx { actor: Some(Actor::from_user(&admin)), source: "demo".into(), request_id: String::new() };
 
-    shouhou_app::org::create_warehouse(
+    shouhou_app::warehouses::create_warehouse(
         app,
         &ctx,
         &WarehouseForm {
@@ -83,7 +83,7 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
     )
     .await?;
     for (code, name, region, address, phone) in STATIONS {
-        shouhou_app::org::create_station(
+        shouhou_app::stations::create_station(
             app,
             &ctx,
             &StationForm {
@@ -95,7 +95,7 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
             },
         )
         .await?;
-        shouhou_app::org::create_warehouse(
+        shouhou_app::warehouses::create_warehouse(
             app,
             &ctx,
             &WarehouseForm {
@@ -195,8 +195,8 @@ pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 
 /// Product models, customers with devices, and requests in every state of the lifecycle.
 pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
-    use shouhou_app::desk::{CustomerForm, DeviceForm, ProductModelForm};
-    use shouhou_app::service::RequestForm;
+    use shouhou_app::requests::RequestForm;
+    use shouhou_app::{customers::CustomerForm, devices::DeviceForm, products::ProductModelForm};
     for (code, name, line, months) in MODELS {
         let f = ProductModelForm {
             code: (*code).into(),
@@ -205,7 +205,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
             warranty_months: Some(*months),
             ..Default::default()
         };
-        shouhou_app::desk::create_product_model(app, ctx, &f).await?;
+        shouhou_app::products::create_product_model(app, ctx, &f).await?;
     }
     let company = CustomerForm {
         kind: Some("company".into()),
@@ -217,13 +217,13 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         address: "深圳市南山区高新南七道 18 号".into(),
         tier: Some("key".into()),
         station_code: Some("SZ-NS01".into()),
-        contacts: vec![shouhou_app::desk::ContactForm {
+        contacts: vec![shouhou_app::customers::ContactForm {
             role: "operator".into(),
             name: "马超".into(),
             phone: "13500001111".into(),
         }],
     };
-    let mut customer_ids = vec![shouhou_app::desk::create_customer(app, ctx, &company).await?];
+    let mut customer_ids = vec![shouhou_app::customers::create_customer(app, ctx, &company).await?];
     for (name, phone, region, address, tier, station, id_number) in CUSTOMERS {
         let f = CustomerForm {
             name: (*name).into(),
@@ -235,7 +235,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
             station_code: Some((*station).into()),
             ..Default::default()
         };
-        customer_ids.push(shouhou_app::desk::create_customer(app, ctx, &f).await?);
+        customer_ids.push(shouhou_app::customers::create_customer(app, ctx, &f).await?);
     }
     // Devices: sold over the last three years, so some are out of warranty.
     let sale_dates = ["2023-03-15", "2024-01-31", "2024-11-20", "2025-06-30", "2025-12-01", "2026-02-28", "2026-08-18"];
@@ -251,7 +251,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
                 sale_date: sale_dates[(i + k) % sale_dates.len()].into(),
                 ..Default::default()
             };
-            shouhou_app::desk::create_device(app, ctx, &f).await?;
+            shouhou_app::devices::create_device(app, ctx, &f).await?;
             serials.push((*cid, serial));
         }
     }
@@ -281,11 +281,11 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
             description: (*desc).into(),
             ..Default::default()
         };
-        let r = shouhou_app::service::create_request(app, ctx, &f).await?;
+        let r = shouhou_app::requests::create_request(app, ctx, &f).await?;
         let mut version = 2;
         for a in *actions {
             let note = if *a == "cancel" { "客户来电说明是误报" } else { "" };
-            version = shouhou_app::service::transition(app, ctx, r.id, version, a, note).await?.version;
+            version = shouhou_app::requests::transition(app, ctx, r.id, version, a, note).await?.version;
         }
     }
     // One request solved during the call (first-contact resolution).
@@ -298,6 +298,6 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         resolve_now: Some("已告知：自销售日起 12 个月，合同延保另计".into()),
         ..Default::default()
     };
-    shouhou_app::service::create_request(app, ctx, &f).await?;
+    shouhou_app::requests::create_request(app, ctx, &f).await?;
     Ok(())
 }

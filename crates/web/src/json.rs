@@ -109,7 +109,7 @@ pub fn multipart_problem(e: &axum::extract::multipart::MultipartError) -> Proble
 /// The file name of an upload, refused with 400 `bad_file_name` when it holds a control
 /// character (the rule is the domain's, which the use case applies again).
 pub fn upload_file_name(name: &str) -> Result<String, Problem> {
-    if shouhou_domain::attachment::has_control(name) {
+    if shouhou_domain::attachments::has_control(name) {
         return Err(Problem::field(StatusCode::BAD_REQUEST, "bad_file_name", "file", "bad_file_name"));
     }
     Ok(name.to_string())

@@ -9,8 +9,13 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shouhou_app::alerts::{self, SweepReport};
 use shouhou_app::{Actor, App, AppConfig, AppError, Ctx, FixedClock, PageRequest};
+use shouhou_app::{
+    alerts::{self, SweepReport},
+    inbox::{self},
+    jobs::{self},
+    sla::{self},
+};
 use shouhou_domain::calendar::Interval;
 use shouhou_store::{Backend, Db, DbOptions, both};
 use shouhou_testkit::{TestApp, spawn_app_with_clock};
@@ -155,7 +160,7 @@ async fn sweep_times(app: &App, instance: &str, times: usize) -> SweepReport {
 /// (kind, title) of a user's inbox, newest first.
 async fn inbox_of(app: &App, username: &str) -> Vec<(String, String)> {
     let ctx = ctx_of(app, username).await;
-    alerts::inbox(app, &ctx, PageRequest::default())
+    inbox::inbox(app, &ctx, PageRequest::default())
         .await
         .unwrap()
         .items
@@ -165,7 +170,7 @@ async fn inbox_of(app: &App, username: &str) -> Vec<(String, String)> {
 }
 
 async fn unread(app: &App, username: &str) -> i64 {
-    alerts::unread_count(app, &ctx_of(app, username).await).await.unwrap()
+    inbox::unread_count(app, &ctx_of(app, username).await).await.unwrap()
 }
 
 async fn audited(app: &App, action: &str) -> i64 {
@@ -180,7 +185,7 @@ async fn version_of(app: &App, id: i64) -> i64 {
 async fn step(d: &Desk, id: i64, action: &str) {
     let ctx = ctx_of(d.app(), "admin").await;
     let v = version_of(d.app(), id).await;
-    shouhou_app::service::transition(d.app(), &ctx, id, v, action, "客户需补充现场照片").await.unwrap();
+    shouhou_app::requests::transition(d.app(), &ctx, id, v, action, "客户需补充现场照片").await.unwrap();
 }
 
 async fn a_warning_fires_once_at_80_percent_and_a_breach_once_at_100_percent_to_the_minute(b: Backend) {
@@ -208,7 +213,7 @@ async fn a_warning_fires_once_at_80_percent_and_a_breach_once_at_100_percent_to_
     assert_eq!(inbox_of(app, "admin").await, vec![], "the creator hears nothing when someone is assigned");
     assert_eq!(inbox_of(app, "mgr.a").await, vec![], "a warning is not escalated");
     assert_eq!(cached(app, id).await.response_state, "at_risk");
-    let n = alerts::inbox(app, &ctx_of(app, "eng.a").await, PageRequest::default()).await.unwrap().items.remove(0);
+    let n = inbox::inbox(app, &ctx_of(app, "eng.a").await, PageRequest::default()).await.unwrap().items.remove(0);
     assert_eq!(n.link.as_deref(), Some(format!("/requests/{id}").as_str()));
     assert!(n.body.contains("2025-10-14 09:30"), "{}", n.body);
 
@@ -250,14 +255,14 @@ async fn a_warning_fires_once_at_80_percent_and_a_breach_once_at_100_percent_to_
 
     // The inbox: only the owner reads their notifications.
     assert_eq!(unread(app, "eng.a").await, 4);
-    let first = alerts::inbox(app, &ctx_of(app, "eng.a").await, PageRequest::default()).await.unwrap().items[0].id;
-    let err = alerts::mark_read(app, &ctx_of(app, "mgr.a").await, first).await.unwrap_err();
+    let first = inbox::inbox(app, &ctx_of(app, "eng.a").await, PageRequest::default()).await.unwrap().items[0].id;
+    let err = inbox::mark_read(app, &ctx_of(app, "mgr.a").await, first).await.unwrap_err();
     assert!(matches!(err, AppError::NotFound), "{err:?}");
     assert_eq!(unread(app, "eng.a").await, 4);
-    alerts::mark_read(app, &ctx_of(app, "eng.a").await, first).await.unwrap();
-    alerts::mark_read(app, &ctx_of(app, "eng.a").await, first).await.unwrap();
+    inbox::mark_read(app, &ctx_of(app, "eng.a").await, first).await.unwrap();
+    inbox::mark_read(app, &ctx_of(app, "eng.a").await, first).await.unwrap();
     assert_eq!(unread(app, "eng.a").await, 3);
-    assert_eq!(alerts::mark_all_read(app, &ctx_of(app, "eng.a").await).await.unwrap(), 3);
+    assert_eq!(inbox::mark_all_read(app, &ctx_of(app, "eng.a").await).await.unwrap(), 3);
     assert_eq!((unread(app, "eng.a").await, unread(app, "mgr.a").await), (0, 2));
 }
 
@@ -312,7 +317,7 @@ async fn two_instances_sweeping_at_once_fire_each_alert_once(b: Backend) {
     )
     .await;
     assert_eq!(per_recipient, 0, "no recipient is told twice of one alert");
-    let verdict = shouhou_app::system::verify_audit(d.app(), &shouhou_app::Ctx::system()).await.unwrap();
+    let verdict = shouhou_app::audit::verify_audit(d.app(), &shouhou_app::Ctx::system()).await.unwrap();
     assert!(verdict.first_break.is_none(), "the audit chain stays whole under concurrent sweeps");
     assert!(verdict.checked > 12);
     second.db.close().await;
@@ -374,12 +379,12 @@ async fn a_non_urgent_notification_outside_working_hours_waits_until_the_calenda
     assert_eq!(unread(app, "admin").await, 2);
     assert_eq!(unread(app, "mgr.a").await, 2, "station A's calendar is open: delivered");
     assert_eq!(count(&d.t, "notifications").await, 6);
-    assert_eq!(alerts::dispatch_outbox(app, "node-1").await.unwrap(), 4);
-    assert_eq!(alerts::dispatch_outbox(app, "node-1").await.unwrap(), 0);
+    assert_eq!(inbox::dispatch_outbox(app, "node-1").await.unwrap(), 4);
+    assert_eq!(inbox::dispatch_outbox(app, "node-1").await.unwrap(), 0);
 
     d.set("2025-10-14T08:29:00+08:00");
     assert_eq!(unread(app, "admin").await, 2);
-    assert_eq!(alerts::dispatch_outbox(app, "node-1").await.unwrap(), 0);
+    assert_eq!(inbox::dispatch_outbox(app, "node-1").await.unwrap(), 0);
     d.set("2025-10-14T08:30:00+08:00");
     assert_eq!(unread(app, "admin").await, 4);
     let titles: Vec<String> = inbox_of(app, "admin").await.into_iter().map(|(_, t)| t).collect();
@@ -390,7 +395,7 @@ async fn a_non_urgent_notification_outside_working_hours_waits_until_the_calenda
             format!("服务请求 {complaint_no} 首次响应即将超时（已用 80%）")
         ]
     );
-    assert_eq!(alerts::dispatch_outbox(app, "node-1").await.unwrap(), 2);
+    assert_eq!(inbox::dispatch_outbox(app, "node-1").await.unwrap(), 2);
     assert_eq!(scalar(app, "SELECT COUNT(*) FROM outbox WHERE dispatched_at IS NULL").await, 0);
     assert_eq!(fired(app, urgent).await, pairs(&[("response", "warning"), ("response", "breach")]));
 }
@@ -405,7 +410,7 @@ async fn editing_the_calendar_moves_the_due_times_of_open_requests(b: Backend) {
     assert_eq!(cached(app, id).await.response_due, Some(at("2025-10-14T09:30:00+08:00")));
 
     // Tuesday becomes a company holiday: everything counted on Tuesday moves a working day on.
-    let e = alerts::set_calendar_day(app, &admin, "cn-workday", "2025-10-14", Some(true), "公司年会").await.unwrap();
+    let e = sla::set_calendar_day(app, &admin, "cn-workday", "2025-10-14", Some(true), "公司年会").await.unwrap();
     assert_eq!(e.recomputed, Some(1), "only the request on cn-workday");
     let c = cached(app, id).await;
     assert_eq!(c.response_due, Some(at("2025-10-15T09:30:00+08:00")));
@@ -416,23 +421,23 @@ async fn editing_the_calendar_moves_the_due_times_of_open_requests(b: Backend) {
     // New weekly hours, Mon–Fri 09:00–18:00 without a lunch break (540 minutes a day).
     let day = vec![Interval::hm(9, 0, 18, 0)];
     let week = [day.clone(), day.clone(), day.clone(), day.clone(), day, vec![], vec![]];
-    let e = alerts::update_calendar(app, &admin, "cn-workday", 1, "中国工作日（弹性）", &week, true).await.unwrap();
+    let e = sla::update_calendar(app, &admin, "cn-workday", 1, "中国工作日（弹性）", &week, true).await.unwrap();
     assert_eq!((e.version, e.recomputed), (2, Some(1)));
     let c = cached(app, id).await;
     assert_eq!(c.response_due, Some(at("2025-10-13T17:00:00+08:00")));
     assert_eq!(c.response_warn, Some(at("2025-10-13T15:24:00+08:00")));
     assert_eq!(c.resolution_due, Some(at("2025-10-16T15:00:00+08:00")), "Mon 540 + Wed 540 + Thu 360, Tuesday off");
-    let stale = alerts::update_calendar(app, &admin, "cn-workday", 1, "x", &week, true).await.unwrap_err();
+    let stale = sla::update_calendar(app, &admin, "cn-workday", 1, "x", &week, true).await.unwrap_err();
     assert!(matches!(stale, AppError::Stale), "{stale:?}");
 
     // Removing the holiday gives Tuesday back.
-    alerts::set_calendar_day(app, &admin, "cn-workday", "2025-10-14", None, "").await.unwrap();
+    sla::set_calendar_day(app, &admin, "cn-workday", "2025-10-14", None, "").await.unwrap();
     assert_eq!(cached(app, id).await.resolution_due, Some(at("2025-10-15T15:00:00+08:00")));
     assert_eq!((audited(app, "calendar.day").await, audited(app, "calendar.update").await), (2, 1));
     assert_eq!(scalar(app, "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL").await, 0, "each edit ran its job");
     assert_eq!(scalar(app, "SELECT COUNT(*) FROM jobs").await, 3);
 
-    let bad = alerts::set_calendar_day(app, &admin, "cn-workday", "2025-13-01", Some(true), "").await.unwrap_err();
+    let bad = sla::set_calendar_day(app, &admin, "cn-workday", "2025-13-01", Some(true), "").await.unwrap_err();
     let AppError::Validation(v) = bad else { panic!("{bad:?}") };
     assert_eq!((v.0[0].field.as_str(), v.0[0].code), ("date", "invalid_date"));
 }
@@ -471,7 +476,7 @@ async fn a_calendar_without_working_hours_is_refused_and_nothing_changes(b: Back
     let before = cached(app, id).await;
     let closed: [Vec<Interval>; 7] = Default::default();
 
-    let err = alerts::update_calendar(app, &admin, "cn-workday", 1, "中国工作日", &closed, true).await.unwrap_err();
+    let err = sla::update_calendar(app, &admin, "cn-workday", 1, "中国工作日", &closed, true).await.unwrap_err();
     let problem = shouhou_web::error::Problem::from(&err);
     assert_eq!(problem.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem.code, "validation_failed");
@@ -481,7 +486,7 @@ async fn a_calendar_without_working_hours_is_refused_and_nothing_changes(b: Back
 
     let mut overlapping = closed.clone();
     overlapping[0] = vec![Interval::hm(8, 0, 12, 0), Interval::hm(11, 0, 13, 0)];
-    let err = alerts::update_calendar(app, &admin, "cn-workday", 1, "", &overlapping, true).await.unwrap_err();
+    let err = sla::update_calendar(app, &admin, "cn-workday", 1, "", &overlapping, true).await.unwrap_err();
     let AppError::Validation(v) = err else { panic!("{err:?}") };
     let fields: Vec<(&str, &str)> = v.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
     assert_eq!(fields, [("name", "required"), ("weekly", "invalid_hours")]);
@@ -491,9 +496,9 @@ async fn a_calendar_without_working_hours_is_refused_and_nothing_changes(b: Back
         ctx_of(app, "agent.x").await
     };
     let week = [vec![Interval::hm(9, 0, 18, 0)], vec![], vec![], vec![], vec![], vec![], vec![]];
-    let err = alerts::update_calendar(app, &agent, "cn-workday", 1, "x", &week, true).await.unwrap_err();
+    let err = sla::update_calendar(app, &agent, "cn-workday", 1, "x", &week, true).await.unwrap_err();
     assert!(matches!(err, AppError::Forbidden), "{err:?}");
-    let err = alerts::update_calendar(app, &admin, "no-such", 1, "x", &week, true).await.unwrap_err();
+    let err = sla::update_calendar(app, &admin, "no-such", 1, "x", &week, true).await.unwrap_err();
     assert!(matches!(err, AppError::NotFound), "{err:?}");
 
     let mut rd = app.db.read().await.unwrap();
@@ -517,18 +522,17 @@ async fn editing_a_policy_retargets_and_recomputes_its_open_requests(b: Backend)
     };
     assert_eq!((policy.urgency.as_deref(), policy.response_minutes), (None, 480), "the catch-all policy");
 
-    let err = alerts::update_policy(app, &admin, policy.id, policy.version, 0, 1440, "nope", true).await.unwrap_err();
+    let err = sla::update_policy(app, &admin, policy.id, policy.version, 0, 1440, "nope", true).await.unwrap_err();
     let AppError::Validation(v) = err else { panic!("{err:?}") };
     let fields: Vec<(&str, &str)> = v.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
     assert_eq!(fields, [("response_minutes", "out_of_range"), ("calendar_code", "unknown_calendar")]);
-    let err = alerts::update_policy(app, &admin, policy.id, policy.version, 480, 1440, "cn-workday", false)
-        .await
-        .unwrap_err();
+    let err =
+        sla::update_policy(app, &admin, policy.id, policy.version, 480, 1440, "cn-workday", false).await.unwrap_err();
     let AppError::Validation(v) = err else { panic!("{err:?}") };
     assert_eq!((v.0[0].field.as_str(), v.0[0].code), ("active", "last_catch_all_policy"));
 
     // Four business hours to respond: 09:00–12:00 and 13:30–14:30; 80 % at 13:42.
-    let e = alerts::update_policy(app, &admin, policy.id, policy.version, 240, 1440, "cn-workday", true).await.unwrap();
+    let e = sla::update_policy(app, &admin, policy.id, policy.version, 240, 1440, "cn-workday", true).await.unwrap();
     assert_eq!((e.version, e.recomputed), (policy.version + 1, Some(1)));
     let c = cached(app, id).await;
     assert_eq!(c.response_due, Some(at("2025-10-13T14:30:00+08:00")));
@@ -553,9 +557,9 @@ async fn a_recompute_left_by_a_crashed_edit_is_run_by_a_worker_after_its_lease(b
         let mut c = tx.conn();
         let (row, _) = shouhou_store::sla::calendar(&mut c, "cn-workday").await.unwrap().unwrap();
         shouhou_store::sla::set_calendar_day(&mut c, row.id, "2025-10-14", Some(true), "").await.unwrap();
-        let job = shouhou_store::alerts::enqueue_job(
+        let job = shouhou_store::jobs::enqueue_job(
             &mut c,
-            alerts::RECOMPUTE_JOB,
+            jobs::RECOMPUTE_JOB,
             now,
             r#"{"calendar":"cn-workday"}"#,
             Some(("inline", now + 5 * 60_000)),
@@ -568,16 +572,16 @@ async fn a_recompute_left_by_a_crashed_edit_is_run_by_a_worker_after_its_lease(b
     };
     assert_eq!(cached(app, id).await.response_due, Some(at("2025-10-14T09:30:00+08:00")));
     d.set("2025-10-13T09:04:59+08:00");
-    assert_eq!(alerts::run_due_jobs(app, "node-1").await.unwrap(), 0, "still leased");
+    assert_eq!(jobs::run_due_jobs(app, "node-1").await.unwrap(), 0, "still leased");
     assert_eq!(cached(app, id).await.response_due, Some(at("2025-10-14T09:30:00+08:00")));
     d.set("2025-10-13T09:05:00+08:00");
-    assert_eq!(alerts::run_due_jobs(app, "node-1").await.unwrap(), 1);
+    assert_eq!(jobs::run_due_jobs(app, "node-1").await.unwrap(), 1);
     assert_eq!(cached(app, id).await.response_due, Some(at("2025-10-15T09:30:00+08:00")));
     let mut rd = app.db.read().await.unwrap();
-    let j = shouhou_store::alerts::get_job(&mut rd.conn(), job).await.unwrap().unwrap();
+    let j = shouhou_store::jobs::get_job(&mut rd.conn(), job).await.unwrap().unwrap();
     assert_eq!((j.locked_by.as_deref(), j.attempts, j.done_at.is_some()), (Some("node-1"), 1, true));
     drop(rd);
-    assert_eq!(alerts::run_due_jobs(app, "node-1").await.unwrap(), 0, "done once");
+    assert_eq!(jobs::run_due_jobs(app, "node-1").await.unwrap(), 0, "done once");
 }
 
 async fn concurrent_claims_take_disjoint_jobs_and_an_expired_lease_frees_a_job(b: Backend) {
@@ -585,7 +589,7 @@ async fn concurrent_claims_take_disjoint_jobs_and_an_expired_lease_frees_a_job(b
     let now = at("2025-10-13T09:00:00+08:00");
     let mut tx = d.app().db.begin().await.unwrap();
     for i in 0..20 {
-        shouhou_store::alerts::enqueue_job(&mut tx.conn(), "test.kind", now, &format!("{{\"n\":{i}}}"), None, now)
+        shouhou_store::jobs::enqueue_job(&mut tx.conn(), "test.kind", now, &format!("{{\"n\":{i}}}"), None, now)
             .await
             .unwrap();
     }
@@ -598,7 +602,7 @@ async fn concurrent_claims_take_disjoint_jobs_and_an_expired_lease_frees_a_job(b
             loop {
                 let mut tx = app.db.begin().await.unwrap();
                 let jobs =
-                    shouhou_store::alerts::claim_jobs(&mut tx.conn(), "test.kind", now, &format!("w{i}"), 60_000, 3)
+                    shouhou_store::jobs::claim_jobs(&mut tx.conn(), "test.kind", now, &format!("w{i}"), 60_000, 3)
                         .await
                         .unwrap();
                 tx.commit().await.unwrap();
@@ -624,7 +628,7 @@ async fn concurrent_claims_take_disjoint_jobs_and_an_expired_lease_frees_a_job(b
         async move {
             let mut tx = app.db.begin().await.unwrap();
             let jobs =
-                shouhou_store::alerts::claim_jobs(&mut tx.conn(), "test.kind", at_ms, "w9", 60_000, 100).await.unwrap();
+                shouhou_store::jobs::claim_jobs(&mut tx.conn(), "test.kind", at_ms, "w9", 60_000, 100).await.unwrap();
             tx.commit().await.unwrap();
             jobs
         }
@@ -634,8 +638,8 @@ async fn concurrent_claims_take_disjoint_jobs_and_an_expired_lease_frees_a_job(b
     assert_eq!(again.len(), 20);
     assert!(again.iter().all(|j| j.attempts == 2));
     let mut tx = d.app().db.begin().await.unwrap();
-    assert!(shouhou_store::alerts::complete_job(&mut tx.conn(), again[0].id, "w9", now).await.unwrap());
-    assert!(!shouhou_store::alerts::complete_job(&mut tx.conn(), again[1].id, "w0", now).await.unwrap(), "not w0's");
+    assert!(shouhou_store::jobs::complete_job(&mut tx.conn(), again[0].id, "w9", now).await.unwrap());
+    assert!(!shouhou_store::jobs::complete_job(&mut tx.conn(), again[1].id, "w0", now).await.unwrap(), "not w0's");
     tx.commit().await.unwrap();
     assert_eq!(claim(now + 120_000).await.len(), 19);
 }
@@ -645,7 +649,7 @@ async fn the_worker_fires_due_alerts_and_stops_when_told(b: Backend) {
     let (id, number) = register(&d, "repair", "normal").await;
     d.set("2025-10-14T09:30:00+08:00");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(alerts::run_worker(d.t.app.clone(), "node-1".into(), Duration::from_millis(20), async {
+    let worker = tokio::spawn(jobs::run_worker(d.t.app.clone(), "node-1".into(), Duration::from_millis(20), async {
         let _ = stopped.await;
     }));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

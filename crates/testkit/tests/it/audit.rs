@@ -3,7 +3,7 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shouhou_app::Ctx;
-use shouhou_app::system::{audit_start_check, record_alone};
+use shouhou_app::audit::{audit_start_check, record_alone};
 use shouhou_domain::audit::{AuditEntry, ChainBreak, GENESIS};
 use shouhou_store::audit::{AuditRow, Head};
 use shouhou_store::{Backend, both};

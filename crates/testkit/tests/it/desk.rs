@@ -215,7 +215,7 @@ async fn a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused(b:
     let (customer, _) = desk(&t, &o).await;
     let sr = register(&t, &o.admin, customer, json!({"serial_number": "XG5K-0001"})).await;
     let number = sr["number"].as_str().unwrap();
-    assert!(shouhou_domain::request::parse_request_number(number).is_some_and(|(_, n)| n == 1), "{number}");
+    assert!(shouhou_domain::requests::parse_request_number(number).is_some_and(|(_, n)| n == 1), "{number}");
     let id = sr["id"].as_i64().unwrap();
     let path = format!("/api/v1/service-requests/{id}/transitions");
     let r = post(&t, &o.admin, &path, json!({"action": "confirm", "version": 2})).await;
@@ -324,7 +324,7 @@ async fn requests_created_at_once_get_distinct_consecutive_numbers_across_two_in
         numbers.push(task.await.unwrap());
     }
     let mut counters: Vec<u64> =
-        numbers.iter().map(|n| shouhou_domain::request::parse_request_number(n).unwrap().1).collect();
+        numbers.iter().map(|n| shouhou_domain::requests::parse_request_number(n).unwrap().1).collect();
     counters.sort();
     assert_eq!(counters, (1..=20).collect::<Vec<u64>>(), "{numbers:?}");
     let _ = second.1.send(());
@@ -365,7 +365,7 @@ async fn a_failed_registration_takes_no_number(b: Backend) {
     .await;
     assert!(r.status().is_server_error(), "{}", r.status());
     let next = register(&t, &o.admin, customer, json!({})).await;
-    let n = |v: &Value| shouhou_domain::request::parse_request_number(v["number"].as_str().unwrap()).unwrap().1;
+    let n = |v: &Value| shouhou_domain::requests::parse_request_number(v["number"].as_str().unwrap()).unwrap().1;
     assert_eq!(n(&next), n(&first) + 1, "neither failure used a number up");
     assert_eq!(count(&t, "service_requests").await, 2);
 }
@@ -588,7 +588,7 @@ async fn a_retry_after_the_answer_was_lost_registers_the_request_once(b: Backend
 /// the shortest way (found from the domain's own table), through the API: each answers 200 with
 /// the status the domain says, cancellation with its reason included.
 async fn every_allowed_transition_is_carried_out_through_the_api(b: Backend) {
-    use shouhou_domain::request::{Action, Status};
+    use shouhou_domain::requests::{Action, Status};
     use std::collections::{HashMap, VecDeque};
     let t = app(b).await;
     let o = org(&t).await;

@@ -276,7 +276,7 @@ async fn every_free_text_field_is_bounded_with_its_limit_named(b: Backend) {
     assert_eq!(p["errors"][0]["code"], "invalid_characters", "{p}");
     problem(get(&t, a, "/api/v1/stations?q=a%00b").await, StatusCode::BAD_REQUEST, "invalid_query").await;
     problem(get(&t, a, "/api/v1/calendars/a%00b").await, StatusCode::BAD_REQUEST, "invalid_path").await;
-    let e = shouhou_domain::org::required_text("address", "科技园\u{1b}[31m", 200).unwrap_err();
+    let e = shouhou_domain::text::required_text("address", "科技园\u{1b}[31m", 200).unwrap_err();
     assert_eq!(e.code, "invalid_characters");
     // Nothing of it was stored: one request, its resolution not taken.
     assert_eq!(count(&t, "service_requests").await, 1);

@@ -4,9 +4,12 @@
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shouhou_app::desk::{self, Lookup};
 use shouhou_app::keys::{self, KeyCheckError, KeySource, KeyUsage, check_keyring, open_keyring};
 use shouhou_app::{Actor, App, AppConfig, AppError, Ctx, Keyring, SystemClock};
+use shouhou_app::{
+    customers::{self},
+    desk::{self, Lookup},
+};
 use shouhou_store::personal::ENCRYPTED;
 use shouhou_store::{Backend, both};
 use shouhou_testkit::{TestApp, TestDb, serve_app};
@@ -88,7 +91,7 @@ async fn old_values_are_rewritten_under_the_new_key_and_the_old_key_can_go(b: Ba
     // Key 1 leaves the key file: everything reads, by id and by phone (the blind index is untouched).
     let only_two = App::new(t.app.db.clone(), Arc::new(SystemClock), AppConfig::default(), keyring(&[(2, KEY_2)]));
     let admin = admin_ctx(&only_two).await;
-    let cu = desk::get_customer(&only_two, &admin, customer).await.unwrap();
+    let cu = customers::get_customer(&only_two, &admin, customer).await.unwrap();
     assert_eq!((cu.name.as_str(), cu.id_number.as_deref()), ("张三", Some("440305199003071236")));
     assert_eq!(cu.contacts[0].phone, "13912345678");
     let pop = desk::screen_pop(&only_two, &admin, Lookup::Phone("13912345678")).await.unwrap().unwrap();
@@ -96,7 +99,7 @@ async fn old_values_are_rewritten_under_the_new_key_and_the_old_key_can_go(b: Ba
     assert_eq!(pop.devices[0].install_address.as_deref(), Some("深圳市南山区科技园"));
     // And the instance still on key 1 alone can no longer read them: the rotation really happened.
     let one = App::new(t.app.db.clone(), Arc::new(SystemClock), AppConfig::default(), keyring(&[(1, KEY_1)]));
-    assert!(desk::get_customer(&one, &admin, customer).await.is_err());
+    assert!(customers::get_customer(&one, &admin, customer).await.is_err());
 
     let a: Value = get(&t, &o.admin, "/api/v1/audit?action=keys.reencrypt").await.json().await.unwrap();
     assert_eq!(a["total"], 2);

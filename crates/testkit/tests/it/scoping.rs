@@ -135,7 +135,7 @@ async fn a_customer_of_no_station_is_headquarters_on_every_path(b: Backend) {
         }
     }
     let ctx = crate::transfer::ctx_of(&t, "mgr.a").await;
-    let export = shouhou_app::transfer::export_customers_xlsx(&t.app, &ctx).await.unwrap();
+    let export = shouhou_app::exports::export_customers_xlsx(&t.app, &ctx).await.unwrap();
     assert_eq!(crate::transfer::cells(&export).len(), 1, "the header row only");
 
     // A customer of station B with a request dispatched to station A (as dispatch will do): A sees

@@ -5,8 +5,12 @@ use crate::helpers::*;
 use calamine::{Data, Reader};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shouhou_app::transfer::{self, ImportReport, RowError};
 use shouhou_app::{Actor, AppError, Ctx};
+use shouhou_app::{
+    exports::{self},
+    imports::{self, ImportReport, RowError},
+    sheets::{self},
+};
 use shouhou_store::Backend;
 use shouhou_testkit::TestApp;
 
@@ -18,8 +22,8 @@ pub(crate) async fn ctx_of(t: &TestApp, username: &str) -> Ctx {
 }
 
 async fn import_customers(t: &TestApp, who: &str, name: &str, csv: &str) -> ImportReport {
-    let table = transfer::read_rows(name, csv.as_bytes()).unwrap();
-    transfer::import_customers(&t.app, &ctx_of(t, who).await, &table, |_, _| {}).await.unwrap()
+    let table = sheets::read_rows(name, csv.as_bytes()).unwrap();
+    imports::import_customers(&t.app, &ctx_of(t, who).await, &table, |_, _| {}).await.unwrap()
 }
 
 async fn audit(t: &TestApp, token: &str, action: &str) -> Value {
@@ -58,8 +62,8 @@ async fn a_file_with_one_bad_row_imports_nothing_and_names_that_row_and_field(b:
         李四,1381234567,440305,深圳市南山区科技园\n\
         王五,18600001111,110105,北京市朝阳区建国路\n";
     let mut calls = 0;
-    let table = transfer::read_rows("客户.csv", csv.as_bytes()).unwrap();
-    let r = transfer::import_customers(&t.app, &ctx_of(&t, "admin").await, &table, |_, _| calls += 1).await.unwrap();
+    let table = sheets::read_rows("客户.csv", csv.as_bytes()).unwrap();
+    let r = imports::import_customers(&t.app, &ctx_of(&t, "admin").await, &table, |_, _| calls += 1).await.unwrap();
     assert_eq!((r.rows, r.imported, calls), (3, 0, 0));
     assert_eq!(
         r.errors,
@@ -98,9 +102,9 @@ async fn a_file_with_one_bad_row_imports_nothing_and_names_that_row_and_field(b:
     assert_eq!(got, [(1, "phone", "missing_column"), (1, "region_code", "missing_column")]);
 
     // An import is an administrator's job.
-    let table = transfer::read_rows("c.csv", CUSTOMERS.as_bytes()).unwrap();
+    let table = sheets::read_rows("c.csv", CUSTOMERS.as_bytes()).unwrap();
     for who in ["mgr.a", "eng.a"] {
-        let e = transfer::import_customers(&t.app, &ctx_of(&t, who).await, &table, |_, _| {}).await;
+        let e = imports::import_customers(&t.app, &ctx_of(&t, who).await, &table, |_, _| {}).await;
         assert!(matches!(e, Err(AppError::Forbidden)), "{who}: {e:?}");
     }
     assert_eq!(count(&t, "customers").await, 0);
@@ -110,9 +114,9 @@ async fn a_good_file_imports_every_row_and_the_screen_pop_finds_them(b: Backend)
     let t = app(b).await;
     let o = org(&t).await;
     let mut seen = vec![];
-    let table = transfer::read_rows("客户.csv", CUSTOMERS.as_bytes()).unwrap();
+    let table = sheets::read_rows("客户.csv", CUSTOMERS.as_bytes()).unwrap();
     let r =
-        transfer::import_customers(&t.app, &ctx_of(&t, "admin").await, &table, |done, total| seen.push((done, total)))
+        imports::import_customers(&t.app, &ctx_of(&t, "admin").await, &table, |done, total| seen.push((done, total)))
             .await
             .unwrap();
     assert_eq!((r.rows, r.imported), (4, 4), "{:?}", r.errors);
@@ -164,8 +168,8 @@ async fn devices_are_imported_and_linked_to_their_customers_by_phone(b: Backend)
         let admin = admin.clone();
         let app = t.app.clone();
         async move {
-            let table = transfer::read_rows("设备.csv", csv.as_bytes()).unwrap();
-            transfer::import_devices(&app, &admin, &table, |_, _| {}).await.unwrap()
+            let table = sheets::read_rows("设备.csv", csv.as_bytes()).unwrap();
+            imports::import_devices(&app, &admin, &table, |_, _| {}).await.unwrap()
         }
     };
 
@@ -227,7 +231,7 @@ async fn an_export_is_masked_for_an_engineer_and_clear_and_audited_for_an_admin(
     let o = org(&t).await;
     assert!(import_customers(&t, "admin", "c.csv", CUSTOMERS).await.is_ok());
 
-    let bytes = transfer::export_customers_xlsx(&t.app, &ctx_of(&t, "eng.a").await).await.unwrap();
+    let bytes = exports::export_customers_xlsx(&t.app, &ctx_of(&t, "eng.a").await).await.unwrap();
     let sheet = cells(&bytes);
     assert_eq!(sheet[0][..4], ["客户编号", "客户名称", "类型", "手机"]);
     let phones: Vec<&str> = sheet[1..].iter().map(|r| r[3].as_str()).collect();
@@ -242,7 +246,7 @@ async fn an_export_is_masked_for_an_engineer_and_clear_and_audited_for_an_admin(
     assert_eq!(zhang[10], "SZ-A");
     assert_eq!(audit(&t, &o.admin, "customer.export").await["total"], 0, "a masked export reads no personal data");
 
-    let bytes = transfer::export_customers_xlsx(&t.app, &ctx_of(&t, "admin").await).await.unwrap();
+    let bytes = exports::export_customers_xlsx(&t.app, &ctx_of(&t, "admin").await).await.unwrap();
     let sheet = cells(&bytes);
     assert_eq!(sheet.len(), 1 + 4);
     let zhang = sheet.iter().find(|r| r[3] == "13812345678").expect("the admin's export is in clear");
@@ -254,20 +258,20 @@ async fn an_export_is_masked_for_an_engineer_and_clear_and_audited_for_an_admin(
     assert_eq!(a["items"][0]["actor_name"], "admin");
     assert_eq!(a["items"][0]["detail"]["count"], 4);
     // What the admin exported in clear can be imported again, header for header.
-    let table = transfer::read_rows("export.xlsx", &bytes).unwrap();
+    let table = sheets::read_rows("export.xlsx", &bytes).unwrap();
     assert_eq!(table.rows.len(), 4);
 
     // Requests of a queue, with the customer masked likewise.
     let r = post(&t, &o.admin, "/api/v1/service-requests", json!({"customer_id": zhang[0].parse::<i64>().unwrap(), "type": "repair", "channel": "phone", "urgency": "normal", "description": "告警灯常亮"})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let number = r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_string();
-    let masked = cells(&transfer::export_requests_xlsx(&t.app, &ctx_of(&t, "eng.a").await, "all").await.unwrap());
+    let masked = cells(&exports::export_requests_xlsx(&t.app, &ctx_of(&t, "eng.a").await, "all").await.unwrap());
     assert_eq!(masked[0][0], "工单号");
     assert_eq!(masked[1][..7], [number.as_str(), "报修", "电话", "一般", "新建", "张*", "138****5678"]);
-    let clear = cells(&transfer::export_requests_xlsx(&t.app, &ctx_of(&t, "admin").await, "all").await.unwrap());
+    let clear = cells(&exports::export_requests_xlsx(&t.app, &ctx_of(&t, "admin").await, "all").await.unwrap());
     assert_eq!(clear[1][5..7], ["张三", "13812345678"]);
     assert_eq!(audit(&t, &o.admin, "request.export").await["total"], 1);
-    let e = transfer::export_requests_xlsx(&t.app, &ctx_of(&t, "admin").await, "nonsense").await;
+    let e = exports::export_requests_xlsx(&t.app, &ctx_of(&t, "admin").await, "nonsense").await;
     assert!(matches!(e, Err(AppError::Validation(_))));
 }
 

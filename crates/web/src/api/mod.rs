@@ -1,11 +1,19 @@
 //! JSON API under `/api/v1`; the OpenAPI 3.1 document is generated from these handlers.
+pub mod attachments;
+pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod desk;
+pub mod devices;
 pub mod docs;
-pub mod org;
+pub mod inbox;
+pub mod products;
+pub mod regions;
+pub mod requests;
 pub mod sla;
-pub mod system;
+pub mod stations;
 pub mod users;
+pub mod warehouses;
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -17,6 +25,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+
+/// A value as JSON for an answer body.
+pub(crate) fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,35 +61,35 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
-        .routes(routes!(org::list_stations, org::create_station))
-        .routes(routes!(org::get_station, org::update_station))
-        .routes(routes!(org::list_warehouses, org::create_warehouse))
-        .routes(routes!(org::get_warehouse))
-        .routes(routes!(org::set_station_calendar))
+        .routes(routes!(stations::list_stations, stations::create_station))
+        .routes(routes!(stations::get_station, stations::update_station))
+        .routes(routes!(warehouses::list_warehouses, warehouses::create_warehouse))
+        .routes(routes!(warehouses::get_warehouse))
+        .routes(routes!(stations::set_station_calendar))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
-        .routes(routes!(system::list_audit))
-        .routes(routes!(system::verify_audit))
-        .routes(routes!(system::regions))
-        .routes(routes!(desk::list_product_models, desk::create_product_model))
-        .routes(routes!(desk::list_customers, desk::create_customer))
-        .routes(routes!(desk::get_customer))
-        .routes(routes!(desk::create_device))
+        .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
+        .routes(routes!(regions::regions))
+        .routes(routes!(products::list_product_models, products::create_product_model))
+        .routes(routes!(customers::list_customers, customers::create_customer))
+        .routes(routes!(customers::get_customer))
+        .routes(routes!(devices::create_device))
         .routes(routes!(desk::screen_pop))
-        .routes(routes!(desk::list_requests, desk::create_request))
-        .routes(routes!(desk::get_request, desk::reclassify))
-        .routes(routes!(desk::transition))
-        .routes(routes!(desk::add_note))
-        .routes(routes!(desk::sla_preview))
-        .routes(routes!(desk::add_attachment))
-        .routes(routes!(desk::assign))
+        .routes(routes!(requests::list_requests, requests::create_request))
+        .routes(routes!(requests::get_request, requests::reclassify))
+        .routes(routes!(requests::transition))
+        .routes(routes!(requests::add_note))
+        .routes(routes!(sla::sla_preview))
+        .routes(routes!(attachments::add_attachment))
+        .routes(routes!(requests::assign))
         .routes(routes!(sla::update_calendar))
         .routes(routes!(sla::set_calendar_day))
         .routes(routes!(sla::update_policy))
-        .routes(routes!(sla::inbox))
-        .routes(routes!(sla::unread))
-        .routes(routes!(sla::mark_read))
-        .routes(routes!(desk::get_attachment))
+        .routes(routes!(inbox::inbox))
+        .routes(routes!(inbox::unread))
+        .routes(routes!(inbox::mark_read))
+        .routes(routes!(attachments::get_attachment))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);
@@ -220,7 +233,7 @@ impl PageQuery {
     /// The page asked for, checked with the search text (see [`page_of`]).
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         let mut e = shouhou_domain::ValidationErrors::default();
-        e.take(shouhou_domain::org::search_text("q", self.q.as_deref()));
+        e.take(shouhou_domain::text::search_text("q", self.q.as_deref()));
         match PageRequest::parse(self.page, self.per_page) {
             Ok(p) if e.is_empty() => Ok(p),
             Ok(_) => Err(AppError::Validation(e).into()),

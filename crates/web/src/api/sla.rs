@@ -1,17 +1,17 @@
-//! Service-level administration (calendars, day overrides, policies) and the inbox.
-use super::{PageQuery, Paged, expected_version, rfc3339};
+//! Service levels over the API: calendars, day overrides, policies, and the preview of a due time.
+use super::{expected_version, rfc3339};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, ApiQuery};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::calendar::Interval;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +44,7 @@ pub async fn update_calendar(
         e.push("weekly", "invalid_hours");
     }
     e.into_result().map_err(shouhou_app::AppError::from)?;
-    let r = shouhou_app::alerts::update_calendar(&s.app, &rc.ctx, &code, version, &b.name, &weekly, b.use_prc_holidays)
+    let r = shouhou_app::sla::update_calendar(&s.app, &rc.ctx, &code, version, &b.name, &weekly, b.use_prc_holidays)
         .await?;
     Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
 }
@@ -69,7 +69,7 @@ pub async fn set_calendar_day(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<CalendarDayBody>,
 ) -> ApiResult<Json<Value>> {
-    let r = shouhou_app::alerts::set_calendar_day(&s.app, &rc.ctx, &code, &b.date, b.off, &b.note).await?;
+    let r = shouhou_app::sla::set_calendar_day(&s.app, &rc.ctx, &code, &b.date, b.off, &b.note).await?;
     Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
 }
 
@@ -94,7 +94,7 @@ pub async fn update_policy(
     ApiJson(b): ApiJson<PolicyBody>,
 ) -> ApiResult<Json<Value>> {
     let version = expected_version(b.version, &headers)?;
-    let r = shouhou_app::alerts::update_policy(
+    let r = shouhou_app::sla::update_policy(
         &s.app,
         &rc.ctx,
         id,
@@ -108,54 +108,32 @@ pub async fn update_policy(
     Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct NotificationView {
-    pub id: i64,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub link: Option<String>,
-    pub urgent: bool,
-    pub created_at: String,
-    pub read: bool,
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewQuery {
+    /// Calendar code: `cn-workday`, `24x7` or one an administrator made.
+    pub calendar: String,
+    /// RFC 3339 instant, e.g. `2025-09-30T16:00:00+08:00`.
+    pub start: String,
+    /// ISO 8601 duration, e.g. `PT8H`: business time on a working calendar, wall time on 24 × 7.
+    pub target: String,
 }
 
-/// The signed-in user's notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Paged<NotificationView>)))]
-pub async fn inbox(
+#[derive(Serialize, ToSchema)]
+pub struct PreviewAnswer {
+    /// RFC 3339 with +08:00.
+    pub due: String,
+}
+
+/// When a target started at `start` falls due on a calendar.
+#[utoipa::path(get, path = "/api/v1/sla/preview", tag = "service desk", params(PreviewQuery), security(("bearer" = [])),
+    responses((status = 200, body = PreviewAnswer), (status = 422, body = super::ProblemDoc)))]
+pub async fn sla_preview(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Paged<NotificationView>>> {
-    let p = shouhou_app::alerts::inbox(&s.app, &rc.ctx, q.page()?).await?;
-    Ok(Json(Paged::from(p, |n| NotificationView {
-        id: n.id,
-        kind: n.kind,
-        title: n.title,
-        body: n.body,
-        link: n.link,
-        urgent: n.urgent,
-        created_at: rfc3339(n.created_at),
-        read: n.read_at.is_some(),
-    })))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct UnreadAnswer {
-    pub unread: i64,
-}
-
-/// How many notifications are unread (the counter in the page header).
-#[utoipa::path(get, path = "/api/v1/inbox/unread", tag = "inbox", security(("bearer" = [])), responses((status = 200, body = UnreadAnswer)))]
-pub async fn unread(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<UnreadAnswer>> {
-    Ok(Json(UnreadAnswer { unread: shouhou_app::alerts::unread_count(&s.app, &rc.ctx).await? }))
-}
-
-/// Mark one of one's notifications read.
-#[utoipa::path(post, path = "/api/v1/inbox/{id}/read", tag = "inbox", params(("id" = i64, Path, description = "record id")),
-    security(("bearer" = [])), responses((status = 204), (status = 404, body = super::ProblemDoc)))]
-pub async fn mark_read(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<StatusCode> {
-    shouhou_app::alerts::mark_read(&s.app, &rc.ctx, id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    ApiQuery(q): ApiQuery<PreviewQuery>,
+) -> ApiResult<Json<PreviewAnswer>> {
+    let due = shouhou_app::sla::sla_preview(&s.app, &rc.ctx, &q.calendar, &q.start, &q.target).await?;
+    Ok(Json(PreviewAnswer { due: rfc3339(due.as_millisecond()) }))
 }

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use shouhou_app::transfer::ImportReport;
+use shouhou_app::imports::ImportReport;
 use shouhou_app::{AppError, PageRequest};
 use shouhou_domain::auth::Permission;
 
@@ -42,7 +42,7 @@ async fn customers_page(
     report: Option<ReportVm>,
     status: StatusCode,
 ) -> Response {
-    match shouhou_app::desk::list_customers(&s.app, &rc.ctx, PageRequest::new(page, None)).await {
+    match shouhou_app::customers::list_customers(&s.app, &rc.ctx, PageRequest::new(page, None)).await {
         Ok(p) => {
             let pager = Pager::new(rc.tr, "/customers", "", &p);
             let masked = p.items.first().is_some_and(|c| c.masked);
@@ -82,7 +82,7 @@ pub async fn export(State(s): State<AppState>, rc: ReqCtx) -> Response {
     if let Err(e) = require_login(&rc, "/customers") {
         return e.into_response();
     }
-    match shouhou_app::transfer::export_customers_xlsx(&s.app, &rc.ctx).await {
+    match shouhou_app::exports::export_customers_xlsx(&s.app, &rc.ctx).await {
         Ok(bytes) => xlsx("customers.xlsx", bytes),
         Err(e) => page_err(&rc, "/customers")(e).into_response(),
     }
@@ -97,7 +97,7 @@ pub async fn export_requests(State(s): State<AppState>, rc: ReqCtx, Query(q): Qu
     if let Err(e) = require_login(&rc, "/requests") {
         return e.into_response();
     }
-    match shouhou_app::transfer::export_requests_xlsx(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or("all")).await {
+    match shouhou_app::exports::export_requests_xlsx(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or("all")).await {
         Ok(bytes) => xlsx("service-requests.xlsx", bytes),
         Err(e) => page_err(&rc, "/requests")(e).into_response(),
     }
@@ -142,7 +142,7 @@ pub async fn import(
         return r;
     }
     let (name, bytes) = file.unwrap_or_default();
-    let table = match shouhou_app::transfer::read_upload(name, bytes).await {
+    let table = match shouhou_app::sheets::read_upload(name, bytes).await {
         Ok(t) => t,
         Err(AppError::Validation(v)) => {
             let r = ReportVm { ok: false, summary: super::joined_messages(rc.tr, &v.0), errors: vec![] };
@@ -151,9 +151,9 @@ pub async fn import(
         Err(e) => return page_err(&rc, "/customers")(e).into_response(),
     };
     let result = if what == "devices" {
-        shouhou_app::transfer::import_devices(&s.app, &rc.ctx, &table, |_, _| {}).await
+        shouhou_app::imports::import_devices(&s.app, &rc.ctx, &table, |_, _| {}).await
     } else {
-        shouhou_app::transfer::import_customers(&s.app, &rc.ctx, &table, |_, _| {}).await
+        shouhou_app::imports::import_customers(&s.app, &rc.ctx, &table, |_, _| {}).await
     };
     match result {
         Ok(r) => {

@@ -1,22 +1,24 @@
-//! The agent's pages: the service desk with its screen pop, the request queues and a request.
-use super::admin::InputField;
-use super::{
-    Chrome, CsrfForm, FormData, PageError, Pager, check_csrf, field_messages, page_err, render, require_login,
-};
+//! The agent's desk page: the screen pop and registering a request from it.
+use super::shared::InputField;
+use super::{Chrome, CsrfForm, field_messages, page_err, render, require_login};
 use crate::AppState;
 use crate::api::rfc3339;
 use crate::ctx::ReqCtx;
 use crate::i18n::Tr;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shouhou_app::desk::{CustomerForm, CustomerView, DeviceView, Lookup, ScreenPop};
-use shouhou_app::service::RequestForm;
-use shouhou_app::{AppError, PageRequest};
-use shouhou_domain::customer::WarrantyStatus;
-use shouhou_domain::request::{Channel, RequestType, Urgency};
+use shouhou_app::AppError;
+use shouhou_app::requests::RequestForm;
+use shouhou_app::{
+    customers::{CustomerForm, CustomerView},
+    desk::{Lookup, ScreenPop},
+    devices::DeviceView,
+};
+use shouhou_domain::devices::WarrantyStatus;
+use shouhou_domain::requests::{Channel, RequestType, Urgency};
 use shouhou_store::requests::ServiceRequest;
 
 fn is_htmx(h: &HeaderMap) -> bool {
@@ -24,7 +26,7 @@ fn is_htmx(h: &HeaderMap) -> bool {
 }
 
 /// Minutes-precise local time for people: `2026-11-26 17:03`.
-fn local(ms: i64) -> String {
+pub(crate) fn local(ms: i64) -> String {
     rfc3339(ms).replace('T', " ").chars().take(16).collect()
 }
 
@@ -62,7 +64,7 @@ pub struct DeviceVm {
     pub until: String,
 }
 
-fn device_vm(tr: Tr, d: &DeviceView) -> DeviceVm {
+pub(crate) fn device_vm(tr: Tr, d: &DeviceView) -> DeviceVm {
     let (key, class) = match d.warranty {
         WarrantyStatus::InWarranty { .. } => ("in_warranty", "ok"),
         WarrantyStatus::Extended { .. } => ("extended", "ok"),
@@ -90,7 +92,7 @@ pub struct ReqRow {
     pub summary: String,
 }
 
-fn sla_class(state: &str) -> &'static str {
+pub(crate) fn sla_class(state: &str) -> &'static str {
     match state {
         "breached" | "missed" => "bad",
         "at_risk" => "warn",
@@ -99,7 +101,7 @@ fn sla_class(state: &str) -> &'static str {
     }
 }
 
-fn req_row(tr: Tr, r: &ServiceRequest) -> ReqRow {
+pub(crate) fn req_row(tr: Tr, r: &ServiceRequest) -> ReqRow {
     // The clock that matters now: the response clock until it stops, then resolution.
     let (state, due) = if r.response_due_at.is_some() || r.response_state == "breached" {
         (r.response_state.as_str(), r.response_due_at)
@@ -280,7 +282,7 @@ pub async fn desk_create_customer(
         address: f.get("address"),
         ..Default::default()
     };
-    match shouhou_app::desk::create_customer(&s.app, &rc.ctx, &form).await {
+    match shouhou_app::customers::create_customer(&s.app, &rc.ctx, &form).await {
         Ok(_) => match pop_html(&s, &rc, &form.phone).await {
             Ok(html) if is_htmx(&headers) => axum::response::Html(html).into_response(),
             Ok(_) => Redirect::to(&format!("/desk?q={}", super::urlencode(&form.phone))).into_response(),
@@ -312,7 +314,7 @@ pub async fn desk_register(
         promised_reply_at: opt("promised_reply_at"),
         resolve_now: opt("resolve_now"),
     };
-    match shouhou_app::service::create_request(&s.app, &rc.ctx, &form).await {
+    match shouhou_app::requests::create_request(&s.app, &rc.ctx, &form).await {
         Ok(r) => {
             let to = format!("/requests/{}", r.id);
             let mut resp = Redirect::to(&to).into_response();
@@ -329,272 +331,5 @@ pub async fn desk_register(
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
         }
         Err(e) => page_err(&rc, "/desk")(e).into_response(),
-    }
-}
-
-// ---------- queues ----------
-
-#[derive(Deserialize, Default)]
-pub struct QueueQuery {
-    queue: Option<String>,
-    page: Option<u32>,
-}
-
-#[derive(Template)]
-#[template(path = "requests.html")]
-struct QueuePage {
-    c: Chrome,
-    queues: Vec<(&'static str, String, bool)>,
-    queue: String,
-    page: u32,
-    rows: Vec<ReqRow>,
-    pager: Pager,
-}
-
-pub const QUEUES: [&str; 6] = ["mine", "station", "unassigned", "due_soon", "breached", "all"];
-
-pub async fn queues(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/requests") {
-        return e.into_response();
-    }
-    let queue = q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| "all".into());
-    match shouhou_app::service::queue(&s.app, &rc.ctx, &queue, PageRequest::new(q.page, None)).await {
-        Ok(p) => {
-            let pager = Pager::new(rc.tr, "/requests", &format!("&queue={queue}"), &p);
-            let page = QueuePage {
-                queues: QUEUES.iter().map(|k| (*k, rc.tr.t(&format!("queue-{k}")), *k == queue)).collect(),
-                page: p.page,
-                rows: p.items.iter().map(|r| req_row(rc.tr, r)).collect(),
-                queue,
-                pager,
-                c: Chrome::new(&rc, "requests-title", "/requests"),
-            };
-            render(&page)
-        }
-        Err(e) => page_err(&rc, "/requests")(e).into_response(),
-    }
-}
-
-// ---------- one request ----------
-
-pub struct RequestVm {
-    pub id: i64,
-    pub number: String,
-    pub status: String,
-    pub customer: String,
-    pub phone: String,
-    pub kind: String,
-    pub channel: String,
-    pub urgency: String,
-    pub device: String,
-    pub description: String,
-    pub created: String,
-    pub response_state: String,
-    pub response_class: &'static str,
-    pub response_due: String,
-    pub resolution_state: String,
-    pub resolution_class: &'static str,
-    pub resolution_due: String,
-    pub version: i64,
-    pub assignee: String,
-    pub mine: bool,
-}
-
-pub struct EventVm {
-    pub at: String,
-    pub who: String,
-    pub what: String,
-    pub note: String,
-}
-
-#[derive(Template)]
-#[template(path = "request_detail.html")]
-struct RequestPage {
-    c: Chrome,
-    r: RequestVm,
-    actions: Vec<(&'static str, String)>,
-    events: Vec<EventVm>,
-    /// (id, name, size in KiB)
-    attachments: Vec<(i64, String, i64)>,
-    error: Option<String>,
-}
-
-async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>, status: StatusCode) -> Response {
-    let path = format!("/requests/{id}");
-    let d = match shouhou_app::service::get_request(&s.app, &rc.ctx, id).await {
-        Ok(d) => d,
-        Err(e) => return page_err(rc, &path)(e).into_response(),
-    };
-    let tr = rc.tr;
-    let r = &d.request;
-    let clock = |st: &shouhou_domain::sla::ClockStatus, cached: &str| {
-        let due = st.due.map(|t| local(t.as_millisecond())).unwrap_or_default();
-        (tr.t(&format!("sla-{cached}")), sla_class(cached), due)
-    };
-    let (rs, rcl, rd) = clock(&d.clocks.response, &r.response_state);
-    let (ss, scl, sd) = clock(&d.clocks.resolution, &r.resolution_state);
-    let device = match &d.device {
-        Some(dv) => {
-            let v = device_vm(tr, dv);
-            format!("{} · {} · {} {}", v.serial, v.model, v.warranty, v.until)
-        }
-        None => tr.t("request-none"),
-    };
-    let vm = RequestVm {
-        id: r.id,
-        number: r.number.clone(),
-        status: tr.t(&format!("status-{}", r.status)),
-        customer: d.customer.name.clone(),
-        phone: d.customer.phone.clone(),
-        kind: tr.t(&format!("type-{}", r.request_type)),
-        channel: tr.t(&format!("channel-{}", r.channel)),
-        urgency: tr.t(&format!("urgency-{}", r.urgency)),
-        device,
-        description: r.description.clone(),
-        created: local(r.created_at),
-        response_state: rs,
-        response_class: rcl,
-        response_due: rd,
-        resolution_state: ss,
-        resolution_class: scl,
-        resolution_due: sd,
-        version: r.version,
-        assignee: d.assignee_name.clone().unwrap_or_else(|| tr.t("request-unassigned")),
-        mine: r.assignee_id.is_some() && r.assignee_id == rc.ctx.actor_id(),
-    };
-    let events = d
-        .events
-        .iter()
-        .map(|e| EventVm {
-            at: local(e.at),
-            who: e.actor_name.clone(),
-            what: match (e.kind.as_str(), e.action.as_deref()) {
-                ("status", Some(a)) => tr.t(&format!("action-{a}")),
-                ("assign", _) => tr.t("event-assign"),
-                (k, _) => tr.t(&format!("event-{k}")),
-            },
-            note: e.note.clone(),
-        })
-        .collect();
-    let page = RequestPage {
-        c: Chrome::new(rc, "requests-title", "/requests"),
-        actions: d.allowed_actions.iter().map(|a| (*a, tr.t(&format!("action-{a}")))).collect(),
-        r: vm,
-        events,
-        attachments: d.attachments.iter().map(|a| (a.id, a.file_name.clone(), (a.size + 1023) / 1024)).collect(),
-        error,
-    };
-    (status, render(&page)).into_response()
-}
-
-pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
-    if let Err(e) = require_login(&rc, &format!("/requests/{id}")) {
-        return e.into_response();
-    }
-    request_page(&s, &rc, id, None, StatusCode::OK).await
-}
-
-pub async fn transition(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
-    let version = f.get("version").parse().unwrap_or(0);
-    match shouhou_app::service::transition(&s.app, &rc.ctx, id, version, &f.get("action"), &f.get("note")).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
-}
-
-pub async fn add_note(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
-    match shouhou_app::service::add_note(&s.app, &rc.ctx, id, &f.get("note")).await {
-        Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
-}
-
-/// Upload from the request page: a multipart form with the session's CSRF token and the file.
-pub async fn upload(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    mut multipart: axum::extract::Multipart,
-) -> Response {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
-                Some("file") => {
-                    let name = match crate::json::upload_file_name(field.file_name().unwrap_or("")) {
-                        Ok(n) => n,
-                        Err(p) => return upload_problem(&s, &rc, id, p).await,
-                    };
-                    match field.bytes().await {
-                        Ok(b) => file = Some((name, b.to_vec())),
-                        Err(e) => return upload_problem(&s, &rc, id, crate::json::multipart_problem(&e)).await,
-                    }
-                }
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => return upload_problem(&s, &rc, id, crate::json::multipart_problem(&e)).await,
-        }
-    }
-    if let Err(r) = check_csrf(&rc, &headers, &FormData(vec![("_csrf".into(), csrf)])) {
-        return r;
-    }
-    let (name, bytes) = file.unwrap_or_default();
-    match shouhou_app::service::add_attachment(&s.app, &rc.ctx, id, &name, &bytes).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
-}
-
-/// The request page with what was wrong with an upload (too large, malformed, a bad file name),
-/// answered with the problem's status as the API answers it.
-async fn upload_problem(s: &AppState, rc: &ReqCtx, id: i64, p: crate::error::Problem) -> Response {
-    let msg = match p.errors.first() {
-        Some(e) => rc.tr.field_message(e),
-        None => rc.tr.t(&format!("problem-{}", p.code)),
-    };
-    request_page(s, rc, id, Some(msg), p.status).await
-}
-
-pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
-    if let Err(e) = require_login(&rc, &format!("/attachments/{id}")) {
-        return e.into_response();
-    }
-    match shouhou_app::service::get_attachment(&s.app, &rc.ctx, id).await {
-        Ok((meta, bytes)) => crate::api::desk::attachment_response(&meta, bytes),
-        Err(e) => page_err(&rc, "/requests")(e).into_response(),
-    }
-}
-
-/// "I'll take it": the signed-in person becomes the assignee.
-pub async fn take(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
-    let version = f.get("version").parse().unwrap_or(0);
-    let me = rc.ctx.actor.as_ref().map(|a| a.id.0);
-    match shouhou_app::service::assign(&s.app, &rc.ctx, id, version, me).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
-        Err(e @ (AppError::Stale | AppError::Validation(_))) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
     }
 }

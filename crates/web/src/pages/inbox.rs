@@ -34,7 +34,7 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQ>)
     if let Err(e) = require_login(&rc, "/inbox") {
         return e.into_response();
     }
-    match shouhou_app::alerts::inbox(&s.app, &rc.ctx, PageRequest::new(q.page, None)).await {
+    match shouhou_app::inbox::inbox(&s.app, &rc.ctx, PageRequest::new(q.page, None)).await {
         Ok(p) => {
             let pager = Pager::new(rc.tr, "/inbox", "", &p);
             let rows = p
@@ -60,7 +60,7 @@ pub async fn count(State(s): State<AppState>, rc: ReqCtx) -> Response {
     if rc.ctx.actor.is_none() {
         return Html(String::new()).into_response();
     }
-    match shouhou_app::alerts::unread_count(&s.app, &rc.ctx).await {
+    match shouhou_app::inbox::unread_count(&s.app, &rc.ctx).await {
         Ok(0) | Err(_) => Html(String::new()).into_response(),
         Ok(n) => Html(format!("<span class=\"badge\" data-testid=\"unread\">{n}</span>")).into_response(),
     }
@@ -68,11 +68,11 @@ pub async fn count(State(s): State<AppState>, rc: ReqCtx) -> Response {
 
 /// Mark read and go where the notification points.
 pub async fn open(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(_f): CsrfForm) -> Response {
-    let link = match shouhou_app::alerts::inbox(&s.app, &rc.ctx, PageRequest::new(Some(1), Some(100))).await {
+    let link = match shouhou_app::inbox::inbox(&s.app, &rc.ctx, PageRequest::new(Some(1), Some(100))).await {
         Ok(p) => p.items.into_iter().find(|n| n.id == id).and_then(|n| n.link),
         Err(e) => return page_err(&rc, "/inbox")(e).into_response(),
     };
-    match shouhou_app::alerts::mark_read(&s.app, &rc.ctx, id).await {
+    match shouhou_app::inbox::mark_read(&s.app, &rc.ctx, id).await {
         Ok(()) => Redirect::to(&super::safe_next(link.as_deref().unwrap_or("/inbox"))).into_response(),
         Err(e) => page_err(&rc, "/inbox")(e).into_response(),
     }

@@ -1,12 +1,17 @@
 //! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
 mod account;
-mod admin;
+mod audit;
 mod customers;
 mod desk;
-mod home;
 mod inbox;
 mod login;
+mod requests;
+mod shared;
 mod sla;
+mod stations;
+mod users;
+mod warehouses;
+mod workbench;
 
 use crate::AppState;
 use crate::ctx::ReqCtx;
@@ -22,33 +27,33 @@ use shouhou_domain::auth::Permission;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(home::home))
+        .route("/", get(workbench::home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/lang/{code}", get(login::set_anonymous_language))
         .route("/account", get(account::page))
         .route("/account/password", post(account::change_password))
         .route("/account/language", post(account::change_language))
-        .route("/stations", get(admin::stations).post(admin::create_station))
-        .route("/stations/new", get(admin::new_station))
-        .route("/stations/{id}", get(admin::station).post(admin::update_station))
-        .route("/stations/{id}/edit", get(admin::edit_station))
-        .route("/warehouses", get(admin::warehouses))
-        .route("/users", get(admin::users).post(admin::create_user))
-        .route("/users/new", get(admin::new_user))
-        .route("/users/{id}/edit", get(admin::edit_user))
-        .route("/users/{id}", post(admin::update_user))
+        .route("/stations", get(stations::stations).post(stations::create_station))
+        .route("/stations/new", get(stations::new_station))
+        .route("/stations/{id}", get(stations::station).post(stations::update_station))
+        .route("/stations/{id}/edit", get(stations::edit_station))
+        .route("/warehouses", get(warehouses::warehouses))
+        .route("/users", get(users::users).post(users::create_user))
+        .route("/users/new", get(users::new_user))
+        .route("/users/{id}/edit", get(users::edit_user))
+        .route("/users/{id}", post(users::update_user))
         .route("/desk", get(desk::desk))
         .route("/desk/lookup", get(desk::desk_lookup))
         .route("/desk/customers", post(desk::desk_create_customer))
         .route("/desk/requests", post(desk::desk_register))
-        .route("/requests", get(desk::queues))
-        .route("/requests/{id}", get(desk::request))
-        .route("/requests/{id}/transitions", post(desk::transition))
-        .route("/requests/{id}/notes", post(desk::add_note))
-        .route("/requests/{id}/attachments", post(desk::upload))
-        .route("/requests/{id}/take", post(desk::take))
-        .route("/attachments/{id}", get(desk::download))
+        .route("/requests", get(requests::queues))
+        .route("/requests/{id}", get(requests::request))
+        .route("/requests/{id}/transitions", post(requests::transition))
+        .route("/requests/{id}/notes", post(requests::add_note))
+        .route("/requests/{id}/attachments", post(requests::upload))
+        .route("/requests/{id}/take", post(requests::take))
+        .route("/attachments/{id}", get(requests::download))
         .route("/admin/sla", get(sla::page))
         .route("/customers", get(customers::page))
         .route("/customers/export.xlsx", get(customers::export))
@@ -57,8 +62,8 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", get(inbox::page))
         .route("/inbox/count", get(inbox::count))
         .route("/inbox/{id}/open", post(inbox::open))
-        .route("/audit", get(admin::audit))
-        .route("/audit/verify", post(admin::verify_audit))
+        .route("/audit", get(audit::audit))
+        .route("/audit/verify", post(audit::verify_audit))
 }
 
 pub struct NavItem {

@@ -55,7 +55,7 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<Preview
         return page_err(&rc, "/admin/sla")(AppError::NotFound).into_response();
     }
     let tr = rc.tr;
-    let (calendars, policies) = match shouhou_app::service::calendars_and_policies(&s.app, &rc.ctx).await {
+    let (calendars, policies) = match shouhou_app::sla::calendars_and_policies(&s.app, &rc.ctx).await {
         Ok(x) => x,
         Err(e) => return page_err(&rc, "/admin/sla")(e).into_response(),
     };
@@ -64,7 +64,7 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<Preview
     let target = q.target.clone().unwrap_or_else(|| "PT8H".into());
     let (mut due, mut error, mut status) = (None, None, StatusCode::OK);
     if !start.trim().is_empty() {
-        match shouhou_app::service::sla_preview(&s.app, &rc.ctx, &calendar, &start, &target).await {
+        match shouhou_app::sla::sla_preview(&s.app, &rc.ctx, &calendar, &start, &target).await {
             Ok(t) => due = Some(rfc3339(t.as_millisecond())),
             Err(AppError::Validation(v)) => {
                 error = Some(super::joined_messages(tr, &v.0));

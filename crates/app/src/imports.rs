@@ -1,195 +1,30 @@
-//! Import of customers and devices from CSV or Excel files and export of lists to Excel.
-//!
-//! An import checks every row first, with the same rules as registering one record at the desk
-//! (`desk::validate_customer`, `desk::validate_device`), and against the file itself and the
-//! database (duplicates, unknown stations, models and customers). One bad row and nothing is
-//! written: the report names every bad row and field. Otherwise all rows go in one transaction
-//! with one audit entry. Personal data in a report is masked; an export masks it for callers
-//! without `PersonalDataRead`, and an export in clear is written to the audit trail.
-use crate::desk::{CustomerForm, DeviceForm, today, validate_customer, validate_device};
-use crate::system::{record, record_alone};
-use crate::{App, AppError, Ctx, Result};
-use calamine::{Data, Reader};
+//! Import of customers and devices from sheets.
+use crate::audit::record;
+use crate::sheets::Row;
+use crate::sheets::Table;
+use crate::sheets::normalise_date;
+use crate::{App, Ctx, Result};
+use crate::{
+    customers::{CustomerForm, validate_customer},
+    devices::{DeviceForm, today, validate_device},
+};
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Scope};
-use shouhou_domain::customer::Phone;
+use shouhou_domain::customers::Phone;
 use shouhou_domain::ids::StationId;
 use shouhou_domain::mask::{mask_address, mask_id_number, mask_name, mask_phone};
-use shouhou_store::catalog::{self, NewDevice};
-use shouhou_store::requests;
-use shouhou_store::{PageRequest, StoreError, org};
+use shouhou_store::{StoreError, stations};
+use shouhou_store::{
+    customers::{self},
+    devices::{self, NewDevice},
+    products::{self},
+};
 use std::collections::{HashMap, HashSet};
-use std::io::Cursor;
 
-/// The most data rows one file may hold.
-pub const MAX_ROWS: usize = 200_000;
 /// The most errors a report lists; the rest are only counted (`ImportReport::more_errors`).
 pub const MAX_REPORTED_ERRORS: usize = 1000;
-
-// ---------- reading files ----------
-
-/// The rows of an uploaded file: its header and the data rows under it, every cell as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub file_name: String,
-    /// The row number of the header (1 unless rows above it are blank).
-    pub header_row: usize,
-    pub headers: Vec<String>,
-    /// Data rows, blank rows left out.
-    pub rows: Vec<Row>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// 1-based, as a spreadsheet shows it (for a CSV file: the line the record starts on).
-    pub number: usize,
-    pub cells: Vec<String>,
-}
-
-impl Row {
-    fn get(&self, col: Option<usize>) -> &str {
-        col.and_then(|c| self.cells.get(c)).map(|s| s.trim()).unwrap_or("")
-    }
-}
-
-fn file_error(code: &'static str) -> AppError {
-    ValidationErrors::single("file", code).into()
-}
-
-/// Read a CSV or Excel file, told apart by content (an .xlsx file is a zip archive; an .xls file
-/// an OLE compound document): CSV must be UTF-8, with or without a byte-order mark. Errors are
-/// field errors of `file`: `not_utf8` (a CSV saved as GBK/GB18030 or UTF-16: save it as
-/// "CSV UTF-8" or as .xlsx), `unreadable_file`, `empty_file` (no header row), `too_many_rows`.
-pub fn read_rows(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
-    let raw = if bytes.starts_with(b"PK\x03\x04") {
-        let wb = calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| file_error("unreadable_file"))?;
-        sheet_rows(wb)?
-    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        let wb = calamine::Xls::new(Cursor::new(bytes)).map_err(|_| file_error("unreadable_file"))?;
-        sheet_rows(wb)?
-    } else {
-        csv_rows(bytes)?
-    };
-    let mut rows = raw.into_iter().filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()));
-    let (header_row, headers) = rows.next().ok_or_else(|| file_error("empty_file"))?;
-    let rows: Vec<Row> = rows.map(|(number, cells)| Row { number, cells }).collect();
-    if rows.len() > MAX_ROWS {
-        return Err(file_error("too_many_rows"));
-    }
-    // Only the name itself (some browsers send a whole path), as it goes into the audit trail.
-    let file_name: String = file_name.rsplit(['/', '\\']).next().unwrap_or("").chars().take(100).collect();
-    Ok(Table { file_name, header_row, headers: headers.into_iter().map(|h| h.trim().to_string()).collect(), rows })
-}
-
-/// `read_rows` on a blocking thread, for a handler: a large workbook takes a while to unpack.
-pub async fn read_upload(file_name: String, bytes: Vec<u8>) -> Result<Table> {
-    tokio::task::spawn_blocking(move || read_rows(&file_name, &bytes))
-        .await
-        .map_err(|e| AppError::Internal(format!("reading the file: {e}")))?
-}
-
-/// The first sheet's used range, each row with its spreadsheet row number.
-fn sheet_rows<RS, R>(mut wb: R) -> Result<Vec<(usize, Vec<String>)>>
-where
-    RS: std::io::Read + std::io::Seek,
-    R: Reader<RS>,
-{
-    let range = wb.worksheet_range_at(0).ok_or_else(|| file_error("empty_file"))?;
-    let range = range.map_err(|_| file_error("unreadable_file"))?;
-    let first = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    if range.height() > MAX_ROWS + 1 {
-        return Err(file_error("too_many_rows"));
-    }
-    Ok(range.rows().enumerate().map(|(i, r)| (first + i + 1, r.iter().map(cell_text).collect())).collect())
-}
-
-/// A cell as text: whole numbers without a decimal point (a phone typed as a number), dates as
-/// `YYYY-MM-DD` (with the time when it is not midnight).
-fn cell_text(d: &Data) -> String {
-    match d {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) if dt.is_datetime() => {
-            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
-            if (h, mi, s) == (0, 0, 0) {
-                format!("{y:04}-{mo:02}-{d:02}")
-            } else {
-                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-            }
-        }
-        Data::DateTime(dt) => dt.as_f64().to_string(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e}"),
-    }
-}
-
-fn csv_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(file_error("not_utf8"));
-    }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| file_error("not_utf8"))?;
-    if text.contains('\0') {
-        // UTF-16 without a byte-order mark.
-        return Err(file_error("not_utf8"));
-    }
-    // Excel's "Unicode text" and some exports separate by tabs or semicolons.
-    let first_line = text.lines().next().unwrap_or("");
-    let count = |c: char| first_line.matches(c).count();
-    let delimiter = match (count(','), count('\t'), count(';')) {
-        (c, t, _) if t > c => b'\t',
-        (c, _, s) if s > c => b';',
-        _ => b',',
-    };
-    let mut rd =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut out = vec![];
-    // A spreadsheet shows every record as one row, blank lines too, and a quoted line break
-    // within a cell does not start a row: count record-ending line breaks before each record.
-    let (mut row, mut scanned, mut quoted) = (1usize, 0usize, false);
-    for rec in rd.records() {
-        let rec = rec.map_err(|_| file_error("unreadable_file"))?;
-        let mut start = rec.position().map(|p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).unwrap_or(scanned);
-        // The reader may place a record's start before the line break that ends the last one.
-        while matches!(text.as_bytes().get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        for &b in text.as_bytes().get(scanned..start).unwrap_or_default() {
-            match b {
-                b'"' => quoted = !quoted,
-                b'\n' if !quoted => row += 1,
-                _ => {}
-            }
-        }
-        scanned = scanned.max(start);
-        out.push((row, rec.iter().map(str::to_string).collect()));
-        if out.len() > MAX_ROWS + 1 {
-            return Err(file_error("too_many_rows"));
-        }
-    }
-    Ok(out)
-}
-
-/// A date as people write it: `2026-01-31`, `2026/1/31`, `2026.1.31`, `2026年1月31日`, perhaps
-/// followed by a time, as `YYYY-MM-DD`; `None` when it is none of these.
-pub fn normalise_date(s: &str) -> Option<String> {
-    let s = s.trim();
-    let date_part = s.split([' ', 'T']).next().unwrap_or("");
-    let parts: Vec<&str> =
-        date_part.trim_end_matches('日').split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
-    let [y, m, d] = parts.as_slice() else { return None };
-    if y.len() != 4 || m.len() > 2 || d.len() > 2 {
-        return None;
-    }
-    let date = jiff::civil::Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok()?;
-    Some(date.to_string())
-}
 
 // ---------- columns ----------
 
@@ -447,7 +282,7 @@ pub async fn import_customers(
     let mut stations: HashMap<String, Option<i64>> = HashMap::new();
     for (row, code) in &station_codes {
         if !stations.contains_key(code) {
-            let s = org::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
+            let s = stations::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
             stations.insert(code.clone(), s.map(|s| s.id));
         }
         if stations.get(code).copied().flatten().is_none() {
@@ -460,9 +295,9 @@ pub async fn import_customers(
         _ => None,
     };
     let indexes: Vec<String> = valid.iter().map(|(_, v, _)| app.keys.blind_index(v.phone.as_str())).collect();
-    let taken_phones = catalog::customer_phone_indexes_in_use(&mut c, &indexes).await?;
+    let taken_phones = customers::customer_phone_indexes_in_use(&mut c, &indexes).await?;
     let codes: Vec<String> = valid.iter().filter_map(|(_, v, _)| v.credit_code.clone()).collect();
-    let taken_codes = catalog::credit_codes_in_use(&mut c, &codes).await?;
+    let taken_codes = customers::credit_codes_in_use(&mut c, &codes).await?;
     let mut rows = Vec::with_capacity(valid.len());
     for ((row, v, code), idx) in valid.iter().zip(&indexes) {
         let station = match code {
@@ -489,7 +324,7 @@ pub async fn import_customers(
     for (i, (row, v, station)) in rows.iter().enumerate() {
         let region = v.region.code();
         let new = v.to_new(&region, *station, Some(actor.id.0));
-        match catalog::insert_customer(&mut c, &app.keys, &new, now).await {
+        match customers::insert_customer(&mut c, &app.keys, &new, now).await {
             Ok(_) => {}
             // Taken since the check (a concurrent registration): report it like the check would.
             Err(StoreError::Duplicate { .. }) => {
@@ -535,7 +370,7 @@ pub async fn import_devices(
 
     struct Pending<'r> {
         row: &'r Row,
-        device: Option<crate::desk::ValidDevice>,
+        device: Option<crate::devices::ValidDevice>,
         model_code: String,
         phone: Option<Phone>,
     }
@@ -586,7 +421,7 @@ pub async fn import_devices(
     let mut models: HashMap<String, Option<i64>> = HashMap::new();
     for p in &pending {
         if !p.model_code.is_empty() && !models.contains_key(&p.model_code) {
-            let m = catalog::model_by_code(&mut c, &p.model_code).await?.map(|m| m.id);
+            let m = products::model_by_code(&mut c, &p.model_code).await?.map(|m| m.id);
             models.insert(p.model_code.clone(), m);
         }
     }
@@ -598,7 +433,7 @@ pub async fn import_devices(
         }
     }
     let indexes: Vec<String> = phone_index.values().cloned().collect::<HashSet<_>>().into_iter().collect();
-    let refs = catalog::customer_refs_by_phone_indexes(&mut c, &indexes, &actor.scope).await?;
+    let refs = customers::customer_refs_by_phone_indexes(&mut c, &indexes, &actor.scope).await?;
     // Per phone: customers whose own phone it is, and those who have it as a contact's.
     type Matches = Vec<(i64, Option<i64>)>;
     let mut by_index: HashMap<&str, (Matches, Matches)> = HashMap::new();
@@ -615,7 +450,7 @@ pub async fn import_devices(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let existing = catalog::device_keys_by_serials(&mut c, &serials).await?;
+    let existing = devices::device_keys_by_serials(&mut c, &serials).await?;
 
     let mut rows = Vec::with_capacity(total);
     for p in &pending {
@@ -673,7 +508,7 @@ pub async fn import_devices(
             contract_until: contract.as_deref(),
             station_id: *station_id,
         };
-        match catalog::insert_device(&mut c, &app.keys, &new, now).await {
+        match devices::insert_device(&mut c, &app.keys, &new, now).await {
             Ok(_) => {}
             Err(StoreError::Duplicate { .. }) => {
                 errs.push(row.number, "serial_number", "already_exists", d.serial.as_str().to_string());
@@ -690,304 +525,13 @@ pub async fn import_devices(
     Ok(ImportReport { rows: total, imported: total, errors: vec![], more_errors: 0 })
 }
 
-// ---------- exports ----------
-
-/// Rows fetched per query while exporting.
-const EXPORT_PAGE: u32 = 5000;
-
-/// Epoch milliseconds as `YYYY-MM-DD HH:MM` in the business zone (+08:00).
-fn local_time(ms: i64) -> String {
-    let t = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    let d = jiff::tz::Offset::constant(8).to_datetime(t);
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", d.year(), d.month(), d.day(), d.hour(), d.minute())
-}
-
-fn opt_time(ms: Option<i64>) -> String {
-    ms.map(local_time).unwrap_or_default()
-}
-
-/// `workbook` on a blocking thread: 100 000 rows take seconds of CPU.
-async fn workbook_bytes(
-    sheet: &'static str,
-    headers: &'static [&'static str],
-    rows: Vec<Vec<String>>,
-) -> Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || workbook(sheet, headers, &rows))
-        .await
-        .map_err(|e| AppError::Internal(format!("writing xlsx: {e}")))?
-}
-
-/// A one-sheet workbook: bold, frozen header with a filter, columns as wide as their text.
-fn workbook(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("writing xlsx: {e}"));
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet).map_err(xe)?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    // Display width: CJK characters count double.
-    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>();
-    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(xe)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).map_err(|_| AppError::Internal("too many rows for a sheet".into()))?;
-        for (c, v) in row.iter().enumerate() {
-            if !v.is_empty() {
-                // Always text: a phone or code keeps its leading zero, and nothing becomes a formula.
-                ws.write_string(r, c as u16, v.as_str()).map_err(xe)?;
-            }
-            if let Some(w) = widths.get_mut(c) {
-                *w = (*w).max(width(v));
-            }
-        }
-    }
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, (*w).clamp(6, 60) as f64 + 2.0).map_err(xe)?;
-    }
-    ws.set_freeze_panes(1, 0).map_err(xe)?;
-    let last_col = u16::try_from(headers.len().saturating_sub(1)).unwrap_or(0);
-    ws.autofilter(0, 0, u32::try_from(rows.len()).unwrap_or(u32::MAX), last_col).map_err(xe)?;
-    wb.save_to_buffer().map_err(xe)
-}
-
-/// Station codes by id, looked up once each.
-struct StationCodes(HashMap<i64, String>);
-
-impl StationCodes {
-    async fn get(&mut self, c: &mut shouhou_store::Conn<'_>, id: Option<i64>) -> Result<String> {
-        let Some(id) = id else { return Ok(String::new()) };
-        if let Some(code) = self.0.get(&id) {
-            return Ok(code.clone());
-        }
-        let code = org::get_station(c, StationId(id)).await?.map(|s| s.code).unwrap_or_default();
-        self.0.insert(id, code.clone());
-        Ok(code)
-    }
-}
-
-fn kind_label(kind: &str) -> &str {
-    match kind {
-        "person" => "个人",
-        "company" => "企业",
-        other => other,
-    }
-}
-
-fn tier_label(tier: &str) -> &str {
-    match tier {
-        "vip" => "VIP",
-        "key" => "重点客户",
-        "standard" => "普通",
-        other => other,
-    }
-}
-
-/// Headers of the customer export: those the import reads, so a file exported in clear can be
-/// edited and imported elsewhere, and a few for reading.
-pub const CUSTOMER_EXPORT_HEADERS: [&str; 12] = [
-    "客户编号",
-    "客户名称",
-    "类型",
-    "手机",
-    "统一社会信用代码",
-    "身份证号",
-    "行政区划代码",
-    "地区",
-    "地址",
-    "等级",
-    "服务站编码",
-    "登记时间",
-];
-
-/// Every customer in the caller's scope as an .xlsx file, newest first. Personal fields are
-/// masked without `PersonalDataRead` (as everywhere, by `desk::view`); an export in clear is written to the audit
-/// trail (`customer.export`, with the count).
-#[tracing::instrument(skip_all)]
-pub async fn export_customers_xlsx(app: &App, ctx: &Ctx) -> Result<Vec<u8>> {
-    let actor = ctx.require_read(Permission::CustomerRead)?;
-    let clear = actor.can(Permission::PersonalDataRead);
-    let mut rows = vec![];
-    {
-        let mut rd = app.db.read().await?;
-        let mut c = rd.conn();
-        let mut stations = StationCodes(HashMap::new());
-        for page in 1.. {
-            let p =
-                catalog::list_customers(&mut c, &app.keys, &actor.scope, PageRequest { page, per_page: EXPORT_PAGE })
-                    .await?;
-            let last = p.items.len() < EXPORT_PAGE as usize;
-            for cu in p.items {
-                let station = stations.get(&mut c, cu.station_id).await?;
-                let created = local_time(cu.created_at);
-                let cu = crate::desk::view(cu, clear);
-                rows.push(vec![
-                    cu.id.to_string(),
-                    cu.name,
-                    kind_label(&cu.kind).to_string(),
-                    cu.phone,
-                    cu.credit_code.unwrap_or_default(),
-                    cu.id_number.unwrap_or_default(),
-                    cu.region_code,
-                    cu.region_name,
-                    cu.address,
-                    tier_label(&cu.tier).to_string(),
-                    station,
-                    created,
-                ]);
-            }
-            if last {
-                break;
-            }
-        }
-    }
-    let count = rows.len();
-    let bytes = workbook_bytes("客户", &CUSTOMER_EXPORT_HEADERS, rows).await?;
-    if clear {
-        record_alone(app, ctx, "customer.export", "customer", None, json!({"count": count, "format": "xlsx"})).await?;
-    }
-    tracing::info!(count, clear, "customers exported");
-    Ok(bytes)
-}
-
-fn label<'a>(table: &[(&str, &'a str)], code: &'a str) -> &'a str {
-    table.iter().find(|(k, _)| *k == code).map(|(_, v)| *v).unwrap_or(code)
-}
-
-const TYPE_LABELS: &[(&str, &str)] = &[
-    ("consultation", "咨询"),
-    ("repair", "报修"),
-    ("installation", "安装调试"),
-    ("maintenance", "保养"),
-    ("upgrade", "系统升级"),
-    ("delivery", "配送"),
-    ("complaint", "投诉"),
-    ("suggestion", "建议"),
-    ("return_exchange", "退换货"),
-    ("training", "培训"),
-];
-const CHANNEL_LABELS: &[(&str, &str)] = &[
-    ("phone", "电话"),
-    ("email", "邮件"),
-    ("web", "网站"),
-    ("chat", "在线客服"),
-    ("wechat", "微信"),
-    ("walk_in", "上门"),
-    ("qr_code", "扫码报修"),
-    ("dealer", "经销商代报"),
-];
-const URGENCY_LABELS: &[(&str, &str)] = &[("urgent", "紧急"), ("high", "高"), ("normal", "一般"), ("low", "低")];
-const STATUS_LABELS: &[(&str, &str)] = &[
-    ("new", "新建"),
-    ("accepted", "已受理"),
-    ("responded", "已响应"),
-    ("in_progress", "处理中"),
-    ("waiting_customer", "等待客户"),
-    ("resolved", "已解决"),
-    ("confirmed", "客户已确认"),
-    ("closed", "已关闭"),
-    ("reopened", "已重开"),
-    ("cancelled", "已取消"),
-];
-const SLA_LABELS: &[(&str, &str)] = &[
-    ("running", "计时中"),
-    ("at_risk", "即将超时"),
-    ("breached", "已超时"),
-    ("paused", "已暂停"),
-    ("met", "已达成"),
-    ("missed", "未达成"),
-    ("not_started", "未开始"),
-];
-
-pub const REQUEST_EXPORT_HEADERS: [&str; 14] = [
-    "工单号",
-    "类型",
-    "渠道",
-    "紧急程度",
-    "状态",
-    "客户名称",
-    "客户电话",
-    "服务站编码",
-    "问题描述",
-    "受理时间",
-    "响应截止",
-    "解决截止",
-    "响应SLA",
-    "解决SLA",
-];
-
-/// The queue `name` (as `service::queue` names them: `mine`, `station`, `unassigned`, `due_soon`,
-/// `breached`, `all`) as an .xlsx file, soonest due first, in the caller's scope. The customer's
-/// name and phone are masked without `PersonalDataRead`; an export in clear is written to the
-/// audit trail (`request.export`, with the count).
-#[tracing::instrument(skip_all)]
-pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<Vec<u8>> {
-    let actor = ctx.require_read(Permission::RequestRead)?;
-    let q = crate::service::queue_named(app, actor, queue)?;
-    let clear = actor.can(Permission::PersonalDataRead);
-    let mut rows = vec![];
-    {
-        let mut rd = app.db.read().await?;
-        let mut c = rd.conn();
-        let mut stations = StationCodes(HashMap::new());
-        let mut customers: HashMap<i64, (String, String)> = HashMap::new();
-        for page in 1.. {
-            let p = requests::queue(&mut c, &actor.scope, q, PageRequest { page, per_page: EXPORT_PAGE }).await?;
-            let last = p.items.len() < EXPORT_PAGE as usize;
-            for r in p.items {
-                if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(r.customer_id) {
-                    let cu = catalog::get_customer_in_scope(&mut c, &app.keys, r.customer_id, &actor.scope).await?;
-                    let shown = match cu {
-                        Some(cu) if clear => (cu.name, cu.phone),
-                        Some(cu) => (cu.name_mask, cu.phone_mask),
-                        None => (String::new(), String::new()),
-                    };
-                    slot.insert(shown);
-                }
-                let (name, phone) = customers.get(&r.customer_id).cloned().unwrap_or_default();
-                rows.push(vec![
-                    r.number.clone(),
-                    label(TYPE_LABELS, &r.request_type).to_string(),
-                    label(CHANNEL_LABELS, &r.channel).to_string(),
-                    label(URGENCY_LABELS, &r.urgency).to_string(),
-                    label(STATUS_LABELS, &r.status).to_string(),
-                    name,
-                    phone,
-                    stations.get(&mut c, r.station_id).await?,
-                    r.description.clone(),
-                    local_time(r.created_at),
-                    opt_time(r.response_due_at),
-                    opt_time(r.resolution_due_at),
-                    label(SLA_LABELS, &r.response_state).to_string(),
-                    label(SLA_LABELS, &r.resolution_state).to_string(),
-                ]);
-            }
-            if last {
-                break;
-            }
-        }
-    }
-    let count = rows.len();
-    let bytes = workbook_bytes("工单", &REQUEST_EXPORT_HEADERS, rows).await?;
-    if clear && count > 0 {
-        record_alone(
-            app,
-            ctx,
-            "request.export",
-            "service_request",
-            None,
-            json!({"count": count, "queue": queue.trim(), "format": "xlsx"}),
-        )
-        .await?;
-    }
-    tracing::info!(count, clear, "requests exported");
-    Ok(bytes)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::exports::*;
+    use crate::sheets::*;
+    use crate::{App, AppError, Ctx, Result};
 
     fn code(r: Result<Table>) -> &'static str {
         match r {

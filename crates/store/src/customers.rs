@@ -1,77 +1,9 @@
-//! Product models, customers (personal data encrypted on the way in, decrypted on the way out) and devices.
-use crate::crypto::{KeyError, Keyring};
-use crate::{Conn, Page, PageRequest, Result, StoreError, both, customer_scope_clause};
+//! Customers and their contacts (personal data encrypted on the way in, decrypted on the way out), and the look-ups of imports.
+use crate::crypto::Keyring;
+use crate::{BATCH, Conn, Page, PageRequest, Result, both, customer_scope_clause, placeholders};
 use serde::Serialize;
 use shouhou_domain::auth::Scope;
 use sqlx::AssertSqlSafe;
-
-impl From<KeyError> for StoreError {
-    fn from(e: KeyError) -> Self {
-        match e {
-            KeyError::WrongKey(v) | KeyError::UnknownVersion(v) => {
-                StoreError::Undecryptable { version: Some(v), detail: e.to_string() }
-            }
-            KeyError::Undecryptable => StoreError::Undecryptable { version: None, detail: e.to_string() },
-            KeyError::NoKeys | KeyError::BadKey(_) | KeyError::Random => {
-                StoreError::Unavailable(format!("personal data key: {e}"))
-            }
-        }
-    }
-}
-
-// ---------- product models ----------
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ProductModel {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub product_line: String,
-    pub warranty_months: i64,
-    pub coverage: String,
-    pub first_maintenance_days: Option<i64>,
-    pub first_maintenance_hours: Option<i64>,
-    pub active: bool,
-    pub version: i64,
-}
-
-const MODEL_COLS: &str = "id, code, name, product_line, warranty_months, coverage, first_maintenance_days, first_maintenance_hours, active, version";
-
-pub struct NewProductModel<'a> {
-    pub code: &'a str,
-    pub name: &'a str,
-    pub product_line: &'a str,
-    pub warranty_months: i64,
-    pub coverage: &'a str,
-    pub first_maintenance_days: Option<i64>,
-    pub first_maintenance_hours: Option<i64>,
-}
-
-pub async fn insert_model(c: &mut Conn<'_>, m: &NewProductModel<'_>, now: i64) -> Result<i64> {
-    Ok(both!(c, c => sqlx::query_scalar(
-        "INSERT INTO product_models (code, name, product_line, warranty_months, coverage, first_maintenance_days, \
-         first_maintenance_hours, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
-        .bind(m.code).bind(m.name).bind(m.product_line).bind(m.warranty_months).bind(m.coverage)
-        .bind(m.first_maintenance_days).bind(m.first_maintenance_hours).bind(now)
-        .fetch_one(c).await)?)
-}
-
-pub async fn model_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<ProductModel>> {
-    let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE code = $1");
-    Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(code).fetch_optional(c).await)?)
-}
-
-pub async fn get_model(c: &mut Conn<'_>, id: i64) -> Result<Option<ProductModel>> {
-    let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE id = $1");
-    Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
-}
-
-pub async fn list_models(c: &mut Conn<'_>, page: PageRequest) -> Result<Page<ProductModel>> {
-    let sql = format!("SELECT {MODEL_COLS} FROM product_models ORDER BY product_line, code LIMIT $1 OFFSET $2");
-    let items = both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
-    let total: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM product_models").fetch_one(c).await)?;
-    Ok(Page { items, page: page.page, per_page: page.per_page, total })
-}
 
 // ---------- customers ----------
 
@@ -310,119 +242,7 @@ pub async fn list_customers(
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
 
-// ---------- devices ----------
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Device {
-    pub id: i64,
-    pub serial_number: String,
-    pub model_id: i64,
-    pub model_code: String,
-    pub model_name: String,
-    pub product_line: String,
-    pub warranty_months: i64,
-    pub customer_id: i64,
-    pub sale_date: String,
-    pub install_region_code: Option<String>,
-    pub install_address: Option<String>,
-    pub dealer_name: Option<String>,
-    pub contract_until: Option<String>,
-    pub station_id: Option<i64>,
-    pub version: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct DeviceRow {
-    id: i64,
-    serial_number: String,
-    model_id: i64,
-    model_code: String,
-    model_name: String,
-    product_line: String,
-    warranty_months: i64,
-    customer_id: i64,
-    sale_date: String,
-    install_region_code: Option<String>,
-    install_address_enc: Option<String>,
-    dealer_name: Option<String>,
-    contract_until: Option<String>,
-    station_id: Option<i64>,
-    version: i64,
-}
-
-const DEVICE_SELECT: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
-    m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
-    d.station_id, d.version FROM devices d JOIN product_models m ON m.id = d.model_id";
-
-fn open_device(keys: &Keyring, r: DeviceRow) -> Result<Device> {
-    Ok(Device {
-        id: r.id,
-        serial_number: r.serial_number,
-        model_id: r.model_id,
-        model_code: r.model_code,
-        model_name: r.model_name,
-        product_line: r.product_line,
-        warranty_months: r.warranty_months,
-        customer_id: r.customer_id,
-        sale_date: r.sale_date,
-        install_region_code: r.install_region_code,
-        install_address: keys.decrypt_opt(r.install_address_enc.as_deref())?,
-        dealer_name: r.dealer_name,
-        contract_until: r.contract_until,
-        station_id: r.station_id,
-        version: r.version,
-    })
-}
-
-pub struct NewDevice<'a> {
-    pub serial_number: &'a str,
-    pub model_id: i64,
-    pub customer_id: i64,
-    pub sale_date: &'a str,
-    pub install_region_code: Option<&'a str>,
-    pub install_address: Option<&'a str>,
-    pub dealer_name: Option<&'a str>,
-    pub contract_until: Option<&'a str>,
-    pub station_id: Option<i64>,
-}
-
-pub async fn insert_device(c: &mut Conn<'_>, keys: &Keyring, d: &NewDevice<'_>, now: i64) -> Result<i64> {
-    Ok(both!(c, c => sqlx::query_scalar(
-        "INSERT INTO devices (serial_number, model_id, customer_id, sale_date, install_region_code, install_address_enc, \
-         dealer_name, contract_until, station_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
-        .bind(d.serial_number).bind(d.model_id).bind(d.customer_id).bind(d.sale_date).bind(d.install_region_code)
-        .bind(keys.encrypt_opt(d.install_address)?).bind(d.dealer_name).bind(d.contract_until).bind(d.station_id).bind(now)
-        .fetch_one(c).await)?)
-}
-
-pub async fn devices_of_customer(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Result<Vec<Device>> {
-    let sql = format!("{DEVICE_SELECT} WHERE d.customer_id = $1 ORDER BY d.id");
-    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(customer_id).fetch_all(c).await)?;
-    rows.into_iter().map(|r| open_device(keys, r)).collect()
-}
-
-/// Devices with this serial number (of any model: serials are unique per model only).
-pub async fn devices_by_serial(c: &mut Conn<'_>, keys: &Keyring, serial: &str) -> Result<Vec<Device>> {
-    let sql = format!("{DEVICE_SELECT} WHERE d.serial_number = $1 ORDER BY d.id LIMIT 20");
-    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(serial).fetch_all(c).await)?;
-    rows.into_iter().map(|r| open_device(keys, r)).collect()
-}
-
-pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Device>> {
-    let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
-    let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
-    row.map(|r| open_device(keys, r)).transpose()
-}
-
 // ---------- batch look-ups for imports ----------
-
-/// Values per `IN (…)` list: far below SQLite's and PostgreSQL's parameter limits.
-const BATCH: usize = 500;
-
-/// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 /// Which of these phone blind indexes are already a customer's own phone (any station).
 pub async fn customer_phone_indexes_in_use(
@@ -500,27 +320,6 @@ pub async fn customer_refs_by_phone_indexes(
                 own,
             }));
         }
-    }
-    Ok(out)
-}
-
-/// Which devices exist already among these serial numbers: (model id, serial number).
-pub async fn device_keys_by_serials(
-    c: &mut Conn<'_>,
-    serials: &[String],
-) -> Result<std::collections::HashSet<(i64, String)>> {
-    let mut out = std::collections::HashSet::new();
-    for chunk in serials.chunks(BATCH) {
-        let sql = format!(
-            "SELECT model_id, serial_number FROM devices WHERE serial_number IN ({})",
-            placeholders(1, chunk.len())
-        );
-        let found: Vec<(i64, String)> = both!(c, c => {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for v in chunk { q = q.bind(v); }
-            q.fetch_all(c).await
-        })?;
-        out.extend(found);
     }
     Ok(out)
 }

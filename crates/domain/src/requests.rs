@@ -303,7 +303,7 @@ pub const DESCRIPTION_MAX: usize = 4000;
 
 /// The customer's description of the problem: required, trimmed, at most 4000 characters.
 pub fn description(field: &str, s: &str) -> Result<String, FieldError> {
-    crate::org::required_text(field, s, DESCRIPTION_MAX)
+    crate::text::required_text(field, s, DESCRIPTION_MAX)
 }
 
 /// The longest note on a request's timeline (a note, what a transition did, how a first-contact
@@ -312,7 +312,7 @@ pub const NOTE_MAX: usize = 4000;
 
 /// A note that may be blank: trimmed, at most [`NOTE_MAX`] characters.
 pub fn note(field: &str, s: &str) -> Result<String, FieldError> {
-    crate::org::optional_text(field, Some(s), NOTE_MAX).map(Option::unwrap_or_default)
+    crate::text::optional_text(field, Some(s), NOTE_MAX).map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

@@ -1,3 +1,4 @@
+//! Service stations over the API.
 use super::{Created, PageQuery, Paged, Versioned, etag, expected_version, rfc3339};
 use crate::AppState;
 use crate::ctx::ReqCtx;
@@ -9,11 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use shouhou_app::org::{StationForm, WarehouseForm};
-use shouhou_domain::ids::{StationId, WarehouseId};
-use shouhou_domain::region::region_name;
-use shouhou_store::org::{Station, Warehouse};
-use utoipa::{IntoParams, ToSchema};
+use shouhou_app::stations::StationForm;
+use shouhou_domain::ids::StationId;
+use shouhou_domain::regions::region_name;
+use shouhou_store::stations::Station;
+use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +82,7 @@ pub async fn list_stations(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<StationView>>> {
-    let p = shouhou_app::org::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()?).await?;
+    let p = shouhou_app::stations::list_stations(&s.app, &rc.ctx, q.q.as_deref(), q.page()?).await?;
     Ok(Json(Paged::from(p, StationView::from)))
 }
 
@@ -96,7 +97,7 @@ pub async fn create_station(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     let form =
         StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
-    let id = shouhou_app::org::create_station(&s.app, &rc.ctx, &form).await?;
+    let id = shouhou_app::stations::create_station(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
 
@@ -104,7 +105,7 @@ pub async fn create_station(
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "organisation", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, body = StationView), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
-    let st = shouhou_app::org::get_station(&s.app, &rc.ctx, StationId(id)).await?;
+    let st = shouhou_app::stations::get_station(&s.app, &rc.ctx, StationId(id)).await?;
     Ok((etag(st.version), Json(StationView::from(st))))
 }
 
@@ -121,98 +122,10 @@ pub async fn update_station(
     let version = expected_version(b.version, &headers)?;
     let form =
         StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
-    let v = shouhou_app::org::update_station(&s.app, &rc.ctx, StationId(id), version, &form, b.active.unwrap_or(true))
-        .await?;
+    let v =
+        shouhou_app::stations::update_station(&s.app, &rc.ctx, StationId(id), version, &form, b.active.unwrap_or(true))
+            .await?;
     Ok((etag(v), Json(Versioned { id, version: v })))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WarehouseBody {
-    pub code: String,
-    pub name: String,
-    /// The owning station's code; omit for a central warehouse of headquarters.
-    pub station_code: Option<String>,
-    pub region_code: String,
-    pub address: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct WarehouseView {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub station_id: Option<i64>,
-    pub region_code: String,
-    pub region_name: String,
-    pub address: String,
-    pub active: bool,
-    pub version: i64,
-}
-
-impl From<Warehouse> for WarehouseView {
-    fn from(w: Warehouse) -> Self {
-        WarehouseView {
-            id: w.id,
-            region_name: region_name(&w.region_code),
-            code: w.code,
-            name: w.name,
-            station_id: w.station_id,
-            region_code: w.region_code,
-            address: w.address,
-            active: w.active,
-            version: w.version,
-        }
-    }
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct WarehouseQuery {
-    pub station_id: Option<i64>,
-    pub page: Option<u32>,
-    pub per_page: Option<u32>,
-}
-
-/// Warehouses the caller may see (central ones to headquarters only).
-#[utoipa::path(get, path = "/api/v1/warehouses", tag = "organisation", params(WarehouseQuery), security(("bearer" = [])),
-    responses((status = 200, body = Paged<WarehouseView>)))]
-pub async fn list_warehouses(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    ApiQuery(q): ApiQuery<WarehouseQuery>,
-) -> ApiResult<Json<Paged<WarehouseView>>> {
-    let page = super::page_of(q.page, q.per_page)?;
-    let p = shouhou_app::org::list_warehouses(&s.app, &rc.ctx, q.station_id.map(StationId), page).await?;
-    Ok(Json(Paged::from(p, WarehouseView::from)))
-}
-
-/// Create a warehouse (administrators, warehouse keepers).
-#[utoipa::path(post, path = "/api/v1/warehouses", tag = "organisation", request_body = WarehouseBody, security(("bearer" = [])),
-    responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc)))]
-pub async fn create_warehouse(
-    State(s): State<AppState>,
-    rc: ReqCtx,
-    ApiJson(b): ApiJson<WarehouseBody>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form = WarehouseForm {
-        code: b.code,
-        name: b.name,
-        station_code: b.station_code,
-        region_code: b.region_code,
-        address: b.address,
-    };
-    let id = shouhou_app::org::create_warehouse(&s.app, &rc.ctx, &form).await?;
-    Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
-}
-
-/// One warehouse; 404 outside the caller's stations.
-#[utoipa::path(get, path = "/api/v1/warehouses/{id}", tag = "organisation", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
-    responses((status = 200, body = WarehouseView), (status = 404, body = super::ProblemDoc)))]
-pub async fn get_warehouse(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
-    let w = shouhou_app::org::get_warehouse(&s.app, &rc.ctx, WarehouseId(id)).await?;
-    Ok((etag(w.version), Json(WarehouseView::from(w))))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -231,6 +144,6 @@ pub async fn set_station_calendar(
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<StationCalendarBody>,
 ) -> ApiResult<StatusCode> {
-    shouhou_app::org::set_station_calendar(&s.app, &rc.ctx, StationId(id), b.calendar_code.as_deref()).await?;
+    shouhou_app::stations::set_station_calendar(&s.app, &rc.ctx, StationId(id), b.calendar_code.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

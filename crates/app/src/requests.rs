@@ -1,206 +1,28 @@
-//! Service requests (服务请求): registration with a number, the lifecycle, and SLA clocks derived
-//! from the recorded status events on the business calendar of the applicable policy.
-use crate::desk::{CustomerView, get_customer};
-use crate::system::record;
+//! Service requests (服务请求): registration with a gap-free number, the lifecycle, assignment, reclassification, notes, the reads and the queues.
+use crate::audit::record;
+use crate::customers::{CustomerView, get_customer};
+use crate::sla::Clocks;
+use crate::sla::calendar_or_default;
+use crate::sla::clocks;
+use crate::sla::clocks_now;
+use crate::sla::event;
+use crate::sla::policy_for;
+use crate::sla::sla_cache;
+use crate::sla::ts;
 use crate::{App, AppError, Ctx, Result};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Scope};
-use shouhou_domain::calendar::{BusinessCalendar, CalendarKind, Interval};
 use shouhou_domain::ids::StationId;
-use shouhou_domain::request::{
-    Action, Channel, RequestType, Signal, Status, Urgency, business_day, clock_effects, description,
-    format_request_number, on_creation,
+use shouhou_domain::requests::{
+    Action, Channel, RequestType, Status, Urgency, business_day, description, format_request_number,
 };
-use shouhou_domain::sla::{ClockEvent, ClockPhase, ClockSignal, ClockStatus, Health, Target, evaluate};
-use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, RequestEvent, ServiceRequest, SlaCache};
-use shouhou_store::sla::{self as sla_store, Policy};
-use shouhou_store::{Conn, Page, PageRequest, catalog};
-
-fn ts(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-// ---------- calendars and policies ----------
-
-/// A stored calendar as the domain's calendar; `None` when no calendar has that code.
-pub async fn load_calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<BusinessCalendar>> {
-    let Some((row, days)) = sla_store::calendar(c, code).await? else { return Ok(None) };
-    let weekly: Vec<Vec<[u16; 2]>> =
-        serde_json::from_str(&row.weekly).map_err(|e| AppError::Internal(format!("calendar {code}: {e}")))?;
-    let mut week: [Vec<Interval>; 7] = Default::default();
-    for (i, day) in weekly.into_iter().take(7).enumerate() {
-        week[i] = day.into_iter().map(|[a, b]| Interval::new(a, b)).collect();
-    }
-    let mut cal = BusinessCalendar {
-        code: row.code,
-        kind: CalendarKind::parse(&row.kind).unwrap_or(CalendarKind::Working),
-        weekly: week,
-        use_prc_holidays: row.use_prc_holidays,
-        extra_days_off: Default::default(),
-        extra_working_days: Default::default(),
-    };
-    for d in days {
-        if let Ok(date) = d.day.parse() {
-            if d.off {
-                cal.extra_days_off.insert(date);
-            } else {
-                cal.extra_working_days.insert(date);
-            }
-        }
-    }
-    Ok(Some(cal))
-}
-
-/// The policy for a request: among active policies whose set fields all match, the most specific,
-/// then the lowest priority number.
-pub fn select_policy<'p>(policies: &'p [Policy], t: RequestType, u: Urgency, tier: &str) -> Option<&'p Policy> {
-    let matches = |field: &Option<String>, v: &str| field.as_deref().is_none_or(|f| f == v);
-    policies
-        .iter()
-        .filter(|p| {
-            p.active
-                && matches(&p.request_type, t.as_str())
-                && matches(&p.urgency, u.as_str())
-                && matches(&p.tier, tier)
-        })
-        .min_by_key(|p| {
-            let specificity = [&p.request_type, &p.urgency, &p.tier].iter().filter(|f| f.is_some()).count();
-            (std::cmp::Reverse(specificity), p.priority, p.id)
-        })
-}
-
-fn to_clock(s: Signal) -> ClockSignal {
-    match s {
-        Signal::Start => ClockSignal::Start,
-        Signal::Pause => ClockSignal::Pause,
-        Signal::Resume => ClockSignal::Resume,
-        Signal::Stop => ClockSignal::Stop,
-    }
-}
-
-/// The clock events of both clocks, replayed from the request's recorded events.
-pub fn clock_events(events: &[RequestEvent]) -> (Vec<ClockEvent>, Vec<ClockEvent>) {
-    let (mut resp, mut resol) = (vec![], vec![]);
-    for e in events {
-        let effects = match (e.kind.as_str(), e.from_status.as_deref(), e.action.as_deref()) {
-            ("created", _, _) => on_creation(),
-            ("status", Some(from), Some(action)) => {
-                match (Status::parse("from", from), Action::parse("action", action)) {
-                    (Ok(from), Ok(action)) => clock_effects(from, action),
-                    _ => continue,
-                }
-            }
-            _ => continue,
-        };
-        if let Some(s) = effects.response {
-            resp.push(ClockEvent::new(ts(e.at), to_clock(s)));
-        }
-        if let Some(s) = effects.resolution {
-            resol.push(ClockEvent::new(ts(e.at), to_clock(s)));
-        }
-    }
-    (resp, resol)
-}
-
-/// Both clocks of a request now.
-#[derive(Debug, Clone, Serialize)]
-pub struct Clocks {
-    pub calendar: String,
-    pub response: ClockStatus,
-    pub resolution: ClockStatus,
-}
-
-pub fn clocks(r: &ServiceRequest, events: &[RequestEvent], cal: &BusinessCalendar, now: i64) -> Clocks {
-    let (resp, resol) = clock_events(events);
-    let now = ts(now);
-    Clocks {
-        calendar: cal.code.clone(),
-        response: evaluate(&resp, &Target::new(SignedDuration::from_mins(r.response_target_min)), cal, now),
-        resolution: evaluate(&resol, &Target::new(SignedDuration::from_mins(r.resolution_target_min)), cal, now),
-    }
-}
-
-fn state_of(s: &ClockStatus) -> &'static str {
-    match (s.phase, s.health, s.met) {
-        (ClockPhase::Stopped, _, Some(true)) => "met",
-        (ClockPhase::Stopped, _, _) => "missed",
-        (ClockPhase::Paused, Health::Breached, _) => "breached",
-        (ClockPhase::Paused, _, _) => "paused",
-        (ClockPhase::NotStarted, _, _) => "not_started",
-        (_, Health::Ok, _) => "running",
-        (_, Health::AtRisk, _) => "at_risk",
-        (_, Health::Breached, _) => "breached",
-    }
-}
-
-pub fn sla_cache(c: &Clocks) -> SlaCache {
-    let due = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.due.map(|t| t.as_millisecond()) } else { None };
-    let warn =
-        |s: &ClockStatus| if s.phase == ClockPhase::Running { s.warn_at.map(|t| t.as_millisecond()) } else { None };
-    SlaCache {
-        response_due_at: due(&c.response),
-        resolution_due_at: due(&c.resolution),
-        response_state: state_of(&c.response).to_string(),
-        resolution_state: state_of(&c.resolution).to_string(),
-        response_warn_at: warn(&c.response),
-        resolution_warn_at: warn(&c.resolution),
-    }
-}
-
-/// The calendar `code`, or `cn-workday` when it is no longer stored.
-pub(crate) async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<BusinessCalendar> {
-    Ok(load_calendar(c, code).await?.unwrap_or_else(BusinessCalendar::cn_workday))
-}
-
-/// The clocks of a request as of `now`: from its recorded events, on its calendar.
-async fn clocks_now(c: &mut Conn<'_>, r: &ServiceRequest, now: i64) -> Result<Clocks> {
-    let events = requests::events_of(c, r.id).await?;
-    let cal = calendar_or_default(c, &r.calendar_code).await?;
-    Ok(clocks(r, &events, &cal, now))
-}
-
-/// The SLA policy for a request of this type and urgency from a customer of this tier. A station
-/// on its own working calendar counts the policy's business-time targets on it; wall-time
-/// (24 × 7) policies stay as they are.
-async fn policy_for(
-    c: &mut Conn<'_>,
-    rtype: RequestType,
-    urgency: Urgency,
-    tier: &str,
-    station: Option<i64>,
-) -> Result<Policy> {
-    let policies = sla_store::active_policies(c).await?;
-    let mut policy = select_policy(&policies, rtype, urgency, tier)
-        .cloned()
-        .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
-    if let Some(st) = station
-        && let Some(own) = shouhou_store::org::station_calendar(c, StationId(st)).await?
-        && load_calendar(c, &policy.calendar_code).await?.is_some_and(|cal| cal.kind == CalendarKind::Working)
-    {
-        policy.calendar_code = own;
-    }
-    Ok(policy)
-}
-
-/// An event of request `id` by `actor` at `now` on its timeline: no status change, no data;
-/// callers set what their kind of event adds.
-fn event<'a>(id: i64, now: i64, actor: &'a crate::Actor, kind: &'a str, note: &'a str) -> NewEvent<'a> {
-    NewEvent {
-        request_id: id,
-        at: now,
-        actor_id: Some(actor.id.0),
-        actor_name: &actor.display_name,
-        kind,
-        action: None,
-        from_status: None,
-        to_status: None,
-        note,
-        data: "{}",
-    }
-}
+use shouhou_domain::sla::{ClockPhase, ClockStatus};
+use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, RequestEvent, ServiceRequest};
+use shouhou_store::sla::{self as sla_store};
+use shouhou_store::{Conn, Page, PageRequest, customers, devices};
 
 // ---------- registration ----------
 
@@ -233,7 +55,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     let channel = e.take(Channel::parse("channel", &f.channel));
     let urgency = e.take(Urgency::parse("urgency", if f.urgency.trim().is_empty() { "normal" } else { &f.urgency }));
     let desc = e.take(description("description", &f.description));
-    let fault = e.take(shouhou_domain::org::optional_text("fault_code", f.fault_code.as_deref(), 50));
+    let fault = e.take(shouhou_domain::text::optional_text("fault_code", f.fault_code.as_deref(), 50));
     let promised = match f.promised_reply_at.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => match s.trim().parse::<Timestamp>() {
             Ok(t) if t.as_millisecond() > app.now() => Some(Some(t.as_millisecond())),
@@ -248,19 +70,19 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         },
         None => Some(None),
     };
-    let resolve_now = e.take(shouhou_domain::request::note("resolve_now", f.resolve_now.as_deref().unwrap_or("")));
+    let resolve_now = e.take(shouhou_domain::requests::note("resolve_now", f.resolve_now.as_deref().unwrap_or("")));
     let resolve_now = resolve_now.filter(|s| !s.is_empty());
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     sla_store::hold_sla_config(&mut c, false).await?;
-    let customer = catalog::get_customer_in_scope(&mut c, &app.keys, f.customer_id, &actor.scope).await?;
+    let customer = customers::get_customer_in_scope(&mut c, &app.keys, f.customer_id, &actor.scope).await?;
     if customer.is_none() {
         e.push("customer_id", "unknown_customer");
     }
     let device = match (f.serial_number.as_deref().map(str::trim).filter(|s| !s.is_empty()), &customer) {
         (Some(s), Some(cu)) => {
-            let devices = catalog::devices_by_serial(&mut c, &app.keys, &s.to_ascii_uppercase()).await?;
+            let devices = devices::devices_by_serial(&mut c, &app.keys, &s.to_ascii_uppercase()).await?;
             match devices.into_iter().find(|d| d.customer_id == cu.id) {
                 Some(d) => Some(Some(d)),
                 None => {
@@ -375,13 +197,13 @@ async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
 /// read it but may not change it. The callers take the actor with `require_read(RequestRead)`,
 /// so one without even that right gets 404 too, and they check it before judging their input,
 /// so a refusal reveals nothing.
-async fn request_to_change(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+pub(crate) async fn request_to_change(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
     let r = request_in_scope(c, actor, id).await?;
     if actor.can(Permission::RequestWrite) { Ok(r) } else { Err(AppError::Forbidden) }
 }
 
 /// A request the actor may see; 404 for any other, whether it exists or not.
-async fn request_in_scope(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+pub(crate) async fn request_in_scope(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
     let r = requests::get_request(c, id).await?.ok_or(AppError::NotFound)?;
     if actor.scope.allows_opt(r.station_id.map(StationId)) { Ok(r) } else { Err(AppError::NotFound) }
 }
@@ -398,7 +220,7 @@ pub struct Transitioned {
 pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &str, note: &str) -> Result<Transitioned> {
     let actor = ctx.require_read(Permission::RequestRead)?;
     let action = Action::parse("action", action).map_err(ValidationErrors::from)?;
-    let note = shouhou_domain::request::note("note", note).map_err(ValidationErrors::from)?;
+    let note = shouhou_domain::requests::note("note", note).map_err(ValidationErrors::from)?;
     let note = note.as_str();
     if action == Action::Cancel && note.is_empty() {
         return Err(ValidationErrors::single("note", "reason_required").into());
@@ -519,7 +341,7 @@ pub async fn reclassify(
     }
     let (Some(rtype), Some(urg)) = (rtype, urg) else { return Err(e.into()) };
     e.into_result()?;
-    let customer = catalog::get_customer(&mut c, &app.keys, r.customer_id).await?.ok_or(AppError::NotFound)?;
+    let customer = customers::get_customer(&mut c, &app.keys, r.customer_id).await?.ok_or(AppError::NotFound)?;
     let policy = policy_for(&mut c, rtype, urg, &customer.tier, r.station_id).await?;
     // A clock that has stopped keeps the target it was judged against: a response met in time
     // must not turn into a miss because the request became urgent afterwards.
@@ -567,63 +389,11 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     request_to_change(&mut c, actor, id).await?;
-    let note = shouhou_domain::org::required_text("note", note, shouhou_domain::request::NOTE_MAX)?;
+    let note = shouhou_domain::text::required_text("note", note, shouhou_domain::requests::NOTE_MAX)?;
     requests::insert_event(&mut c, &event(id, app.now(), actor, "note", &note)).await?;
     record(&mut c, app, ctx, "request.note", "service_request", Some(id.to_string()), json!({})).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Attach a photo or document to a request's timeline; its type is checked on the content.
-#[tracing::instrument(skip_all)]
-pub async fn add_attachment(app: &App, ctx: &Ctx, id: i64, file_name: &str, bytes: &[u8]) -> Result<i64> {
-    let actor = ctx.require_read(Permission::RequestRead)?;
-    let sha = crate::secrets::sha256_hex(bytes);
-    let now = app.now();
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    request_to_change(&mut c, actor, id).await?;
-    let name = shouhou_domain::attachment::file_name("file", file_name)?;
-    let content_type = shouhou_domain::attachment::check("file", &name, bytes)?;
-    let data = json!({"sha256": sha, "size": bytes.len(), "content_type": content_type}).to_string();
-    let event_id =
-        requests::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "attachment", &name) }).await?;
-    let att = requests::insert_attachment(
-        &mut c,
-        &requests::NewAttachment {
-            request_id: id,
-            event_id: Some(event_id),
-            file_name: &name,
-            content_type,
-            sha256: &sha,
-            content: bytes,
-            created_by: Some(actor.id.0),
-        },
-        now,
-    )
-    .await?;
-    record(
-        &mut c,
-        app,
-        ctx,
-        "request.attachment",
-        "service_request",
-        Some(id.to_string()),
-        json!({"attachment_id": att, "file_name": name, "sha256": sha, "size": bytes.len()}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(att)
-}
-
-/// An attachment's name, type and bytes, for a caller who may see its request.
-pub async fn get_attachment(app: &App, ctx: &Ctx, attachment_id: i64) -> Result<(requests::AttachmentMeta, Vec<u8>)> {
-    let actor = ctx.require_read(Permission::RequestRead)?;
-    let mut rd = app.db.read().await?;
-    let mut c = rd.conn();
-    let (meta, bytes) = requests::attachment(&mut c, attachment_id).await?.ok_or(AppError::NotFound)?;
-    request_in_scope(&mut c, actor, meta.request_id).await?;
-    Ok((meta, bytes))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -635,7 +405,7 @@ pub struct RequestDetail {
     pub customer: CustomerView,
     /// The display name of the assignee, if any.
     pub assignee_name: Option<String>,
-    pub device: Option<crate::desk::DeviceView>,
+    pub device: Option<crate::devices::DeviceView>,
     pub attachments: Vec<requests::AttachmentMeta>,
 }
 
@@ -649,7 +419,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         let events = requests::events_of(&mut c, id).await?;
         let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
         let device = match r.device_id {
-            Some(d) => catalog::get_device(&mut c, &app.keys, d).await?,
+            Some(d) => devices::get_device(&mut c, &app.keys, d).await?,
             None => None,
         };
         let attachments = requests::attachments_of(&mut c, id).await?;
@@ -662,7 +432,7 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
         (r, events, cal, device, attachments, assignee)
     };
     let customer = get_customer(app, ctx, r.customer_id).await?;
-    let device = device.map(|d| crate::desk::device_view(d, crate::desk::today(app), !customer.masked));
+    let device = device.map(|d| crate::devices::device_view(d, crate::devices::today(app), !customer.masked));
     let status = Status::parse("status", &r.status).unwrap_or(Status::New);
     Ok(RequestDetail {
         clocks: clocks(&r, &events, &cal, app.now()),
@@ -696,64 +466,4 @@ pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Resul
     let q = queue_named(app, actor, name)?;
     let mut rd = app.db.read().await?;
     Ok(requests::queue(&mut rd.conn(), &actor.scope, q, page).await?)
-}
-
-// ---------- SLA preview ----------
-
-/// When a target counted from `start` on a calendar falls due: business time on a working
-/// calendar, wall time on a 24 × 7 one.
-pub async fn sla_preview(app: &App, ctx: &Ctx, calendar: &str, start: &str, target: &str) -> Result<Timestamp> {
-    // Service levels are the back office's business, not a customer's or a dealer's.
-    ctx.require_read(Permission::BackOffice)?;
-    let mut e = ValidationErrors::default();
-    let start = match start.trim().parse::<Timestamp>() {
-        Ok(t) => Some(t),
-        Err(_) => {
-            e.push("start", "invalid_datetime");
-            None
-        }
-    };
-    let target = match target.trim().parse::<jiff::Span>().ok().and_then(|s| SignedDuration::try_from(s).ok()) {
-        Some(d) if d.is_positive() => Some(d),
-        _ => {
-            e.push("target", "invalid_duration");
-            None
-        }
-    };
-    let mut rd = app.db.read().await?;
-    let cal = load_calendar(&mut rd.conn(), calendar.trim()).await?;
-    if cal.is_none() {
-        e.push("calendar", "unknown_calendar");
-    }
-    let (Some(start), Some(target), Some(cal)) = (start, target, cal) else { return Err(e.into()) };
-    cal.validate()?;
-    Ok(cal.add(start, target))
-}
-
-/// Every calendar and the active policies, for the administrator's page.
-pub async fn calendars_and_policies(app: &App, ctx: &Ctx) -> Result<(Vec<BusinessCalendarInfo>, Vec<Policy>)> {
-    ctx.require_read(Permission::SettingsWrite)?;
-    let mut rd = app.db.read().await?;
-    let mut c = rd.conn();
-    let rows = sla_store::list_calendars(&mut c).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some(cal) = load_calendar(&mut c, &row.code).await? {
-            out.push(BusinessCalendarInfo {
-                code: row.code,
-                name: row.name,
-                weekly: cal.weekly,
-                use_prc_holidays: cal.use_prc_holidays,
-            });
-        }
-    }
-    Ok((out, sla_store::active_policies(&mut c).await?))
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BusinessCalendarInfo {
-    pub code: String,
-    pub name: String,
-    pub weekly: [Vec<Interval>; 7],
-    pub use_prc_holidays: bool,
 }

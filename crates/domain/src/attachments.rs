@@ -41,7 +41,7 @@ pub fn file_name(field: &str, raw: &str) -> Result<String, FieldError> {
     if has_control(raw) {
         return Err(FieldError::new(field, "bad_file_name"));
     }
-    crate::org::required_text(field, raw.rsplit(['/', '\\']).next().unwrap_or(""), FILE_NAME_MAX)
+    crate::text::required_text(field, raw.rsplit(['/', '\\']).next().unwrap_or(""), FILE_NAME_MAX)
 }
 
 /// Check an uploaded file: not empty, not too big, of an accepted kind, and — when the name has

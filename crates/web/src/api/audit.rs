@@ -1,3 +1,4 @@
+//! The audit trail over the API: reading it with filters, and verifying the chain.
 use super::{Paged, rfc3339};
 use crate::AppState;
 use crate::ctx::ReqCtx;
@@ -62,9 +63,9 @@ pub async fn list_audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Paged<AuditView>>> {
     let page = super::page_of(q.page, q.per_page)?;
-    let action = shouhou_domain::org::search_text("action", q.action.as_deref())
+    let action = shouhou_domain::text::search_text("action", q.action.as_deref())
         .map_err(|e| shouhou_app::AppError::Validation(e.into()))?;
-    let p = shouhou_app::system::list_audit(&s.app, &rc.ctx, action.as_deref(), page).await?;
+    let p = shouhou_app::audit::list_audit(&s.app, &rc.ctx, action.as_deref(), page).await?;
     Ok(Json(Paged::from(p, AuditView::from)))
 }
 
@@ -96,7 +97,7 @@ pub struct VerifyAnswer {
 #[utoipa::path(post, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = VerifyAnswer)))]
 pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json<VerifyAnswer>> {
-    let v = shouhou_app::system::verify_audit(&s.app, &rc.ctx).await?;
+    let v = shouhou_app::audit::verify_audit(&s.app, &rc.ctx).await?;
     Ok(Json(VerifyAnswer {
         intact: v.intact(),
         checked: v.checked,
@@ -107,30 +108,4 @@ pub async fn verify_audit(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Js
         missing_triggers: v.missing_triggers,
         checkpoints_rejected: v.checkpoints_rejected,
     }))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct RegionQuery {
-    /// Part of a name (`南山`) or the start of a code (`4403`).
-    pub q: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RegionView {
-    pub code: String,
-    pub name: String,
-}
-
-/// Look up GB/T 2260 divisions by name or code prefix (at most 20).
-#[utoipa::path(get, path = "/api/v1/regions", tag = "organisation", params(RegionQuery),
-    responses((status = 200, body = Vec<RegionView>)))]
-pub async fn regions(ApiQuery(q): ApiQuery<RegionQuery>) -> ApiResult<Json<Vec<RegionView>>> {
-    let text = shouhou_domain::org::search_text("q", Some(&q.q))
-        .map_err(|e| shouhou_app::AppError::Validation(e.into()))?
-        .unwrap_or_default();
-    Ok(Json(
-        shouhou_domain::region::search(&text, 20).into_iter().map(|(code, name)| RegionView { code, name }).collect(),
-    ))
 }

@@ -30,7 +30,7 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Response {
     let mut stats = Vec::new();
     let mut stations = Vec::new();
     if a.can(Permission::StationRead) {
-        match shouhou_app::org::list_stations(&s.app, &rc.ctx, None, one).await {
+        match shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, one).await {
             Ok(p) => {
                 if !a.stations.is_empty() {
                     stations = p
@@ -46,7 +46,7 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Response {
         }
     }
     if a.can(Permission::WarehouseRead) {
-        match shouhou_app::org::list_warehouses(&s.app, &rc.ctx, None, one).await {
+        match shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, one).await {
             Ok(p) => stats.push((rc.tr.t("nav-warehouses"), p.total, "/warehouses")),
             Err(e) => return err(e).into_response(),
         }

@@ -1,11 +1,11 @@
-//! Service stations and warehouses.
-use crate::system::record;
+//! Service stations: create, edit, read in scope, and the calendar a station works on.
+use crate::audit::record;
 use crate::{App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::auth::Permission;
-use shouhou_domain::ids::{StationId, WarehouseId};
-use shouhou_domain::org::{StationInput, WarehouseInput};
-use shouhou_store::org::{self, Station, Warehouse};
+use shouhou_domain::ids::StationId;
+use shouhou_domain::stations::StationInput;
+use shouhou_store::stations::{self, Station};
 use shouhou_store::{Page, PageRequest};
 
 /// A station as entered by a person or an integration, before validation.
@@ -30,7 +30,7 @@ pub async fn create_station(app: &App, ctx: &Ctx, form: &StationForm) -> Result<
     let input = form.parse()?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let id = org::insert_station(&mut c, &input, app.now()).await?;
+    let id = stations::insert_station(&mut c, &input, app.now()).await?;
     record(
         &mut c,
         app,
@@ -64,7 +64,7 @@ pub async fn update_station(
     let input = form.parse()?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let v = org::update_station(&mut c, id, version, &input, active, app.now()).await?;
+    let v = stations::update_station(&mut c, id, version, &input, active, app.now()).await?;
     record(
         &mut c,
         app,
@@ -87,77 +87,14 @@ pub async fn get_station(app: &App, ctx: &Ctx, id: StationId) -> Result<Station>
         return Err(AppError::NotFound);
     }
     let mut rd = app.db.read().await?;
-    org::get_station(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)
+    stations::get_station(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn list_stations(app: &App, ctx: &Ctx, q: Option<&str>, page: PageRequest) -> Result<Page<Station>> {
     let actor = ctx.require_read(Permission::StationRead)?;
     let mut rd = app.db.read().await?;
-    Ok(org::list_stations(&mut rd.conn(), &actor.scope, q, page).await?)
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct WarehouseForm {
-    pub code: String,
-    pub name: String,
-    /// Code of the owning station; none for a central warehouse of headquarters.
-    pub station_code: Option<String>,
-    pub region_code: String,
-    pub address: String,
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Result<WarehouseId> {
-    let actor = ctx.require(Permission::WarehouseWrite)?;
-    let input = WarehouseInput::parse(&form.code, &form.name, &form.region_code, &form.address)?;
-    let mut tx = app.db.begin().await?;
-    let mut c = tx.conn();
-    let station = match form.station_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(code) => {
-            let s = org::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
-            Some(StationId(
-                s.ok_or_else(|| shouhou_domain::ValidationErrors::single("station_code", "unknown_station"))?.id,
-            ))
-        }
-    };
-    if station.is_none() && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
-        return Err(AppError::Forbidden);
-    }
-    let id = org::insert_warehouse(&mut c, &input, station, app.now()).await?;
-    record(
-        &mut c,
-        app,
-        ctx,
-        "warehouse.create",
-        "warehouse",
-        Some(id.to_string()),
-        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn get_warehouse(app: &App, ctx: &Ctx, id: WarehouseId) -> Result<Warehouse> {
-    let actor = ctx.require_read(Permission::WarehouseRead)?;
-    let mut rd = app.db.read().await?;
-    let w = org::get_warehouse(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)?;
-    if actor.scope.allows_opt(w.station_id.map(StationId)) { Ok(w) } else { Err(AppError::NotFound) }
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn list_warehouses(
-    app: &App,
-    ctx: &Ctx,
-    station: Option<StationId>,
-    page: PageRequest,
-) -> Result<Page<Warehouse>> {
-    let actor = ctx.require_read(Permission::WarehouseRead)?;
-    let mut rd = app.db.read().await?;
-    Ok(org::list_warehouses(&mut rd.conn(), &actor.scope, station, page).await?)
+    Ok(stations::list_stations(&mut rd.conn(), &actor.scope, q, page).await?)
 }
 
 /// Let a station work on its own business calendar (`None`: the calendar of the SLA policy).
@@ -176,7 +113,7 @@ pub async fn set_station_calendar(app: &App, ctx: &Ctx, id: StationId, calendar:
     {
         return Err(shouhou_domain::ValidationErrors::single("calendar_code", "unknown_calendar").into());
     }
-    org::set_station_calendar(&mut c, id, calendar, app.now()).await?;
+    stations::set_station_calendar(&mut c, id, calendar, app.now()).await?;
     record(&mut c, app, ctx, "station.calendar", "station", Some(id.to_string()), json!({"calendar_code": calendar}))
         .await?;
     tx.commit().await?;

@@ -1,0 +1,173 @@
+//! Devices (设备): validation, creation, and the warranty as of today.
+use crate::audit::record;
+use crate::products::field_error;
+use crate::{App, Ctx, Result};
+use serde::Serialize;
+use serde_json::json;
+use shouhou_domain::ValidationErrors;
+use shouhou_domain::auth::Permission;
+use shouhou_domain::devices::{SerialNumber, WarrantyStatus, validate_sale_date, warranty_status};
+use shouhou_domain::mask::mask_address;
+use shouhou_domain::regions::RegionCode;
+use shouhou_domain::requests::business_day;
+use shouhou_domain::text::optional_text;
+use shouhou_store::{
+    customers::{self},
+    devices::{self, Device, NewDevice},
+    products::{self},
+};
+
+// ---------- devices ----------
+
+#[derive(Debug, Clone, Default)]
+pub struct DeviceForm {
+    pub serial_number: String,
+    pub model_code: String,
+    pub customer_id: i64,
+    pub sale_date: String,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+    pub contract_until: Option<String>,
+}
+
+fn parse_date(field: &str, s: &str) -> std::result::Result<jiff::civil::Date, shouhou_domain::FieldError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err(shouhou_domain::FieldError::new(field, "required"));
+    }
+    s.parse::<jiff::civil::Date>().map_err(|_| shouhou_domain::FieldError::new(field, "invalid_date"))
+}
+
+/// Today in Asia/Shanghai.
+pub fn today(app: &App) -> jiff::civil::Date {
+    business_day(jiff::Timestamp::from_millisecond(app.now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+}
+
+/// A device form that passed every check that needs no database (its model and customer are
+/// looked up by the caller): what `create_device` and the import store.
+#[derive(Debug, Clone)]
+pub struct ValidDevice {
+    pub serial: SerialNumber,
+    pub sale_date: jiff::civil::Date,
+    pub contract_until: Option<jiff::civil::Date>,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+}
+
+/// Check a device form field by field (every error at once), except its model code and customer,
+/// which need the database. `today` is the business day (a sale cannot lie in the future).
+pub fn validate_device(f: &DeviceForm, today: jiff::civil::Date) -> std::result::Result<ValidDevice, ValidationErrors> {
+    let mut e = ValidationErrors::default();
+    let serial = e.take(SerialNumber::parse("serial_number", &f.serial_number));
+    let sale = e.take(parse_date("sale_date", &f.sale_date));
+    if let Some(s) = sale {
+        e.take(validate_sale_date("sale_date", s, today));
+    }
+    let contract = match f.contract_until.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => e.take(parse_date("contract_until", s)).map(Some),
+        None => Some(None),
+    };
+    let region = match f.install_region_code.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(s) => e.take(RegionCode::parse("install_region_code", s)).map(|r| Some(r.code())),
+        None => Some(None),
+    };
+    let address = e.take(optional_text("install_address", f.install_address.as_deref(), 200));
+    let dealer = e.take(optional_text("dealer_name", f.dealer_name.as_deref(), 100));
+    let (
+        Some(serial),
+        Some(sale_date),
+        Some(contract_until),
+        Some(install_region_code),
+        Some(install_address),
+        Some(dealer_name),
+    ) = (serial, sale, contract, region, address, dealer)
+    else {
+        return Err(e);
+    };
+    e.into_result()?;
+    Ok(ValidDevice { serial, sale_date, contract_until, install_region_code, install_address, dealer_name })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_device(app: &App, ctx: &Ctx, f: &DeviceForm) -> Result<i64> {
+    let actor = ctx.require(Permission::CustomerWrite)?;
+    let valid = validate_device(f, today(app));
+    let mut e = valid.as_ref().err().cloned().unwrap_or_default();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let model = products::model_by_code(&mut c, f.model_code.trim()).await?;
+    if model.is_none() {
+        e.push("model_code", if f.model_code.trim().is_empty() { "required" } else { "unknown_model" });
+    }
+    let customer = customers::get_customer_in_scope(&mut c, &app.keys, f.customer_id, &actor.scope).await?;
+    if customer.is_none() {
+        e.push("customer_id", "unknown_customer");
+    }
+    let (Ok(v), Some(model), Some(customer)) = (valid, model, customer) else {
+        return Err(e.into());
+    };
+    let serial = v.serial;
+    let contract = v.contract_until.map(|d| d.to_string());
+    let sale = v.sale_date.to_string();
+    let d = NewDevice {
+        serial_number: serial.as_str(),
+        model_id: model.id,
+        customer_id: customer.id,
+        sale_date: &sale,
+        install_region_code: v.install_region_code.as_deref(),
+        install_address: v.install_address.as_deref(),
+        dealer_name: v.dealer_name.as_deref(),
+        contract_until: contract.as_deref(),
+        station_id: customer.station_id,
+    };
+    let id = devices::insert_device(&mut c, &app.keys, &d, app.now()).await.map_err(field_error("serial_number"))?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "device.create",
+        "device",
+        Some(id.to_string()),
+        json!({"serial_number": serial.as_str(), "model": model.code, "customer_id": customer.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A device with its warranty today.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView {
+    pub id: i64,
+    pub serial_number: String,
+    pub model_code: String,
+    pub model_name: String,
+    pub product_line: String,
+    pub customer_id: i64,
+    pub sale_date: String,
+    pub warranty: WarrantyStatus,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+}
+
+pub fn device_view(d: Device, today: jiff::civil::Date, clear: bool) -> DeviceView {
+    let sale = d.sale_date.parse().unwrap_or(today);
+    let contract = d.contract_until.as_deref().and_then(|s| s.parse().ok());
+    let months = i32::try_from(d.warranty_months).unwrap_or(12);
+    DeviceView {
+        warranty: warranty_status(sale, months, contract, today),
+        id: d.id,
+        serial_number: d.serial_number,
+        model_code: d.model_code,
+        model_name: d.model_name,
+        product_line: d.product_line,
+        customer_id: d.customer_id,
+        sale_date: d.sale_date,
+        install_region_code: d.install_region_code,
+        install_address: d.install_address.map(|a| if clear { a } else { mask_address(&a) }),
+        dealer_name: d.dealer_name,
+    }
+}

@@ -1,0 +1,75 @@
+//! Warehouses: create and read in scope.
+use crate::audit::record;
+use crate::{App, AppError, Ctx, Result};
+use serde_json::json;
+use shouhou_domain::auth::Permission;
+use shouhou_domain::ids::{StationId, WarehouseId};
+use shouhou_domain::warehouses::WarehouseInput;
+use shouhou_store::{Page, PageRequest};
+use shouhou_store::{
+    stations::{self},
+    warehouses::{self, Warehouse},
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct WarehouseForm {
+    pub code: String,
+    pub name: String,
+    /// Code of the owning station; none for a central warehouse of headquarters.
+    pub station_code: Option<String>,
+    pub region_code: String,
+    pub address: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Result<WarehouseId> {
+    let actor = ctx.require(Permission::WarehouseWrite)?;
+    let input = WarehouseInput::parse(&form.code, &form.name, &form.region_code, &form.address)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let station = match form.station_code.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => {
+            let s = stations::station_by_code(&mut c, code).await?.filter(|s| actor.scope.allows(StationId(s.id)));
+            Some(StationId(
+                s.ok_or_else(|| shouhou_domain::ValidationErrors::single("station_code", "unknown_station"))?.id,
+            ))
+        }
+    };
+    if station.is_none() && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
+        return Err(AppError::Forbidden);
+    }
+    let id = warehouses::insert_warehouse(&mut c, &input, station, app.now()).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "warehouse.create",
+        "warehouse",
+        Some(id.to_string()),
+        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_warehouse(app: &App, ctx: &Ctx, id: WarehouseId) -> Result<Warehouse> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    let w = warehouses::get_warehouse(&mut rd.conn(), id).await?.ok_or(AppError::NotFound)?;
+    if actor.scope.allows_opt(w.station_id.map(StationId)) { Ok(w) } else { Err(AppError::NotFound) }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_warehouses(
+    app: &App,
+    ctx: &Ctx,
+    station: Option<StationId>,
+    page: PageRequest,
+) -> Result<Page<Warehouse>> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    Ok(warehouses::list_warehouses(&mut rd.conn(), &actor.scope, station, page).await?)
+}

@@ -1,0 +1,130 @@
+//! Devices: a customer's installed products, by serial number.
+use crate::crypto::Keyring;
+use crate::{BATCH, Conn, Result, both, placeholders};
+use serde::Serialize;
+use sqlx::AssertSqlSafe;
+
+// ---------- devices ----------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Device {
+    pub id: i64,
+    pub serial_number: String,
+    pub model_id: i64,
+    pub model_code: String,
+    pub model_name: String,
+    pub product_line: String,
+    pub warranty_months: i64,
+    pub customer_id: i64,
+    pub sale_date: String,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+    pub contract_until: Option<String>,
+    pub station_id: Option<i64>,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: i64,
+    serial_number: String,
+    model_id: i64,
+    model_code: String,
+    model_name: String,
+    product_line: String,
+    warranty_months: i64,
+    customer_id: i64,
+    sale_date: String,
+    install_region_code: Option<String>,
+    install_address_enc: Option<String>,
+    dealer_name: Option<String>,
+    contract_until: Option<String>,
+    station_id: Option<i64>,
+    version: i64,
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
+    m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
+    d.station_id, d.version FROM devices d JOIN product_models m ON m.id = d.model_id";
+
+fn open_device(keys: &Keyring, r: DeviceRow) -> Result<Device> {
+    Ok(Device {
+        id: r.id,
+        serial_number: r.serial_number,
+        model_id: r.model_id,
+        model_code: r.model_code,
+        model_name: r.model_name,
+        product_line: r.product_line,
+        warranty_months: r.warranty_months,
+        customer_id: r.customer_id,
+        sale_date: r.sale_date,
+        install_region_code: r.install_region_code,
+        install_address: keys.decrypt_opt(r.install_address_enc.as_deref())?,
+        dealer_name: r.dealer_name,
+        contract_until: r.contract_until,
+        station_id: r.station_id,
+        version: r.version,
+    })
+}
+
+pub struct NewDevice<'a> {
+    pub serial_number: &'a str,
+    pub model_id: i64,
+    pub customer_id: i64,
+    pub sale_date: &'a str,
+    pub install_region_code: Option<&'a str>,
+    pub install_address: Option<&'a str>,
+    pub dealer_name: Option<&'a str>,
+    pub contract_until: Option<&'a str>,
+    pub station_id: Option<i64>,
+}
+
+pub async fn insert_device(c: &mut Conn<'_>, keys: &Keyring, d: &NewDevice<'_>, now: i64) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO devices (serial_number, model_id, customer_id, sale_date, install_region_code, install_address_enc, \
+         dealer_name, contract_until, station_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id")
+        .bind(d.serial_number).bind(d.model_id).bind(d.customer_id).bind(d.sale_date).bind(d.install_region_code)
+        .bind(keys.encrypt_opt(d.install_address)?).bind(d.dealer_name).bind(d.contract_until).bind(d.station_id).bind(now)
+        .fetch_one(c).await)?)
+}
+
+pub async fn devices_of_customer(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Result<Vec<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.customer_id = $1 ORDER BY d.id");
+    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(customer_id).fetch_all(c).await)?;
+    rows.into_iter().map(|r| open_device(keys, r)).collect()
+}
+
+/// Devices with this serial number (of any model: serials are unique per model only).
+pub async fn devices_by_serial(c: &mut Conn<'_>, keys: &Keyring, serial: &str) -> Result<Vec<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.serial_number = $1 ORDER BY d.id LIMIT 20");
+    let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(serial).fetch_all(c).await)?;
+    rows.into_iter().map(|r| open_device(keys, r)).collect()
+}
+
+pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Device>> {
+    let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
+    let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    row.map(|r| open_device(keys, r)).transpose()
+}
+
+/// Which devices exist already among these serial numbers: (model id, serial number).
+pub async fn device_keys_by_serials(
+    c: &mut Conn<'_>,
+    serials: &[String],
+) -> Result<std::collections::HashSet<(i64, String)>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in serials.chunks(BATCH) {
+        let sql = format!(
+            "SELECT model_id, serial_number FROM devices WHERE serial_number IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let found: Vec<(i64, String)> = both!(c, c => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for v in chunk { q = q.bind(v); }
+            q.fetch_all(c).await
+        })?;
+        out.extend(found);
+    }
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! Warehouse pages.
+use super::{Chrome, Pager, page_err, render, require_login};
+use crate::AppState;
+use crate::ctx::ReqCtx;
+use crate::pages::shared::ListQuery;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use shouhou_app::PageRequest;
+use shouhou_domain::regions::region_name;
+
+// ---------- warehouses ----------
+
+pub struct WarehouseRow {
+    pub code: String,
+    pub name: String,
+    pub station: String,
+    pub region: String,
+}
+
+#[derive(Template)]
+#[template(path = "warehouses.html")]
+struct WarehousesPage {
+    c: Chrome,
+    rows: Vec<WarehouseRow>,
+    pager: Pager,
+}
+
+pub async fn warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Response {
+    if let Err(e) = require_login(&rc, "/warehouses") {
+        return e.into_response();
+    }
+    let err = page_err(&rc, "/warehouses");
+    let p = match shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(q.page, None)).await
+    {
+        Ok(p) => p,
+        Err(e) => return err(e).into_response(),
+    };
+    let stations =
+        match shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
+            Ok(p) => p.items,
+            Err(e) => return err(e).into_response(),
+        };
+    let pager = Pager::new(rc.tr, "/warehouses", "", &p);
+    let rows = p
+        .items
+        .into_iter()
+        .map(|w| WarehouseRow {
+            station: match w.station_id {
+                None => rc.tr.t("warehouse-central"),
+                Some(id) => {
+                    stations.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_else(|| id.to_string())
+                }
+            },
+            region: region_name(&w.region_code),
+            code: w.code,
+            name: w.name,
+        })
+        .collect();
+    render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager })
+}
