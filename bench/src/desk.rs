@@ -23,6 +23,7 @@ use anyhow::{Context as _, anyhow, bail, ensure};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use shouhou_app::requests::{self, RequestForm};
 use shouhou_app::stations::StationForm;
 use shouhou_app::users::UserForm;
 use shouhou_app::{Actor, App, AppConfig, Ctx, SystemClock};
@@ -32,10 +33,7 @@ use shouhou_app::{
     devices::{self, DeviceForm},
     products::{self, ProductModelForm},
 };
-use shouhou_app::{
-    requests::{self, RequestForm},
-    sla::{self},
-};
+use shouhou_domain::customers::CustomerTier;
 use shouhou_domain::customers::Phone;
 use shouhou_domain::mask::{mask_name, mask_phone};
 use shouhou_domain::requests::{RequestType, Urgency, business_day, format_request_number};
@@ -840,8 +838,9 @@ async fn create_raw(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> anyh
         let mut rd = app.db.read().await?;
         shouhou_store::sla::active_policies(&mut rd.conn()).await?
     };
-    let policy = sla::select_policy(&policies, RequestType::Repair, Urgency::Normal, "standard")
-        .ok_or_else(|| anyhow!("no policy"))?;
+    let policy =
+        shouhou_domain::sla::select_policy(&policies, RequestType::Repair, Urgency::Normal, CustomerTier::Standard)
+            .ok_or_else(|| anyhow!("no policy"))?;
     let now = jiff::Timestamp::now();
     let day = business_day(now);
     let v = Arc::new(RawValues {
@@ -1676,7 +1675,13 @@ fn policy_picks(refs: &Refs) -> anyhow::Result<HashMap<(&'static str, &'static s
     for &(t, _) in REQUEST_TYPES {
         for &(u, _) in URGENCIES {
             for tier in TIERS {
-                let p = sla::select_policy(&refs.policies, t, u, tier).ok_or_else(|| anyhow!("no policy"))?;
+                let p = shouhou_domain::sla::select_policy(
+                    &refs.policies,
+                    t,
+                    u,
+                    CustomerTier::parse("tier", tier).map_err(|e| anyhow!("tier {tier}: {}", e.code))?,
+                )
+                .ok_or_else(|| anyhow!("no policy"))?;
                 let cal = *calendars
                     .entry(p.calendar_code.clone())
                     .or_insert_with(|| Box::leak(p.calendar_code.clone().into_boxed_str()));

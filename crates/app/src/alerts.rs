@@ -18,20 +18,20 @@
 //!   `sla.recompute` job in one transaction; right after the commit the same call runs the job
 //!   (holding its lease), and if the process dies first, a worker runs it when the lease ends.
 use crate::keys::BATCH;
-use crate::sla::ts;
-use crate::sla::{calendar_or_default, clocks, sla_cache};
+use crate::sla::{calendar_or_default, clocks};
 use crate::{App, Result};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::calendar::{BusinessCalendar, CalendarKind, shanghai};
+use shouhou_domain::requests::Request;
 use shouhou_domain::requests::Urgency;
 use shouhou_domain::sla::{ClockPhase, ClockStatus, Health};
 use shouhou_store::Conn;
 use shouhou_store::alerts::{self};
 use shouhou_store::audit::{self, NewAuditEntry};
 use shouhou_store::inbox::{self, NewNotification};
-use shouhou_store::requests::{self, ServiceRequest};
+use shouhou_store::requests::{self, SlaCache};
 use shouhou_store::sla as sla_store;
 use shouhou_store::users;
 use std::collections::HashMap;
@@ -145,12 +145,12 @@ async fn sweep_request(
     // Alerts fired on a calendar being edited would stand for good: wait for the edit (D20).
     sla_store::hold_sla_config(&mut c, false).await?;
     let Some(r) = requests::get_request(&mut c, id).await? else { return Ok(()) };
-    if matches!(r.status.as_str(), "closed" | "cancelled") {
+    if !r.is_open() {
         return Ok(());
     }
     let events = requests::events_of(&mut c, id).await?;
     let cal = calendar_or_default(&mut c, &r.calendar_code).await?;
-    let clk = clocks(&r, &events, &cal, now);
+    let clk = clocks(&r, &events, &cal, now)?;
 
     // Keys are always taken in the same order (response before resolution, breach before
     // warning), so two instances on one request wait for each other but never deadlock.
@@ -199,7 +199,7 @@ async fn sweep_request(
     }
     // The state the queues show moves on too (running → at risk → breached); skipped if a command
     // changed the request meanwhile, since that command stored figures computed after ours.
-    alerts::set_sla_if_version(&mut c, id, r.version, &sla_cache(&clk)).await?;
+    alerts::set_sla_if_version(&mut c, id, r.version, &SlaCache::from(clk.figures())).await?;
     for (action, detail) in audits {
         audit::append(
             &mut c,
@@ -226,7 +226,7 @@ async fn sweep_request(
 #[allow(clippy::too_many_arguments)]
 async fn notify(
     c: &mut Conn<'_>,
-    r: &ServiceRequest,
+    r: &Request,
     clock: &str,
     level: Level,
     status: &ClockStatus,
@@ -238,7 +238,7 @@ async fn notify(
     let target = if clock == "response" { r.response_target_min } else { r.resolution_target_min };
     let target = target_label(target, kind);
     let link = format!("/requests/{}", r.id);
-    let urgent = matches!(Urgency::parse("urgency", &r.urgency), Ok(Urgency::Urgent | Urgency::High));
+    let urgent = matches!(r.urgency, Urgency::Urgent | Urgency::High);
 
     let responsible = match r.assignee_id.or(r.created_by) {
         Some(u) if users::user_is_active(c, u).await? => Some(u),
@@ -257,7 +257,7 @@ async fn notify(
             }
         }
         Level::Breach => {
-            let at = status.breached_at.map(local).unwrap_or_else(|| local(ts(now)));
+            let at = local(status.breached_at.unwrap_or(crate::instant(now)?));
             let body = format!("{label}已于 {at} 超过服务级别目标（{target}）。");
             if let Some(u) = responsible {
                 messages.push((
@@ -268,7 +268,7 @@ async fn notify(
                 ));
             }
             if let Some(station) = r.station_id {
-                for m in users::station_members_with_role(c, station, "station_manager").await? {
+                for m in users::station_members_with_role(c, station.0, "station_manager").await? {
                     if Some(m) != responsible {
                         messages.push((
                             m,
@@ -287,7 +287,7 @@ async fn notify(
             now
         } else {
             let code = users::user_calendar_code(c, user).await?.unwrap_or_else(|| "cn-workday".to_string());
-            calendars.get(c, &code).await?.next_open(ts(now)).as_millisecond().max(now)
+            calendars.get(c, &code).await?.next_open(crate::instant(now)?).as_millisecond().max(now)
         };
         let n = NewNotification {
             user_id: user,

@@ -6,6 +6,8 @@ use crate::sla::event;
 use crate::{App, AppError, Ctx, Result};
 use serde_json::json;
 use shouhou_domain::auth::Permission;
+/// What a caller learns of an attachment besides its bytes.
+pub use shouhou_store::requests::AttachmentMeta;
 use shouhou_store::requests::{self, NewEvent};
 
 /// Attach a photo or document to a request's timeline; its type is checked on the content.

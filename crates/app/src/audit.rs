@@ -2,7 +2,8 @@
 use crate::{App, AppError, Ctx, Result};
 use shouhou_domain::audit::{ChainBreak, Checkpoint, CheckpointLineError};
 use shouhou_domain::auth::Permission;
-use shouhou_store::audit::{self, AuditRow, Head, NewAuditEntry, Verification};
+pub use shouhou_store::audit::AuditRow;
+use shouhou_store::audit::{self, Head, NewAuditEntry, Verification};
 use shouhou_store::{Conn, Page, PageRequest};
 use std::io::Write as _;
 use std::sync::atomic::Ordering;

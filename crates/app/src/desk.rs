@@ -8,11 +8,11 @@ use crate::devices::DeviceView;
 use crate::devices::device_view;
 use crate::devices::today;
 use crate::{App, Ctx, Result};
-use serde::Serialize;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::Permission;
+use shouhou_domain::requests::Request;
 use shouhou_domain::{customers::Phone, devices::SerialNumber};
-use shouhou_store::requests::{self, ServiceRequest};
+use shouhou_store::requests::{self};
 use shouhou_store::{
     customers::{self, Customer},
     devices::{self},
@@ -21,12 +21,12 @@ use shouhou_store::{
 // ---------- screen pop ----------
 
 /// What an agent sees the moment a call comes in.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ScreenPop {
     pub customer: CustomerView,
     pub devices: Vec<DeviceView>,
-    pub open_requests: Vec<ServiceRequest>,
-    pub history: Vec<ServiceRequest>,
+    pub open_requests: Vec<Request>,
+    pub history: Vec<Request>,
     /// Other customers with the same phone (a shared company switchboard, say).
     pub also_matching: Vec<CustomerView>,
 }

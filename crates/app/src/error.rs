@@ -37,6 +37,10 @@ pub enum AppError {
     Undecryptable { version: Option<u32>, detail: String },
     #[error("internal error: {0}")]
     Internal(String),
+    /// A fault below the use case (the database driver, a corrupt stored value), kept whole so
+    /// the log shows its chain of causes.
+    #[error("internal error")]
+    Fault(#[source] StoreError),
 }
 
 impl From<shouhou_domain::FieldError> for AppError {
@@ -50,6 +54,12 @@ pub fn key_name(version: Option<u32>) -> String {
     version.map(|v| format!("data.{v}")).unwrap_or_else(|| "(unknown)".into())
 }
 
+impl From<shouhou_store::crypto::KeyError> for AppError {
+    fn from(e: shouhou_store::crypto::KeyError) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -60,7 +70,7 @@ impl From<StoreError> for AppError {
             StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::AlreadyDone => AppError::AlreadyDone,
             StoreError::Undecryptable { version, detail } => AppError::Undecryptable { version, detail },
-            StoreError::Other(e) => AppError::Internal(e.to_string()),
+            e @ (StoreError::Other(_) | StoreError::Corrupt(_)) => AppError::Fault(e),
         }
     }
 }

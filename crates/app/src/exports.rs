@@ -266,19 +266,19 @@ pub async fn export_requests_xlsx(app: &App, ctx: &Ctx, queue: &str) -> Result<V
                 let (name, phone) = customers.get(&r.customer_id).cloned().unwrap_or_default();
                 rows.push(vec![
                     r.number.clone(),
-                    label(TYPE_LABELS, &r.request_type).to_string(),
-                    label(CHANNEL_LABELS, &r.channel).to_string(),
-                    label(URGENCY_LABELS, &r.urgency).to_string(),
-                    label(STATUS_LABELS, &r.status).to_string(),
+                    label(TYPE_LABELS, r.request_type.as_str()).to_string(),
+                    label(CHANNEL_LABELS, r.channel.as_str()).to_string(),
+                    label(URGENCY_LABELS, r.urgency.as_str()).to_string(),
+                    label(STATUS_LABELS, r.status.as_str()).to_string(),
                     name,
                     phone,
-                    stations.get(&mut c, r.station_id).await?,
+                    stations.get(&mut c, r.station_id.map(|s| s.0)).await?,
                     r.description.clone(),
-                    local_time(r.created_at),
-                    opt_time(r.response_due_at),
-                    opt_time(r.resolution_due_at),
-                    label(SLA_LABELS, &r.response_state).to_string(),
-                    label(SLA_LABELS, &r.resolution_state).to_string(),
+                    local_time(r.created_at.as_millisecond()),
+                    opt_time(r.sla.response_due_at.map(|t| t.as_millisecond())),
+                    opt_time(r.sla.resolution_due_at.map(|t| t.as_millisecond())),
+                    label(SLA_LABELS, r.sla.response_state.as_str()).to_string(),
+                    label(SLA_LABELS, r.sla.resolution_state.as_str()).to_string(),
                 ]);
             }
             if last {

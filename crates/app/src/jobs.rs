@@ -2,12 +2,13 @@
 use crate::alerts::Calendars;
 use crate::alerts::sweep;
 use crate::inbox::dispatch_outbox;
-use crate::sla::{clocks, sla_cache};
+use crate::sla::clocks;
 use crate::{App, AppError, Result};
 use serde::{Deserialize, Serialize};
 use shouhou_store::Conn;
 use shouhou_store::alerts::{self, OpenFilter};
 use shouhou_store::jobs;
+use shouhou_store::requests::SlaCache;
 use shouhou_store::requests::{self};
 use std::future::Future;
 use std::time::Duration;
@@ -68,7 +69,7 @@ async fn recompute(app: &App, filter: &OpenFilter) -> Result<u64> {
             let Some(r) = requests::get_request(&mut c, id).await? else { continue };
             let events = requests::events_of(&mut c, id).await?;
             let cal = calendars.get(&mut c, &r.calendar_code).await?;
-            let cache = sla_cache(&clocks(&r, &events, cal, now));
+            let cache = SlaCache::from(clocks(&r, &events, cal, now)?.figures());
             // A request changed meanwhile got figures computed by that command: either way it is current.
             alerts::set_sla_if_version(&mut c, id, r.version, &cache).await?;
             done += 1;

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod devices;
 mod error;
 pub mod exports;
+pub mod idempotency;
 pub mod imports;
 pub mod inbox;
 pub mod jobs;
@@ -38,6 +39,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Epoch milliseconds (the clock's, or a stored one already checked) as an instant; out of jiff's
+/// range is a fault, never 1970.
+pub(crate) fn instant(ms: i64) -> Result<jiff::Timestamp> {
+    jiff::Timestamp::from_millisecond(ms).map_err(|e| AppError::Internal(format!("instant {ms}: {e}")))
+}
 
 /// Settings of the application core.
 #[derive(Debug, Clone)]
@@ -66,11 +73,20 @@ pub struct App {
     pub keys: Arc<Keyring>,
     /// The head last written to the checkpoint file by this process (0: none yet).
     pub(crate) checkpointed: Arc<AtomicI64>,
+    /// Request tasks of this instance still running (`idempotency::InFlight`).
+    pub(crate) in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig, keys: Keyring) -> Self {
-        Self { db, clock, config, keys: Arc::new(keys), checkpointed: Arc::new(AtomicI64::new(0)) }
+        Self {
+            db,
+            clock,
+            config,
+            keys: Arc::new(keys),
+            checkpointed: Arc::new(AtomicI64::new(0)),
+            in_flight: Default::default(),
+        }
     }
     pub fn now(&self) -> i64 {
         self.clock.now_ms()

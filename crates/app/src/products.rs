@@ -5,7 +5,8 @@ use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::Permission;
 use shouhou_domain::text::{optional_text, required_text};
-use shouhou_store::products::{self, NewProductModel, ProductModel};
+pub use shouhou_store::products::ProductModel;
+use shouhou_store::products::{self, NewProductModel};
 use shouhou_store::{Page, PageRequest};
 
 // ---------- product models ----------

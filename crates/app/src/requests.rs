@@ -1,26 +1,28 @@
 //! Service requests (服务请求): registration with a gap-free number, the lifecycle, assignment, reclassification, notes, the reads and the queues.
 use crate::audit::record;
 use crate::customers::{CustomerView, get_customer};
-use crate::sla::Clocks;
 use crate::sla::calendar_or_default;
 use crate::sla::clocks;
 use crate::sla::clocks_now;
 use crate::sla::event;
 use crate::sla::policy_for;
-use crate::sla::sla_cache;
-use crate::sla::ts;
 use crate::{App, AppError, Ctx, Result};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::{Permission, Scope};
+use shouhou_domain::customers::CustomerTier;
 use shouhou_domain::ids::StationId;
+pub use shouhou_domain::requests::Request;
 use shouhou_domain::requests::{
     Action, Channel, RequestType, Status, Urgency, business_day, description, format_request_number,
 };
+use shouhou_domain::sla::Clocks;
 use shouhou_domain::sla::{ClockPhase, ClockStatus};
-use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, RequestEvent, ServiceRequest};
+/// One entry of a request's timeline, as recorded.
+pub use shouhou_store::requests::RequestEvent;
+use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, SlaCache};
 use shouhou_store::sla::{self as sla_store};
 use shouhou_store::{Conn, Page, PageRequest, customers, devices};
 
@@ -109,8 +111,8 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     e.into_result()?;
 
     let station = filing_station(&actor.scope, device.as_ref().and_then(|d| d.station_id).or(customer.station_id))?;
-    let policy = policy_for(&mut c, rtype, urgency, &customer.tier, station).await?;
-    let day = business_day(ts(now));
+    let policy = policy_for(&mut c, rtype, urgency, stored_tier(&customer.tier)?, station.map(StationId)).await?;
+    let day = business_day(crate::instant(now)?);
     let counter = sla_counter(&mut c, &day.to_string()).await?;
     let number = format_request_number(day, counter);
     let status = if resolve_now.is_some() { Status::Resolved } else { Status::New };
@@ -154,7 +156,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         .await?;
     }
     let r = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let cache = sla_cache(&clocks_now(&mut c, &r, now).await?);
+    let cache = SlaCache::from(clocks_now(&mut c, &r, now).await?.figures());
     requests::update_status(
         &mut c,
         id,
@@ -197,15 +199,15 @@ async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
 /// read it but may not change it. The callers take the actor with `require_read(RequestRead)`,
 /// so one without even that right gets 404 too, and they check it before judging their input,
 /// so a refusal reveals nothing.
-pub(crate) async fn request_to_change(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+pub(crate) async fn request_to_change(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<Request> {
     let r = request_in_scope(c, actor, id).await?;
     if actor.can(Permission::RequestWrite) { Ok(r) } else { Err(AppError::Forbidden) }
 }
 
 /// A request the actor may see; 404 for any other, whether it exists or not.
-pub(crate) async fn request_in_scope(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<ServiceRequest> {
+pub(crate) async fn request_in_scope(c: &mut Conn<'_>, actor: &crate::Actor, id: i64) -> Result<Request> {
     let r = requests::get_request(c, id).await?.ok_or(AppError::NotFound)?;
-    if actor.scope.allows_opt(r.station_id.map(StationId)) { Ok(r) } else { Err(AppError::NotFound) }
+    if actor.scope.allows_opt(r.station_id) { Ok(r) } else { Err(AppError::NotFound) }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,8 +235,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     if r.version != version {
         return Err(AppError::Stale);
     }
-    let from =
-        Status::parse("status", &r.status).map_err(|_| AppError::Internal(format!("stored status {}", r.status)))?;
+    let from = r.status;
     let to = from.apply(action).map_err(|e| AppError::IllegalTransition {
         from: e.from.as_str().to_string(),
         action: e.action.as_str().to_string(),
@@ -250,7 +251,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
         },
     )
     .await?;
-    let cache = sla_cache(&clocks_now(&mut c, &r, now).await?);
+    let cache = SlaCache::from(clocks_now(&mut c, &r, now).await?.figures());
     let closed_at = (!to.is_open()).then_some(now);
     let v = requests::update_status(&mut c, id, version, to.as_str(), None, closed_at, &cache, now).await?;
     record(
@@ -282,7 +283,7 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i6
             let u = shouhou_store::users::get_user(&mut c, shouhou_domain::ids::UserId(uid)).await?;
             let fits = u.as_ref().is_some_and(|u| {
                 let a = crate::Actor::from_user(u);
-                u.active && a.can(Permission::RequestWrite) && a.scope.allows_opt(r.station_id.map(StationId))
+                u.active && a.can(Permission::RequestWrite) && a.scope.allows_opt(r.station_id)
             });
             if !fits {
                 return Err(ValidationErrors::single("user_id", "cannot_take_request").into());
@@ -311,7 +312,7 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, user: Option<i6
     )
     .await?;
     tx.commit().await?;
-    Ok(Transitioned { id, status: r.status, version: v })
+    Ok(Transitioned { id, status: r.status.to_string(), version: v })
 }
 
 /// Change the type or urgency of an open request: the policy is chosen again and both clocks are
@@ -333,16 +334,21 @@ pub async fn reclassify(
     sla_store::hold_sla_config(&mut c, false).await?;
     let r = request_to_change(&mut c, actor, id).await?;
     let mut e = ValidationErrors::default();
-    let rtype = e.take(RequestType::parse("type", request_type.unwrap_or(&r.request_type)));
-    let urg = e.take(Urgency::parse("urgency", urgency.unwrap_or(&r.urgency)));
-    let status = Status::parse("status", &r.status).unwrap_or(Status::Closed);
-    if !status.is_open() {
+    let rtype = match request_type {
+        Some(t) => e.take(RequestType::parse("type", t)),
+        None => Some(r.request_type),
+    };
+    let urg = match urgency {
+        Some(u) => e.take(Urgency::parse("urgency", u)),
+        None => Some(r.urgency),
+    };
+    if !r.status.is_open() {
         e.push("status", "request_closed");
     }
     let (Some(rtype), Some(urg)) = (rtype, urg) else { return Err(e.into()) };
     e.into_result()?;
     let customer = customers::get_customer(&mut c, &app.keys, r.customer_id).await?.ok_or(AppError::NotFound)?;
-    let policy = policy_for(&mut c, rtype, urg, &customer.tier, r.station_id).await?;
+    let policy = policy_for(&mut c, rtype, urg, stored_tier(&customer.tier)?, r.station_id).await?;
     // A clock that has stopped keeps the target it was judged against: a response met in time
     // must not turn into a miss because the request became urgent afterwards.
     let before = clocks_now(&mut c, &r, now).await?;
@@ -367,7 +373,7 @@ pub async fn reclassify(
     requests::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "reclassify", &policy.name) })
         .await?;
     let updated = requests::get_request(&mut c, id).await?.ok_or(AppError::NotFound)?;
-    let cache = sla_cache(&clocks_now(&mut c, &updated, now).await?);
+    let cache = SlaCache::from(clocks_now(&mut c, &updated, now).await?.figures());
     requests::set_sla(&mut c, id, &cache).await?;
     record(
         &mut c,
@@ -380,7 +386,7 @@ pub async fn reclassify(
     )
     .await?;
     tx.commit().await?;
-    Ok(Transitioned { id, status: r.status, version: v })
+    Ok(Transitioned { id, status: r.status.to_string(), version: v })
 }
 
 /// A note on the timeline (no status change).
@@ -396,9 +402,9 @@ pub async fn add_note(app: &App, ctx: &Ctx, id: i64, note: &str) -> Result<()> {
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RequestDetail {
-    pub request: ServiceRequest,
+    pub request: Request,
     pub allowed_actions: Vec<&'static str>,
     pub clocks: Clocks,
     pub events: Vec<RequestEvent>,
@@ -433,10 +439,9 @@ pub async fn get_request(app: &App, ctx: &Ctx, id: i64) -> Result<RequestDetail>
     };
     let customer = get_customer(app, ctx, r.customer_id).await?;
     let device = device.map(|d| crate::devices::device_view(d, crate::devices::today(app), !customer.masked));
-    let status = Status::parse("status", &r.status).unwrap_or(Status::New);
     Ok(RequestDetail {
-        clocks: clocks(&r, &events, &cal, app.now()),
-        allowed_actions: status.allowed_actions().iter().map(|a| a.as_str()).collect(),
+        clocks: clocks(&r, &events, &cal, app.now())?,
+        allowed_actions: r.status.allowed_actions().iter().map(|a| a.as_str()).collect(),
         request: r,
         events,
         customer,
@@ -461,9 +466,14 @@ pub(crate) fn queue_named(app: &App, actor: &crate::Actor, name: &str) -> Result
 }
 
 /// Queues of open requests, soonest due first.
-pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<ServiceRequest>> {
+pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<Request>> {
     let actor = ctx.require_read(Permission::RequestRead)?;
     let q = queue_named(app, actor, name)?;
     let mut rd = app.db.read().await?;
     Ok(requests::queue(&mut rd.conn(), &actor.scope, q, page).await?)
+}
+
+/// A customer's stored tier; one the rules do not know is a fault of the data.
+fn stored_tier(tier: &str) -> Result<CustomerTier> {
+    CustomerTier::parse("tier", tier).map_err(|_| AppError::Internal(format!("stored customer tier {tier:?}")))
 }

@@ -10,20 +10,18 @@ use serde_json::json;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::auth::Permission;
 use shouhou_domain::calendar::{BusinessCalendar, CalendarKind, Interval};
+use shouhou_domain::customers::CustomerTier;
 use shouhou_domain::ids::StationId;
-use shouhou_domain::requests::{Action, RequestType, Signal, Status, Urgency, clock_effects, on_creation};
-use shouhou_domain::sla::{ClockEvent, ClockPhase, ClockSignal, ClockStatus, Health, Target, evaluate};
+use shouhou_domain::requests::Request;
+use shouhou_domain::requests::{RequestType, Urgency};
+use shouhou_domain::sla::{self, Clocks};
 use shouhou_domain::text::{optional_text, required_text};
 use shouhou_store::Conn;
-use shouhou_store::requests::{self, NewEvent, RequestEvent, ServiceRequest, SlaCache};
+use shouhou_store::requests::{self, NewEvent, RequestEvent};
 use shouhou_store::sla::{self as sla_store, Policy};
 
 /// The longest SLA target a policy may set: 365 days.
 pub(crate) const MAX_TARGET_MINUTES: i64 = 365 * 24 * 60;
-
-pub(crate) fn ts(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
 
 // ---------- calendars and policies ----------
 
@@ -38,118 +36,27 @@ pub async fn load_calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<Busine
     }
     let mut cal = BusinessCalendar {
         code: row.code,
-        kind: CalendarKind::parse(&row.kind).unwrap_or(CalendarKind::Working),
+        kind: CalendarKind::parse(&row.kind)
+            .map_err(|_| AppError::Internal(format!("calendar {code}: stored kind {:?}", row.kind)))?,
         weekly: week,
         use_prc_holidays: row.use_prc_holidays,
         extra_days_off: Default::default(),
         extra_working_days: Default::default(),
     };
     for d in days {
-        if let Ok(date) = d.day.parse() {
-            if d.off {
-                cal.extra_days_off.insert(date);
-            } else {
-                cal.extra_working_days.insert(date);
-            }
+        let date = d.day.parse().map_err(|_| AppError::Internal(format!("calendar {code}: stored day {:?}", d.day)))?;
+        if d.off {
+            cal.extra_days_off.insert(date);
+        } else {
+            cal.extra_working_days.insert(date);
         }
     }
     Ok(Some(cal))
 }
 
-/// The policy for a request: among active policies whose set fields all match, the most specific,
-/// then the lowest priority number.
-pub fn select_policy<'p>(policies: &'p [Policy], t: RequestType, u: Urgency, tier: &str) -> Option<&'p Policy> {
-    let matches = |field: &Option<String>, v: &str| field.as_deref().is_none_or(|f| f == v);
-    policies
-        .iter()
-        .filter(|p| {
-            p.active
-                && matches(&p.request_type, t.as_str())
-                && matches(&p.urgency, u.as_str())
-                && matches(&p.tier, tier)
-        })
-        .min_by_key(|p| {
-            let specificity = [&p.request_type, &p.urgency, &p.tier].iter().filter(|f| f.is_some()).count();
-            (std::cmp::Reverse(specificity), p.priority, p.id)
-        })
-}
-
-fn to_clock(s: Signal) -> ClockSignal {
-    match s {
-        Signal::Start => ClockSignal::Start,
-        Signal::Pause => ClockSignal::Pause,
-        Signal::Resume => ClockSignal::Resume,
-        Signal::Stop => ClockSignal::Stop,
-    }
-}
-
-/// The clock events of both clocks, replayed from the request's recorded events.
-pub fn clock_events(events: &[RequestEvent]) -> (Vec<ClockEvent>, Vec<ClockEvent>) {
-    let (mut resp, mut resol) = (vec![], vec![]);
-    for e in events {
-        let effects = match (e.kind.as_str(), e.from_status.as_deref(), e.action.as_deref()) {
-            ("created", _, _) => on_creation(),
-            ("status", Some(from), Some(action)) => {
-                match (Status::parse("from", from), Action::parse("action", action)) {
-                    (Ok(from), Ok(action)) => clock_effects(from, action),
-                    _ => continue,
-                }
-            }
-            _ => continue,
-        };
-        if let Some(s) = effects.response {
-            resp.push(ClockEvent::new(ts(e.at), to_clock(s)));
-        }
-        if let Some(s) = effects.resolution {
-            resol.push(ClockEvent::new(ts(e.at), to_clock(s)));
-        }
-    }
-    (resp, resol)
-}
-
-/// Both clocks of a request now.
-#[derive(Debug, Clone, Serialize)]
-pub struct Clocks {
-    pub calendar: String,
-    pub response: ClockStatus,
-    pub resolution: ClockStatus,
-}
-
-pub fn clocks(r: &ServiceRequest, events: &[RequestEvent], cal: &BusinessCalendar, now: i64) -> Clocks {
-    let (resp, resol) = clock_events(events);
-    let now = ts(now);
-    Clocks {
-        calendar: cal.code.clone(),
-        response: evaluate(&resp, &Target::new(SignedDuration::from_mins(r.response_target_min)), cal, now),
-        resolution: evaluate(&resol, &Target::new(SignedDuration::from_mins(r.resolution_target_min)), cal, now),
-    }
-}
-
-fn state_of(s: &ClockStatus) -> &'static str {
-    match (s.phase, s.health, s.met) {
-        (ClockPhase::Stopped, _, Some(true)) => "met",
-        (ClockPhase::Stopped, _, _) => "missed",
-        (ClockPhase::Paused, Health::Breached, _) => "breached",
-        (ClockPhase::Paused, _, _) => "paused",
-        (ClockPhase::NotStarted, _, _) => "not_started",
-        (_, Health::Ok, _) => "running",
-        (_, Health::AtRisk, _) => "at_risk",
-        (_, Health::Breached, _) => "breached",
-    }
-}
-
-pub fn sla_cache(c: &Clocks) -> SlaCache {
-    let due = |s: &ClockStatus| if s.phase == ClockPhase::Running { s.due.map(|t| t.as_millisecond()) } else { None };
-    let warn =
-        |s: &ClockStatus| if s.phase == ClockPhase::Running { s.warn_at.map(|t| t.as_millisecond()) } else { None };
-    SlaCache {
-        response_due_at: due(&c.response),
-        resolution_due_at: due(&c.resolution),
-        response_state: state_of(&c.response).to_string(),
-        resolution_state: state_of(&c.resolution).to_string(),
-        response_warn_at: warn(&c.response),
-        resolution_warn_at: warn(&c.resolution),
-    }
+/// Both clocks of a request as of `now`, from its recorded events, on `cal`.
+pub fn clocks(r: &Request, events: &[RequestEvent], cal: &BusinessCalendar, now: i64) -> Result<Clocks> {
+    Ok(sla::clocks(&r.targets(), &requests::steps(events)?, cal, crate::instant(now)?))
 }
 
 /// The calendar `code`, or `cn-workday` when it is no longer stored.
@@ -158,10 +65,10 @@ pub(crate) async fn calendar_or_default(c: &mut Conn<'_>, code: &str) -> Result<
 }
 
 /// The clocks of a request as of `now`: from its recorded events, on its calendar.
-pub(crate) async fn clocks_now(c: &mut Conn<'_>, r: &ServiceRequest, now: i64) -> Result<Clocks> {
+pub(crate) async fn clocks_now(c: &mut Conn<'_>, r: &Request, now: i64) -> Result<Clocks> {
     let events = requests::events_of(c, r.id).await?;
     let cal = calendar_or_default(c, &r.calendar_code).await?;
-    Ok(clocks(r, &events, &cal, now))
+    clocks(r, &events, &cal, now)
 }
 
 /// The SLA policy for a request of this type and urgency from a customer of this tier. A station
@@ -171,15 +78,15 @@ pub(crate) async fn policy_for(
     c: &mut Conn<'_>,
     rtype: RequestType,
     urgency: Urgency,
-    tier: &str,
-    station: Option<i64>,
+    tier: CustomerTier,
+    station: Option<StationId>,
 ) -> Result<Policy> {
     let policies = sla_store::active_policies(c).await?;
-    let mut policy = select_policy(&policies, rtype, urgency, tier)
+    let mut policy = sla::select_policy(&policies, rtype, urgency, tier)
         .cloned()
         .ok_or_else(|| AppError::Internal("no SLA policy applies; keep a catch-all policy active".into()))?;
     if let Some(st) = station
-        && let Some(own) = shouhou_store::stations::station_calendar(c, StationId(st)).await?
+        && let Some(own) = shouhou_store::stations::station_calendar(c, st).await?
         && load_calendar(c, &policy.calendar_code).await?.is_some_and(|cal| cal.kind == CalendarKind::Working)
     {
         policy.calendar_code = own;

@@ -5,7 +5,8 @@ use serde_json::json;
 use shouhou_domain::auth::Permission;
 use shouhou_domain::ids::StationId;
 use shouhou_domain::stations::StationInput;
-use shouhou_store::stations::{self, Station};
+use shouhou_store::stations;
+pub use shouhou_store::stations::Station;
 use shouhou_store::{Page, PageRequest};
 
 /// A station as entered by a person or an integration, before validation.

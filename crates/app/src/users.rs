@@ -8,7 +8,8 @@ use shouhou_domain::auth::{Permission, Role, Username, check_password_policy, va
 use shouhou_domain::ids::{StationId, UserId};
 use shouhou_domain::locale::Locale;
 use shouhou_domain::text::required_text;
-use shouhou_store::users::{self, NewUser, User, UserUpdate};
+use shouhou_store::users::{self, NewUser, UserUpdate};
+pub use shouhou_store::users::{TokenKind, User};
 use shouhou_store::{Conn, Page, PageRequest, stations};
 
 #[derive(Debug, Clone, Default)]

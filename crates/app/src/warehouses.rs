@@ -5,10 +5,11 @@ use serde_json::json;
 use shouhou_domain::auth::Permission;
 use shouhou_domain::ids::{StationId, WarehouseId};
 use shouhou_domain::warehouses::WarehouseInput;
+pub use shouhou_store::warehouses::Warehouse;
 use shouhou_store::{Page, PageRequest};
 use shouhou_store::{
     stations::{self},
-    warehouses::{self, Warehouse},
+    warehouses::{self},
 };
 
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! The service request (服务请求): its choices, its lifecycle as a state machine, what each step
 //! does to the SLA clocks, and its number.
 use crate::FieldError;
+use crate::sla::Signal;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::Offset;
@@ -204,19 +205,67 @@ impl Status {
     }
 }
 
-/// What happens to one SLA clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Signal {
-    /// Start from zero (also: restart after a reopen).
-    Start,
-    Pause,
-    Resume,
-    Stop,
-}
-
 /// What a step does to the two SLA clocks of a request; `None` leaves a clock as it is.
 ///
+/// A service request as the rules see it: typed choices, typed instants, its station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub id: i64,
+    /// `SR-YYYYMMDD-NNNN`.
+    pub number: String,
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub request_type: RequestType,
+    pub channel: Channel,
+    pub urgency: Urgency,
+    pub status: Status,
+    pub description: String,
+    pub fault_code: Option<String>,
+    /// The responsible station; `None`: headquarters'.
+    pub station_id: Option<crate::ids::StationId>,
+    pub assignee_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub first_contact_resolution: bool,
+    pub promised_reply_at: Option<Timestamp>,
+    /// The calendar its clocks count on, and the policy that set its targets.
+    pub calendar_code: String,
+    pub policy_id: Option<i64>,
+    pub response_target_min: i64,
+    pub resolution_target_min: i64,
+    /// The cached SLA figures (derived from the steps; see `sla::Figures`).
+    pub sla: crate::sla::Figures,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+}
+
+impl Request {
+    pub fn targets(&self) -> crate::sla::Targets {
+        crate::sla::Targets::from_minutes(self.response_target_min, self.resolution_target_min)
+    }
+
+    /// Open: neither closed nor cancelled.
+    pub fn is_open(&self) -> bool {
+        !matches!(self.status, Status::Closed | Status::Cancelled)
+    }
+}
+
+/// A recorded step of a request's timeline that its SLA clocks hear of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub at: Timestamp,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// The request was registered: both clocks start.
+    Created,
+    /// A lifecycle step from a status.
+    Transition { from: Status, action: Action },
+}
+
 /// Signals are derived from the status a step starts from, which cannot tell everything (an
 /// `InProgress` request may or may not have been responded to), so the clock must treat a signal
 /// that does not apply to its state as a no-op: `Stop` on a stopped clock, `Pause` on a stopped

@@ -2,13 +2,15 @@
 //! counter patched in place; it is derived afresh from the request's recorded events, its target
 //! and the business calendar, so a changed policy or an edited calendar is simply re-evaluated.
 use crate::calendar::BusinessCalendar;
+use crate::customers::CustomerTier;
+use crate::requests::{RequestType, Step, StepKind, Urgency, choice_enum, clock_effects, on_creation};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// What a recorded status change does to a clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ClockSignal {
+pub enum Signal {
     /// Start counting: the request is created, or reopened after a stop.
     Start,
     /// Stop counting for a while, e.g. waiting for the customer or for parts.
@@ -23,11 +25,11 @@ pub enum ClockSignal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockEvent {
     pub at: Timestamp,
-    pub signal: ClockSignal,
+    pub signal: Signal,
 }
 
 impl ClockEvent {
-    pub fn new(at: Timestamp, signal: ClockSignal) -> Self {
+    pub fn new(at: Timestamp, signal: Signal) -> Self {
         Self { at, signal }
     }
 }
@@ -113,20 +115,19 @@ pub fn evaluate(events: &[ClockEvent], target: &Target, cal: &BusinessCalendar, 
     let mut running_since = now;
     for e in known {
         match (phase, e.signal) {
-            (ClockPhase::NotStarted | ClockPhase::Stopped, ClockSignal::Start)
-            | (ClockPhase::Paused, ClockSignal::Resume) => {
+            (ClockPhase::NotStarted | ClockPhase::Stopped, Signal::Start) | (ClockPhase::Paused, Signal::Resume) => {
                 phase = ClockPhase::Running;
                 running_since = e.at;
             }
-            (ClockPhase::Running, ClockSignal::Pause) => {
+            (ClockPhase::Running, Signal::Pause) => {
                 clock.count(running_since, e.at);
                 phase = ClockPhase::Paused;
             }
-            (ClockPhase::Running, ClockSignal::Stop) => {
+            (ClockPhase::Running, Signal::Stop) => {
                 clock.count(running_since, e.at);
                 phase = ClockPhase::Stopped;
             }
-            (ClockPhase::Paused, ClockSignal::Stop) => phase = ClockPhase::Stopped,
+            (ClockPhase::Paused, Signal::Stop) => phase = ClockPhase::Stopped,
             _ => {}
         }
     }
@@ -184,17 +185,185 @@ impl Tally<'_> {
     }
 }
 
+choice_enum! {
+    /// A clock's standing in one word, as cached on the request for queues and sweeps.
+    pub enum ClockState {
+        NotStarted => "not_started",
+        Running => "running",
+        AtRisk => "at_risk",
+        Paused => "paused",
+        Breached => "breached",
+        /// Stopped before the target was reached.
+        Met => "met",
+        /// Stopped after the target was reached.
+        Missed => "missed",
+    }
+}
+
+impl ClockStatus {
+    /// The clock's standing in one word.
+    pub fn state(&self) -> ClockState {
+        match (self.phase, self.health, self.met) {
+            (ClockPhase::Stopped, _, Some(true)) => ClockState::Met,
+            (ClockPhase::Stopped, _, _) => ClockState::Missed,
+            (ClockPhase::Paused, Health::Breached, _) => ClockState::Breached,
+            (ClockPhase::Paused, _, _) => ClockState::Paused,
+            (ClockPhase::NotStarted, _, _) => ClockState::NotStarted,
+            (_, Health::Ok, _) => ClockState::Running,
+            (_, Health::AtRisk, _) => ClockState::AtRisk,
+            (_, Health::Breached, _) => ClockState::Breached,
+        }
+    }
+
+    /// While running: when the target falls due.
+    fn running_due(&self) -> Option<Timestamp> {
+        if self.phase == ClockPhase::Running { self.due } else { None }
+    }
+
+    /// While running and below 80 %: when 80 % is reached.
+    fn running_warn_at(&self) -> Option<Timestamp> {
+        if self.phase == ClockPhase::Running { self.warn_at } else { None }
+    }
+}
+
+/// The targets of a request's two clocks, fixed by its policy when it was registered or
+/// reclassified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Targets {
+    pub response: Target,
+    pub resolution: Target,
+}
+
+impl Targets {
+    pub fn from_minutes(response: i64, resolution: i64) -> Self {
+        Self {
+            response: Target::new(SignedDuration::from_mins(response)),
+            resolution: Target::new(SignedDuration::from_mins(resolution)),
+        }
+    }
+}
+
+/// Both clocks of a request as of one instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Clocks {
+    /// The code of the calendar they count on.
+    pub calendar: String,
+    pub response: ClockStatus,
+    pub resolution: ClockStatus,
+}
+
+/// The clock signals of both clocks (first response, resolution), replayed from the steps of a
+/// request's timeline in their recorded order.
+pub fn replay(steps: &[Step]) -> (Vec<ClockEvent>, Vec<ClockEvent>) {
+    let (mut response, mut resolution) = (vec![], vec![]);
+    for step in steps {
+        let effects = match step.kind {
+            StepKind::Created => on_creation(),
+            StepKind::Transition { from, action } => clock_effects(from, action),
+        };
+        if let Some(s) = effects.response {
+            response.push(ClockEvent::new(step.at, s));
+        }
+        if let Some(s) = effects.resolution {
+            resolution.push(ClockEvent::new(step.at, s));
+        }
+    }
+    (response, resolution)
+}
+
+/// Both clocks of a request with these targets and steps, on `cal`, as of `now`.
+pub fn clocks(targets: &Targets, steps: &[Step], cal: &BusinessCalendar, now: Timestamp) -> Clocks {
+    let (response, resolution) = replay(steps);
+    Clocks {
+        calendar: cal.code.clone(),
+        response: evaluate(&response, &targets.response, cal, now),
+        resolution: evaluate(&resolution, &targets.resolution, cal, now),
+    }
+}
+
+/// What a request keeps of its clocks for queues and the sweep: due and warning instants while
+/// running, and each clock's state. Derived, never edited: recomputed from the steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Figures {
+    pub response_due_at: Option<Timestamp>,
+    pub resolution_due_at: Option<Timestamp>,
+    pub response_state: ClockState,
+    pub resolution_state: ClockState,
+    pub response_warn_at: Option<Timestamp>,
+    pub resolution_warn_at: Option<Timestamp>,
+}
+
+impl Clocks {
+    pub fn figures(&self) -> Figures {
+        Figures {
+            response_due_at: self.response.running_due(),
+            resolution_due_at: self.resolution.running_due(),
+            response_state: self.response.state(),
+            resolution_state: self.resolution.state(),
+            response_warn_at: self.response.running_warn_at(),
+            resolution_warn_at: self.resolution.running_warn_at(),
+        }
+    }
+}
+
+/// An SLA policy: which requests it applies to (an unset field matches any value), its targets
+/// and the calendar they count on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub request_type: Option<RequestType>,
+    pub urgency: Option<Urgency>,
+    pub tier: Option<CustomerTier>,
+    pub calendar_code: String,
+    pub response_minutes: i64,
+    pub resolution_minutes: i64,
+    /// Among equally specific policies, the lowest number wins.
+    pub priority: i64,
+    pub active: bool,
+    pub version: i64,
+}
+
+impl Policy {
+    fn applies_to(&self, t: RequestType, u: Urgency, tier: CustomerTier) -> bool {
+        self.active
+            && self.request_type.is_none_or(|x| x == t)
+            && self.urgency.is_none_or(|x| x == u)
+            && self.tier.is_none_or(|x| x == tier)
+    }
+
+    /// How many of type, urgency and tier the policy names.
+    fn specificity(&self) -> usize {
+        usize::from(self.request_type.is_some())
+            + usize::from(self.urgency.is_some())
+            + usize::from(self.tier.is_some())
+    }
+
+    pub fn targets(&self) -> Targets {
+        Targets::from_minutes(self.response_minutes, self.resolution_minutes)
+    }
+}
+
+/// The policy for a request: among active policies whose set fields all match, the most
+/// specific, then the lowest priority number, then the lowest id.
+pub fn select_policy(policies: &[Policy], t: RequestType, u: Urgency, tier: CustomerTier) -> Option<&Policy> {
+    policies
+        .iter()
+        .filter(|p| p.applies_to(t, u, tier))
+        .min_by_key(|p| (std::cmp::Reverse(p.specificity()), p.priority, p.id))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use super::ClockSignal::{Pause, Resume, Start, Stop};
+    use super::Signal::{Pause, Resume, Start, Stop};
     use super::*;
     use jiff::civil::date;
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
-    fn ev(s: &str, signal: ClockSignal) -> ClockEvent {
+    fn ev(s: &str, signal: Signal) -> ClockEvent {
         ClockEvent::new(at(s), signal)
     }
     fn hours(h: i64) -> Target {
@@ -401,5 +570,110 @@ mod tests {
         let events = [ev("2025-10-13T09:00:00+08:00", Start)];
         let s = evaluate(&events, &Target::new(SignedDuration::ZERO), &workday(), at("2025-10-13T09:00:00+08:00"));
         assert_eq!((s.health, s.breached_at), (Health::Breached, Some(at("2025-10-13T09:00:00+08:00"))));
+    }
+
+    // ---------- a request's clocks replayed from its steps ----------
+
+    fn step(s: &str, kind: StepKind) -> Step {
+        Step { at: at(s), kind }
+    }
+
+    #[test]
+    fn a_requests_clocks_are_replayed_from_its_steps_to_the_minute() {
+        use crate::requests::{Action, Status};
+        // Registered Friday 16:00, first answer 17:00; waiting for the customer Monday 09:00–10:00.
+        let steps = [
+            step("2026-11-27T16:00:00+08:00", StepKind::Created),
+            step("2026-11-27T17:00:00+08:00", StepKind::Transition { from: Status::New, action: Action::Respond }),
+            step(
+                "2026-11-30T09:00:00+08:00",
+                StepKind::Transition { from: Status::Responded, action: Action::WaitForCustomer },
+            ),
+            step(
+                "2026-11-30T10:00:00+08:00",
+                StepKind::Transition { from: Status::WaitingCustomer, action: Action::Resume },
+            ),
+        ];
+        let c = clocks(&Targets::from_minutes(120, 480), &steps, &workday(), at("2026-11-30T11:00:00+08:00"));
+        assert_eq!(c.calendar, "cn-workday");
+        // First response after 60 working minutes of 120: met.
+        assert_eq!((c.response.state(), c.response.elapsed), (ClockState::Met, mins(60)));
+        // Resolution: Friday 16:00–17:30 (90) + Monday 08:30–09:00 (30), paused an hour, 10:00–11:00 (60).
+        assert_eq!((c.resolution.state(), c.resolution.elapsed), (ClockState::Running, mins(180)));
+        // 300 minutes left: 11:00–12:00 and 13:30–17:30. 80 % (384) is 204 minutes on: 15:54.
+        let f = c.figures();
+        assert_eq!(f.resolution_due_at, Some(at("2026-11-30T17:30:00+08:00")));
+        assert_eq!(f.resolution_warn_at, Some(at("2026-11-30T15:54:00+08:00")));
+        assert_eq!((f.response_due_at, f.response_warn_at, f.response_state), (None, None, ClockState::Met));
+    }
+
+    #[test]
+    fn a_paused_clock_past_its_target_is_breached_and_caches_no_due_time() {
+        use crate::requests::{Action, Status};
+        let steps = [
+            step("2026-11-30T08:30:00+08:00", StepKind::Created),
+            step(
+                "2026-11-30T09:30:00+08:00",
+                StepKind::Transition { from: Status::InProgress, action: Action::WaitForCustomer },
+            ),
+        ];
+        let c = clocks(&Targets::from_minutes(60, 60), &steps, &workday(), at("2026-11-30T12:00:00+08:00"));
+        assert_eq!(c.response.state(), ClockState::Breached);
+        assert_eq!(c.figures().resolution_due_at, None);
+        assert_eq!(c.figures().resolution_state, ClockState::Breached);
+    }
+
+    #[test]
+    fn clock_states_keep_their_stored_names() {
+        assert_eq!(ClockState::parse("state", "at_risk"), Ok(ClockState::AtRisk));
+        assert!(ClockState::parse("state", "late").is_err());
+    }
+
+    // ---------- the policy a request falls under ----------
+
+    fn policy(
+        id: i64,
+        t: Option<RequestType>,
+        u: Option<Urgency>,
+        tier: Option<CustomerTier>,
+        priority: i64,
+    ) -> Policy {
+        Policy {
+            id,
+            name: format!("p{id}"),
+            request_type: t,
+            urgency: u,
+            tier,
+            calendar_code: "cn-workday".into(),
+            response_minutes: 60,
+            resolution_minutes: 480,
+            priority,
+            active: true,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_most_specific_active_policy_wins_then_the_lowest_priority() {
+        use CustomerTier::{Standard, Vip};
+        use RequestType::{Consultation, Repair};
+        use Urgency::{Low, Normal, Urgent};
+        let mut inactive = policy(9, Some(Repair), Some(Urgent), Some(Standard), 0);
+        inactive.active = false;
+        let ps = vec![
+            policy(1, None, None, None, 100),
+            policy(2, Some(Repair), None, None, 10),
+            policy(3, Some(Repair), Some(Urgent), None, 50),
+            policy(4, None, None, Some(Vip), 1),
+            inactive,
+        ];
+        let pick = |t, u, tier| select_policy(&ps, t, u, tier).map(|p| p.id);
+        assert_eq!(pick(Repair, Urgent, Standard), Some(3), "two fields named beat one; the inactive one is skipped");
+        assert_eq!(pick(Repair, Normal, Vip), Some(4), "equally specific: the lower priority number");
+        assert_eq!(pick(Repair, Normal, Standard), Some(2));
+        assert_eq!(pick(Consultation, Low, Standard), Some(1), "the catch-all");
+        assert_eq!(select_policy(&ps[1..4], Consultation, Low, Standard), None, "no catch-all, no policy");
+        let tie = vec![policy(7, None, None, None, 5), policy(6, None, None, None, 5)];
+        assert_eq!(select_policy(&tie, Repair, Low, Standard).map(|p| p.id), Some(6), "then the lowest id");
     }
 }

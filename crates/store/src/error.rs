@@ -23,6 +23,10 @@ pub enum StoreError {
     /// A stored personal value no configured key opens: `version` is its key version (`data.N`).
     #[error("personal data cannot be decrypted: {detail}")]
     Undecryptable { version: Option<u32>, detail: String },
+    /// A stored value the rules refuse (an unknown status, an instant out of range): the row
+    /// was written by something other than this program, or by a version that knew other values.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
 }

@@ -1,7 +1,12 @@
 //! Service requests, their per-day numbers and their timeline of events.
 use crate::{Conn, Page, PageRequest, Result, StoreError, both, scope_clause};
+use jiff::Timestamp;
 use serde::Serialize;
+use shouhou_domain::FieldError;
 use shouhou_domain::auth::Scope;
+use shouhou_domain::ids::StationId;
+use shouhou_domain::requests::{Action, Channel, Request, RequestType, Status, Step, StepKind, Urgency};
+use shouhou_domain::sla::{ClockState, Figures};
 use sqlx::AssertSqlSafe;
 
 /// The next number of a day, atomically on both backends (the row lock of the upsert serialises
@@ -13,8 +18,9 @@ pub async fn next_counter(c: &mut Conn<'_>, day: &str) -> Result<i64> {
         .bind(day).fetch_one(c).await)?)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct ServiceRequest {
+/// A `service_requests` row as stored; read through `Request::try_from`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct RequestRow {
     pub id: i64,
     pub number: String,
     pub customer_id: i64,
@@ -42,11 +48,71 @@ pub struct ServiceRequest {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    pub response_warn_at: Option<i64>,
+    pub resolution_warn_at: Option<i64>,
+}
+
+/// An instant stored as epoch milliseconds; out of range is corrupt, never 1970.
+pub(crate) fn instant(field: &str, ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms).map_err(|_| StoreError::Corrupt(format!("{field}: {ms} is no instant")))
+}
+
+fn optional_instant(field: &str, ms: Option<i64>) -> Result<Option<Timestamp>> {
+    ms.map(|ms| instant(field, ms)).transpose()
+}
+
+/// A stored choice the domain refuses is corrupt, never a default.
+fn choice<T>(field: &str, v: &str, parse: impl Fn(&str, &str) -> std::result::Result<T, FieldError>) -> Result<T> {
+    parse(field, v).map_err(|_| StoreError::Corrupt(format!("{field}: unknown value {v:?}")))
+}
+
+impl TryFrom<RequestRow> for Request {
+    type Error = StoreError;
+    fn try_from(r: RequestRow) -> Result<Self> {
+        Ok(Request {
+            request_type: choice("request_type", &r.request_type, RequestType::parse)?,
+            channel: choice("channel", &r.channel, Channel::parse)?,
+            urgency: choice("urgency", &r.urgency, Urgency::parse)?,
+            status: choice("status", &r.status, Status::parse)?,
+            promised_reply_at: optional_instant("promised_reply_at", r.promised_reply_at)?,
+            sla: Figures {
+                response_due_at: optional_instant("response_due_at", r.response_due_at)?,
+                resolution_due_at: optional_instant("resolution_due_at", r.resolution_due_at)?,
+                response_state: choice("response_state", &r.response_state, ClockState::parse)?,
+                resolution_state: choice("resolution_state", &r.resolution_state, ClockState::parse)?,
+                response_warn_at: optional_instant("response_warn_at", r.response_warn_at)?,
+                resolution_warn_at: optional_instant("resolution_warn_at", r.resolution_warn_at)?,
+            },
+            created_at: instant("created_at", r.created_at)?,
+            updated_at: instant("updated_at", r.updated_at)?,
+            closed_at: optional_instant("closed_at", r.closed_at)?,
+            id: r.id,
+            number: r.number,
+            customer_id: r.customer_id,
+            device_id: r.device_id,
+            description: r.description,
+            fault_code: r.fault_code,
+            station_id: r.station_id.map(StationId),
+            assignee_id: r.assignee_id,
+            created_by: r.created_by,
+            first_contact_resolution: r.first_contact_resolution,
+            calendar_code: r.calendar_code,
+            policy_id: r.policy_id,
+            response_target_min: r.response_target_min,
+            resolution_target_min: r.resolution_target_min,
+            version: r.version,
+        })
+    }
+}
+
+fn typed(rows: Vec<RequestRow>) -> Result<Vec<Request>> {
+    rows.into_iter().map(Request::try_from).collect()
 }
 
 const REQUEST_COLS: &str = "id, number, customer_id, device_id, request_type, channel, urgency, status, description, fault_code, \
     station_id, assignee_id, created_by, first_contact_resolution, promised_reply_at, calendar_code, policy_id, response_target_min, \
-    resolution_target_min, response_due_at, resolution_due_at, response_state, resolution_state, version, created_at, updated_at, closed_at";
+    resolution_target_min, response_due_at, resolution_due_at, response_state, resolution_state, version, created_at, updated_at, closed_at, \
+    response_warn_at, resolution_warn_at";
 
 pub struct NewRequest<'a> {
     pub number: &'a str,
@@ -81,14 +147,16 @@ pub async fn insert_request(c: &mut Conn<'_>, r: &NewRequest<'_>, now: i64) -> R
         .fetch_one(c).await)?)
 }
 
-pub async fn get_request(c: &mut Conn<'_>, id: i64) -> Result<Option<ServiceRequest>> {
+pub async fn get_request(c: &mut Conn<'_>, id: i64) -> Result<Option<Request>> {
     let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE id = $1");
-    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
+    let row = both!(c, c => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    row.map(Request::try_from).transpose()
 }
 
-pub async fn request_by_number(c: &mut Conn<'_>, number: &str) -> Result<Option<ServiceRequest>> {
+pub async fn request_by_number(c: &mut Conn<'_>, number: &str) -> Result<Option<Request>> {
     let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE number = $1");
-    Ok(both!(c, c => sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(number).fetch_optional(c).await)?)
+    let row = both!(c, c => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(number).fetch_optional(c).await)?;
+    row.map(Request::try_from).transpose()
 }
 
 /// The cached, derived SLA figures of a request (recomputed from its events by the application).
@@ -101,6 +169,20 @@ pub struct SlaCache {
     /// While running and below 80 %: when 80 % of the target is reached.
     pub response_warn_at: Option<i64>,
     pub resolution_warn_at: Option<i64>,
+}
+
+impl From<Figures> for SlaCache {
+    fn from(f: Figures) -> Self {
+        let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+        SlaCache {
+            response_due_at: ms(f.response_due_at),
+            resolution_due_at: ms(f.resolution_due_at),
+            response_state: f.response_state.as_str().to_string(),
+            resolution_state: f.resolution_state.as_str().to_string(),
+            response_warn_at: ms(f.response_warn_at),
+            resolution_warn_at: ms(f.resolution_warn_at),
+        }
+    }
 }
 
 /// Move a request to `status` if `version` is still current.
@@ -201,6 +283,30 @@ pub struct RequestEvent {
     pub data: String,
 }
 
+impl RequestEvent {
+    /// The step the SLA clocks hear of, if this event is one (registration, a lifecycle step);
+    /// a status event whose stored status or action the rules do not know is corrupt.
+    pub fn step(&self) -> Result<Option<Step>> {
+        let kind = match (self.kind.as_str(), self.from_status.as_deref(), self.action.as_deref()) {
+            ("created", _, _) => StepKind::Created,
+            ("status", Some(from), Some(action)) => StepKind::Transition {
+                from: choice("from_status", from, Status::parse)?,
+                action: choice("action", action, Action::parse)?,
+            },
+            ("status", _, _) => {
+                return Err(StoreError::Corrupt(format!("event {}: a status event without its step", self.id)));
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(Step { at: instant("at", self.at)?, kind }))
+    }
+}
+
+/// The steps of a timeline the SLA clocks hear of, in recorded order.
+pub fn steps(events: &[RequestEvent]) -> Result<Vec<Step>> {
+    events.iter().filter_map(|e| e.step().transpose()).collect()
+}
+
 pub struct NewEvent<'a> {
     pub request_id: i64,
     pub at: i64,
@@ -236,7 +342,7 @@ pub async fn requests_of_customer(
     scope: &Scope,
     open: bool,
     limit: i64,
-) -> Result<Vec<ServiceRequest>> {
+) -> Result<Vec<Request>> {
     let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
     // A request of no station is headquarters': the same rule as a direct read.
     let (clause, ids) = crate::scope_clause(scope, "station_id", 3);
@@ -244,8 +350,8 @@ pub async fn requests_of_customer(
         "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} AND {clause} \
          ORDER BY created_at DESC LIMIT $2"
     );
-    Ok(both!(c, c => {
-        let mut q = sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(customer_id).bind(limit);
+    typed(both!(c, c => {
+        let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(customer_id).bind(limit);
         for id in &ids { q = q.bind(id); }
         q.fetch_all(c).await
     })?)
@@ -264,7 +370,7 @@ pub enum Queue {
 }
 
 /// Open requests of a queue in the scope, soonest due first.
-pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest) -> Result<Page<ServiceRequest>> {
+pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest) -> Result<Page<Request>> {
     let (clause, ids) = scope_clause(scope, "station_id", 2);
     let scoped = if matches!(scope, Scope::All) { clause } else { format!("({clause})") };
     let (cond, arg): (&str, i64) = match q {
@@ -281,7 +387,7 @@ pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest)
     let sql = format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT ${n} OFFSET ${}", n + 1);
     let count_sql = format!("SELECT COUNT(*) FROM service_requests {where_}");
     let items = both!(c, c => {
-        let mut qy = sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(arg);
+        let mut qy = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(arg);
         for id in &ids { qy = qy.bind(id); }
         qy.bind(page.limit()).bind(page.offset()).fetch_all(c).await
     })?;
@@ -290,7 +396,7 @@ pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest)
         for id in &ids { qy = qy.bind(id); }
         qy.fetch_one(c).await
     })?;
-    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+    Ok(Page { items: typed(items)?, page: page.page, per_page: page.per_page, total })
 }
 
 // ---------- attachments ----------

@@ -1,6 +1,11 @@
 //! Business calendars and SLA policies as stored.
 use crate::{Conn, Result, StoreError, both};
 use serde::Serialize;
+use shouhou_domain::FieldError;
+use shouhou_domain::customers::CustomerTier;
+use shouhou_domain::requests::{RequestType, Urgency};
+pub use shouhou_domain::sla::Policy;
+use sqlx::AssertSqlSafe;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CalendarRow {
@@ -95,31 +100,61 @@ pub async fn set_calendar_day(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Policy {
-    pub id: i64,
-    pub name: String,
-    pub request_type: Option<String>,
-    pub urgency: Option<String>,
-    pub tier: Option<String>,
-    pub calendar_code: String,
-    pub response_minutes: i64,
-    pub resolution_minutes: i64,
-    pub priority: i64,
-    pub active: bool,
-    pub version: i64,
+/// An `sla_policies` row as stored; read as the domain's `Policy`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct PolicyRow {
+    id: i64,
+    name: String,
+    request_type: Option<String>,
+    urgency: Option<String>,
+    tier: Option<String>,
+    calendar_code: String,
+    response_minutes: i64,
+    resolution_minutes: i64,
+    priority: i64,
+    active: bool,
+    version: i64,
 }
 
+impl TryFrom<PolicyRow> for Policy {
+    type Error = StoreError;
+    fn try_from(r: PolicyRow) -> Result<Self> {
+        fn opt<T>(
+            field: &str,
+            v: Option<String>,
+            parse: fn(&str, &str) -> std::result::Result<T, FieldError>,
+        ) -> Result<Option<T>> {
+            v.map(|v| parse(field, &v).map_err(|_| StoreError::Corrupt(format!("policy {field}: unknown value {v:?}"))))
+                .transpose()
+        }
+        Ok(Policy {
+            request_type: opt("request_type", r.request_type, RequestType::parse)?,
+            urgency: opt("urgency", r.urgency, Urgency::parse)?,
+            tier: opt("tier", r.tier, CustomerTier::parse)?,
+            id: r.id,
+            name: r.name,
+            calendar_code: r.calendar_code,
+            response_minutes: r.response_minutes,
+            resolution_minutes: r.resolution_minutes,
+            priority: r.priority,
+            active: r.active,
+            version: r.version,
+        })
+    }
+}
+
+const POLICY_COLS: &str = "id, name, request_type, urgency, tier, calendar_code, response_minutes, resolution_minutes, priority, active, version";
+
 pub async fn active_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
-    Ok(both!(c, c => sqlx::query_as::<_, Policy>(
-        "SELECT id, name, request_type, urgency, tier, calendar_code, response_minutes, resolution_minutes, priority, active, version \
-         FROM sla_policies WHERE active ORDER BY priority, id").fetch_all(c).await)?)
+    let sql = format!("SELECT {POLICY_COLS} FROM sla_policies WHERE active ORDER BY priority, id");
+    let rows = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).fetch_all(c).await)?;
+    rows.into_iter().map(Policy::try_from).collect()
 }
 
 pub async fn get_policy(c: &mut Conn<'_>, id: i64) -> Result<Option<Policy>> {
-    Ok(both!(c, c => sqlx::query_as::<_, Policy>(
-        "SELECT id, name, request_type, urgency, tier, calendar_code, response_minutes, resolution_minutes, priority, active, version \
-         FROM sla_policies WHERE id = $1").bind(id).fetch_optional(c).await)?)
+    let sql = format!("SELECT {POLICY_COLS} FROM sla_policies WHERE id = $1");
+    let row = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    row.map(Policy::try_from).transpose()
 }
 
 // ---------- policies ----------

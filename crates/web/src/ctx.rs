@@ -8,9 +8,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use shouhou_app::users::TokenKind;
 use shouhou_app::{AppError, Ctx};
 use shouhou_domain::locale::Locale;
-use shouhou_store::users::TokenKind;
 use std::net::SocketAddr;
 
 pub const SESSION_COOKIE: &str = "shouhou_session";

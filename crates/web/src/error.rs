@@ -66,7 +66,7 @@ impl From<&AppError> for Problem {
                 extra: Some(serde_json::json!({"key": shouhou_app::key_name(*version)})),
                 ..Problem::new(S::INTERNAL_SERVER_ERROR, "undecryptable_personal_data")
             },
-            AppError::Internal(_) => Problem::new(S::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::Internal(_) | AppError::Fault(_) => Problem::new(S::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -93,6 +93,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self.0 {
             AppError::Internal(m) => tracing::error!(error = %m, "internal error"),
+            AppError::Fault(e) => tracing::error!(error = %e, cause = ?e, "internal error"),
             AppError::Unavailable(m) => tracing::error!(error = %m, "database unavailable"),
             AppError::Undecryptable { version, detail } => tracing::error!(
                 key = %shouhou_app::key_name(*version),

@@ -1,6 +1,6 @@
 //! `Idempotency-Key` on every API POST: the first answer is stored and a retry with the same key
 //! gets it back, never a second record. The key and the answer commit in the command's own
-//! transaction (`shouhou_store::idempotency::Unit`, D27), so after a crash anywhere a retry either
+//! transaction (`shouhou_app::idempotency`, D27), so after a crash anywhere a retry either
 //! replays the answer or runs the command for the first time. A key reused for a different body
 //! is refused (422); a concurrent twin waits for the first and gets its answer. A failure on our
 //! side (5xx) before the commit writes nothing, so a retry runs afresh.
@@ -19,10 +19,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use shouhou_app::AppError;
+use shouhou_app::idempotency::{self, FallbackReply, Found, Outcome, Reply};
 use shouhou_app::secrets::sha256_hex;
-use shouhou_store::StoreError;
-use shouhou_store::idempotency::{self, Fallback, Found, MakeFallback, Outcome, Unit};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tracing::Instrument as _;
 
@@ -70,18 +70,16 @@ fn fingerprint(source: KeySource, path: &str, query: Option<&str>, body: &[u8]) 
 
 /// The stored answer of a finished request, as it was first given.
 fn replay(app: &shouhou_app::App, done: Found) -> Response {
-    let Found::Done { status, content_type, body, location, headers, .. } = done else {
-        return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response();
+    let replay = match idempotency::replay(app, done) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response(),
+        Err(e) => return crate::error::ApiError(e).into_response(),
     };
-    // Answers are stored encrypted: they may hold personal data or a new token.
-    let (Ok(body), Ok(location)) = (app.keys.decrypt(&body), app.keys.decrypt_opt(location.as_deref())) else {
-        return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error").into_response();
-    };
-    let mut r = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-    let kept: Vec<(String, String)> = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default();
-    let all =
-        [("content-type".to_string(), content_type)].into_iter().chain(location.map(|l| ("location".to_string(), l)));
-    for (name, value) in all.chain(kept) {
+    let mut r = (StatusCode::from_u16(replay.status).unwrap_or(StatusCode::OK), replay.body).into_response();
+    let all = [("content-type".to_string(), replay.content_type)]
+        .into_iter()
+        .chain(replay.location.map(|l| ("location".to_string(), l)));
+    for (name, value) in all.chain(replay.headers) {
         if let (Ok(n), Ok(v)) = (header::HeaderName::try_from(name), HeaderValue::from_str(&value)) {
             r.headers_mut().insert(n, v);
         }
@@ -97,7 +95,10 @@ const LOGIN_PATHS: [&str; 2] = ["/api/v1/auth/login", "/login"];
 /// dies before the answer is stored (a page that renders what it just wrote): a form is sent back
 /// to the page it was on, where the person sees what the command did; an API client is told the
 /// command was carried out and its answer lost, never to run it again.
-fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, form: bool) -> MakeFallback {
+fn fallback_answer(
+    parts: &axum::http::request::Parts,
+    form: bool,
+) -> impl Fn() -> Option<FallbackReply> + Send + Sync + 'static {
     let back = form.then(|| {
         let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
         parts
@@ -111,8 +112,7 @@ fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, f
             .to_string()
     });
     let rc = parts.extensions.get::<ReqCtx>().map(|rc| (rc.tr, rc.request_id().to_string()));
-    let keys = app.keys.clone();
-    Box::new(move || {
+    move || {
         let (status, content_type, body) = match (&back, &rc) {
             (Some(_), _) => (StatusCode::SEE_OTHER, String::new(), String::new()),
             (None, Some((tr, request_id))) => {
@@ -122,13 +122,8 @@ fn fallback_answer(app: &shouhou_app::App, parts: &axum::http::request::Parts, f
             }
             (None, None) => return None,
         };
-        Some(Fallback {
-            status: status.as_u16(),
-            content_type,
-            body: keys.encrypt(&body).ok()?,
-            location: keys.encrypt_opt(back.as_deref()).ok()?,
-        })
-    })
+        Some(FallbackReply { status: status.as_u16(), content_type, body, location: back.clone() })
+    }
 }
 
 /// The `_idem` field of an urlencoded form body or query.
@@ -138,16 +133,15 @@ fn form_key(body: &[u8]) -> Option<String> {
 }
 
 /// The key of `principal` as a committed command left it.
-async fn lookup(app: &shouhou_app::App, principal: &str, key: &str) -> Result<Option<Found>, StoreError> {
-    let mut rd = app.db.read().await?;
-    idempotency::lookup(&mut rd.conn(), principal, key).await
+async fn lookup(app: &shouhou_app::App, principal: &str, key: &str) -> Result<Option<Found>, AppError> {
+    idempotency::lookup(app, principal, key).await
 }
 
 /// The answer of the command that holds the key. A committed key always carries one: the real
 /// answer, or the fallback stored when the command committed before it (D27).
 async fn answer_of_holder(app: &shouhou_app::App, principal: &str, key: &str) -> Response {
     match lookup(app, principal, key).await {
-        Err(e) => crate::error::ApiError(e.into()).into_response(),
+        Err(e) => crate::error::ApiError(e).into_response(),
         Ok(Some(done @ Found::Done { .. })) => replay(app, done),
         Ok(_) => Problem::new(StatusCode::CONFLICT, "idempotency_key_in_use").into_response(),
     }
@@ -206,7 +200,7 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
 
     // A retry of a command that committed is answered as the command was, without running it.
     match lookup(&app, &principal, &key).await {
-        Err(e) => return crate::error::ApiError(e.into()).into_response(),
+        Err(e) => return crate::error::ApiError(e).into_response(),
         Ok(Some(found)) if found.request_hash() != request_hash => {
             if form {
                 return next.run(Request::from_parts(parts, Body::from(bytes))).await;
@@ -219,10 +213,10 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
 
     // The request runs in a task of its own, so that a client who hangs up (the first click of a
     // double click) does not abandon its command half-way: the answer is still stored and replayed.
-    let fallback = fallback_answer(&app, &parts, form);
-    let unit = Unit::with_fallback(&principal, &key, &request_hash, app.now(), form, Some(fallback));
+    let fallback = fallback_answer(&parts, form);
+    let unit = idempotency::unit(&app, &principal, &key, &request_hash, form, fallback);
     let faults = state.faults.clone();
-    let in_flight = InFlight::start();
+    let in_flight = app.in_flight();
     let task = tokio::spawn(
         async move {
             let _in_flight = in_flight;
@@ -249,23 +243,20 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
             // An answer that sets cookies (a login) is not replayed without them: a retry runs afresh.
             let keep = !parts.headers.contains_key(header::SET_COOKIE);
             match unit.finish() {
-                Outcome::Parked(mut tx) => {
+                Outcome::Parked(tx) => {
                     // The command has not committed: a failure on our side writes nothing at all.
                     if status.is_server_error() {
                         let _ = tx.rollback().await;
                         return answered();
                     }
-                    let stored = async {
-                        store_answer(&app, &mut tx, &principal, &key, keep.then_some(&bytes), status, &parts.headers)
-                            .await?;
-                        tx.commit().await
-                    }
-                    .await;
-                    match stored {
+                    let body = String::from_utf8_lossy(&bytes);
+                    let kept = kept_headers(&parts.headers);
+                    let reply = keep.then(|| reply(status, &parts.headers, &body, kept.as_deref()));
+                    match idempotency::commit_with(&app, tx, &principal, &key, reply).await {
                         Ok(()) => answered(),
                         Err(e) => {
                             tracing::error!(error = %e, "committing the command with its answer failed");
-                            crate::error::ApiError(e.into()).into_response()
+                            crate::error::ApiError(e).into_response()
                         }
                     }
                 }
@@ -275,23 +266,11 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
                 Outcome::Committed => {
                     // The command committed before its answer was known (with the fallback as its
                     // answer): store the real one now, with a few tries.
+                    let body = String::from_utf8_lossy(&bytes);
+                    let kept = kept_headers(&parts.headers);
                     for attempt in 0..STORE_TRIES {
-                        let stored = async {
-                            let mut tx = app.db.begin().await?;
-                            store_answer(
-                                &app,
-                                &mut tx,
-                                &principal,
-                                &key,
-                                keep.then_some(&bytes),
-                                status,
-                                &parts.headers,
-                            )
-                            .await?;
-                            tx.commit().await
-                        }
-                        .await;
-                        match stored {
+                        let reply = keep.then(|| reply(status, &parts.headers, &body, kept.as_deref()));
+                        match idempotency::keep_alone(&app, &principal, &key, reply).await {
                             Ok(()) => break,
                             Err(e) if attempt + 1 == STORE_TRIES => {
                                 tracing::error!(error = %e, "storing the idempotent answer failed")
@@ -330,63 +309,29 @@ pub async fn idempotency_layer(State(state): State<AppState>, req: Request, next
     }
 }
 
-/// Request tasks still running (their client may have gone): a shutdown waits for them, so that
-/// a committed command does not lose its stored answer to a closed pool.
-static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-struct InFlight;
-
-impl InFlight {
-    fn start() -> Self {
-        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-/// Wait (at most `limit`) until every request task has finished and stored its answer.
-pub async fn settle(limit: Duration) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while IN_FLIGHT.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Headers a replay gives back besides Content-Type and Location.
 const KEPT_HEADERS: [&str; 5] = ["etag", "retry-after", "hx-redirect", "hx-trigger", "hx-location"];
 
-/// Store the answer (`Some` body) under the key, or give the key up (`None`), in `tx`.
-async fn store_answer(
-    app: &shouhou_app::App,
-    tx: &mut shouhou_store::Tx,
-    principal: &str,
-    key: &str,
-    body: Option<&axum::body::Bytes>,
+/// The headers a replay gives back besides Content-Type and Location, as a JSON list of pairs.
+fn kept_headers(headers: &axum::http::HeaderMap) -> Option<String> {
+    let kept: Vec<(&str, &str)> =
+        KEPT_HEADERS.iter().filter_map(|&h| headers.get(h).and_then(|v| v.to_str().ok()).map(|v| (h, v))).collect();
+    (!kept.is_empty()).then(|| serde_json::to_string(&kept).unwrap_or_default())
+}
+
+/// The answer to keep under the key, as it was given.
+fn reply<'a>(
     status: StatusCode,
-    headers: &axum::http::HeaderMap,
-) -> Result<(), StoreError> {
+    headers: &'a axum::http::HeaderMap,
+    body: &'a str,
+    kept: Option<&'a str>,
+) -> Reply<'a> {
     let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok());
-    match body {
-        Some(b) => {
-            let kept: Vec<(&str, &str)> = KEPT_HEADERS.iter().filter_map(|&h| header(h).map(|v| (h, v))).collect();
-            let kept = (!kept.is_empty()).then(|| serde_json::to_string(&kept).unwrap_or_default());
-            let body = app.keys.encrypt(&String::from_utf8_lossy(b))?;
-            let location = app.keys.encrypt_opt(header("location"))?;
-            let answer = idempotency::Answer {
-                status: status.as_u16(),
-                content_type: header("content-type").unwrap_or(""),
-                body: &body,
-                location: location.as_deref(),
-                headers: kept.as_deref(),
-            };
-            idempotency::complete(&mut tx.conn(), principal, key, &answer).await?;
-        }
-        None => idempotency::release(&mut tx.conn(), principal, key).await?,
+    Reply {
+        status: status.as_u16(),
+        content_type: header("content-type").unwrap_or(""),
+        body,
+        location: header("location"),
+        headers: kept,
     }
-    Ok(())
 }

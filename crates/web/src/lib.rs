@@ -107,9 +107,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     observe::init_metrics();
+    let app = state.app.clone();
     edge::serve(listener, router(state), shutdown).await?;
     // Commands whose client hung up still run; let them store their answers before the pool closes.
-    idempotency::settle(SHUTDOWN_GRACE).await;
+    app.settle(SHUTDOWN_GRACE).await;
     Ok(())
 }
 

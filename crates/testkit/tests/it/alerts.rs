@@ -136,11 +136,11 @@ async fn cached(app: &App, id: i64) -> Cached {
     let r = shouhou_store::requests::get_request(&mut c, id).await.unwrap().unwrap();
     let (response_warn, resolution_warn) = shouhou_store::alerts::warn_instants(&mut c, id).await.unwrap();
     Cached {
-        response_due: r.response_due_at,
+        response_due: r.sla.response_due_at.map(|t| t.as_millisecond()),
         response_warn,
-        resolution_due: r.resolution_due_at,
+        resolution_due: r.sla.resolution_due_at.map(|t| t.as_millisecond()),
         resolution_warn,
-        response_state: r.response_state,
+        response_state: r.sla.response_state.to_string(),
     }
 }
 
@@ -520,7 +520,7 @@ async fn editing_a_policy_retargets_and_recomputes_its_open_requests(b: Backend)
         let r = shouhou_store::requests::get_request(&mut rd.conn(), id).await.unwrap().unwrap();
         shouhou_store::sla::get_policy(&mut rd.conn(), r.policy_id.unwrap()).await.unwrap().unwrap()
     };
-    assert_eq!((policy.urgency.as_deref(), policy.response_minutes), (None, 480), "the catch-all policy");
+    assert_eq!((policy.urgency.map(|u| u.as_str()), policy.response_minutes), (None, 480), "the catch-all policy");
 
     let err = sla::update_policy(app, &admin, policy.id, policy.version, 0, 1440, "nope", true).await.unwrap_err();
     let AppError::Validation(v) = err else { panic!("{err:?}") };

@@ -1,5 +1,6 @@
 //! Attachments of requests over the API (multipart upload, download).
 use super::Created;
+use super::Instant;
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::{ApiResult, Problem};
@@ -7,6 +8,10 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use shouhou_app::AppError;
+use shouhou_app::attachments::AttachmentMeta;
+use utoipa::ToSchema;
 
 /// Attach a photo or document (multipart field `file`, at most 10 MiB); the type is judged by the
 /// content, and a name claiming another type is refused.
@@ -50,7 +55,7 @@ pub async fn get_attachment(State(s): State<AppState>, rc: ReqCtx, Path(id): Pat
     Ok(attachment_response(&meta, bytes))
 }
 
-pub fn attachment_response(meta: &shouhou_store::requests::AttachmentMeta, bytes: Vec<u8>) -> Response {
+pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
     use axum::http::header;
     let encoded: String = meta
         .file_name
@@ -74,4 +79,34 @@ pub fn attachment_response(meta: &shouhou_store::requests::AttachmentMeta, bytes
         bytes,
     )
         .into_response()
+}
+
+/// A photo or document on a request's timeline.
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentAnswer {
+    pub id: i64,
+    pub request_id: i64,
+    pub event_id: Option<i64>,
+    pub file_name: String,
+    /// Judged on the content, not the name.
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: Instant,
+}
+
+impl TryFrom<AttachmentMeta> for AttachmentAnswer {
+    type Error = AppError;
+    fn try_from(a: AttachmentMeta) -> Result<Self, AppError> {
+        Ok(AttachmentAnswer {
+            id: a.id,
+            request_id: a.request_id,
+            event_id: a.event_id,
+            file_name: a.file_name,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            created_at: Instant::from_ms(a.created_at)?,
+        })
+    }
 }

@@ -1,5 +1,5 @@
 //! The audit trail over the API: reading it with filters, and verifying the chain.
-use super::{Paged, rfc3339};
+use super::{Instant, Paged};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
@@ -7,8 +7,9 @@ use crate::json::ApiQuery;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use shouhou_app::AppError;
+use shouhou_app::audit::AuditRow;
 use shouhou_domain::audit::ChainBreak;
-use shouhou_store::audit::AuditRow;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, IntoParams)]
@@ -24,33 +25,37 @@ pub struct AuditQuery {
 #[derive(Serialize, ToSchema)]
 pub struct AuditView {
     pub seq: i64,
-    pub at: String,
+    pub at: Instant,
     pub actor_id: Option<i64>,
     pub actor_name: String,
     pub action: String,
     pub entity: String,
     pub entity_id: Option<String>,
+    /// What the action did, as recorded (a JSON object; its keys depend on the action).
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
     pub source: String,
     pub request_id: String,
     pub hash: String,
 }
 
-impl From<AuditRow> for AuditView {
-    fn from(r: AuditRow) -> Self {
-        AuditView {
+impl TryFrom<AuditRow> for AuditView {
+    type Error = AppError;
+    fn try_from(r: AuditRow) -> Result<Self, AppError> {
+        Ok(AuditView {
             seq: r.seq,
-            at: rfc3339(r.at_ms),
+            at: Instant::from_ms(r.at_ms)?,
             actor_id: r.actor_id,
             actor_name: r.actor_name,
             action: r.action,
             entity: r.entity,
             entity_id: r.entity_id,
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            // Written as JSON by this program; anything else is shown as the text it is.
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::String(r.detail)),
             source: r.source,
             request_id: r.request_id,
             hash: r.hash,
-        }
+        })
     }
 }
 
@@ -66,7 +71,7 @@ pub async fn list_audit(
     let action = shouhou_domain::text::search_text("action", q.action.as_deref())
         .map_err(|e| shouhou_app::AppError::Validation(e.into()))?;
     let p = shouhou_app::audit::list_audit(&s.app, &rc.ctx, action.as_deref(), page).await?;
-    Ok(Json(Paged::from(p, AuditView::from)))
+    Ok(Json(Paged::try_from(p, AuditView::try_from)?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use shouhou_app::AppError;
-use shouhou_store::users::TokenKind;
+use shouhou_app::users::TokenKind;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]

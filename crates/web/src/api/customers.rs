@@ -1,7 +1,6 @@
 //! Customers over the API.
 use super::{Created, PageQuery, Paged, etag};
 use crate::AppState;
-use crate::api::to_json;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, ApiQuery};
@@ -9,9 +8,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::Value;
-use shouhou_app::customers::{ContactForm, CustomerForm};
+use serde::{Deserialize, Serialize};
+use shouhou_app::customers::{ContactForm, ContactView, CustomerForm, CustomerView};
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -75,20 +73,77 @@ pub async fn create_customer(
 
 /// Customers the caller may see, newest first; personal data masked without the right to see it.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "service desk", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Paged<serde_json::Value>)))]
+    responses((status = 200, body = Paged<CustomerAnswer>)))]
 pub async fn list_customers(
     State(s): State<AppState>,
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> ApiResult<Json<Paged<Value>>> {
+) -> ApiResult<Json<Paged<CustomerAnswer>>> {
     let p = shouhou_app::customers::list_customers(&s.app, &rc.ctx, q.page()?).await?;
-    Ok(Json(Paged::from(p, |c| to_json(&c))))
+    Ok(Json(Paged::from(p, CustomerAnswer::from)))
 }
 
 /// One customer (reading personal data in clear is written to the audit trail).
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "service desk", params(("id" = i64, Path, description = "record id")),
-    security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ProblemDoc)))]
+    security(("bearer" = [])), responses((status = 200, body = CustomerAnswer), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_customer(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
     let c = shouhou_app::customers::get_customer(&s.app, &rc.ctx, id).await?;
-    Ok((etag(c.version), Json(to_json(&c))).into_response())
+    Ok((etag(c.version), Json(CustomerAnswer::from(c))).into_response())
+}
+
+/// A customer as the caller may see them: personal fields masked (`masked: true`) without the
+/// right to read them in clear.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerAnswer {
+    pub id: i64,
+    /// person, company
+    pub kind: String,
+    pub name: String,
+    pub phone: String,
+    pub credit_code: Option<String>,
+    pub id_number: Option<String>,
+    /// GB/T 2260 code and its name.
+    pub region_code: String,
+    pub region_name: String,
+    pub address: String,
+    /// vip, key, standard
+    pub tier: String,
+    pub station_id: Option<i64>,
+    pub contacts: Vec<ContactAnswer>,
+    pub masked: bool,
+    pub version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactAnswer {
+    pub role: String,
+    pub name: String,
+    pub phone: String,
+}
+
+impl From<ContactView> for ContactAnswer {
+    fn from(c: ContactView) -> Self {
+        ContactAnswer { role: c.role, name: c.name, phone: c.phone }
+    }
+}
+
+impl From<CustomerView> for CustomerAnswer {
+    fn from(c: CustomerView) -> Self {
+        CustomerAnswer {
+            id: c.id,
+            kind: c.kind,
+            name: c.name,
+            phone: c.phone,
+            credit_code: c.credit_code,
+            id_number: c.id_number,
+            region_code: c.region_code,
+            region_name: c.region_name,
+            address: c.address,
+            tier: c.tier,
+            station_id: c.station_id,
+            contacts: c.contacts.into_iter().map(ContactAnswer::from).collect(),
+            masked: c.masked,
+            version: c.version,
+        }
+    }
 }

@@ -7,8 +7,9 @@ use crate::json::ApiJson;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use shouhou_app::devices::DeviceForm;
+use serde::{Deserialize, Serialize};
+use shouhou_app::devices::{DeviceForm, DeviceView};
+use shouhou_domain::devices::WarrantyStatus;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -46,4 +47,59 @@ pub async fn create_device(
     };
     let id = shouhou_app::devices::create_device(&s.app, &rc.ctx, &f).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A device with its warranty as of today.
+#[derive(Serialize, ToSchema)]
+pub struct DeviceAnswer {
+    pub id: i64,
+    pub serial_number: String,
+    pub model_code: String,
+    pub model_name: String,
+    pub product_line: String,
+    pub customer_id: i64,
+    /// `YYYY-MM-DD`.
+    pub sale_date: String,
+    pub warranty: WarrantyAnswer,
+    pub install_region_code: Option<String>,
+    pub install_address: Option<String>,
+    pub dealer_name: Option<String>,
+}
+
+/// in_warranty (free warranty through `until`), extended (a service contract through `until`) or
+/// expired (not covered since the day after `until`).
+#[derive(Serialize, ToSchema)]
+pub struct WarrantyAnswer {
+    pub status: String,
+    /// `YYYY-MM-DD`, the last covered day.
+    pub until: String,
+}
+
+impl From<WarrantyStatus> for WarrantyAnswer {
+    fn from(w: WarrantyStatus) -> Self {
+        let (status, until) = match w {
+            WarrantyStatus::InWarranty { until } => ("in_warranty", until),
+            WarrantyStatus::Expired { until } => ("expired", until),
+            WarrantyStatus::Extended { until } => ("extended", until),
+        };
+        WarrantyAnswer { status: status.to_string(), until: until.to_string() }
+    }
+}
+
+impl From<DeviceView> for DeviceAnswer {
+    fn from(d: DeviceView) -> Self {
+        DeviceAnswer {
+            id: d.id,
+            serial_number: d.serial_number,
+            model_code: d.model_code,
+            model_name: d.model_name,
+            product_line: d.product_line,
+            customer_id: d.customer_id,
+            sale_date: d.sale_date,
+            warranty: d.warranty.into(),
+            install_region_code: d.install_region_code,
+            install_address: d.install_address,
+            dealer_name: d.dealer_name,
+        }
+    }
 }

@@ -26,11 +26,6 @@ use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// A value as JSON for an answer body.
-pub(crate) fn to_json<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -263,6 +258,12 @@ impl<T: ToSchema> Paged<T> {
         let p = p.map(f);
         Paged { items: p.items, page: p.page, per_page: p.per_page, total: p.total }
     }
+
+    /// The page with every item answered by `f`; the first failure fails the answer.
+    pub fn try_from<U, E>(p: shouhou_app::Page<U>, f: impl FnMut(U) -> Result<T, E>) -> Result<Self, E> {
+        let items = p.items.into_iter().map(f).collect::<Result<Vec<_>, E>>()?;
+        Ok(Paged { items, page: p.page, per_page: p.per_page, total: p.total })
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -303,6 +304,51 @@ pub fn etag(version: i64) -> [(header::HeaderName, String); 1] {
 pub fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not_found")
 }
+
+/// An instant as an API answer carries it: RFC 3339 in the business zone, `2026-11-26T17:03:00+08:00`
+/// (seconds precision). In the OpenAPI document a string of format `date-time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instant(pub jiff::Timestamp);
+
+impl Instant {
+    pub fn opt(t: Option<jiff::Timestamp>) -> Option<Instant> {
+        t.map(Instant)
+    }
+
+    /// Stored epoch milliseconds; out of range is a fault, never 1970.
+    pub fn from_ms(ms: i64) -> Result<Instant, AppError> {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(Instant)
+            .map_err(|e| AppError::Internal(format!("stored instant {ms}: {e}")))
+    }
+}
+
+impl std::fmt::Display for Instant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let zoned = self.0.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)));
+        write!(f, "{}", zoned.strftime("%Y-%m-%dT%H:%M:%S%:z"))
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl utoipa::PartialSchema for Instant {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339 at +08:00 (Asia/Shanghai)"))
+            .examples(["2026-11-26T17:03:00+08:00"])
+            .into()
+    }
+}
+
+impl ToSchema for Instant {}
 
 /// Epoch milliseconds as RFC 3339 in the business zone (+08:00).
 pub fn rfc3339(ms: i64) -> String {

@@ -1,7 +1,10 @@
 //! Service requests over the API: registration, queues, one request, transitions, notes, assignment, reclassification.
-use super::{Paged, etag, expected_version, rfc3339};
+use super::Instant;
+use super::attachments::AttachmentAnswer;
+use super::customers::CustomerAnswer;
+use super::devices::DeviceAnswer;
+use super::{Paged, etag, expected_version};
 use crate::AppState;
-use crate::api::to_json;
 use crate::ctx::ReqCtx;
 use crate::error::ApiResult;
 use crate::json::{ApiJson, ApiQuery};
@@ -10,47 +13,202 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use shouhou_app::requests::RequestForm;
+use shouhou_app::AppError;
+use shouhou_app::requests::{Request, RequestDetail, RequestEvent, RequestForm, Transitioned};
+use shouhou_domain::sla::ClockStatus;
 use utoipa::{IntoParams, ToSchema};
 
-/// Instants of requests as RFC 3339 (+08:00) next to the stored milliseconds.
-pub(crate) fn request_times(mut v: Value) -> Value {
-    fn fix(r: &mut Value) {
-        if let Value::Object(m) = r {
-            for key in [
-                "created_at",
-                "updated_at",
-                "closed_at",
-                "response_due_at",
-                "resolution_due_at",
-                "promised_reply_at",
-                "at",
-            ] {
-                if let Some(ms) = m.get(key).and_then(Value::as_i64) {
-                    m.insert(key.to_string(), Value::String(rfc3339(ms)));
-                }
-            }
+/// A service request as the API answers it.
+#[derive(Serialize, ToSchema)]
+pub struct RequestAnswer {
+    pub id: i64,
+    /// `SR-YYYYMMDD-NNNN`.
+    pub number: String,
+    pub customer_id: i64,
+    pub device_id: Option<i64>,
+    pub request_type: String,
+    pub channel: String,
+    pub urgency: String,
+    pub status: String,
+    pub description: String,
+    pub fault_code: Option<String>,
+    /// The responsible station; `null`: headquarters'.
+    pub station_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub created_by: Option<i64>,
+    pub first_contact_resolution: bool,
+    pub promised_reply_at: Option<Instant>,
+    pub calendar_code: String,
+    pub policy_id: Option<i64>,
+    pub response_target_min: i64,
+    pub resolution_target_min: i64,
+    /// While the clock runs: when it falls due.
+    pub response_due_at: Option<Instant>,
+    pub resolution_due_at: Option<Instant>,
+    /// not_started, running, at_risk, paused, breached, met, missed
+    pub response_state: String,
+    pub resolution_state: String,
+    pub version: i64,
+    pub created_at: Instant,
+    pub updated_at: Instant,
+    pub closed_at: Option<Instant>,
+}
+
+impl From<&Request> for RequestAnswer {
+    fn from(r: &Request) -> Self {
+        RequestAnswer {
+            id: r.id,
+            number: r.number.clone(),
+            customer_id: r.customer_id,
+            device_id: r.device_id,
+            request_type: r.request_type.to_string(),
+            channel: r.channel.to_string(),
+            urgency: r.urgency.to_string(),
+            status: r.status.to_string(),
+            description: r.description.clone(),
+            fault_code: r.fault_code.clone(),
+            station_id: r.station_id.map(|s| s.0),
+            assignee_id: r.assignee_id,
+            created_by: r.created_by,
+            first_contact_resolution: r.first_contact_resolution,
+            promised_reply_at: Instant::opt(r.promised_reply_at),
+            calendar_code: r.calendar_code.clone(),
+            policy_id: r.policy_id,
+            response_target_min: r.response_target_min,
+            resolution_target_min: r.resolution_target_min,
+            response_due_at: Instant::opt(r.sla.response_due_at),
+            resolution_due_at: Instant::opt(r.sla.resolution_due_at),
+            response_state: r.sla.response_state.to_string(),
+            resolution_state: r.sla.resolution_state.to_string(),
+            version: r.version,
+            created_at: Instant(r.created_at),
+            updated_at: Instant(r.updated_at),
+            closed_at: Instant::opt(r.closed_at),
         }
     }
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Array(a) => a.iter_mut().for_each(walk),
-            Value::Object(m) => {
-                for key in ["open_requests", "history", "items", "events"] {
-                    if let Some(Value::Array(a)) = m.get_mut(key) {
-                        a.iter_mut().for_each(fix);
-                    }
-                }
-                if let Some(r) = m.get_mut("request") {
-                    fix(r);
-                }
-            }
-            _ => {}
+}
+
+/// One SLA clock as of the answer.
+#[derive(Serialize, ToSchema)]
+pub struct ClockAnswer {
+    /// not_started, running, paused, stopped
+    pub phase: String,
+    /// ok, at_risk, breached
+    pub health: String,
+    /// not_started, running, at_risk, paused, breached, met, missed
+    pub state: String,
+    /// Counted time (business time on a working calendar), ISO 8601, e.g. `PT1H30M`.
+    pub elapsed: String,
+    /// Target minus elapsed; negative once breached.
+    pub remaining: String,
+    pub elapsed_min: i64,
+    pub remaining_min: i64,
+    pub due: Option<Instant>,
+    pub warn_at: Option<Instant>,
+    pub met: Option<bool>,
+    pub breached_at: Option<Instant>,
+}
+
+fn snake<T: Serialize>(v: &T) -> String {
+    // The domain's phase and health names as serde writes them (snake_case unit variants).
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+impl From<&ClockStatus> for ClockAnswer {
+    fn from(c: &ClockStatus) -> Self {
+        ClockAnswer {
+            phase: snake(&c.phase),
+            health: snake(&c.health),
+            state: c.state().to_string(),
+            elapsed: c.elapsed.to_string(),
+            remaining: c.remaining.to_string(),
+            elapsed_min: c.elapsed.as_mins(),
+            remaining_min: c.remaining.as_mins(),
+            due: Instant::opt(c.due),
+            warn_at: Instant::opt(c.warn_at),
+            met: c.met,
+            breached_at: Instant::opt(c.breached_at),
         }
     }
-    walk(&mut v);
-    v
+}
+
+/// Both clocks of a request.
+#[derive(Serialize, ToSchema)]
+pub struct ClocksAnswer {
+    pub calendar: String,
+    pub response: ClockAnswer,
+    pub resolution: ClockAnswer,
+}
+
+/// One entry of a request's timeline.
+#[derive(Serialize, ToSchema)]
+pub struct EventAnswer {
+    pub id: i64,
+    pub request_id: i64,
+    pub at: Instant,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    /// created, status, note, assigned, reclassified, attachment …
+    pub kind: String,
+    pub action: Option<String>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: String,
+    /// The event's details as a JSON text.
+    pub data: String,
+}
+
+/// A request with its clocks, allowed actions, timeline, customer, device and attachments. The
+/// request's own fields are also at the top level.
+#[derive(Serialize, ToSchema)]
+pub struct RequestDetailAnswer {
+    #[serde(flatten)]
+    pub fields: RequestAnswer,
+    pub request: RequestAnswer,
+    pub allowed_actions: Vec<String>,
+    pub clocks: ClocksAnswer,
+    pub events: Vec<EventAnswer>,
+    pub customer: CustomerAnswer,
+    pub assignee_name: Option<String>,
+    pub device: Option<DeviceAnswer>,
+    pub attachments: Vec<AttachmentAnswer>,
+}
+
+impl TryFrom<RequestDetail> for RequestDetailAnswer {
+    type Error = AppError;
+    fn try_from(d: RequestDetail) -> Result<Self, AppError> {
+        let events = d.events.into_iter().map(EventAnswer::try_from).collect::<Result<Vec<_>, _>>()?;
+        let attachments = d.attachments.into_iter().map(AttachmentAnswer::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(RequestDetailAnswer {
+            fields: RequestAnswer::from(&d.request),
+            request: RequestAnswer::from(&d.request),
+            allowed_actions: d.allowed_actions.iter().map(|a| a.to_string()).collect(),
+            clocks: ClocksAnswer {
+                calendar: d.clocks.calendar.clone(),
+                response: ClockAnswer::from(&d.clocks.response),
+                resolution: ClockAnswer::from(&d.clocks.resolution),
+            },
+            events,
+            customer: CustomerAnswer::from(d.customer),
+            assignee_name: d.assignee_name,
+            device: d.device.map(DeviceAnswer::from),
+            attachments,
+        })
+    }
+}
+
+/// A request's new status and version after a command.
+#[derive(Serialize, ToSchema)]
+pub struct TransitionedAnswer {
+    pub id: i64,
+    pub status: String,
+    pub version: i64,
+}
+
+impl From<Transitioned> for TransitionedAnswer {
+    fn from(t: Transitioned) -> Self {
+        TransitionedAnswer { id: t.id, status: t.status, version: t.version }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -115,33 +273,29 @@ pub struct QueueQuery {
 
 /// Open requests of a queue, soonest due first.
 #[utoipa::path(get, path = "/api/v1/service-requests", tag = "service desk", params(QueueQuery), security(("bearer" = [])),
-    responses((status = 200, body = Paged<serde_json::Value>)))]
+    responses((status = 200, body = Paged<RequestAnswer>)))]
 pub async fn list_requests(
     State(s): State<AppState>,
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<QueueQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Paged<RequestAnswer>>> {
     let page = super::page_of(q.page, q.per_page)?;
     let p = shouhou_app::requests::queue(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or(""), page).await?;
-    Ok(Json(request_times(to_json(&p))))
+    Ok(Json(Paged {
+        items: p.items.iter().map(RequestAnswer::from).collect(),
+        page: p.page,
+        per_page: p.per_page,
+        total: p.total,
+    }))
 }
 
 /// One request with its SLA clocks, allowed actions and timeline; 404 outside the caller's stations.
 #[utoipa::path(get, path = "/api/v1/service-requests/{id}", tag = "service desk", params(("id" = i64, Path, description = "record id")),
-    security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 404, body = super::ProblemDoc)))]
+    security(("bearer" = [])), responses((status = 200, body = RequestDetailAnswer), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
     let d = shouhou_app::requests::get_request(&s.app, &rc.ctx, id).await?;
     let version = d.request.version;
-    let mut v = request_times(to_json(&d));
-    if let Some(r) = v.get("request").cloned() {
-        // The request's own fields at the top level, as `GET /service-requests/{id}` promises.
-        if let (Value::Object(top), Value::Object(req)) = (&mut v, r) {
-            for (k, val) in req {
-                top.entry(k).or_insert(val);
-            }
-        }
-    }
-    Ok((etag(version), Json(v)).into_response())
+    Ok((etag(version), Json(RequestDetailAnswer::try_from(d)?)).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -157,7 +311,7 @@ pub struct TransitionBody {
 /// Move a request through its lifecycle; an illegal action answers 409 naming the allowed ones.
 #[utoipa::path(post, path = "/api/v1/service-requests/{id}/transitions", tag = "service desk", params(("id" = i64, Path, description = "record id")),
     request_body = TransitionBody, security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc)))]
+    responses((status = 200, body = TransitionedAnswer), (status = 409, body = super::ProblemDoc)))]
 pub async fn transition(
     State(s): State<AppState>,
     rc: ReqCtx,
@@ -168,7 +322,7 @@ pub async fn transition(
     let version = expected_version(b.version, &headers)?;
     let t = shouhou_app::requests::transition(&s.app, &rc.ctx, id, version, &b.action, b.note.as_deref().unwrap_or(""))
         .await?;
-    Ok((etag(t.version), Json(to_json(&t))).into_response())
+    Ok((etag(t.version), Json(TransitionedAnswer::from(t))).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -202,7 +356,7 @@ pub struct AssignBody {
 
 /// Assign a request to a person (engineer, agent) who may work on it, or take it yourself.
 #[utoipa::path(post, path = "/api/v1/service-requests/{id}/assignee", tag = "service desk", params(("id" = i64, Path, description = "record id")),
-    request_body = AssignBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc)))]
+    request_body = AssignBody, security(("bearer" = [])), responses((status = 200, body = TransitionedAnswer), (status = 409, body = super::ProblemDoc)))]
 pub async fn assign(
     State(s): State<AppState>,
     rc: ReqCtx,
@@ -214,7 +368,7 @@ pub async fn assign(
     let me = rc.ctx.actor()?.id.0;
     let user = if b.unassign { None } else { Some(b.user_id.unwrap_or(me)) };
     let t = shouhou_app::requests::assign(&s.app, &rc.ctx, id, version, user).await?;
-    Ok((etag(t.version), Json(to_json(&t))).into_response())
+    Ok((etag(t.version), Json(TransitionedAnswer::from(t))).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -230,7 +384,7 @@ pub struct ReclassifyBody {
 /// are recomputed from the recorded events (paused time stays excluded).
 #[utoipa::path(patch, path = "/api/v1/service-requests/{id}", tag = "service desk", params(("id" = i64, Path, description = "record id")),
     request_body = ReclassifyBody, security(("bearer" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+    responses((status = 200, body = TransitionedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn reclassify(
     State(s): State<AppState>,
     rc: ReqCtx,
@@ -248,5 +402,24 @@ pub async fn reclassify(
         b.urgency.as_deref(),
     )
     .await?;
-    Ok((etag(t.version), Json(to_json(&t))).into_response())
+    Ok((etag(t.version), Json(TransitionedAnswer::from(t))).into_response())
+}
+
+impl TryFrom<RequestEvent> for EventAnswer {
+    type Error = AppError;
+    fn try_from(e: RequestEvent) -> Result<Self, AppError> {
+        Ok(EventAnswer {
+            id: e.id,
+            request_id: e.request_id,
+            at: Instant::from_ms(e.at)?,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            kind: e.kind,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            note: e.note,
+            data: e.data,
+        })
+    }
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use shouhou_app::sla::SlaEdited;
 use shouhou_domain::ValidationErrors;
 use shouhou_domain::calendar::Interval;
 use utoipa::{IntoParams, ToSchema};
@@ -26,14 +26,14 @@ pub struct CalendarBody {
 /// Change a calendar's working hours; open requests on it are recomputed. A calendar without any
 /// working hours is refused.
 #[utoipa::path(put, path = "/api/v1/calendars/{code}", tag = "service levels", params(("code" = String, Path, description = "calendar code")),
-    request_body = CalendarBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 422, body = super::ProblemDoc)))]
+    request_body = CalendarBody, security(("bearer" = [])), responses((status = 200, body = SlaEditedAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn update_calendar(
     State(s): State<AppState>,
     rc: ReqCtx,
     Path(code): Path<String>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<CalendarBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SlaEditedAnswer>> {
     // The right first: a caller without it learns nothing from the hours' validation.
     rc.ctx.require(shouhou_domain::auth::Permission::SettingsWrite).map_err(crate::error::ApiError::from)?;
     let version = expected_version(b.version, &headers)?;
@@ -46,7 +46,7 @@ pub async fn update_calendar(
     e.into_result().map_err(shouhou_app::AppError::from)?;
     let r = shouhou_app::sla::update_calendar(&s.app, &rc.ctx, &code, version, &b.name, &weekly, b.use_prc_holidays)
         .await?;
-    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+    Ok(Json(SlaEditedAnswer::from(r)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,15 +62,15 @@ pub struct CalendarDayBody {
 
 /// Add or remove a company holiday or special working day.
 #[utoipa::path(post, path = "/api/v1/calendars/{code}/days", tag = "service levels", params(("code" = String, Path, description = "calendar code")),
-    request_body = CalendarDayBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 422, body = super::ProblemDoc)))]
+    request_body = CalendarDayBody, security(("bearer" = [])), responses((status = 200, body = SlaEditedAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn set_calendar_day(
     State(s): State<AppState>,
     rc: ReqCtx,
     Path(code): Path<String>,
     ApiJson(b): ApiJson<CalendarDayBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SlaEditedAnswer>> {
     let r = shouhou_app::sla::set_calendar_day(&s.app, &rc.ctx, &code, &b.date, b.off, &b.note).await?;
-    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+    Ok(Json(SlaEditedAnswer::from(r)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,14 +85,14 @@ pub struct PolicyBody {
 
 /// Change an SLA policy; its open requests get the new targets and are recomputed.
 #[utoipa::path(patch, path = "/api/v1/sla-policies/{id}", tag = "service levels", params(("id" = i64, Path, description = "record id")),
-    request_body = PolicyBody, security(("bearer" = [])), responses((status = 200, body = serde_json::Value), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+    request_body = PolicyBody, security(("bearer" = [])), responses((status = 200, body = SlaEditedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn update_policy(
     State(s): State<AppState>,
     rc: ReqCtx,
     Path(id): Path<i64>,
     headers: HeaderMap,
     ApiJson(b): ApiJson<PolicyBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SlaEditedAnswer>> {
     let version = expected_version(b.version, &headers)?;
     let r = shouhou_app::sla::update_policy(
         &s.app,
@@ -105,7 +105,7 @@ pub async fn update_policy(
         b.active,
     )
     .await?;
-    Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
+    Ok(Json(SlaEditedAnswer::from(r)))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -136,4 +136,20 @@ pub async fn sla_preview(
 ) -> ApiResult<Json<PreviewAnswer>> {
     let due = shouhou_app::sla::sla_preview(&s.app, &rc.ctx, &q.calendar, &q.start, &q.target).await?;
     Ok(Json(PreviewAnswer { due: rfc3339(due.as_millisecond()) }))
+}
+
+/// A committed edit of a calendar or policy.
+#[derive(Serialize, ToSchema)]
+pub struct SlaEditedAnswer {
+    /// The calendar's or policy's version now.
+    pub version: i64,
+    /// Open requests recomputed right after the commit; `null` if that failed and the work was
+    /// left to the background workers.
+    pub recomputed: Option<u64>,
+}
+
+impl From<SlaEdited> for SlaEditedAnswer {
+    fn from(e: SlaEdited) -> Self {
+        SlaEditedAnswer { version: e.version, recomputed: e.recomputed }
+    }
 }

@@ -10,10 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use shouhou_app::stations::Station;
 use shouhou_app::stations::StationForm;
 use shouhou_domain::ids::StationId;
 use shouhou_domain::regions::region_name;
-use shouhou_store::stations::Station;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]

@@ -9,9 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use shouhou_app::users::User;
 use shouhou_app::users::{UserChange, UserForm};
 use shouhou_domain::ids::UserId;
-use shouhou_store::users::User;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]

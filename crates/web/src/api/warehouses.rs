@@ -10,10 +10,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
+use shouhou_app::warehouses::Warehouse;
 use shouhou_app::warehouses::WarehouseForm;
 use shouhou_domain::ids::{StationId, WarehouseId};
 use shouhou_domain::regions::region_name;
-use shouhou_store::warehouses::Warehouse;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Deserialize, ToSchema)]

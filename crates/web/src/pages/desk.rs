@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhou_app::AppError;
+use shouhou_app::requests::Request;
 use shouhou_app::requests::RequestForm;
 use shouhou_app::{
     customers::{CustomerForm, CustomerView},
@@ -19,7 +20,7 @@ use shouhou_app::{
 };
 use shouhou_domain::devices::WarrantyStatus;
 use shouhou_domain::requests::{Channel, RequestType, Urgency};
-use shouhou_store::requests::ServiceRequest;
+use shouhou_domain::sla::ClockState;
 
 fn is_htmx(h: &HeaderMap) -> bool {
     h.get("hx-request").is_some()
@@ -28,6 +29,11 @@ fn is_htmx(h: &HeaderMap) -> bool {
 /// Minutes-precise local time for people: `2026-11-26 17:03`.
 pub(crate) fn local(ms: i64) -> String {
     rfc3339(ms).replace('T', " ").chars().take(16).collect()
+}
+
+/// The same for an instant.
+pub(crate) fn local_at(t: jiff::Timestamp) -> String {
+    local(t.as_millisecond())
 }
 
 pub struct CustomerVm {
@@ -101,12 +107,12 @@ pub(crate) fn sla_class(state: &str) -> &'static str {
     }
 }
 
-pub(crate) fn req_row(tr: Tr, r: &ServiceRequest) -> ReqRow {
+pub(crate) fn req_row(tr: Tr, r: &Request) -> ReqRow {
     // The clock that matters now: the response clock until it stops, then resolution.
-    let (state, due) = if r.response_due_at.is_some() || r.response_state == "breached" {
-        (r.response_state.as_str(), r.response_due_at)
+    let (state, due) = if r.sla.response_due_at.is_some() || r.sla.response_state == ClockState::Breached {
+        (r.sla.response_state.as_str(), r.sla.response_due_at)
     } else {
-        (r.resolution_state.as_str(), r.resolution_due_at)
+        (r.sla.resolution_state.as_str(), r.sla.resolution_due_at)
     };
     ReqRow {
         id: r.id,
@@ -116,7 +122,7 @@ pub(crate) fn req_row(tr: Tr, r: &ServiceRequest) -> ReqRow {
         urgency: tr.t(&format!("urgency-{}", r.urgency)),
         sla: tr.t(&format!("sla-{state}")),
         sla_class: sla_class(state),
-        due: due.map(local).unwrap_or_default(),
+        due: due.map(local_at).unwrap_or_default(),
         summary: r.description.chars().take(40).collect(),
     }
 }

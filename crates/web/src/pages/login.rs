@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhou_app::AppError;
+use shouhou_app::users::TokenKind;
 use shouhou_domain::locale::Locale;
-use shouhou_store::users::TokenKind;
 
 /// Before login there is no session: the login form is protected by a double-submit cookie.
 const PRELOGIN_COOKIE: &str = "shouhou_prelogin";

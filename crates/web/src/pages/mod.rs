@@ -206,8 +206,8 @@ impl PageError {
                     tr.t2("error-undecryptable", "key", key, "id", self.rc.request_id()),
                 )
             }
-            AppError::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
+            AppError::Internal(_) | AppError::Fault(_) => {
+                tracing::error!(error = %self.err, cause = ?self.err, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, tr.t1("error-internal", "id", self.rc.request_id()))
             }
         }

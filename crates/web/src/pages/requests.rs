@@ -109,12 +109,13 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
     };
     let tr = rc.tr;
     let r = &d.request;
-    let clock = |st: &shouhou_domain::sla::ClockStatus, cached: &str| {
+    let clock = |st: &shouhou_domain::sla::ClockStatus| {
         let due = st.due.map(|t| local(t.as_millisecond())).unwrap_or_default();
-        (tr.t(&format!("sla-{cached}")), sla_class(cached), due)
+        let state = st.state().as_str();
+        (tr.t(&format!("sla-{state}")), sla_class(state), due)
     };
-    let (rs, rcl, rd) = clock(&d.clocks.response, &r.response_state);
-    let (ss, scl, sd) = clock(&d.clocks.resolution, &r.resolution_state);
+    let (rs, rcl, rd) = clock(&d.clocks.response);
+    let (ss, scl, sd) = clock(&d.clocks.resolution);
     let device = match &d.device {
         Some(dv) => {
             let v = device_vm(tr, dv);
@@ -133,7 +134,7 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
         urgency: tr.t(&format!("urgency-{}", r.urgency)),
         device,
         description: r.description.clone(),
-        created: local(r.created_at),
+        created: local(r.created_at.as_millisecond()),
         response_state: rs,
         response_class: rcl,
         response_due: rd,

@@ -95,9 +95,9 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<Preview
             .into_iter()
             .map(|p| {
                 let applies = [
-                    p.request_type.as_deref().map(|t| tr.t(&format!("type-{t}"))),
-                    p.urgency.as_deref().map(|u| tr.t(&format!("urgency-{u}"))),
-                    p.tier.as_deref().map(|t| tr.t(&format!("tier-{t}"))),
+                    p.request_type.map(|t| tr.t(&format!("type-{t}"))),
+                    p.urgency.map(|u| tr.t(&format!("urgency-{u}"))),
+                    p.tier.map(|t| tr.t(&format!("tier-{t}"))),
                 ]
                 .into_iter()
                 .flatten()

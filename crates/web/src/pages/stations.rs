@@ -29,8 +29,8 @@ pub struct StationRow {
     pub active: bool,
 }
 
-impl From<shouhou_store::stations::Station> for StationRow {
-    fn from(s: shouhou_store::stations::Station) -> Self {
+impl From<shouhou_app::stations::Station> for StationRow {
+    fn from(s: shouhou_app::stations::Station) -> Self {
         StationRow {
             id: s.id,
             region: region_name(&s.region_code),
