@@ -360,6 +360,36 @@ pub fn rfc3339(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Every answer of every operation has a real schema: no untyped JSON (`{}`, what
+    /// `serde_json::Value` gives), neither as a body nor as a property of a schema.
+    #[test]
+    fn the_openapi_document_has_no_untyped_answer() {
+        fn untyped(v: &serde_json::Value) -> bool {
+            v.as_object().is_some_and(|o| o.is_empty() || o.keys().all(|k| k == "description" || k == "default"))
+        }
+        fn walk(path: &str, v: &serde_json::Value, found: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(o) => {
+                    for (k, child) in o {
+                        let here = format!("{path}/{k}");
+                        let is_schema_slot = k == "schema" || k == "items" || path.ends_with("/properties");
+                        if is_schema_slot && untyped(child) {
+                            found.push(here.clone());
+                        }
+                        walk(&here, child, found);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| walk(&format!("{path}/{i}"), c, found)),
+                _ => {}
+            }
+        }
+        let doc = serde_json::to_value(super::router().1).unwrap_or_default();
+        let mut found = vec![];
+        walk("", &doc, &mut found);
+        assert!(found.is_empty(), "untyped schemas: {found:#?}");
+        assert!(doc["components"]["schemas"]["RequestDetailAnswer"].is_object());
+    }
+
     /// Every operation declares its error answers as problem+json with the `Problem` schema, and
     /// no error answer is declared as plain JSON (schemathesis counted thousands undocumented).
     #[test]
