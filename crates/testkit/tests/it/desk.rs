@@ -3,6 +3,7 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shouhou_store::Backend;
+use shouhou_store::StoreError;
 use shouhou_testkit::TestApp;
 
 /// A product model, a customer of station A with a device, as the admin registers them.
@@ -370,6 +371,43 @@ async fn a_failed_registration_takes_no_number(b: Backend) {
     assert_eq!(count(&t, "service_requests").await, 2);
 }
 
+/// A stored value the rules do not know is an error with its cause, never a default: an unknown
+/// status used to read as whatever the code fell back to, an instant out of range as 1970.
+async fn a_corrupt_stored_request_is_an_error_not_a_default(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (customer, _) = desk(&t, &o).await;
+    let good = register(&t, &o.admin, customer, json!({})).await["id"].as_i64().unwrap();
+    let bad_status = register(&t, &o.admin, customer, json!({})).await["id"].as_i64().unwrap();
+    let bad_instant = register(&t, &o.admin, customer, json!({})).await["id"].as_i64().unwrap();
+    {
+        let mut tx = t.app.db.begin().await.unwrap();
+        let mut c = tx.conn();
+        for (sql, id) in [
+            ("UPDATE service_requests SET status = 'on_holiday' WHERE id = $1", bad_status),
+            ("UPDATE service_requests SET created_at = 9223372036854775807 WHERE id = $1", bad_instant),
+        ] {
+            shouhou_store::both!(&mut c, c => sqlx::query(sql).bind(id).execute(c).await.map(|r| r.rows_affected()))
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let mut rd = t.app.db.read().await.unwrap();
+    let read = |e: Result<Option<shouhou_domain::requests::Request>, StoreError>| match e {
+        Err(StoreError::Corrupt(m)) => m,
+        other => panic!("expected a corrupt value, got {other:?}"),
+    };
+    assert!(shouhou_store::requests::get_request(&mut rd.conn(), good).await.unwrap().is_some());
+    assert!(read(shouhou_store::requests::get_request(&mut rd.conn(), bad_status).await).contains("status"));
+    assert!(read(shouhou_store::requests::get_request(&mut rd.conn(), bad_instant).await).contains("created_at"));
+    drop(rd);
+    // Through the API: a 500 with its request id, not a request shown with a made-up status.
+    let r = get(&t, &o.admin, &format!("/api/v1/service-requests/{bad_status}")).await;
+    problem(r, StatusCode::INTERNAL_SERVER_ERROR, "internal").await;
+    let r = get(&t, &o.admin, &format!("/api/v1/service-requests/{good}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
 async fn the_sla_preview_counts_business_hours_over_national_day(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
@@ -661,6 +699,7 @@ crate::on_both_backends!(
     a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused,
     requests_created_at_once_get_distinct_consecutive_numbers_across_two_instances,
     a_failed_registration_takes_no_number,
+    a_corrupt_stored_request_is_an_error_not_a_default,
     the_sla_preview_counts_business_hours_over_national_day,
     attachments_are_accepted_by_content_and_served_back_to_who_may_see_them,
     an_urgency_change_while_paused_recomputes_the_due_time_without_counting_the_pause,

@@ -379,7 +379,9 @@ mod tests {
                         walk(&here, child, found);
                     }
                 }
-                serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| walk(&format!("{path}/{i}"), c, found)),
+                serde_json::Value::Array(a) => {
+                    a.iter().enumerate().for_each(|(i, c)| walk(&format!("{path}/{i}"), c, found))
+                }
                 _ => {}
             }
         }
