@@ -16,41 +16,58 @@ use shouhou_store::{Page, PageRequest, stations};
 
 // ---------- customers ----------
 
-#[derive(Debug, Clone, Default)]
+/// A contact person of a customer as entered.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ContactForm {
+    /// `operator` (机手, who uses the equipment) or `contact` (default).
+    #[serde(default)]
     pub role: String,
     pub name: String,
     pub phone: String,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A customer as entered at the desk, through the API or in an import row, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CustomerForm {
     /// `person` (default) or `company`.
     pub kind: Option<String>,
     pub name: String,
+    /// Mobile (`13812345678`, `+86 138 1234 5678`) or landline (`0755-26581234`).
     pub phone: String,
+    /// 统一社会信用代码, required for a company.
     pub credit_code: Option<String>,
-    /// Citizen identity number of a person (optional).
+    /// 公民身份号码 of a person (18 characters, check character verified); optional.
     pub id_number: Option<String>,
+    /// GB/T 2260 division code.
     pub region_code: String,
     pub address: String,
+    /// `vip`, `key` or `standard` (default).
     pub tier: Option<String>,
     pub station_code: Option<String>,
+    #[serde(default)]
     pub contacts: Vec<ContactForm>,
 }
 
-/// A customer as the caller may see them: in clear with the right, masked without.
+/// A customer as the caller may see them: in clear with the right, masked without (`masked`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerView {
     pub id: i64,
+    /// person, company
     pub kind: String,
     pub name: String,
     pub phone: String,
     pub credit_code: Option<String>,
     pub id_number: Option<String>,
+    /// GB/T 2260 code and its name.
     pub region_code: String,
     pub region_name: String,
     pub address: String,
+    /// vip, key, standard
     pub tier: String,
     pub station_id: Option<i64>,
     pub contacts: Vec<ContactView>,
@@ -60,6 +77,7 @@ pub struct CustomerView {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContactView {
     pub role: String,
     pub name: String,

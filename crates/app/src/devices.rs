@@ -19,15 +19,20 @@ use shouhou_store::{
 
 // ---------- devices ----------
 
-#[derive(Debug, Clone, Default)]
+/// A device as entered, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct DeviceForm {
     pub serial_number: String,
     pub model_code: String,
     pub customer_id: i64,
+    /// YYYY-MM-DD, not in the future.
     pub sale_date: String,
     pub install_region_code: Option<String>,
     pub install_address: Option<String>,
     pub dealer_name: Option<String>,
+    /// Warranty extended by contract through this day (YYYY-MM-DD).
     pub contract_until: Option<String>,
 }
 

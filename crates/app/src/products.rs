@@ -11,11 +11,15 @@ use shouhou_store::{Page, PageRequest};
 
 // ---------- product models ----------
 
-#[derive(Debug, Clone, Default)]
+/// A product model as entered, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ProductModelForm {
     pub code: String,
     pub name: String,
     pub product_line: String,
+    /// Months of free warranty from the sale date (default 12).
     pub warranty_months: Option<i64>,
     pub coverage: Option<String>,
     pub first_maintenance_days: Option<i64>,

@@ -1,5 +1,4 @@
 //! The screen pop over the API: a caller's customer, devices, open requests and history by phone or serial.
-use super::customers::CustomerAnswer;
 use super::devices::DeviceAnswer;
 use super::requests::RequestAnswer;
 use crate::AppState;
@@ -11,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use shouhou_app::customers::CustomerView;
 use shouhou_app::desk::{Lookup, ScreenPop};
 use utoipa::{IntoParams, ToSchema};
 
@@ -52,7 +52,7 @@ pub async fn screen_pop(
 /// requests (newest first, at most 50) and history (closed or cancelled, at most 20).
 #[derive(Serialize, ToSchema)]
 pub struct ScreenPopAnswer {
-    pub customer: CustomerAnswer,
+    pub customer: CustomerView,
     pub devices: Vec<DeviceAnswer>,
     pub open_requests: Vec<RequestAnswer>,
     pub history: Vec<RequestAnswer>,
@@ -61,7 +61,7 @@ pub struct ScreenPopAnswer {
 impl From<ScreenPop> for ScreenPopAnswer {
     fn from(p: ScreenPop) -> Self {
         ScreenPopAnswer {
-            customer: p.customer.into(),
+            customer: p.customer,
             devices: p.devices.into_iter().map(DeviceAnswer::from).collect(),
             open_requests: p.open_requests.iter().map(RequestAnswer::from).collect(),
             history: p.history.iter().map(RequestAnswer::from).collect(),

@@ -7,40 +7,18 @@ use crate::json::{ApiJson, ApiQuery};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use shouhou_app::products::{ProductModel, ProductModelForm};
 use utoipa::ToSchema;
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductModelBody {
-    pub code: String,
-    pub name: String,
-    pub product_line: String,
-    /// Months of free warranty from the sale date (default 12).
-    pub warranty_months: Option<i64>,
-    pub coverage: Option<String>,
-    pub first_maintenance_days: Option<i64>,
-    pub first_maintenance_hours: Option<i64>,
-}
-
 /// Create a product model (administrators).
-#[utoipa::path(post, path = "/api/v1/product-models", tag = "service desk", request_body = ProductModelBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/product-models", tag = "service desk", request_body = ProductModelForm, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc)))]
 pub async fn create_product_model(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiJson(b): ApiJson<ProductModelBody>,
+    ApiJson(f): ApiJson<ProductModelForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let f = ProductModelForm {
-        code: b.code,
-        name: b.name,
-        product_line: b.product_line,
-        warranty_months: b.warranty_months,
-        coverage: b.coverage,
-        first_maintenance_days: b.first_maintenance_days,
-        first_maintenance_hours: b.first_maintenance_hours,
-    };
     let id = shouhou_app::products::create_product_model(&s.app, &rc.ctx, &f).await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }

@@ -1,7 +1,6 @@
 //! Service requests over the API: registration, queues, one request, transitions, notes, assignment, reclassification.
 use super::Instant;
 use super::attachments::AttachmentAnswer;
-use super::customers::CustomerAnswer;
 use super::devices::DeviceAnswer;
 use super::{Paged, etag, expected_version};
 use crate::AppState;
@@ -14,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shouhou_app::AppError;
+use shouhou_app::customers::CustomerView;
 use shouhou_app::requests::{Request, RequestDetail, RequestEvent, RequestForm, Transitioned};
 use shouhou_domain::sla::ClockStatus;
 use utoipa::{IntoParams, ToSchema};
@@ -168,7 +168,7 @@ pub struct RequestDetailAnswer {
     pub allowed_actions: Vec<String>,
     pub clocks: ClocksAnswer,
     pub events: Vec<EventAnswer>,
-    pub customer: CustomerAnswer,
+    pub customer: CustomerView,
     pub assignee_name: Option<String>,
     pub device: Option<DeviceAnswer>,
     pub attachments: Vec<AttachmentAnswer>,
@@ -189,7 +189,7 @@ impl TryFrom<RequestDetail> for RequestDetailAnswer {
                 resolution: ClockAnswer::from(&d.clocks.resolution),
             },
             events,
-            customer: CustomerAnswer::from(d.customer),
+            customer: d.customer,
             assignee_name: d.assignee_name,
             device: d.device.map(DeviceAnswer::from),
             attachments,
