@@ -40,6 +40,15 @@ use std::sync::atomic::AtomicI64;
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// A JSON `null` read as the type's default (an API client may send `null` for "not given").
+pub(crate) fn null_as_default<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Epoch milliseconds (the clock's, or a stored one already checked) as an instant; out of jiff's
 /// range is a fault, never 1970.
 pub(crate) fn instant(ms: i64) -> Result<jiff::Timestamp> {

@@ -28,12 +28,20 @@ use shouhou_store::{Conn, Page, PageRequest, customers, devices};
 
 // ---------- registration ----------
 
-#[derive(Debug, Clone, Default)]
+/// A service request as registered at the desk or through the API, before validation.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RequestForm {
     pub customer_id: i64,
     pub serial_number: Option<String>,
+    /// consultation repair installation maintenance upgrade delivery complaint suggestion return_exchange training
+    #[serde(rename = "type")]
     pub request_type: String,
+    /// phone email web chat wechat walk_in qr_code dealer
     pub channel: String,
+    /// urgent high normal low (blank or null: normal)
+    #[serde(default, deserialize_with = "crate::null_as_default")]
     pub urgency: String,
     pub description: String,
     pub fault_code: Option<String>,

@@ -10,10 +10,14 @@ pub use shouhou_store::stations::Station;
 use shouhou_store::{Page, PageRequest};
 
 /// A station as entered by a person or an integration, before validation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct StationForm {
+    /// 2–20 upper-case letters, digits or `-`, e.g. `SZ-NS01`.
     pub code: String,
     pub name: String,
+    /// GB/T 2260 six-digit division code, e.g. `440305`.
     pub region_code: String,
     pub address: String,
     pub phone: Option<String>,

@@ -12,7 +12,9 @@ use shouhou_store::{
     warehouses::{self},
 };
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct WarehouseForm {
     pub code: String,
     pub name: String,

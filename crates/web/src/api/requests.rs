@@ -211,26 +211,6 @@ impl From<Transitioned> for TransitionedAnswer {
     }
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceRequestBody {
-    pub customer_id: i64,
-    pub serial_number: Option<String>,
-    /// consultation repair installation maintenance upgrade delivery complaint suggestion return_exchange training
-    #[serde(rename = "type")]
-    pub request_type: String,
-    /// phone email web chat wechat walk_in qr_code dealer
-    pub channel: String,
-    /// urgent high normal low (default normal)
-    pub urgency: Option<String>,
-    pub description: String,
-    pub fault_code: Option<String>,
-    /// RFC 3339: when the agent promised to reply.
-    pub promised_reply_at: Option<String>,
-    /// Solved during the call (first-contact resolution): how.
-    pub resolve_now: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct RegisteredAnswer {
     pub id: i64,
@@ -239,24 +219,13 @@ pub struct RegisteredAnswer {
 }
 
 /// Register a service request; it gets its number and SLA due times at once.
-#[utoipa::path(post, path = "/api/v1/service-requests", tag = "service desk", request_body = ServiceRequestBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/service-requests", tag = "service desk", request_body = RequestForm, security(("bearer" = [])),
     responses((status = 201, body = RegisteredAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn create_request(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiJson(b): ApiJson<ServiceRequestBody>,
+    ApiJson(f): ApiJson<RequestForm>,
 ) -> ApiResult<(StatusCode, Json<RegisteredAnswer>)> {
-    let f = RequestForm {
-        customer_id: b.customer_id,
-        serial_number: b.serial_number,
-        request_type: b.request_type,
-        channel: b.channel,
-        urgency: b.urgency.unwrap_or_default(),
-        description: b.description,
-        fault_code: b.fault_code,
-        promised_reply_at: b.promised_reply_at,
-        resolve_now: b.resolve_now,
-    };
     let r = shouhou_app::requests::create_request(&s.app, &rc.ctx, &f).await?;
     Ok((StatusCode::CREATED, Json(RegisteredAnswer { id: r.id, number: r.number })))
 }

@@ -18,18 +18,6 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StationBody {
-    /// 2–20 upper-case letters, digits or `-`, e.g. `SZ-NS01`.
-    pub code: String,
-    pub name: String,
-    /// GB/T 2260 six-digit division code, e.g. `440305`.
-    pub region_code: String,
-    pub address: String,
-    pub phone: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct StationUpdateBody {
     pub code: String,
     pub name: String,
@@ -87,16 +75,14 @@ pub async fn list_stations(
 }
 
 /// Create a service station (administrators).
-#[utoipa::path(post, path = "/api/v1/stations", tag = "organisation", request_body = StationBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/stations", tag = "organisation", request_body = StationForm, security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc), (status = 409, body = super::ProblemDoc)))]
 pub async fn create_station(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiJson(b): ApiJson<StationBody>,
+    ApiJson(form): ApiJson<StationForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form =
-        StationForm { code: b.code, name: b.name, region_code: b.region_code, address: b.address, phone: b.phone };
     let id = shouhou_app::stations::create_station(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }

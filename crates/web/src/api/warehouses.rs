@@ -16,17 +16,6 @@ use shouhou_domain::ids::{StationId, WarehouseId};
 use shouhou_domain::regions::region_name;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WarehouseBody {
-    pub code: String,
-    pub name: String,
-    /// The owning station's code; omit for a central warehouse of headquarters.
-    pub station_code: Option<String>,
-    pub region_code: String,
-    pub address: String,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct WarehouseView {
     pub id: i64,
@@ -79,20 +68,13 @@ pub async fn list_warehouses(
 }
 
 /// Create a warehouse (administrators, warehouse keepers).
-#[utoipa::path(post, path = "/api/v1/warehouses", tag = "organisation", request_body = WarehouseBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/warehouses", tag = "organisation", request_body = WarehouseForm, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc)))]
 pub async fn create_warehouse(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiJson(b): ApiJson<WarehouseBody>,
+    ApiJson(form): ApiJson<WarehouseForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form = WarehouseForm {
-        code: b.code,
-        name: b.name,
-        station_code: b.station_code,
-        region_code: b.region_code,
-        address: b.address,
-    };
     let id = shouhou_app::warehouses::create_warehouse(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }
