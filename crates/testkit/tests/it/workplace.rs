@@ -152,7 +152,7 @@ async fn customer_and_device_pages_answer_200_in_scope_and_404_outside(b: Backen
     let t = app(b).await;
     let o = org(&t).await;
     let ((ca, da, ra), (cb, db, _)) = world(&t, &o).await;
-    add_user(&t.app, "wh", &["warehouse"], &[]).await;
+    add_user(&t.app, "keeper", &["warehouse"], &[]).await;
     add_user(&t.app, "agent", &["agent"], &[]).await;
     let cases: Vec<(&str, String, StatusCode)> = vec![
         ("eng.a", "/".into(), StatusCode::OK),
@@ -172,12 +172,12 @@ async fn customer_and_device_pages_answer_200_in_scope_and_404_outside(b: Backen
         ("agent", format!("/devices/{db}"), StatusCode::OK),
         ("admin", "/".into(), StatusCode::OK),
         ("admin", format!("/devices/{da}"), StatusCode::OK),
-        ("wh", "/".into(), StatusCode::OK),
-        ("wh", "/devices".into(), StatusCode::NOT_FOUND),
-        ("wh", format!("/customers/{ca}"), StatusCode::NOT_FOUND),
-        ("wh", format!("/devices/{da}"), StatusCode::NOT_FOUND),
+        ("keeper", "/".into(), StatusCode::OK),
+        ("keeper", "/devices".into(), StatusCode::NOT_FOUND),
+        ("keeper", format!("/customers/{ca}"), StatusCode::NOT_FOUND),
+        ("keeper", format!("/devices/{da}"), StatusCode::NOT_FOUND),
     ];
-    for user in ["eng.a", "mgr.a", "agent", "admin", "wh"] {
+    for user in ["eng.a", "mgr.a", "agent", "admin", "keeper"] {
         let (web, _) = crate::pages::web_login(&t, user).await;
         for (_, path, status) in cases.iter().filter(|c| c.0 == user) {
             let r = web.get(t.url(path)).send().await.unwrap();
