@@ -90,7 +90,8 @@ for (const viewport of VIEWPORTS) {
       if (viewport.name === 'phone') {
         const display = await page.locator('table.reqs thead').evaluate((e) => getComputedStyle(e).display);
         assert.equal(display, 'none', 'a card per request on a phone, no table header');
-        assert.match(first, /服务站：/, 'each card says what each line is');
+        const label = await rows.first().locator('td[data-label]').first().evaluate((e) => getComputedStyle(e, '::before').content);
+        assert.match(label, /服务站：/, 'each card says what each line is');
       } else {
         const heads = await page.locator('table.reqs thead th').allInnerTexts();
         assert.deepEqual(heads, ['编号', '客户', '状态', '紧急程度', '服务站', '处理人', '登记时间', '到期']);

@@ -124,6 +124,9 @@ pub struct RequestVm {
     pub channel: String,
     pub urgency: String,
     pub device: String,
+    /// "至 2027-01-31": kept on one line.
+    pub device_until: String,
+    pub device_id: Option<i64>,
     pub description: String,
     pub created: String,
     pub response_state: String,
@@ -181,12 +184,12 @@ async fn request_page_inner(
     };
     let (rs, rcl, rd) = clock(&d.clocks.response);
     let (ss, scl, sd) = clock(&d.clocks.resolution);
-    let device = match &d.device {
+    let (device, device_until, device_id) = match &d.device {
         Some(dv) => {
             let v = device_vm(tr, dv);
-            format!("{} · {} · {} {}", v.serial, v.model, v.warranty, v.until)
+            (format!("{} · {} · {}", v.serial, v.model, v.warranty), v.until, Some(dv.id))
         }
-        None => tr.t("request-none"),
+        None => (tr.t("request-none"), String::new(), None),
     };
     let cu = &d.customer;
     let tel = |p: &str| (!cu.masked).then(|| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect());
@@ -218,6 +221,8 @@ async fn request_page_inner(
         channel: tr.t(&format!("channel-{}", r.channel)),
         urgency: tr.t(&format!("urgency-{}", r.urgency)),
         device,
+        device_until,
+        device_id,
         description: r.description.clone(),
         created: local(r.created_at.as_millisecond()),
         response_state: rs,
