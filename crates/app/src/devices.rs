@@ -12,8 +12,8 @@ use shouhou_domain::regions::RegionCode;
 use shouhou_domain::requests::business_day;
 use shouhou_domain::text::optional_text;
 use shouhou_store::{
-    customers::{self},
     Page, PageRequest,
+    customers::{self},
     devices::{self, Device, NewDevice},
     products::{self},
 };

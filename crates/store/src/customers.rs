@@ -274,8 +274,9 @@ pub async fn customers_by_credit_code(
     scope: &Scope,
 ) -> Result<Vec<Customer>> {
     let (clause, ids) = customer_scope_clause(scope, "customers", 2);
-    let sql =
-        format!("SELECT {CUSTOMER_COLS} FROM customers WHERE credit_code LIKE $1 AND {clause} ORDER BY id DESC LIMIT 50");
+    let sql = format!(
+        "SELECT {CUSTOMER_COLS} FROM customers WHERE credit_code LIKE $1 AND {clause} ORDER BY id DESC LIMIT 50"
+    );
     let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
     let rows = both!(c, c => {
         let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(&pattern);

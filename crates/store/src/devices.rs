@@ -1,8 +1,8 @@
 //! Devices: a customer's installed products, by serial number.
 use crate::crypto::Keyring;
 use crate::{BATCH, Conn, Page, PageRequest, Result, both, customer_scope_clause, placeholders};
-use shouhou_domain::auth::Scope;
 use serde::Serialize;
+use shouhou_domain::auth::Scope;
 use sqlx::AssertSqlSafe;
 
 // ---------- devices ----------
@@ -119,7 +119,8 @@ pub async fn search_devices(
     page: PageRequest,
 ) -> Result<Page<Device>> {
     let (clause, ids) = customer_scope_clause(scope, "cu", 2);
-    let from = format!("FROM devices d JOIN customers cu ON cu.id = d.customer_id WHERE d.serial_number LIKE $1 AND {clause}");
+    let from =
+        format!("FROM devices d JOIN customers cu ON cu.id = d.customer_id WHERE d.serial_number LIKE $1 AND {clause}");
     let n = ids.len() + 2;
     let sql = format!(
         "{DEVICE_SELECT} JOIN customers cu ON cu.id = d.customer_id WHERE d.serial_number LIKE $1 AND {clause} \

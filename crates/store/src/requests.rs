@@ -491,7 +491,12 @@ pub async fn figures(c: &mut Conn<'_>, scope: &Scope, me: i64, due_before: i64, 
 }
 
 /// The requests about one device, newest first, those the scope may read only.
-pub async fn requests_of_device(c: &mut Conn<'_>, device_id: i64, scope: &Scope, limit: i64) -> Result<Vec<ServiceRequest>> {
+pub async fn requests_of_device(
+    c: &mut Conn<'_>,
+    device_id: i64,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<ServiceRequest>> {
     let (clause, ids) = scope_clause(scope, "station_id", 3);
     let sql = format!(
         "SELECT {REQUEST_COLS} FROM service_requests WHERE device_id = $1 AND {clause} ORDER BY created_at DESC LIMIT $2"

@@ -17,14 +17,26 @@ async fn ctx_of(app: &App, username: &str) -> Ctx {
 /// A person of station A and a company of station B, a device and an open request each.
 /// Answers ((person, device, request) of A, (company, device, request) of B).
 async fn world(t: &TestApp, o: &Org) -> ((i64, i64, i64), (i64, i64, i64)) {
-    let r = post(t, &o.admin, "/api/v1/product-models", json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"})).await;
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let mut out = vec![];
     for (body, serial) in [
-        (json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A",
-                "contacts": [{"role": "operator", "name": "李四", "phone": "0755-26581234"}]}), "XG5K-0001"),
-        (json!({"kind": "company", "name": "广州天河精密仪器有限公司", "phone": "020-38881234", "credit_code": "91350100M000100Y43",
-                "region_code": "440106", "address": "天河路 1 号", "station_code": "GZ-B"}), "XG5K-0900"),
+        (
+            json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A",
+                "contacts": [{"role": "operator", "name": "李四", "phone": "0755-26581234"}]}),
+            "XG5K-0001",
+        ),
+        (
+            json!({"kind": "company", "name": "广州天河精密仪器有限公司", "phone": "020-38881234", "credit_code": "91350100M000100Y43",
+                "region_code": "440106", "address": "天河路 1 号", "station_code": "GZ-B"}),
+            "XG5K-0900",
+        ),
     ] {
         let c = post(t, &o.admin, "/api/v1/customers", body).await;
         assert_eq!(c.status(), StatusCode::CREATED);
@@ -40,7 +52,8 @@ async fn world(t: &TestApp, o: &Org) -> ((i64, i64, i64), (i64, i64, i64)) {
 }
 
 async fn clear_reads(t: &TestApp, o: &Org) -> i64 {
-    let v: Value = get(t, &o.admin, "/api/v1/audit?action=customer.read_personal&per_page=1").await.json().await.unwrap();
+    let v: Value =
+        get(t, &o.admin, "/api/v1/audit?action=customer.read_personal&per_page=1").await.json().await.unwrap();
     v["total"].as_i64().unwrap()
 }
 
@@ -81,7 +94,13 @@ async fn request_lists_name_customer_station_and_handler_masked_per_right_in_sco
     assert_eq!((f.open, f.unassigned, f.registered_today, f.breached, f.mine), (2, 2, 2, 0, 0));
     let f = shouhou_app::requests::figures(&t.app, &eng_a).await.unwrap();
     assert_eq!((f.open, f.registered_today), (1, 1));
-    let r = post(&t, &token, &format!("/api/v1/service-requests/{ra}/transitions"), json!({"action": "respond", "version": 2})).await;
+    let r = post(
+        &t,
+        &token,
+        &format!("/api/v1/service-requests/{ra}/transitions"),
+        json!({"action": "respond", "version": 2}),
+    )
+    .await;
     let _ = r;
 
     // On the pages: an engineer starts on 我的, the list names station and handler.
@@ -93,7 +112,10 @@ async fn request_lists_name_customer_station_and_handler_masked_per_right_in_sco
     let home = web.get(t.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("data-testid=\"fig-mine\"") && !home.contains("将陆续上线"));
     let detail = web.get(t.url(&format!("/requests/{ra}"))).send().await.unwrap().text().await.unwrap();
-    assert!(detail.contains("E-102") && detail.contains("SZ-A 服务站") && detail.contains("李*"), "fault code, station, contacts");
+    assert!(
+        detail.contains("E-102") && detail.contains("SZ-A 服务站") && detail.contains("李*"),
+        "fault code, station, contacts"
+    );
     assert_eq!(detail.matches("name=\"note\"").count(), 1, "one note box");
 }
 

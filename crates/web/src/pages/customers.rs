@@ -172,7 +172,11 @@ struct DevicesPage {
     pager: Pager,
 }
 
-pub async fn devices(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQ>) -> Result<Response, super::PageError> {
+pub async fn devices(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<PageQ>,
+) -> Result<Response, super::PageError> {
     require_login(&rc, "/devices")?;
     let text = q.q.clone().unwrap_or_default();
     let p = shouhou_app::devices::search_devices(&s.app, &rc.ctx, &text, PageRequest::new(q.page, None))

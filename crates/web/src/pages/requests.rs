@@ -2,6 +2,7 @@
 use super::{Chrome, CsrfForm, FormData, PageError, Pager, check_csrf, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
+use crate::i18n::Tr;
 use crate::pages::desk::device_vm;
 use crate::pages::desk::local;
 use crate::pages::desk::req_row;
@@ -11,7 +12,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use crate::i18n::Tr;
 use shouhou_app::requests::RequestListItem;
 use shouhou_app::{AppError, PageRequest};
 
@@ -87,8 +87,7 @@ fn default_queue(rc: &ReqCtx) -> &'static str {
 
 pub async fn queues(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQuery>) -> Result<Response, PageError> {
     require_login(&rc, "/requests")?;
-    let queue =
-        q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| default_queue(&rc).to_string());
+    let queue = q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| default_queue(&rc).to_string());
     let p = shouhou_app::requests::queue_listing(&s.app, &rc.ctx, &queue, PageRequest::new(q.page, None))
         .await
         .map_err(page_err(&rc, "/requests"))?;

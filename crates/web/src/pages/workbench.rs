@@ -101,7 +101,13 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pag
             }
             Focus::Station => {
                 tiles.push(tile("home-open-station", f.open, "/requests?queue=station", "", "fig-open"));
-                tiles.push(tile("queue-unassigned", f.unassigned, "/requests?queue=unassigned", "warn", "fig-unassigned"));
+                tiles.push(tile(
+                    "queue-unassigned",
+                    f.unassigned,
+                    "/requests?queue=unassigned",
+                    "warn",
+                    "fig-unassigned",
+                ));
                 tiles.push(tile("home-at-risk", f.at_risk, "/requests?queue=due_soon", "warn", "fig-at-risk"));
                 tiles.push(tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"));
                 ("station", "home-list-station")
@@ -115,7 +121,13 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pag
             }
             Focus::Overview => {
                 tiles.push(tile("home-open", f.open, "/requests?queue=all", "", "fig-open"));
-                tiles.push(tile("queue-unassigned", f.unassigned, "/requests?queue=unassigned", "warn", "fig-unassigned"));
+                tiles.push(tile(
+                    "queue-unassigned",
+                    f.unassigned,
+                    "/requests?queue=unassigned",
+                    "warn",
+                    "fig-unassigned",
+                ));
                 tiles.push(tile("home-at-risk", f.at_risk, "/requests?queue=due_soon", "warn", "fig-at-risk"));
                 tiles.push(tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"));
                 tiles.push(tile("home-registered-today", f.registered_today, "/requests?queue=all", "", "fig-today"));
@@ -140,10 +152,9 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pag
             tiles.push(tile("nav-stations", p.total, "/stations", "", "fig-stations"));
         }
         if a.can(Permission::WarehouseRead) {
-            let p =
-                shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(1)))
-                    .await
-                    .map_err(&err)?;
+            let p = shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(1)))
+                .await
+                .map_err(&err)?;
             tiles.push(tile("nav-warehouses", p.total, "/warehouses", "", "fig-warehouses"));
         }
     }
