@@ -418,7 +418,7 @@ pub async fn search_customers(app: &App, ctx: &Ctx, q: &str) -> Result<Vec<Custo
 
 /// A customer's page: the customer with contacts, their devices, their open requests and their
 /// history (those the caller may read); 404 outside the scope; a read in clear is audited.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CustomerRecord {
     pub customer: CustomerView,
     pub devices: Vec<crate::devices::DeviceView>,

@@ -195,7 +195,7 @@ pub async fn search_devices(app: &App, ctx: &Ctx, serial: &str, page: PageReques
 
 /// A device's page: the device, its customer (masked as the caller may see them) and its
 /// history, the requests about it that the caller may read, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct DeviceRecord {
     pub device: DeviceView,
     pub customer: crate::customers::CustomerView,

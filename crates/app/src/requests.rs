@@ -482,9 +482,9 @@ fn stored_tier(tier: &str) -> Result<CustomerTier> {
 
 /// One line of a request list: the request with its customer (masked as the caller may see them;
 /// a company's name is not personal data), its station and its handler by name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RequestListItem {
-    pub request: ServiceRequest,
+    pub request: Request,
     pub customer_name: String,
     pub customer_kind: String,
     pub station_name: Option<String>,
@@ -493,12 +493,7 @@ pub struct RequestListItem {
 
 /// Names for these requests, the customers' as the caller may see them; the persons read in clear
 /// are written to the audit trail (`via`).
-pub(crate) async fn with_names(
-    app: &App,
-    ctx: &Ctx,
-    via: &str,
-    items: Vec<ServiceRequest>,
-) -> Result<Vec<RequestListItem>> {
+pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Request>) -> Result<Vec<RequestListItem>> {
     use std::collections::HashMap;
     let actor = ctx.require_read(Permission::RequestRead)?;
     let clear = actor.can(Permission::PersonalDataRead) && actor.can(Permission::CustomerRead);
@@ -510,7 +505,7 @@ pub(crate) async fn with_names(
         ids.dedup();
         let found = customers::customers_by_ids(&mut c, &app.keys, &ids, &actor.scope).await?;
         let mut stations_ = HashMap::new();
-        for sid in items.iter().filter_map(|r| r.station_id) {
+        for sid in items.iter().filter_map(|r| r.station_id.map(|s| s.0)) {
             if let std::collections::hash_map::Entry::Vacant(v) = stations_.entry(sid)
                 && let Some(st) = shouhou_store::stations::get_station(&mut c, StationId(sid)).await?
             {
@@ -545,7 +540,7 @@ pub(crate) async fn with_names(
             RequestListItem {
                 customer_name,
                 customer_kind,
-                station_name: r.station_id.and_then(|s| stations_.get(&s).cloned()),
+                station_name: r.station_id.and_then(|s| stations_.get(&s.0).cloned()),
                 assignee_name: r.assignee_id.and_then(|u| users_.get(&u).cloned()),
                 request: r,
             }
@@ -562,7 +557,7 @@ pub async fn queue_listing(app: &App, ctx: &Ctx, name: &str, page: PageRequest) 
 
 /// The figures of a start page over the caller's scope: open requests by queue (due soon: within
 /// two hours), registered and closed today (Asia/Shanghai).
-pub async fn figures(app: &App, ctx: &Ctx) -> Result<requests::Figures> {
+pub async fn figures(app: &App, ctx: &Ctx) -> Result<requests::QueueFigures> {
     let actor = ctx.require_read(Permission::RequestRead)?;
     let now = app.now();
     const DAY: i64 = 86_400_000;
@@ -570,3 +565,4 @@ pub async fn figures(app: &App, ctx: &Ctx) -> Result<requests::Figures> {
     let day_start = (now + CST).div_euclid(DAY) * DAY - CST;
     let mut rd = app.db.read().await?;
     Ok(requests::figures(&mut rd.conn(), &actor.scope, actor.id.0, now + 2 * 3600 * 1000, day_start).await?)
+}

@@ -454,7 +454,7 @@ pub async fn attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<(AttachmentM
 
 /// What a start page counts over the requests in a scope: open ones by queue, and today's flow.
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
-pub struct Figures {
+pub struct QueueFigures {
     pub open: i64,
     pub mine: i64,
     pub unassigned: i64,
@@ -467,7 +467,13 @@ pub struct Figures {
 
 /// The figures of the requests in `scope`: `me` for "mine", open ones due before `due_before` as
 /// "due soon", and "today" from `day_start` on (epoch milliseconds).
-pub async fn figures(c: &mut Conn<'_>, scope: &Scope, me: i64, due_before: i64, day_start: i64) -> Result<Figures> {
+pub async fn figures(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    me: i64,
+    due_before: i64,
+    day_start: i64,
+) -> Result<QueueFigures> {
     let (clause, ids) = scope_clause(scope, "station_id", 4);
     let open = "status NOT IN ('closed', 'cancelled')";
     let n = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
@@ -484,25 +490,20 @@ pub async fn figures(c: &mut Conn<'_>, scope: &Scope, me: i64, due_before: i64, 
         n("closed_at >= $3"),
     );
     Ok(both!(c, c => {
-        let mut q = sqlx::query_as::<_, Figures>(AssertSqlSafe(sql)).bind(me).bind(due_before).bind(day_start);
+        let mut q = sqlx::query_as::<_, QueueFigures>(AssertSqlSafe(sql)).bind(me).bind(due_before).bind(day_start);
         for id in &ids { q = q.bind(id); }
         q.fetch_one(c).await
     })?)
 }
 
 /// The requests about one device, newest first, those the scope may read only.
-pub async fn requests_of_device(
-    c: &mut Conn<'_>,
-    device_id: i64,
-    scope: &Scope,
-    limit: i64,
-) -> Result<Vec<ServiceRequest>> {
+pub async fn requests_of_device(c: &mut Conn<'_>, device_id: i64, scope: &Scope, limit: i64) -> Result<Vec<Request>> {
     let (clause, ids) = scope_clause(scope, "station_id", 3);
     let sql = format!(
         "SELECT {REQUEST_COLS} FROM service_requests WHERE device_id = $1 AND {clause} ORDER BY created_at DESC LIMIT $2"
     );
-    Ok(both!(c, c => {
-        let mut q = sqlx::query_as::<_, ServiceRequest>(AssertSqlSafe(sql)).bind(device_id).bind(limit);
+    typed(both!(c, c => {
+        let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(device_id).bind(limit);
         for id in &ids { q = q.bind(id); }
         q.fetch_all(c).await
     })?)

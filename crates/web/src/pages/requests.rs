@@ -58,7 +58,7 @@ pub(crate) fn list_row(tr: Tr, it: &RequestListItem) -> ListRow {
         customer: it.customer_name.clone(),
         station: it.station_name.clone().unwrap_or_else(|| tr.t("home-hq-short")),
         assignee: it.assignee_name.clone().unwrap_or_else(|| tr.t("request-unassigned")),
-        created: local(r.created_at),
+        created: local(r.created_at.as_millisecond()),
         due: base.due,
         sla: base.sla,
         sla_class: base.sla_class,
@@ -193,10 +193,10 @@ async fn request_page_inner(
     let cu = &d.customer;
     let tel = |p: &str| (!cu.masked).then(|| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect());
     let station = match r.station_id {
-        Some(sid) => shouhou_app::stations::station_names(&s.app, &rc.ctx, &[sid])
+        Some(sid) => shouhou_app::stations::station_names(&s.app, &rc.ctx, &[sid.0])
             .await
             .map_err(page_err(rc, &path))?
-            .remove(&sid)
+            .remove(&sid.0)
             .unwrap_or_default(),
         None => tr.t("home-hq-short"),
     };
