@@ -95,11 +95,13 @@ pub(crate) fn view(c: Customer, clear: bool) -> CustomerView {
             phone: if clear { k.phone } else { k.phone_mask },
         })
         .collect();
+    let company = c.kind == "company";
     CustomerView {
         id: c.id,
         region_name: shouhou_domain::regions::region_name(&c.region_code),
         kind: c.kind,
-        name: if clear { c.name } else { c.name_mask },
+        // A company's name is not personal data: everyone who may read the customer reads it.
+        name: if clear || company { c.name } else { c.name_mask },
         phone: if clear { c.phone } else { c.phone_mask },
         credit_code: c.credit_code,
         id_number: if clear { c.id_number } else { c.id_number_mask },
@@ -368,4 +370,83 @@ pub async fn list_customers(app: &App, ctx: &Ctx, page: PageRequest) -> Result<P
         log_clear_read(app, ctx, "customer_list", &p.items.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
     }
     Ok(p.map(|c| view(c, clear)))
+}
+
+/// Customers found by what a person types: a phone number (theirs or a contact's, exact, through
+/// the blind index), the start of a company's credit code, or the start of a device's serial
+/// number; in the caller's scope, at most 50, masked as the caller may see them.
+#[tracing::instrument(skip_all)]
+pub async fn search_customers(app: &App, ctx: &Ctx, q: &str) -> Result<Vec<CustomerView>> {
+    let actor = ctx.require_read(Permission::CustomerRead)?;
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(vec![]);
+    }
+    let found = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let mut found = match Phone::parse("q", q) {
+            Ok(p) => customers::customers_by_phone(&mut c, &app.keys, p.as_str(), &actor.scope).await?,
+            Err(_) => vec![],
+        };
+        let upper = q.to_ascii_uppercase();
+        if found.is_empty() && upper.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+            found = customers::customers_by_credit_code(&mut c, &app.keys, &upper, &actor.scope).await?;
+            if found.is_empty() {
+                let devices = shouhou_store::devices::search_devices(
+                    &mut c,
+                    &app.keys,
+                    &upper,
+                    &actor.scope,
+                    PageRequest::new(Some(1), Some(50)),
+                )
+                .await?;
+                let mut ids: Vec<i64> = devices.items.iter().map(|d| d.customer_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                found = customers::customers_by_ids(&mut c, &app.keys, &ids, &actor.scope).await?;
+            }
+        }
+        found
+    };
+    let clear = actor.can(Permission::PersonalDataRead);
+    if clear {
+        log_clear_read(app, ctx, "customer_search", &found.iter().map(|c| c.id).collect::<Vec<_>>()).await?;
+    }
+    Ok(found.into_iter().map(|c| view(c, clear)).collect())
+}
+
+/// A customer's page: the customer with contacts, their devices, their open requests and their
+/// history (those the caller may read); 404 outside the scope; a read in clear is audited.
+#[derive(Debug, Clone)]
+pub struct CustomerRecord {
+    pub customer: CustomerView,
+    pub devices: Vec<crate::devices::DeviceView>,
+    pub open_requests: Vec<crate::requests::RequestListItem>,
+    pub history: Vec<crate::requests::RequestListItem>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn customer_record(app: &App, ctx: &Ctx, id: i64) -> Result<CustomerRecord> {
+    let actor = ctx.require_read(Permission::CustomerRead)?;
+    let customer = get_customer(app, ctx, id).await?;
+    let (devices, open, history) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let devices = shouhou_store::devices::devices_of_customer(&mut c, &app.keys, id).await?;
+        let open = shouhou_store::requests::requests_of_customer(&mut c, id, &actor.scope, true, 50).await?;
+        let history = shouhou_store::requests::requests_of_customer(&mut c, id, &actor.scope, false, 50).await?;
+        (devices, open, history)
+    };
+    let today = crate::devices::today(app);
+    let devices = devices.into_iter().map(|d| crate::devices::device_view(d, today, !customer.masked)).collect();
+    let (open_requests, history) = if actor.can(Permission::RequestRead) {
+        (
+            crate::requests::with_names(app, ctx, "customer_record", open).await?,
+            crate::requests::with_names(app, ctx, "customer_record", history).await?,
+        )
+    } else {
+        (vec![], vec![])
+    };
+    Ok(CustomerRecord { customer, devices, open_requests, history })
 }

@@ -1,7 +1,7 @@
 //! Devices (设备): validation, creation, and the warranty as of today.
 use crate::audit::record;
 use crate::products::field_error;
-use crate::{App, Ctx, Result};
+use crate::{App, AppError, Ctx, Result};
 use serde::Serialize;
 use serde_json::json;
 use shouhou_domain::ValidationErrors;
@@ -12,6 +12,7 @@ use shouhou_domain::regions::RegionCode;
 use shouhou_domain::requests::business_day;
 use shouhou_domain::text::optional_text;
 use shouhou_store::{
+    Page, PageRequest,
     customers::{self},
     devices::{self, Device, NewDevice},
     products::{self},
@@ -175,4 +176,47 @@ pub fn device_view(d: Device, today: jiff::civil::Date, clear: bool) -> DeviceVi
         install_address: d.install_address.map(|a| if clear { a } else { mask_address(&a) }),
         dealer_name: d.dealer_name,
     }
+}
+
+/// Devices by the start of their serial number, newest first, those of customers in the caller's
+/// scope; install addresses masked as the caller may see them (no clear read happens in a list:
+/// the address is shown masked here for everyone, in clear on the device's page).
+#[tracing::instrument(skip_all)]
+pub async fn search_devices(app: &App, ctx: &Ctx, serial: &str, page: PageRequest) -> Result<Page<DeviceView>> {
+    let actor = ctx.require_read(Permission::CustomerRead)?;
+    let prefix = serial.trim().to_ascii_uppercase();
+    let p = {
+        let mut rd = app.db.read().await?;
+        devices::search_devices(&mut rd.conn(), &app.keys, &prefix, &actor.scope, page).await?
+    };
+    let today = today(app);
+    Ok(p.map(|d| device_view(d, today, false)))
+}
+
+/// A device's page: the device, its customer (masked as the caller may see them) and its
+/// history, the requests about it that the caller may read, newest first.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub device: DeviceView,
+    pub customer: crate::customers::CustomerView,
+    pub requests: Vec<crate::requests::RequestListItem>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn device_record(app: &App, ctx: &Ctx, id: i64) -> Result<DeviceRecord> {
+    let actor = ctx.require_read(Permission::CustomerRead)?;
+    let (device, history) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let d = devices::get_device_in_scope(&mut c, &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?;
+        let history = shouhou_store::requests::requests_of_device(&mut c, id, &actor.scope, 100).await?;
+        (d, history)
+    };
+    let customer = crate::customers::get_customer(app, ctx, device.customer_id).await?;
+    let requests = if actor.can(Permission::RequestRead) {
+        crate::requests::with_names(app, ctx, "device_record", history).await?
+    } else {
+        vec![]
+    };
+    Ok(DeviceRecord { device: device_view(device, today(app), !customer.masked), customer, requests })
 }

@@ -485,3 +485,92 @@ pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Resul
 fn stored_tier(tier: &str) -> Result<CustomerTier> {
     CustomerTier::parse("tier", tier).map_err(|_| AppError::Internal(format!("stored customer tier {tier:?}")))
 }
+
+// ---------- lists with names, start-page figures ----------
+
+/// One line of a request list: the request with its customer (masked as the caller may see them;
+/// a company's name is not personal data), its station and its handler by name.
+#[derive(Debug, Clone)]
+pub struct RequestListItem {
+    pub request: Request,
+    pub customer_name: String,
+    pub customer_kind: String,
+    pub station_name: Option<String>,
+    pub assignee_name: Option<String>,
+}
+
+/// Names for these requests, the customers' as the caller may see them; the persons read in clear
+/// are written to the audit trail (`via`).
+pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Request>) -> Result<Vec<RequestListItem>> {
+    use std::collections::HashMap;
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let clear = actor.can(Permission::PersonalDataRead) && actor.can(Permission::CustomerRead);
+    let (customers_, stations_, users_) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let mut ids: Vec<i64> = items.iter().map(|r| r.customer_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let found = customers::customers_by_ids(&mut c, &app.keys, &ids, &actor.scope).await?;
+        let mut stations_ = HashMap::new();
+        for sid in items.iter().filter_map(|r| r.station_id.map(|s| s.0)) {
+            if let std::collections::hash_map::Entry::Vacant(v) = stations_.entry(sid)
+                && let Some(st) = shouhou_store::stations::get_station(&mut c, StationId(sid)).await?
+            {
+                v.insert(st.name);
+            }
+        }
+        let mut users_ = HashMap::new();
+        for uid in items.iter().filter_map(|r| r.assignee_id) {
+            if let std::collections::hash_map::Entry::Vacant(v) = users_.entry(uid)
+                && let Some(u) = shouhou_store::users::get_user(&mut c, shouhou_domain::ids::UserId(uid)).await?
+            {
+                v.insert(u.display_name);
+            }
+        }
+        (found, stations_, users_)
+    };
+    let persons: Vec<i64> = customers_.iter().filter(|c| c.kind != "company").map(|c| c.id).collect();
+    if clear {
+        crate::customers::log_clear_read(app, ctx, via, &persons).await?;
+    }
+    let names: HashMap<i64, (String, String)> = customers_
+        .into_iter()
+        .map(|c| {
+            let v = crate::customers::view(c, clear);
+            (v.id, (v.name, v.kind))
+        })
+        .collect();
+    Ok(items
+        .into_iter()
+        .map(|r| {
+            let (customer_name, customer_kind) = names.get(&r.customer_id).cloned().unwrap_or_default();
+            RequestListItem {
+                customer_name,
+                customer_kind,
+                station_name: r.station_id.and_then(|s| stations_.get(&s.0).cloned()),
+                assignee_name: r.assignee_id.and_then(|u| users_.get(&u).cloned()),
+                request: r,
+            }
+        })
+        .collect())
+}
+
+/// A queue (see [`queue`]) with the names a person reads in a list.
+pub async fn queue_listing(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Result<Page<RequestListItem>> {
+    let p = queue(app, ctx, name, page).await?;
+    let items = with_names(app, ctx, "request_list", p.items).await?;
+    Ok(Page { items, page: p.page, per_page: p.per_page, total: p.total })
+}
+
+/// The figures of a start page over the caller's scope: open requests by queue (due soon: within
+/// two hours), registered and closed today (Asia/Shanghai).
+pub async fn figures(app: &App, ctx: &Ctx) -> Result<requests::QueueFigures> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let now = app.now();
+    const DAY: i64 = 86_400_000;
+    const CST: i64 = 8 * 3_600_000;
+    let day_start = (now + CST).div_euclid(DAY) * DAY - CST;
+    let mut rd = app.db.read().await?;
+    Ok(requests::figures(&mut rd.conn(), &actor.scope, actor.id.0, now + 2 * 3600 * 1000, day_start).await?)
+}

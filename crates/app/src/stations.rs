@@ -124,3 +124,18 @@ pub async fn set_station_calendar(app: &App, ctx: &Ctx, id: StationId, calendar:
     tx.commit().await?;
     Ok(())
 }
+
+/// The names of these stations, for pages that show where a record they read belongs (a
+/// station's name is not confidential to anyone signed in).
+pub async fn station_names(app: &App, ctx: &Ctx, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    ctx.actor.as_ref().ok_or(AppError::Unauthenticated)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(s) = stations::get_station(&mut c, StationId(*id)).await? {
+            out.insert(*id, s.name);
+        }
+    }
+    Ok(out)
+}

@@ -242,6 +242,50 @@ pub async fn list_customers(
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
 
+/// These customers (without their contacts), those visible in `scope` only: the names a list of
+/// requests shows beside each request.
+pub async fn customers_by_ids(c: &mut Conn<'_>, keys: &Keyring, ids: &[i64], scope: &Scope) -> Result<Vec<Customer>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let (clause, sids) = customer_scope_clause(scope, "customers", chunk.len() + 1);
+        let sql = format!(
+            "SELECT {CUSTOMER_COLS} FROM customers WHERE id IN ({}) AND {clause}",
+            placeholders(1, chunk.len())
+        );
+        let rows = both!(c, c => {
+            let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql));
+            for id in chunk { q = q.bind(id); }
+            for s in &sids { q = q.bind(s); }
+            q.fetch_all(c).await
+        })?;
+        for r in rows {
+            out.push(open_customer(keys, r, vec![])?);
+        }
+    }
+    Ok(out)
+}
+
+/// Companies whose unified social credit code starts with `prefix` (it is stored in clear), in
+/// the scope, at most 50.
+pub async fn customers_by_credit_code(
+    c: &mut Conn<'_>,
+    keys: &Keyring,
+    prefix: &str,
+    scope: &Scope,
+) -> Result<Vec<Customer>> {
+    let (clause, ids) = customer_scope_clause(scope, "customers", 2);
+    let sql = format!(
+        "SELECT {CUSTOMER_COLS} FROM customers WHERE credit_code LIKE $1 AND {clause} ORDER BY id DESC LIMIT 50"
+    );
+    let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, CustomerRow>(AssertSqlSafe(sql)).bind(&pattern);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_all(c).await
+    })?;
+    rows.into_iter().map(|r| open_customer(keys, r, vec![])).collect()
+}
+
 // ---------- batch look-ups for imports ----------
 
 /// Which of these phone blind indexes are already a customer's own phone (any station).

@@ -1,7 +1,8 @@
 //! Devices: a customer's installed products, by serial number.
 use crate::crypto::Keyring;
-use crate::{BATCH, Conn, Result, both, placeholders};
+use crate::{BATCH, Conn, Page, PageRequest, Result, both, customer_scope_clause, placeholders};
 use serde::Serialize;
+use shouhou_domain::auth::Scope;
 use sqlx::AssertSqlSafe;
 
 // ---------- devices ----------
@@ -105,6 +106,52 @@ pub async fn devices_by_serial(c: &mut Conn<'_>, keys: &Keyring, serial: &str) -
 pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Device>> {
     let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
     let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
+    row.map(|r| open_device(keys, r)).transpose()
+}
+
+/// Devices whose serial number starts with `prefix` (upper case), newest first, those whose
+/// customer is visible in `scope` (the customer rule, D25).
+pub async fn search_devices(
+    c: &mut Conn<'_>,
+    keys: &Keyring,
+    prefix: &str,
+    scope: &Scope,
+    page: PageRequest,
+) -> Result<Page<Device>> {
+    let (clause, ids) = customer_scope_clause(scope, "cu", 2);
+    let from =
+        format!("FROM devices d JOIN customers cu ON cu.id = d.customer_id WHERE d.serial_number LIKE $1 AND {clause}");
+    let n = ids.len() + 2;
+    let sql = format!(
+        "{DEVICE_SELECT} JOIN customers cu ON cu.id = d.customer_id WHERE d.serial_number LIKE $1 AND {clause} \
+         ORDER BY d.id DESC LIMIT ${n} OFFSET ${}",
+        n + 1
+    );
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(&pattern);
+        for id in &ids { q = q.bind(id); }
+        q.bind(page.limit()).bind(page.offset()).fetch_all(c).await
+    })?;
+    let total: i64 = both!(c, c => {
+        let mut q = sqlx::query_scalar(AssertSqlSafe(count_sql)).bind(&pattern);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_one(c).await
+    })?;
+    let items = rows.into_iter().map(|r| open_device(keys, r)).collect::<Result<Vec<_>>>()?;
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+/// One device if its customer is visible in `scope`.
+pub async fn get_device_in_scope(c: &mut Conn<'_>, keys: &Keyring, id: i64, scope: &Scope) -> Result<Option<Device>> {
+    let (clause, ids) = customer_scope_clause(scope, "cu", 2);
+    let sql = format!("{DEVICE_SELECT} JOIN customers cu ON cu.id = d.customer_id WHERE d.id = $1 AND {clause}");
+    let row = both!(c, c => {
+        let mut q = sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id);
+        for s in &ids { q = q.bind(s); }
+        q.fetch_optional(c).await
+    })?;
     row.map(|r| open_device(keys, r)).transpose()
 }
 

@@ -449,3 +449,62 @@ pub async fn attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<(AttachmentM
         both!(c, c => sqlx::query_scalar("SELECT content FROM attachments WHERE id = $1").bind(id).fetch_one(c).await)?;
     Ok(Some((meta, bytes)))
 }
+
+// ---------- start-page figures and a device's history ----------
+
+/// What a start page counts over the requests in a scope: open ones by queue, and today's flow.
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
+pub struct QueueFigures {
+    pub open: i64,
+    pub mine: i64,
+    pub unassigned: i64,
+    pub due_soon: i64,
+    pub at_risk: i64,
+    pub breached: i64,
+    pub registered_today: i64,
+    pub closed_today: i64,
+}
+
+/// The figures of the requests in `scope`: `me` for "mine", open ones due before `due_before` as
+/// "due soon", and "today" from `day_start` on (epoch milliseconds).
+pub async fn figures(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    me: i64,
+    due_before: i64,
+    day_start: i64,
+) -> Result<QueueFigures> {
+    let (clause, ids) = scope_clause(scope, "station_id", 4);
+    let open = "status NOT IN ('closed', 'cancelled')";
+    let n = |cond: &str| format!("CAST(COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let sql = format!(
+        "SELECT {} AS open, {} AS mine, {} AS unassigned, {} AS due_soon, {} AS at_risk, {} AS breached, \
+         {} AS registered_today, {} AS closed_today FROM service_requests WHERE {clause}",
+        n(open),
+        n(&format!("{open} AND assignee_id = $1")),
+        n(&format!("{open} AND assignee_id IS NULL")),
+        n(&format!("{open} AND COALESCE(response_due_at, resolution_due_at) < $2")),
+        n(&format!("{open} AND (response_state = 'at_risk' OR resolution_state = 'at_risk')")),
+        n(&format!("{open} AND (response_state = 'breached' OR resolution_state = 'breached')")),
+        n("created_at >= $3"),
+        n("closed_at >= $3"),
+    );
+    Ok(both!(c, c => {
+        let mut q = sqlx::query_as::<_, QueueFigures>(AssertSqlSafe(sql)).bind(me).bind(due_before).bind(day_start);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_one(c).await
+    })?)
+}
+
+/// The requests about one device, newest first, those the scope may read only.
+pub async fn requests_of_device(c: &mut Conn<'_>, device_id: i64, scope: &Scope, limit: i64) -> Result<Vec<Request>> {
+    let (clause, ids) = scope_clause(scope, "station_id", 3);
+    let sql = format!(
+        "SELECT {REQUEST_COLS} FROM service_requests WHERE device_id = $1 AND {clause} ORDER BY created_at DESC LIMIT $2"
+    );
+    typed(both!(c, c => {
+        let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(device_id).bind(limit);
+        for id in &ids { q = q.bind(id); }
+        q.fetch_all(c).await
+    })?)
+}

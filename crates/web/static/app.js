@@ -62,3 +62,15 @@
   // A page restored by the back button is a new form to its user: new keys.
   window.addEventListener('pageshow', function (e) { if (e.persisted) stamp(document, true); });
 })();
+
+// A file input looks like the other buttons and says in the page's language what was chosen
+// (the browser's own "Choose file / No file chosen" follows the browser, not the page).
+(function () {
+  'use strict';
+  document.addEventListener('change', function (e) {
+    var input = e.target;
+    if (!input || input.type !== 'file' || !input.closest('.file-pick')) return;
+    var out = input.closest('form').querySelector('.file-name');
+    if (out) out.textContent = input.files && input.files.length ? input.files[0].name : input.dataset.none || '';
+  });
+})();

@@ -15,6 +15,7 @@ mod roles;
 mod scoping;
 mod store;
 mod transfer;
+mod workplace;
 
 /// Expand each listed `async fn name(backend: Backend)` into one test per backend.
 #[macro_export]

@@ -23,6 +23,8 @@ pub struct ReportVm {
 #[template(path = "customers.html")]
 struct CustomersPage {
     c: Chrome,
+    q: String,
+    can_create: bool,
     rows: Vec<CustomerVm>,
     pager: Pager,
     masked: bool,
@@ -33,6 +35,7 @@ struct CustomersPage {
 #[derive(Deserialize, Default)]
 pub struct PageQ {
     page: Option<u32>,
+    q: Option<String>,
 }
 
 async fn customers_page(
@@ -42,13 +45,36 @@ async fn customers_page(
     report: Option<ReportVm>,
     status: StatusCode,
 ) -> Response {
-    match shouhou_app::customers::list_customers(&s.app, &rc.ctx, PageRequest::new(page, None)).await {
+    customers_page_q(s, rc, page, "", report, status).await
+}
+
+async fn customers_page_q(
+    s: &AppState,
+    rc: &ReqCtx,
+    page: Option<u32>,
+    q: &str,
+    report: Option<ReportVm>,
+    status: StatusCode,
+) -> Response {
+    let listed = if q.trim().is_empty() {
+        shouhou_app::customers::list_customers(&s.app, &rc.ctx, PageRequest::new(page, None)).await
+    } else {
+        shouhou_app::customers::search_customers(&s.app, &rc.ctx, q).await.map(|items| shouhou_app::Page {
+            total: items.len() as i64,
+            items,
+            page: 1,
+            per_page: 50,
+        })
+    };
+    match listed {
         Ok(p) => {
-            let pager = Pager::new(rc.tr, "/customers", "", &p);
+            let pager = Pager::new(rc.tr, "/customers", &format!("&q={}", super::urlencode(q)), &p);
             let masked = p.items.first().is_some_and(|c| c.masked);
             let page = CustomersPage {
                 rows: p.items.iter().map(|c| customer_vm(rc.tr, c)).collect(),
                 pager,
+                q: q.to_string(),
+                can_create: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::CustomerWrite)),
                 masked,
                 can_import: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::SettingsWrite)),
                 report,
@@ -64,7 +90,144 @@ pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQ>)
     if let Err(e) = require_login(&rc, "/customers") {
         return e.into_response();
     }
-    customers_page(&s, &rc, q.page, None, StatusCode::OK).await
+    customers_page_q(&s, &rc, q.page, q.q.as_deref().unwrap_or(""), None, StatusCode::OK).await
+}
+
+// ---------- one customer, devices, one device ----------
+
+pub struct DeviceRowVm {
+    pub id: i64,
+    pub serial: String,
+    pub model: String,
+    pub sale: String,
+    pub warranty: String,
+    pub warranty_class: &'static str,
+    pub until: String,
+}
+
+fn device_row(tr: crate::i18n::Tr, d: &shouhou_app::devices::DeviceView) -> DeviceRowVm {
+    let v = super::desk::device_vm(tr, d);
+    DeviceRowVm {
+        id: d.id,
+        serial: v.serial,
+        model: v.model,
+        sale: v.sale,
+        warranty: v.warranty,
+        warranty_class: v.warranty_class,
+        until: v.until,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer_detail.html")]
+struct CustomerPage {
+    c: Chrome,
+    cu: CustomerVm,
+    company: bool,
+    credit_code: String,
+    masked: bool,
+    /// (role, name, phone)
+    contacts: Vec<(String, String, String)>,
+    devices: Vec<DeviceRowVm>,
+    open: Vec<super::requests::ListRow>,
+    history: Vec<super::requests::ListRow>,
+    can_register: bool,
+}
+
+pub async fn customer(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, super::PageError> {
+    let path = format!("/customers/{id}");
+    require_login(&rc, &path)?;
+    let r = shouhou_app::customers::customer_record(&s.app, &rc.ctx, id).await.map_err(page_err(&rc, &path))?;
+    let tr = rc.tr;
+    let page = CustomerPage {
+        cu: customer_vm(tr, &r.customer),
+        company: r.customer.kind == "company",
+        credit_code: r.customer.credit_code.clone().unwrap_or_default(),
+        masked: r.customer.masked,
+        contacts: r
+            .customer
+            .contacts
+            .iter()
+            .map(|k| (tr.t(&format!("contact-role-{}", k.role)), k.name.clone(), k.phone.clone()))
+            .collect(),
+        devices: r.devices.iter().map(|d| device_row(tr, d)).collect(),
+        open: r.open_requests.iter().map(|x| super::requests::list_row(tr, x)).collect(),
+        history: r.history.iter().map(|x| super::requests::list_row(tr, x)).collect(),
+        can_register: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::CustomerWrite)),
+        c: Chrome::new(&rc, "customers-title", "/customers"),
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "devices.html")]
+struct DevicesPage {
+    c: Chrome,
+    q: String,
+    rows: Vec<DeviceRowVm>,
+    pager: Pager,
+}
+
+pub async fn devices(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<PageQ>,
+) -> Result<Response, super::PageError> {
+    require_login(&rc, "/devices")?;
+    let text = q.q.clone().unwrap_or_default();
+    let p = shouhou_app::devices::search_devices(&s.app, &rc.ctx, &text, PageRequest::new(q.page, None))
+        .await
+        .map_err(page_err(&rc, "/devices"))?;
+    let page = DevicesPage {
+        pager: Pager::new(rc.tr, "/devices", &format!("&q={}", super::urlencode(&text)), &p),
+        rows: p.items.iter().map(|d| device_row(rc.tr, d)).collect(),
+        q: text,
+        c: Chrome::new(&rc, "devices-title", "/devices"),
+    };
+    Ok(render(&page))
+}
+
+#[derive(Template)]
+#[template(path = "device_detail.html")]
+struct DevicePage {
+    c: Chrome,
+    d: DeviceRowVm,
+    product_line: String,
+    install: String,
+    dealer: String,
+    customer: CustomerVm,
+    history: Vec<super::requests::ListRow>,
+}
+
+pub async fn device(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, super::PageError> {
+    let path = format!("/devices/{id}");
+    require_login(&rc, &path)?;
+    let r = shouhou_app::devices::device_record(&s.app, &rc.ctx, id).await.map_err(page_err(&rc, &path))?;
+    let tr = rc.tr;
+    let install = match (&r.device.install_region_code, &r.device.install_address) {
+        (Some(code), Some(a)) => format!("{} {a}", shouhou_domain::regions::region_name(code)),
+        (None, Some(a)) => a.clone(),
+        (Some(code), None) => shouhou_domain::regions::region_name(code),
+        (None, None) => tr.t("request-none"),
+    };
+    let page = DevicePage {
+        d: device_row(tr, &r.device),
+        product_line: r.device.product_line.clone(),
+        install,
+        dealer: r.device.dealer_name.clone().unwrap_or_else(|| tr.t("request-none")),
+        customer: customer_vm(tr, &r.customer),
+        history: r.requests.iter().map(|x| super::requests::list_row(tr, x)).collect(),
+        c: Chrome::new(&rc, "devices-title", "/devices"),
+    };
+    Ok(render(&page))
 }
 
 fn xlsx(name: &str, bytes: Vec<u8>) -> Response {

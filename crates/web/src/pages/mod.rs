@@ -58,6 +58,9 @@ pub fn router() -> Router<AppState> {
         .route("/customers", get(customers::page))
         .route("/customers/export.xlsx", get(customers::export))
         .route("/customers/import", post(customers::import))
+        .route("/customers/{id}", get(customers::customer))
+        .route("/devices", get(customers::devices))
+        .route("/devices/{id}", get(customers::device))
         .route("/requests/export.xlsx", get(customers::export_requests))
         .route("/inbox", get(inbox::page))
         .route("/inbox/count", get(inbox::count))
@@ -93,11 +96,12 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 11] = [
+    let entries: [(&'static str, &str, Option<Permission>); 12] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/requests", "nav-requests", Some(Permission::RequestRead)),
         ("/customers", "nav-customers", Some(Permission::CustomerRead)),
+        ("/devices", "nav-devices", Some(Permission::CustomerRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),

@@ -2,7 +2,7 @@
 use super::{Chrome, CsrfForm, FormData, PageError, Pager, check_csrf, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
-use crate::pages::desk::ReqRow;
+use crate::i18n::Tr;
 use crate::pages::desk::device_vm;
 use crate::pages::desk::local;
 use crate::pages::desk::req_row;
@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use shouhou_app::requests::RequestListItem;
 use shouhou_app::{AppError, PageRequest};
 
 // ---------- queues ----------
@@ -22,6 +23,49 @@ pub struct QueueQuery {
     page: Option<u32>,
 }
 
+/// One request in a list: what a person scans for (who, where, by when, how urgent) in words and colour.
+pub struct ListRow {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub status: String,
+    pub urgency: String,
+    pub urgency_class: &'static str,
+    pub customer: String,
+    pub station: String,
+    pub assignee: String,
+    pub created: String,
+    pub due: String,
+    pub sla: String,
+    pub sla_class: &'static str,
+    pub summary: String,
+}
+
+pub(crate) fn list_row(tr: Tr, it: &RequestListItem) -> ListRow {
+    let base = req_row(tr, &it.request);
+    let r = &it.request;
+    ListRow {
+        id: r.id,
+        number: r.number.clone(),
+        kind: base.kind,
+        status: base.status,
+        urgency: base.urgency,
+        urgency_class: match r.urgency.as_str() {
+            "urgent" => "bad",
+            "high" => "warn",
+            _ => "",
+        },
+        customer: it.customer_name.clone(),
+        station: it.station_name.clone().unwrap_or_else(|| tr.t("home-hq-short")),
+        assignee: it.assignee_name.clone().unwrap_or_else(|| tr.t("request-unassigned")),
+        created: local(r.created_at.as_millisecond()),
+        due: base.due,
+        sla: base.sla,
+        sla_class: base.sla_class,
+        summary: base.summary,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "requests.html")]
 struct QueuePage {
@@ -29,32 +73,34 @@ struct QueuePage {
     queues: Vec<(&'static str, String, bool)>,
     queue: String,
     page: u32,
-    rows: Vec<ReqRow>,
+    rows: Vec<ListRow>,
     pager: Pager,
 }
 
 pub const QUEUES: [&str; 6] = ["mine", "station", "unassigned", "due_soon", "breached", "all"];
 
-pub async fn queues(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/requests") {
-        return e.into_response();
-    }
-    let queue = q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| "all".into());
-    match shouhou_app::requests::queue(&s.app, &rc.ctx, &queue, PageRequest::new(q.page, None)).await {
-        Ok(p) => {
-            let pager = Pager::new(rc.tr, "/requests", &format!("&queue={queue}"), &p);
-            let page = QueuePage {
-                queues: QUEUES.iter().map(|k| (*k, rc.tr.t(&format!("queue-{k}")), *k == queue)).collect(),
-                page: p.page,
-                rows: p.items.iter().map(|r| req_row(rc.tr, r)).collect(),
-                queue,
-                pager,
-                c: Chrome::new(&rc, "requests-title", "/requests"),
-            };
-            render(&page)
-        }
-        Err(e) => page_err(&rc, "/requests")(e).into_response(),
-    }
+/// The queue a person starts on: an engineer on their own requests, everyone else on all open ones.
+fn default_queue(rc: &ReqCtx) -> &'static str {
+    let engineer = rc.ctx.actor.as_ref().is_some_and(|a| a.roles.iter().any(|r| r.as_str() == "engineer"));
+    if engineer { "mine" } else { "all" }
+}
+
+pub async fn queues(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQuery>) -> Result<Response, PageError> {
+    require_login(&rc, "/requests")?;
+    let queue = q.queue.filter(|q| QUEUES.contains(&q.as_str())).unwrap_or_else(|| default_queue(&rc).to_string());
+    let p = shouhou_app::requests::queue_listing(&s.app, &rc.ctx, &queue, PageRequest::new(q.page, None))
+        .await
+        .map_err(page_err(&rc, "/requests"))?;
+    let pager = Pager::new(rc.tr, "/requests", &format!("&queue={queue}"), &p);
+    let page = QueuePage {
+        queues: QUEUES.iter().map(|k| (*k, rc.tr.t(&format!("queue-{k}")), *k == queue)).collect(),
+        page: p.page,
+        rows: p.items.iter().map(|r| list_row(rc.tr, r)).collect(),
+        queue,
+        pager,
+        c: Chrome::new(&rc, "requests-title", "/requests"),
+    };
+    Ok(render(&page))
 }
 
 // ---------- one request ----------
@@ -63,12 +109,23 @@ pub struct RequestVm {
     pub id: i64,
     pub number: String,
     pub status: String,
+    pub customer_id: i64,
     pub customer: String,
     pub phone: String,
+    /// The phone as a `tel:` target when it is in clear (a masked one cannot be dialled).
+    pub tel: Option<String>,
+    pub address: String,
+    /// (role, name, phone, tel)
+    pub contacts: Vec<(String, String, String, Option<String>)>,
+    pub station: String,
+    pub fault_code: String,
     pub kind: String,
     pub channel: String,
     pub urgency: String,
     pub device: String,
+    /// "至 2027-01-31": kept on one line.
+    pub device_until: String,
+    pub device_id: Option<i64>,
     pub description: String,
     pub created: String,
     pub response_state: String,
@@ -102,11 +159,21 @@ struct RequestPage {
 }
 
 async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>, status: StatusCode) -> Response {
+    match request_page_inner(s, rc, id, error, status).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn request_page_inner(
+    s: &AppState,
+    rc: &ReqCtx,
+    id: i64,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let path = format!("/requests/{id}");
-    let d = match shouhou_app::requests::get_request(&s.app, &rc.ctx, id).await {
-        Ok(d) => d,
-        Err(e) => return page_err(rc, &path)(e).into_response(),
-    };
+    let d = shouhou_app::requests::get_request(&s.app, &rc.ctx, id).await.map_err(page_err(rc, &path))?;
     let tr = rc.tr;
     let r = &d.request;
     let clock = |st: &shouhou_domain::sla::ClockStatus| {
@@ -116,23 +183,45 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
     };
     let (rs, rcl, rd) = clock(&d.clocks.response);
     let (ss, scl, sd) = clock(&d.clocks.resolution);
-    let device = match &d.device {
+    let (device, device_until, device_id) = match &d.device {
         Some(dv) => {
             let v = device_vm(tr, dv);
-            format!("{} · {} · {} {}", v.serial, v.model, v.warranty, v.until)
+            (format!("{} · {} · {}", v.serial, v.model, v.warranty), v.until, Some(dv.id))
         }
-        None => tr.t("request-none"),
+        None => (tr.t("request-none"), String::new(), None),
+    };
+    let cu = &d.customer;
+    let tel = |p: &str| (!cu.masked).then(|| p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect());
+    let station = match r.station_id {
+        Some(sid) => shouhou_app::stations::station_names(&s.app, &rc.ctx, &[sid.0])
+            .await
+            .map_err(page_err(rc, &path))?
+            .remove(&sid.0)
+            .unwrap_or_default(),
+        None => tr.t("home-hq-short"),
     };
     let vm = RequestVm {
         id: r.id,
         number: r.number.clone(),
         status: tr.t(&format!("status-{}", r.status)),
-        customer: d.customer.name.clone(),
-        phone: d.customer.phone.clone(),
+        customer_id: cu.id,
+        customer: cu.name.clone(),
+        phone: cu.phone.clone(),
+        tel: tel(&cu.phone),
+        address: format!("{} {}", cu.region_name, cu.address),
+        contacts: cu
+            .contacts
+            .iter()
+            .map(|k| (tr.t(&format!("contact-role-{}", k.role)), k.name.clone(), k.phone.clone(), tel(&k.phone)))
+            .collect(),
+        station,
+        fault_code: r.fault_code.clone().unwrap_or_default(),
         kind: tr.t(&format!("type-{}", r.request_type)),
         channel: tr.t(&format!("channel-{}", r.channel)),
         urgency: tr.t(&format!("urgency-{}", r.urgency)),
         device,
+        device_until,
+        device_id,
         description: r.description.clone(),
         created: local(r.created_at.as_millisecond()),
         response_state: rs,
@@ -167,14 +256,12 @@ async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>,
         attachments: d.attachments.iter().map(|a| (a.id, a.file_name.clone(), (a.size + 1023) / 1024)).collect(),
         error,
     };
-    (status, render(&page)).into_response()
+    Ok((status, render(&page)).into_response())
 }
 
-pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
-    if let Err(e) = require_login(&rc, &format!("/requests/{id}")) {
-        return e.into_response();
-    }
-    request_page(&s, &rc, id, None, StatusCode::OK).await
+pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
+    require_login(&rc, &format!("/requests/{id}"))?;
+    request_page_inner(&s, &rc, id, None, StatusCode::OK).await
 }
 
 pub async fn transition(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
@@ -258,14 +345,11 @@ async fn upload_problem(s: &AppState, rc: &ReqCtx, id: i64, p: crate::error::Pro
     request_page(s, rc, id, Some(msg), p.status).await
 }
 
-pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
-    if let Err(e) = require_login(&rc, &format!("/attachments/{id}")) {
-        return e.into_response();
-    }
-    match shouhou_app::attachments::get_attachment(&s.app, &rc.ctx, id).await {
-        Ok((meta, bytes)) => crate::api::attachments::attachment_response(&meta, bytes),
-        Err(e) => page_err(&rc, "/requests")(e).into_response(),
-    }
+pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
+    require_login(&rc, &format!("/attachments/{id}"))?;
+    let (meta, bytes) =
+        shouhou_app::attachments::get_attachment(&s.app, &rc.ctx, id).await.map_err(page_err(&rc, "/requests"))?;
+    Ok(crate::api::attachments::attachment_response(&meta, bytes))
 }
 
 /// "I'll take it": the signed-in person becomes the assignee.
