@@ -132,7 +132,7 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     const form = pop.locator('[data-testid=register-form]');
     assert.ok(await form.isVisible(), 'the register form is shown');
     for (const sel of ['select#serial_number', 'select#type', 'select#channel', 'select#urgency', 'textarea#description',
-      'input#fault_code', 'input#resolve_now', '[data-testid=register]']) {
+      'input#fault_code', 'input#solved_now', 'input#resolve_now', '[data-testid=register]']) {
       assert.equal(await form.locator(sel).count(), 1, `${sel} is in the register form`);
     }
     assert.equal(new URL(page.url()).pathname, '/desk', 'still on /desk');

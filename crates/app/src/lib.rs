@@ -87,6 +87,12 @@ pub struct App {
 }
 
 impl App {
+    /// The same instance (database, keys, settings) on another clock: the demo registers a
+    /// request in the past with it.
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {
+        App { clock, ..self.clone() }
+    }
+
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig, keys: Keyring) -> Self {
         Self {
             db,

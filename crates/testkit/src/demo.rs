@@ -139,7 +139,15 @@ pub const MODELS: &[(&str, &str, &str, i64)] = &[
 
 /// (name, phone, region, address, tier, station code, citizen identity number)
 pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
-    ("张伟", "13812345678", "440305", "深圳市南山区粤海街道科技南十二路 2 号", "vip", "SZ-NS01", "44030519850612231X"),
+    (
+        "张卫东",
+        "13812345678",
+        "440305",
+        "深圳市南山区粤海街道科技南十二路 2 号",
+        "vip",
+        "SZ-NS01",
+        "44030519850612231X",
+    ),
     (
         "王芳",
         "13923456789",
@@ -167,7 +175,7 @@ pub const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
         "GZ-TH01",
         "440106197809231215",
     ),
-    ("陈静", "15056789012", "440104", "广州市越秀区环市东路 339 号", "standard", "GZ-TH01", "440104199502074426"),
+    ("陈静怡", "15056789012", "440104", "广州市越秀区环市东路 339 号", "standard", "GZ-TH01", "440104199502074426"),
     (
         "杨磊",
         "13667890123",
@@ -210,7 +218,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     let company = CustomerForm {
         kind: Some("company".into()),
         name: "深圳市鹏城通信工程有限公司".into(),
-        phone: "0755-26581234".into(),
+        phone: "0755-86091234".into(),
         credit_code: Some("91350100M000100Y43".into()),
         id_number: None,
         region_code: "440305".into(),
@@ -219,7 +227,7 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         station_code: Some("SZ-NS01".into()),
         contacts: vec![shouhou_app::customers::ContactForm {
             role: "operator".into(),
-            name: "马超".into(),
+            name: "马国栋".into(),
             phone: "13500001111".into(),
         }],
     };
@@ -299,5 +307,33 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         ..Default::default()
     };
     shouhou_app::requests::create_request(app, ctx, &f).await?;
+    seed_breach(app, ctx, customer_ids[0], &serials[0].1).await
+}
+
+/// An urgent request registered ten days ago, accepted and assigned to the Shenzhen engineer but
+/// never answered: its response clock has breached, so the sweep warns the engineer and escalates
+/// to the station manager (the inbox of `engineer` and `station` shows it), and the queues show a
+/// breached request.
+async fn seed_breach(app: &App, ctx: &Ctx, customer_id: i64, serial: &str) -> Result<(), AppError> {
+    use shouhou_app::requests::RequestForm;
+    const TEN_DAYS_MS: i64 = 10 * 24 * 3600 * 1000;
+    let past = app.with_clock(std::sync::Arc::new(shouhou_app::FixedClock::new(app.now() - TEN_DAYS_MS)));
+    let f = RequestForm {
+        customer_id,
+        serial_number: Some(serial.into()),
+        request_type: "repair".into(),
+        channel: "phone".into(),
+        urgency: "urgent".into(),
+        description: "核心机房光传输设备宕机，全网业务中断，客户要求立即到场".into(),
+        ..Default::default()
+    };
+    let r = shouhou_app::requests::create_request(&past, ctx, &f).await?;
+    let engineer = {
+        let mut rd = app.db.read().await?;
+        users::user_by_username(&mut rd.conn(), "engineer").await?.ok_or(AppError::NotFound)?
+    };
+    let v = shouhou_app::requests::transition(&past, ctx, r.id, 2, "accept", "").await?.version;
+    shouhou_app::requests::assign(&past, ctx, r.id, v, Some(engineer.id)).await?;
+    shouhou_app::alerts::sweep(app, "demo").await?;
     Ok(())
 }

@@ -317,7 +317,49 @@ async fn a_form_that_renders_after_its_command_is_answered_after_a_crash_too(b: 
     assert_eq!(count(&t, "customers").await, 1, "one customer for two submissions");
 }
 
+/// 当场解决 is a checkbox with a note: ticked without the note is refused and writes nothing; a
+/// note without the tick registers an open request (the note alone decides nothing).
+async fn solved_during_the_call_is_a_checkbox_with_its_note(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let c = post(&t, &o.admin, "/api/v1/customers",
+        serde_json::json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "深圳市南山区科技园"}))
+    .await;
+    let customer = c.json::<serde_json::Value>().await.unwrap()["id"].to_string();
+    let (web, csrf) = web_login(&t, "admin").await;
+    let base = |extra: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, String)> = vec![
+            ("_csrf", csrf.clone()),
+            ("customer_id", customer.clone()),
+            ("type", "consultation".into()),
+            ("channel", "phone".into()),
+            ("urgency", "normal".into()),
+            ("description", "咨询保修期".into()),
+        ];
+        f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        f
+    };
+    let r = web.post(t.url("/desk/requests")).form(&base(&[("solved_now", "1")])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(count(&t, "service_requests").await, 0);
+    let r = web.post(t.url("/desk/requests")).form(&base(&[("resolve_now", "已告知")])).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = web
+        .post(t.url("/desk/requests"))
+        .form(&base(&[("solved_now", "1"), ("resolve_now", "已告知：自销售日起 12 个月")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let statuses: Vec<String> = {
+        let mut rd = t.app.db.read().await.unwrap();
+        shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT status FROM service_requests ORDER BY id").fetch_all(c).await).unwrap()
+    };
+    assert_eq!(statuses, ["new", "resolved"]);
+}
+
 crate::on_both_backends!(
+    solved_during_the_call_is_a_checkbox_with_its_note,
     a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,
     a_form_that_renders_after_its_command_is_answered_after_a_crash_too,
     a_form_sent_again_after_a_crash_registers_one_request,

@@ -309,6 +309,16 @@ pub async fn desk_register(
     CsrfForm(f): CsrfForm,
 ) -> Response {
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
+    // 当场解决 is a checkbox; its note says how. Ticked without a note is a missing note.
+    let solved_now = f.get("solved_now") == "1";
+    if solved_now && f.get("resolve_now").trim().is_empty() {
+        let v = shouhou_domain::ValidationErrors::single("resolve_now", "required");
+        let page = super::ErrorPage {
+            c: Chrome::new(&rc, "desk-title", "/desk"),
+            message: super::joined_messages(rc.tr, &v.0),
+        };
+        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+    }
     let form = RequestForm {
         customer_id: f.get("customer_id").parse().unwrap_or(0),
         serial_number: opt("serial_number"),
@@ -318,7 +328,7 @@ pub async fn desk_register(
         description: f.get("description"),
         fault_code: opt("fault_code"),
         promised_reply_at: opt("promised_reply_at"),
-        resolve_now: opt("resolve_now"),
+        resolve_now: if solved_now { opt("resolve_now") } else { None },
     };
     match shouhou_app::requests::create_request(&s.app, &rc.ctx, &form).await {
         Ok(r) => {
