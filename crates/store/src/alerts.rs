@@ -10,6 +10,7 @@ use sqlx::AssertSqlSafe;
 /// True when this call inserted the row: the caller fired it and must notify, in the same
 /// transaction. A concurrent insert of the same key waits for the other transaction and then
 /// does nothing if it committed (PostgreSQL), or runs after it (SQLite's single writer).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_alert_once(
     c: &mut Conn<'_>,
     request_id: i64,
@@ -35,6 +36,7 @@ pub struct SlaAlert {
     pub fired_by: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn alerts_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<SlaAlert>> {
     Ok(both!(c, c => sqlx::query_as::<_, SlaAlert>(
         "SELECT request_id, clock, level, fired_at, fired_by FROM sla_alerts WHERE request_id = $1 ORDER BY fired_at, clock, level")
@@ -44,6 +46,7 @@ pub async fn alerts_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<SlaAlert
 /// Open requests, after `after_id`, whose cached SLA figures say an alert may be due by `now` and
 /// has not fired: a clock cached as at risk or breached, or whose cached warning or due instant
 /// has passed. The cache only nominates; the caller recomputes the clocks from the events.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn alert_candidates(c: &mut Conn<'_>, now: i64, after_id: i64, limit: i64) -> Result<Vec<i64>> {
     let missing = |clock: &str, level: &str| {
         format!(
@@ -76,6 +79,7 @@ pub enum OpenFilter {
 }
 
 /// Ids of open requests matching `filter`, after `after_id`, in id order (keyset paging).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_request_ids(c: &mut Conn<'_>, filter: &OpenFilter, after_id: i64, limit: i64) -> Result<Vec<i64>> {
     let base = "SELECT id FROM service_requests WHERE status NOT IN ('closed', 'cancelled') AND id > $1";
     Ok(match filter {
@@ -96,6 +100,7 @@ pub async fn open_request_ids(c: &mut Conn<'_>, filter: &OpenFilter, after_id: i
 
 /// Store recomputed SLA figures if the request is still at `version`; false if a concurrent
 /// command changed it meanwhile (that command stored figures of its own, computed afterwards).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_sla_if_version(
     c: &mut Conn<'_>,
     id: i64,
@@ -112,6 +117,7 @@ pub async fn set_sla_if_version(
 }
 
 /// The cached instants at which each clock reaches 80 %: (response, resolution).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn warn_instants(c: &mut Conn<'_>, id: i64) -> Result<(Option<i64>, Option<i64>)> {
     let row = both!(c, c => sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
         "SELECT response_warn_at, resolution_warn_at FROM service_requests WHERE id = $1")

@@ -24,6 +24,7 @@ pub struct NewAuditEntry {
 /// chain never forks. Call it as the last statement of a transaction: the lock is then held
 /// only for the commit. The link is an HMAC under the audit key (plain SHA-256 only for entries
 /// before the switch-over, which were written before the keyed chain existed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn append(c: &mut Conn<'_>, keys: &Keyring, e: NewAuditEntry) -> Result<i64> {
     let (seq, prev, keyed_from): (i64, String, i64) = both!(c, c => sqlx::query_as(
         "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash, keyed_from").fetch_one(c).await)?;
@@ -88,6 +89,7 @@ const AUDIT_COLS: &str =
     "seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash";
 
 /// Newest first, optionally one action prefix (`auth.`, `station.`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(c: &mut Conn<'_>, action_prefix: Option<&str>, page: PageRequest) -> Result<Page<AuditRow>> {
     let pattern = format!("{}%", action_prefix.unwrap_or(""));
     let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE action LIKE $1 ORDER BY seq DESC LIMIT $2 OFFSET $3");
@@ -99,6 +101,7 @@ pub async fn list(c: &mut Conn<'_>, action_prefix: Option<&str>, page: PageReque
 }
 
 /// Entries about one record, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn for_entity(c: &mut Conn<'_>, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>> {
     let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY seq");
     Ok(
@@ -114,12 +117,14 @@ pub struct Head {
     pub keyed_from: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn head(c: &mut Conn<'_>) -> Result<Head> {
     Ok(both!(c, c => sqlx::query_as::<_, Head>("SELECT seq, last_hash, keyed_from FROM audit_head WHERE id = 1")
         .fetch_one(c).await)?)
 }
 
 /// The stored hash of entry `seq`, if there is one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_at(c: &mut Conn<'_>, seq: i64) -> Result<Option<String>> {
     Ok(
         both!(c, c => sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1").bind(seq).fetch_optional(c).await)?,
@@ -128,6 +133,7 @@ pub async fn hash_at(c: &mut Conn<'_>, seq: i64) -> Result<Option<String>> {
 
 /// Whether the newest entry's keyed link holds under `keys`' audit key; `None` while no entry is
 /// keyed yet (a database from before the keyed chain, with nothing appended since).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn newest_link_holds(c: &mut Conn<'_>, keys: &Keyring) -> Result<Option<bool>> {
     let h = head(c).await?;
     if h.seq < h.keyed_from {
@@ -149,6 +155,7 @@ fn guard_triggers(backend: Backend) -> &'static [&'static str] {
 
 /// The append-only triggers of `audit_log` that are gone, disabled or no longer refuse anything
 /// (an emptied function on PostgreSQL, say). Empty when all is well.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn missing_triggers(c: &mut Conn<'_>) -> Result<Vec<String>> {
     let backend = match c {
         Conn::Sqlite(_) => Backend::Sqlite,
@@ -218,6 +225,7 @@ impl Verification {
 /// appended meanwhile lie beyond the head read and are left to the next run. Checkpoints must be
 /// read before the head: a checkpoint is only written of a committed head, so none read before
 /// can lie beyond the head unless the chain was cut back.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(
     db: &Db,
     keys: &Keyring,

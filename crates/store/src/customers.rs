@@ -95,6 +95,7 @@ pub struct NewCustomer<'a> {
     pub contacts: Vec<(&'a str, PersonInput<'a>)>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_customer(c: &mut Conn<'_>, keys: &Keyring, n: &NewCustomer<'_>, now: i64) -> Result<i64> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO customers (kind, name_enc, name_mask, phone_enc, phone_idx, phone_mask, credit_code, region_code, \
@@ -157,12 +158,14 @@ async fn contacts_of(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Resu
 }
 
 /// One customer, whoever may see it (for commands that checked the scope already).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_customer(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Customer>> {
     get_customer_in_scope(c, keys, id, &Scope::All).await
 }
 
 /// One customer if it is visible in `scope` (see `customer_scope_clause`), in one query: what every
 /// read of a single customer on behalf of a user goes through.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_customer_in_scope(
     c: &mut Conn<'_>,
     keys: &Keyring,
@@ -199,6 +202,7 @@ pub fn customers_by_phone_sql(clause: &str) -> String {
 
 /// Customers whose own phone or a contact's phone is exactly this one (through the blind index),
 /// see [`customers_by_phone_sql`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, scope: &Scope) -> Result<Vec<Customer>> {
     let idx = keys.blind_index(phone);
     let (clause, ids) = customer_scope_clause(scope, "customers", 2);
@@ -217,6 +221,7 @@ pub async fn customers_by_phone(c: &mut Conn<'_>, keys: &Keyring, phone: &str, s
 }
 
 /// Newest customers first, in the scope (see `customer_scope_clause`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_customers(
     c: &mut Conn<'_>,
     keys: &Keyring,
@@ -244,6 +249,7 @@ pub async fn list_customers(
 
 /// These customers (without their contacts), those visible in `scope` only: the names a list of
 /// requests shows beside each request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customers_by_ids(c: &mut Conn<'_>, keys: &Keyring, ids: &[i64], scope: &Scope) -> Result<Vec<Customer>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
@@ -267,6 +273,7 @@ pub async fn customers_by_ids(c: &mut Conn<'_>, keys: &Keyring, ids: &[i64], sco
 
 /// Companies whose unified social credit code starts with `prefix` (it is stored in clear), in
 /// the scope, at most 50.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customers_by_credit_code(
     c: &mut Conn<'_>,
     keys: &Keyring,
@@ -289,6 +296,7 @@ pub async fn customers_by_credit_code(
 // ---------- batch look-ups for imports ----------
 
 /// Which of these phone blind indexes are already a customer's own phone (any station).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customer_phone_indexes_in_use(
     c: &mut Conn<'_>,
     indexes: &[String],
@@ -308,6 +316,7 @@ pub async fn customer_phone_indexes_in_use(
 }
 
 /// Which of these unified social credit codes are taken already.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn credit_codes_in_use(c: &mut Conn<'_>, codes: &[String]) -> Result<std::collections::HashSet<String>> {
     let mut out = std::collections::HashSet::new();
     for chunk in codes.chunks(BATCH) {
@@ -334,6 +343,7 @@ pub struct PhoneRef {
 
 /// Customers in the scope whose own or a contact's phone has one of these blind indexes, like
 /// `customers_by_phone` for many phones at once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn customer_refs_by_phone_indexes(
     c: &mut Conn<'_>,
     indexes: &[String],

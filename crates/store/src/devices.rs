@@ -81,6 +81,7 @@ pub struct NewDevice<'a> {
     pub station_id: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_device(c: &mut Conn<'_>, keys: &Keyring, d: &NewDevice<'_>, now: i64) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO devices (serial_number, model_id, customer_id, sale_date, install_region_code, install_address_enc, \
@@ -90,6 +91,7 @@ pub async fn insert_device(c: &mut Conn<'_>, keys: &Keyring, d: &NewDevice<'_>, 
         .fetch_one(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn devices_of_customer(c: &mut Conn<'_>, keys: &Keyring, customer_id: i64) -> Result<Vec<Device>> {
     let sql = format!("{DEVICE_SELECT} WHERE d.customer_id = $1 ORDER BY d.id");
     let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(customer_id).fetch_all(c).await)?;
@@ -97,12 +99,14 @@ pub async fn devices_of_customer(c: &mut Conn<'_>, keys: &Keyring, customer_id: 
 }
 
 /// Devices with this serial number (of any model: serials are unique per model only).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn devices_by_serial(c: &mut Conn<'_>, keys: &Keyring, serial: &str) -> Result<Vec<Device>> {
     let sql = format!("{DEVICE_SELECT} WHERE d.serial_number = $1 ORDER BY d.id LIMIT 20");
     let rows = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(serial).fetch_all(c).await)?;
     rows.into_iter().map(|r| open_device(keys, r)).collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Option<Device>> {
     let sql = format!("{DEVICE_SELECT} WHERE d.id = $1");
     let row = both!(c, c => sqlx::query_as::<_, DeviceRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
@@ -111,6 +115,7 @@ pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Opt
 
 /// Devices whose serial number starts with `prefix` (upper case), newest first, those whose
 /// customer is visible in `scope` (the customer rule, D25).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_devices(
     c: &mut Conn<'_>,
     keys: &Keyring,
@@ -144,6 +149,7 @@ pub async fn search_devices(
 }
 
 /// One device if its customer is visible in `scope`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_device_in_scope(c: &mut Conn<'_>, keys: &Keyring, id: i64, scope: &Scope) -> Result<Option<Device>> {
     let (clause, ids) = customer_scope_clause(scope, "cu", 2);
     let sql = format!("{DEVICE_SELECT} JOIN customers cu ON cu.id = d.customer_id WHERE d.id = $1 AND {clause}");
@@ -156,6 +162,7 @@ pub async fn get_device_in_scope(c: &mut Conn<'_>, keys: &Keyring, id: i64, scop
 }
 
 /// Which devices exist already among these serial numbers: (model id, serial number).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn device_keys_by_serials(
     c: &mut Conn<'_>,
     serials: &[String],

@@ -40,6 +40,7 @@ impl Found {
 type StoredAnswer = (String, Option<i64>, Option<String>, Option<String>, Option<String>, Option<String>);
 
 /// The key of `principal`, if a committed command holds it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lookup(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<Option<Found>> {
     let row: Option<StoredAnswer> = both!(c, c => sqlx::query_as(
         "SELECT request_hash, status_code, content_type, response_body, location, headers FROM idempotency_keys \
@@ -71,6 +72,7 @@ pub struct Answer<'a> {
 
 /// Store the answer under the key (in the command's transaction, or after it when it committed
 /// early, replacing the fallback stored then); false if the key is not there.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, a: &Answer<'_>) -> Result<bool> {
     let n = both!(c, c => sqlx::query(
         "UPDATE idempotency_keys SET status_code = $1, content_type = $2, response_body = $3, location = $6, headers = $7 \
@@ -82,6 +84,7 @@ pub async fn complete(c: &mut Conn<'_>, principal: &str, key: &str, a: &Answer<'
 }
 
 /// Give a key up, so a retry runs afresh (an answer that cannot be replayed: one setting a cookie).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<()> {
     both!(c, c => sqlx::query(
         "DELETE FROM idempotency_keys WHERE principal = $1 AND idem_key = $2")
@@ -90,6 +93,7 @@ pub async fn release(c: &mut Conn<'_>, principal: &str, key: &str) -> Result<()>
 }
 
 /// Forget keys older than `before` (a day is what clients retry within).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge(c: &mut Conn<'_>, before: i64) -> Result<u64> {
     Ok(
         both!(c, c => sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,

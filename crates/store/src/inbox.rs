@@ -17,6 +17,7 @@ pub struct NewNotification<'a> {
 }
 
 /// A notification and its outbox row for `channels`, in the caller's transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_notification(
     c: &mut Conn<'_>,
     n: &NewNotification<'_>,
@@ -54,6 +55,7 @@ pub struct Notification {
 const NOTIFICATION_COLS: &str = "id, user_id, kind, title, body, link, urgent, created_at, deliver_after, read_at";
 
 /// A user's delivered notifications (`deliver_after <= now`), newest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn inbox(c: &mut Conn<'_>, user_id: i64, now: i64, page: PageRequest) -> Result<Page<Notification>> {
     let sql = format!(
         "SELECT {NOTIFICATION_COLS} FROM notifications WHERE user_id = $1 AND deliver_after <= $2 \
@@ -68,6 +70,7 @@ pub async fn inbox(c: &mut Conn<'_>, user_id: i64, now: i64, page: PageRequest) 
 }
 
 /// Delivered and unread: the counter in the page header.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unread_count(c: &mut Conn<'_>, user_id: i64, now: i64) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL AND deliver_after <= $2")
@@ -76,6 +79,7 @@ pub async fn unread_count(c: &mut Conn<'_>, user_id: i64, now: i64) -> Result<i6
 
 /// Mark one of the user's delivered notifications read (reading it again keeps the first time).
 /// `NotFound` for another user's, a held or a missing notification.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_read(c: &mut Conn<'_>, user_id: i64, id: i64, now: i64) -> Result<()> {
     let n = both!(c, c => sqlx::query(
         "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3 AND deliver_after <= $1")
@@ -84,6 +88,7 @@ pub async fn mark_read(c: &mut Conn<'_>, user_id: i64, id: i64, now: i64) -> Res
 }
 
 /// Mark every delivered, unread notification of the user read; how many.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_all_read(c: &mut Conn<'_>, user_id: i64, now: i64) -> Result<u64> {
     Ok(both!(c, c => sqlx::query(
         "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL AND deliver_after <= $1")

@@ -22,6 +22,7 @@ pub struct Job {
 /// Queue a job to run from `run_at`. With `leased_to`, the job is created already claimed by that
 /// holder until `lease_until` (a caller that runs it at once); should the holder die, the job
 /// becomes claimable when the lease runs out.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn enqueue_job(
     c: &mut Conn<'_>,
     kind: &str,
@@ -40,6 +41,7 @@ pub async fn enqueue_job(
 }
 
 /// Claim up to `limit` due, unfinished jobs of `kind` with a lease until `now + lease_ms`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_jobs(
     c: &mut Conn<'_>,
     kind: &str,
@@ -58,6 +60,7 @@ pub async fn claim_jobs(
 }
 
 /// Finish a job its holder ran; false if the lease was lost (someone else holds or finished it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete_job(c: &mut Conn<'_>, id: i64, instance: &str, now: i64) -> Result<bool> {
     let n = both!(c, c => sqlx::query(
         "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2 AND locked_by = $3 AND done_at IS NULL")
@@ -66,6 +69,7 @@ pub async fn complete_job(c: &mut Conn<'_>, id: i64, instance: &str, now: i64) -
 }
 
 /// A failed run: retry from `retry_at`, or with `retry_at = None` give up (done, error kept).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fail_job(
     c: &mut Conn<'_>,
     id: i64,
@@ -92,6 +96,7 @@ pub struct JobState {
     pub done_at: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_job(c: &mut Conn<'_>, id: i64) -> Result<Option<JobState>> {
     Ok(both!(c, c => sqlx::query_as::<_, JobState>(
         "SELECT id, kind, payload, locked_by, attempts, last_error, done_at FROM jobs WHERE id = $1")
@@ -102,6 +107,7 @@ pub async fn get_job(c: &mut Conn<'_>, id: i64) -> Result<Option<JobState>> {
 /// now, `$4` the channel or kind, `$5` the limit) get `locked_until = $1`, `locked_by = $2` and one
 /// more attempt; answers them by `returning`.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn claim_leased<T>(
     c: &mut Conn<'_>,
     table: &str,

@@ -14,6 +14,7 @@ pub struct OutboxItem {
 
 /// Claim up to `limit` undispatched rows of `channel` that are due, with a lease until
 /// `now + lease_ms` for `instance`; a row whose lease ran out is claimable again.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim_outbox(
     c: &mut Conn<'_>,
     channel: &str,
@@ -32,6 +33,7 @@ pub async fn claim_outbox(
 }
 
 /// Mark a claimed row delivered; false if the lease was lost to another instance meanwhile.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_dispatched(c: &mut Conn<'_>, id: i64, instance: &str, now: i64) -> Result<bool> {
     let n = both!(c, c => sqlx::query(
         "UPDATE outbox SET dispatched_at = $1, locked_until = NULL, last_error = NULL \
@@ -41,6 +43,7 @@ pub async fn mark_dispatched(c: &mut Conn<'_>, id: i64, instance: &str, now: i64
 }
 
 /// Give a claimed row back after a failed delivery, to be retried from `retry_at`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn release_outbox(c: &mut Conn<'_>, id: i64, instance: &str, error: &str, retry_at: i64) -> Result<()> {
     both!(c, c => sqlx::query(
         "UPDATE outbox SET locked_until = NULL, locked_by = NULL, last_error = $1, deliver_after = $2 \

@@ -28,6 +28,7 @@ fn version_expr(c: &Conn<'_>, column: &str) -> String {
 }
 
 /// How many values of `table.column` each key version encrypts: (`v1`, 1200), …; NULLs aside.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn versions_in(c: &mut Conn<'_>, t: &EncryptedTable, column: &str) -> Result<Vec<(String, i64)>> {
     let v = version_expr(c, column);
     let sql = format!(
@@ -45,6 +46,7 @@ pub struct StaleRow {
 }
 
 /// Up to `limit` rows of `t` after `after_id` (by id) holding a value not under key `current`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stale_rows(
     c: &mut Conn<'_>,
     t: &EncryptedTable,
@@ -71,6 +73,7 @@ pub async fn stale_rows(
 
 /// Replace a row's encrypted values by `new`, only if they are still `old` (a concurrent edit
 /// wins; the next pass picks the row up again if it still needs it). Answers whether it did.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rewrite_row(
     c: &mut Conn<'_>,
     t: &EncryptedTable,
@@ -104,6 +107,7 @@ pub async fn rewrite_row(
 }
 
 /// One stored value, of any encrypted column, under key version `version`, if there is one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sample_under(c: &mut Conn<'_>, version: u32) -> Result<Option<String>> {
     let prefix = format!("v{version}:%");
     for t in ENCRYPTED {
@@ -120,6 +124,7 @@ pub async fn sample_under(c: &mut Conn<'_>, version: u32) -> Result<Option<Strin
 }
 
 /// Whether any encrypted column holds a value at all (a database with personal data in it).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn any_encrypted(c: &mut Conn<'_>) -> Result<bool> {
     for t in ENCRYPTED {
         for column in t.columns {
@@ -134,12 +139,14 @@ pub async fn any_encrypted(c: &mut Conn<'_>) -> Result<bool> {
 }
 
 /// One customer's encrypted phone and its blind index, to check the index key against.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sample_phone(c: &mut Conn<'_>) -> Result<Option<(String, String)>> {
     Ok(both!(c, c => sqlx::query_as("SELECT phone_enc, phone_idx FROM customers ORDER BY id LIMIT 1")
         .fetch_optional(c).await)?)
 }
 
 /// Up to `limit` values of `table.column` under key version `version` after `after_id`, by id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn values_under(
     c: &mut Conn<'_>,
     t: &EncryptedTable,
@@ -166,6 +173,7 @@ pub struct KeyFingerprint {
     pub retired_at_ms: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fingerprints(c: &mut Conn<'_>) -> Result<Vec<KeyFingerprint>> {
     Ok(both!(c, c => sqlx::query_as::<_, KeyFingerprint>(
         "SELECT name, fingerprint, first_seen_ms, retired_at_ms FROM key_fingerprints ORDER BY name").fetch_all(c).await)?)
@@ -173,6 +181,7 @@ pub async fn fingerprints(c: &mut Conn<'_>) -> Result<Vec<KeyFingerprint>> {
 
 /// Record a key's fingerprint the first time it is seen (a concurrent first sight keeps the
 /// first one written), and mark it in use again if it had retired.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_fingerprint(c: &mut Conn<'_>, name: &str, fingerprint: &str, now: i64) -> Result<()> {
     both!(c, c => sqlx::query(
         "INSERT INTO key_fingerprints (name, fingerprint, first_seen_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
@@ -184,6 +193,7 @@ pub async fn record_fingerprint(c: &mut Conn<'_>, name: &str, fingerprint: &str,
 }
 
 /// A key left the key file and encrypts nothing any more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retire_fingerprint(c: &mut Conn<'_>, name: &str, now: i64) -> Result<()> {
     both!(c, c => sqlx::query("UPDATE key_fingerprints SET retired_at_ms = $2 WHERE name = $1 AND retired_at_ms IS NULL")
         .bind(name).bind(now).execute(c).await.map(|r| r.rows_affected()))?;

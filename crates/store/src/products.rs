@@ -31,6 +31,7 @@ pub struct NewProductModel<'a> {
     pub first_maintenance_hours: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_model(c: &mut Conn<'_>, m: &NewProductModel<'_>, now: i64) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO product_models (code, name, product_line, warranty_months, coverage, first_maintenance_days, \
@@ -40,16 +41,19 @@ pub async fn insert_model(c: &mut Conn<'_>, m: &NewProductModel<'_>, now: i64) -
         .fetch_one(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn model_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<ProductModel>> {
     let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE code = $1");
     Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(code).fetch_optional(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_model(c: &mut Conn<'_>, id: i64) -> Result<Option<ProductModel>> {
     let sql = format!("SELECT {MODEL_COLS} FROM product_models WHERE id = $1");
     Ok(both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_models(c: &mut Conn<'_>, page: PageRequest) -> Result<Page<ProductModel>> {
     let sql = format!("SELECT {MODEL_COLS} FROM product_models ORDER BY product_line, code LIMIT $1 OFFSET $2");
     let items = both!(c, c => sqlx::query_as::<_, ProductModel>(AssertSqlSafe(sql)).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;

@@ -36,6 +36,7 @@ const SLA_CONFIG_LOCK: i64 = 0x5348_534C_4100_0001;
 /// edited configuration — never left on the old one. PostgreSQL: a transaction-scoped advisory
 /// lock (shared ones cost no row writes). SQLite: nothing to do, its single writer already
 /// serialises every write transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hold_sla_config(c: &mut Conn<'_>, exclusive: bool) -> Result<()> {
     if let Conn::Postgres(c) = c {
         let sql =
@@ -45,6 +46,7 @@ pub async fn hold_sla_config(c: &mut Conn<'_>, exclusive: bool) -> Result<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<(CalendarRow, Vec<CalendarDay>)>> {
     let row = both!(c, c => sqlx::query_as::<_, CalendarRow>(
         "SELECT id, code, name, kind, weekly, use_prc_holidays, version FROM calendars WHERE code = $1")
@@ -55,11 +57,13 @@ pub async fn calendar(c: &mut Conn<'_>, code: &str) -> Result<Option<(CalendarRo
     Ok(Some((row, days)))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_calendars(c: &mut Conn<'_>) -> Result<Vec<CalendarRow>> {
     Ok(both!(c, c => sqlx::query_as::<_, CalendarRow>(
         "SELECT id, code, name, kind, weekly, use_prc_holidays, version FROM calendars ORDER BY code").fetch_all(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_calendar(
     c: &mut Conn<'_>,
     code: &str,
@@ -82,6 +86,7 @@ pub async fn update_calendar(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_calendar_day(
     c: &mut Conn<'_>,
     calendar_id: i64,
@@ -145,12 +150,14 @@ impl TryFrom<PolicyRow> for Policy {
 
 const POLICY_COLS: &str = "id, name, request_type, urgency, tier, calendar_code, response_minutes, resolution_minutes, priority, active, version";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
     let sql = format!("SELECT {POLICY_COLS} FROM sla_policies WHERE active ORDER BY priority, id");
     let rows = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).fetch_all(c).await)?;
     rows.into_iter().map(Policy::try_from).collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_policy(c: &mut Conn<'_>, id: i64) -> Result<Option<Policy>> {
     let sql = format!("SELECT {POLICY_COLS} FROM sla_policies WHERE id = $1");
     let row = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
@@ -161,6 +168,7 @@ pub async fn get_policy(c: &mut Conn<'_>, id: i64) -> Result<Option<Policy>> {
 
 /// Edit a policy's targets, calendar and activity if `version` is still current.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_policy(
     c: &mut Conn<'_>,
     id: i64,
@@ -187,6 +195,7 @@ pub async fn update_policy(
 
 /// Give the open requests of a policy its current targets and calendar (their clocks are then
 /// recomputed from their events). The request's version is left alone: nobody edited the request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retarget_open_requests(
     c: &mut Conn<'_>,
     policy_id: i64,
@@ -202,6 +211,7 @@ pub async fn retarget_open_requests(
 }
 
 /// Whether an active policy matches every request (no type, urgency or tier set).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn has_active_catch_all(c: &mut Conn<'_>) -> Result<bool> {
     let n: i64 = both!(c, c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM sla_policies WHERE active AND request_type IS NULL AND urgency IS NULL AND tier IS NULL")

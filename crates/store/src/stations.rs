@@ -22,6 +22,7 @@ pub struct Station {
 
 const STATION_COLS: &str = "id, code, name, region_code, address, phone, active, version, created_at, updated_at";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_station(c: &mut Conn<'_>, s: &StationInput, now: i64) -> Result<StationId> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO stations (code, name, region_code, address, phone, created_at, updated_at) \
@@ -32,6 +33,7 @@ pub async fn insert_station(c: &mut Conn<'_>, s: &StationInput, now: i64) -> Res
 }
 
 /// Update if `version` is still current; the stored version moves on by one.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_station(
     c: &mut Conn<'_>,
     id: StationId,
@@ -56,11 +58,13 @@ pub async fn update_station(
 }
 
 /// A station, unscoped: callers check the scope (see `app`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_station(c: &mut Conn<'_>, id: StationId) -> Result<Option<Station>> {
     let sql = format!("SELECT {STATION_COLS} FROM stations WHERE id = $1");
     Ok(both!(c, c => sqlx::query_as::<_, Station>(AssertSqlSafe(sql)).bind(id.0).fetch_optional(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn station_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<Station>> {
     let sql = format!("SELECT {STATION_COLS} FROM stations WHERE code = $1");
     Ok(
@@ -69,6 +73,7 @@ pub async fn station_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<Stat
 }
 
 /// Stations in the scope, filtered by a text in code or name, ordered by code.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_stations(
     c: &mut Conn<'_>,
     scope: &Scope,
@@ -95,12 +100,14 @@ pub async fn list_stations(
 }
 
 /// The business calendar a station works on, if it has its own.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn station_calendar(c: &mut Conn<'_>, id: StationId) -> Result<Option<String>> {
     let v: Option<Option<String>> = both!(c, c => sqlx::query_scalar("SELECT calendar_code FROM stations WHERE id = $1")
         .bind(id.0).fetch_optional(c).await)?;
     Ok(v.flatten())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_station_calendar(c: &mut Conn<'_>, id: StationId, calendar: Option<&str>, now: i64) -> Result<()> {
     let n = both!(c, c => sqlx::query("UPDATE stations SET calendar_code = $1, updated_at = $2 WHERE id = $3")
         .bind(calendar).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;

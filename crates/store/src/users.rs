@@ -46,6 +46,7 @@ pub struct NewUser<'a> {
     pub stations: &'a [StationId],
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_user(c: &mut Conn<'_>, u: &NewUser<'_>, now: i64) -> Result<UserId> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO users (username, display_name, password_hash, locale, created_at, updated_at) \
@@ -57,6 +58,7 @@ pub async fn insert_user(c: &mut Conn<'_>, u: &NewUser<'_>, now: i64) -> Result<
 }
 
 /// Replace a user's roles and stations.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_memberships(c: &mut Conn<'_>, id: UserId, roles: &[Role], stations: &[StationId]) -> Result<()> {
     both!(c, c => sqlx::query("DELETE FROM user_roles WHERE user_id = $1").bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
     both!(c, c => sqlx::query("DELETE FROM user_stations WHERE user_id = $1").bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
@@ -79,6 +81,7 @@ pub struct UserUpdate<'a> {
     pub stations: &'a [StationId],
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_user(c: &mut Conn<'_>, id: UserId, version: i64, u: &UserUpdate<'_>, now: i64) -> Result<i64> {
     let v: Option<i64> = both!(c, c => sqlx::query_scalar(
         "UPDATE users SET display_name = $1, locale = $2, active = $3, version = version + 1, updated_at = $4 \
@@ -95,12 +98,14 @@ pub async fn update_user(c: &mut Conn<'_>, id: UserId, version: i64, u: &UserUpd
     Ok(v)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(c: &mut Conn<'_>, id: UserId, hash: &str, now: i64) -> Result<()> {
     both!(c, c => sqlx::query("UPDATE users SET password_hash = $1, version = version + 1, updated_at = $2 WHERE id = $3")
         .bind(hash).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_locale(c: &mut Conn<'_>, id: UserId, locale: &str, now: i64) -> Result<()> {
     both!(c, c => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
         .bind(locale).bind(now).bind(id.0).execute(c).await.map(|r| r.rows_affected()))?;
@@ -127,6 +132,7 @@ async fn complete(c: &mut Conn<'_>, row: UserRow) -> Result<User> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_user(c: &mut Conn<'_>, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
     let row = both!(c, c => sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql)).bind(id.0).fetch_optional(c).await)?;
@@ -136,6 +142,7 @@ pub async fn get_user(c: &mut Conn<'_>, id: UserId) -> Result<Option<User>> {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_by_username(c: &mut Conn<'_>, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE username = $1");
     let row = both!(c, c => sqlx::query_as::<_, UserRow>(AssertSqlSafe(sql)).bind(username).fetch_optional(c).await)?;
@@ -146,6 +153,7 @@ pub async fn user_by_username(c: &mut Conn<'_>, username: &str) -> Result<Option
 }
 
 /// Users in the scope: HQ sees everyone; a station sees its own members.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_users(c: &mut Conn<'_>, scope: &Scope, q: Option<&str>, page: PageRequest) -> Result<Page<User>> {
     let (clause, ids) = scope_clause(scope, "us.station_id", 2);
     let scoped = if matches!(scope, Scope::All) {
@@ -179,6 +187,7 @@ pub async fn list_users(c: &mut Conn<'_>, scope: &Scope, q: Option<&str>, page: 
 /// The active administrators, their rows locked until the transaction ends on PostgreSQL (SQLite's
 /// single writer orders transactions anyway), so two administrators removing each other at once
 /// cannot leave none.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active_admins_locked(c: &mut Conn<'_>) -> Result<Vec<i64>> {
     let lock = match c {
         Conn::Sqlite(_) => "",
@@ -190,6 +199,7 @@ pub async fn active_admins_locked(c: &mut Conn<'_>) -> Result<Vec<i64>> {
     Ok(both!(c, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_all(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_users(c: &mut Conn<'_>) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(c).await)?)
 }
@@ -231,6 +241,7 @@ pub struct NewToken<'a> {
     pub user_agent: &'a str,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_token(c: &mut Conn<'_>, t: &NewToken<'_>, now: i64) -> Result<TokenId> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO auth_tokens (user_id, kind, digest, csrf_token, created_at, expires_at, source, user_agent) \
@@ -242,6 +253,7 @@ pub async fn insert_token(c: &mut Conn<'_>, t: &NewToken<'_>, now: i64) -> Resul
 }
 
 /// The live token with this digest: not revoked, not expired.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn live_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<Option<TokenRow>> {
     Ok(both!(c, c => sqlx::query_as::<_, TokenRow>(
         "SELECT id, user_id, kind, csrf_token, expires_at, revoked_at FROM auth_tokens \
@@ -250,6 +262,7 @@ pub async fn live_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<Opti
 }
 
 /// Revoke by digest; true when a live token was revoked.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<bool> {
     let r = both!(c, c => sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE digest = $2 AND revoked_at IS NULL")
         .bind(now).bind(digest).execute(c).await.map(|r| r.rows_affected()))?;
@@ -257,6 +270,7 @@ pub async fn revoke_token(c: &mut Conn<'_>, digest: &str, now: i64) -> Result<bo
 }
 
 /// Revoke every token of a user (password change, deactivation), except one digest if given.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_user_tokens(c: &mut Conn<'_>, user: UserId, except_digest: Option<&str>, now: i64) -> Result<u64> {
     Ok(both!(c, c => sqlx::query(
         "UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND digest <> $3")
@@ -279,6 +293,7 @@ pub struct Attempt {
 /// attempts each gets its own number, so a limit holds under any concurrency and across
 /// instances. A window older than `window_ms` starts afresh; attempts past `limit` are also
 /// counted as throttled.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_attempt(
     c: &mut Conn<'_>,
     username: &str,
@@ -302,6 +317,7 @@ pub async fn count_attempt(
 }
 
 /// A successful login clears its (username, source) count.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_attempts(c: &mut Conn<'_>, username: &str, source: &str) -> Result<()> {
     both!(c, c => sqlx::query("DELETE FROM login_attempts WHERE username = $1 AND source = $2")
         .bind(username).bind(source).execute(c).await.map(|r| r.rows_affected()))?;
@@ -309,6 +325,7 @@ pub async fn clear_attempts(c: &mut Conn<'_>, username: &str, source: &str) -> R
 }
 
 /// Attempts refused by the throttle in the current windows, per (username, source), most first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn throttled_attempts(c: &mut Conn<'_>, since: i64) -> Result<Vec<(String, String, i64)>> {
     Ok(both!(c, c => sqlx::query_as(
         "SELECT username, source, throttled FROM login_attempts WHERE throttled > 0 AND window_start > $1 \
@@ -317,6 +334,7 @@ pub async fn throttled_attempts(c: &mut Conn<'_>, since: i64) -> Result<Vec<(Str
 }
 
 /// Forget counts whose window ended before `before` (the audit trail keeps every failure).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge_login_attempts(c: &mut Conn<'_>, before: i64) -> Result<u64> {
     Ok(
         both!(c, c => sqlx::query("DELETE FROM login_attempts WHERE window_start < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
@@ -324,6 +342,7 @@ pub async fn purge_login_attempts(c: &mut Conn<'_>, before: i64) -> Result<u64> 
 }
 
 /// Forget sessions and API tokens that expired before `before`; they open nothing any more.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge_tokens(c: &mut Conn<'_>, before: i64) -> Result<u64> {
     Ok(
         both!(c, c => sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1").bind(before).execute(c).await.map(|r| r.rows_affected()))?,
@@ -333,6 +352,7 @@ pub async fn purge_tokens(c: &mut Conn<'_>, before: i64) -> Result<u64> {
 // ---------- recipients ----------
 
 /// Active users with `role` who are members of `station_id`, by id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn station_members_with_role(c: &mut Conn<'_>, station_id: i64, role: &str) -> Result<Vec<i64>> {
     Ok(both!(c, c => sqlx::query_scalar(
         "SELECT u.id FROM users u JOIN user_stations us ON us.user_id = u.id JOIN user_roles ur ON ur.user_id = u.id \
@@ -341,6 +361,7 @@ pub async fn station_members_with_role(c: &mut Conn<'_>, station_id: i64, role: 
 }
 
 /// Whether the user exists and is active.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_is_active(c: &mut Conn<'_>, user_id: i64) -> Result<bool> {
     let a: Option<bool> = both!(c, c => sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
         .bind(user_id).fetch_optional(c).await)?;
@@ -349,6 +370,7 @@ pub async fn user_is_active(c: &mut Conn<'_>, user_id: i64) -> Result<bool> {
 
 /// The working calendar of a user: that of their first station (lowest id), `None` when they
 /// belong to no station or that station has no calendar of its own.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn user_calendar_code(c: &mut Conn<'_>, user_id: i64) -> Result<Option<String>> {
     let row: Option<Option<String>> = both!(c, c => sqlx::query_scalar(
         "SELECT s.calendar_code FROM user_stations us JOIN stations s ON s.id = us.station_id \

@@ -23,6 +23,7 @@ pub struct Warehouse {
 const WAREHOUSE_COLS: &str =
     "id, code, name, station_id, region_code, address, active, version, created_at, updated_at";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_warehouse(
     c: &mut Conn<'_>,
     w: &WarehouseInput,
@@ -37,12 +38,14 @@ pub async fn insert_warehouse(
     Ok(WarehouseId(id))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_warehouse(c: &mut Conn<'_>, id: WarehouseId) -> Result<Option<Warehouse>> {
     let sql = format!("SELECT {WAREHOUSE_COLS} FROM warehouses WHERE id = $1");
     Ok(both!(c, c => sqlx::query_as::<_, Warehouse>(AssertSqlSafe(sql)).bind(id.0).fetch_optional(c).await)?)
 }
 
 /// Warehouses in the scope; `station` narrows to one station's.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_warehouses(
     c: &mut Conn<'_>,
     scope: &Scope,
