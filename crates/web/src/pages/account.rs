@@ -1,4 +1,4 @@
-use super::{Chrome, CsrfForm, field_messages, page_err, render, require_login, safe_next};
+use super::{Chrome, CsrfForm, PageError, field_messages, page_err, render, require_login, safe_next};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
@@ -39,14 +39,16 @@ fn account_page(rc: &ReqCtx, errors: &[(String, String)], flash: Option<String>)
     }
 }
 
-pub async fn page(rc: ReqCtx) -> Response {
-    if let Err(e) = require_login(&rc, "/account") {
-        return e.into_response();
-    }
-    render(&account_page(&rc, &[], None))
+pub async fn page(rc: ReqCtx) -> Result<Response, PageError> {
+    require_login(&rc, "/account")?;
+    Ok(render(&account_page(&rc, &[], None)))
 }
 
-pub async fn change_password(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
+pub async fn change_password(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     let r = shouhou_app::auth::change_password(
         &s.app,
         &rc.ctx,
@@ -57,19 +59,21 @@ pub async fn change_password(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f):
     )
     .await;
     match r {
-        Ok(()) => render(&account_page(&rc, &[], Some(rc.tr.t("account-password-changed")))),
         Err(AppError::Validation(v)) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&account_page(&rc, &field_messages(rc.tr, &v.0), None)))
-                .into_response()
+            let page = account_page(&rc, &field_messages(rc.tr, &v.0), None);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
-        Err(e) => page_err(&rc, "/account")(e).into_response(),
+        other => other.map_err(page_err(&rc, "/account"))?,
     }
+    Ok(render(&account_page(&rc, &[], Some(rc.tr.t("account-password-changed")))))
 }
 
-pub async fn change_language(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
+pub async fn change_language(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     let locale = Locale::parse(&f.get("locale")).unwrap_or_default();
-    match shouhou_app::auth::set_locale(&s.app, &rc.ctx, locale).await {
-        Ok(()) => Redirect::to(&safe_next(&f.get("next"))).into_response(),
-        Err(e) => page_err(&rc, "/account")(e).into_response(),
-    }
+    shouhou_app::auth::set_locale(&s.app, &rc.ctx, locale).await.map_err(page_err(&rc, "/account"))?;
+    Ok(Redirect::to(&safe_next(&f.get("next"))).into_response())
 }

@@ -1,6 +1,6 @@
 //! Customers: the list (masked without the right), export to Excel, import from CSV or Excel.
 use super::desk::{CustomerVm, customer_vm};
-use super::{Chrome, FormData, Pager, check_csrf, page_err, render, require_login};
+use super::{Chrome, FormData, PageError, Pager, check_csrf, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use askama::Template;
@@ -44,7 +44,7 @@ async fn customers_page(
     page: Option<u32>,
     report: Option<ReportVm>,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, PageError> {
     customers_page_q(s, rc, page, "", report, status).await
 }
 
@@ -55,7 +55,7 @@ async fn customers_page_q(
     q: &str,
     report: Option<ReportVm>,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, PageError> {
     let listed = if q.trim().is_empty() {
         shouhou_app::customers::list_customers(&s.app, &rc.ctx, PageRequest::new(page, None)).await
     } else {
@@ -66,30 +66,24 @@ async fn customers_page_q(
             per_page: 50,
         })
     };
-    match listed {
-        Ok(p) => {
-            let pager = Pager::new(rc.tr, "/customers", &format!("&q={}", super::urlencode(q)), &p);
-            let masked = p.items.first().is_some_and(|c| c.masked);
-            let page = CustomersPage {
-                rows: p.items.iter().map(|c| customer_vm(rc.tr, c)).collect(),
-                pager,
-                q: q.to_string(),
-                can_create: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::CustomerWrite)),
-                masked,
-                can_import: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::SettingsWrite)),
-                report,
-                c: Chrome::new(rc, "customers-title", "/customers"),
-            };
-            (status, render(&page)).into_response()
-        }
-        Err(e) => page_err(rc, "/customers")(e).into_response(),
-    }
+    let p = listed.map_err(page_err(rc, "/customers"))?;
+    let pager = Pager::new(rc.tr, "/customers", &format!("&q={}", super::urlencode(q)), &p);
+    let masked = p.items.first().is_some_and(|c| c.masked);
+    let page = CustomersPage {
+        rows: p.items.iter().map(|c| customer_vm(rc.tr, c)).collect(),
+        pager,
+        q: q.to_string(),
+        can_create: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::CustomerWrite)),
+        masked,
+        can_import: rc.ctx.actor.as_ref().is_some_and(|a| a.can(Permission::SettingsWrite)),
+        report,
+        c: Chrome::new(rc, "customers-title", "/customers"),
+    };
+    Ok((status, render(&page)).into_response())
 }
 
-pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQ>) -> Response {
-    if let Err(e) = require_login(&rc, "/customers") {
-        return e.into_response();
-    }
+pub async fn page(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<PageQ>) -> Result<Response, PageError> {
+    require_login(&rc, "/customers")?;
     customers_page_q(&s, &rc, q.page, q.q.as_deref().unwrap_or(""), None, StatusCode::OK).await
 }
 
@@ -241,14 +235,11 @@ fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
         .into_response()
 }
 
-pub async fn export(State(s): State<AppState>, rc: ReqCtx) -> Response {
-    if let Err(e) = require_login(&rc, "/customers") {
-        return e.into_response();
-    }
-    match shouhou_app::exports::export_customers_xlsx(&s.app, &rc.ctx).await {
-        Ok(bytes) => xlsx("customers.xlsx", bytes),
-        Err(e) => page_err(&rc, "/customers")(e).into_response(),
-    }
+pub async fn export(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, PageError> {
+    require_login(&rc, "/customers")?;
+    let bytes =
+        shouhou_app::exports::export_customers_xlsx(&s.app, &rc.ctx).await.map_err(page_err(&rc, "/customers"))?;
+    Ok(xlsx("customers.xlsx", bytes))
 }
 
 #[derive(Deserialize, Default)]
@@ -256,14 +247,16 @@ pub struct QueueQ {
     queue: Option<String>,
 }
 
-pub async fn export_requests(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<QueueQ>) -> Response {
-    if let Err(e) = require_login(&rc, "/requests") {
-        return e.into_response();
-    }
-    match shouhou_app::exports::export_requests_xlsx(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or("all")).await {
-        Ok(bytes) => xlsx("service-requests.xlsx", bytes),
-        Err(e) => page_err(&rc, "/requests")(e).into_response(),
-    }
+pub async fn export_requests(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<QueueQ>,
+) -> Result<Response, PageError> {
+    require_login(&rc, "/requests")?;
+    let bytes = shouhou_app::exports::export_requests_xlsx(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or("all"))
+        .await
+        .map_err(page_err(&rc, "/requests"))?;
+    Ok(xlsx("service-requests.xlsx", bytes))
 }
 
 pub fn report_vm(tr: crate::i18n::Tr, r: &ImportReport) -> ReportVm {
@@ -288,7 +281,7 @@ pub async fn import(
     rc: ReqCtx,
     headers: HeaderMap,
     mut multipart: axum::extract::Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     let (mut csrf, mut what, mut file) = (String::new(), String::from("customers"), None::<(String, Vec<u8>)>);
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
@@ -302,27 +295,23 @@ pub async fn import(
         }
     }
     if let Err(r) = check_csrf(&rc, &headers, &FormData(vec![("_csrf".into(), csrf)])) {
-        return r;
+        return Ok(r);
     }
+    let err = page_err(&rc, "/customers");
     let (name, bytes) = file.unwrap_or_default();
     let table = match shouhou_app::sheets::read_upload(name, bytes).await {
-        Ok(t) => t,
         Err(AppError::Validation(v)) => {
             let r = ReportVm { ok: false, summary: super::joined_messages(rc.tr, &v.0), errors: vec![] };
             return customers_page(&s, &rc, None, Some(r), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(e) => return page_err(&rc, "/customers")(e).into_response(),
+        other => other.map_err(&err)?,
     };
     let result = if what == "devices" {
         shouhou_app::imports::import_devices(&s.app, &rc.ctx, &table, |_, _| {}).await
     } else {
         shouhou_app::imports::import_customers(&s.app, &rc.ctx, &table, |_, _| {}).await
     };
-    match result {
-        Ok(r) => {
-            let status = if r.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            customers_page(&s, &rc, None, Some(report_vm(rc.tr, &r)), status).await
-        }
-        Err(e) => page_err(&rc, "/customers")(e).into_response(),
-    }
+    let r = result.map_err(&err)?;
+    let status = if r.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    customers_page(&s, &rc, None, Some(report_vm(rc.tr, &r)), status).await
 }

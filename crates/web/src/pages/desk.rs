@@ -1,6 +1,6 @@
 //! The agent's desk page: the screen pop and registering a request from it.
 use super::shared::InputField;
-use super::{Chrome, CsrfForm, field_messages, page_err, render, require_login};
+use super::{Chrome, CsrfForm, PageError, field_messages, page_err, render, require_login};
 use crate::AppState;
 use crate::api::rfc3339;
 use crate::ctx::ReqCtx;
@@ -216,19 +216,21 @@ async fn pop_html(s: &AppState, rc: &ReqCtx, q: &str) -> Result<String, AppError
     }
     let by = lookup(q);
     let is_phone = matches!(by, Lookup::Phone(_));
-    match shouhou_app::desk::screen_pop(&s.app, &rc.ctx, by).await {
-        Ok(Some(p)) => pop_partial(rc, &p).render().map_err(|e| AppError::Internal(e.to_string())),
-        Ok(None) => {
+    let pop = match shouhou_app::desk::screen_pop(&s.app, &rc.ctx, by).await {
+        Err(AppError::Validation(v)) => {
+            let f = CustomerForm { phone: q.to_string(), ..Default::default() };
+            return new_customer_partial(rc, &f, &field_messages(rc.tr, &v.0))
+                .render()
+                .map_err(|e| AppError::Internal(e.to_string()));
+        }
+        other => other?,
+    };
+    match pop {
+        Some(p) => pop_partial(rc, &p).render().map_err(|e| AppError::Internal(e.to_string())),
+        None => {
             let f = CustomerForm { phone: if is_phone { q.to_string() } else { String::new() }, ..Default::default() };
             new_customer_partial(rc, &f, &[]).render().map_err(|e| AppError::Internal(e.to_string()))
         }
-        Err(AppError::Validation(v)) => {
-            let f = CustomerForm { phone: q.to_string(), ..Default::default() };
-            new_customer_partial(rc, &f, &field_messages(rc.tr, &v.0))
-                .render()
-                .map_err(|e| AppError::Internal(e.to_string()))
-        }
-        Err(e) => Err(e),
     }
 }
 
@@ -245,29 +247,24 @@ struct DeskPage {
     pop: Option<String>,
 }
 
-pub async fn desk(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/desk") {
-        return e.into_response();
-    }
+pub async fn desk(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQuery>) -> Result<Response, PageError> {
+    require_login(&rc, "/desk")?;
+    let err = page_err(&rc, "/desk");
     // The service desk is the back office's: a customer or a dealer finds nothing here.
-    if let Err(e) = rc.ctx.require_read(shouhou_domain::auth::Permission::CustomerRead) {
-        return page_err(&rc, "/desk")(e).into_response();
-    }
+    rc.ctx.require_read(shouhou_domain::auth::Permission::CustomerRead).map_err(&err)?;
     let text = q.q.unwrap_or_default();
-    match pop_html(&s, &rc, &text).await {
-        Ok(pop) => render(&DeskPage { c: Chrome::new(&rc, "desk-title", "/desk"), q: text, pop: Some(pop) }),
-        Err(e) => page_err(&rc, "/desk")(e).into_response(),
-    }
+    let pop = pop_html(&s, &rc, &text).await.map_err(&err)?;
+    Ok(render(&DeskPage { c: Chrome::new(&rc, "desk-title", "/desk"), q: text, pop: Some(pop) }))
 }
 
-pub async fn desk_lookup(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<DeskQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/desk") {
-        return e.into_response();
-    }
-    match pop_html(&s, &rc, q.q.as_deref().unwrap_or("")).await {
-        Ok(html) => axum::response::Html(html).into_response(),
-        Err(e) => page_err(&rc, "/desk")(e).into_response(),
-    }
+pub async fn desk_lookup(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, PageError> {
+    require_login(&rc, "/desk")?;
+    let html = pop_html(&s, &rc, q.q.as_deref().unwrap_or("")).await.map_err(page_err(&rc, "/desk"))?;
+    Ok(axum::response::Html(html).into_response())
 }
 
 /// Create the customer from the pop's form and show their (empty) pop at once, no retyping.
@@ -276,7 +273,7 @@ pub async fn desk_create_customer(
     rc: ReqCtx,
     headers: HeaderMap,
     CsrfForm(f): CsrfForm,
-) -> Response {
+) -> Result<Response, PageError> {
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
     let form = CustomerForm {
         kind: opt("kind"),
@@ -288,17 +285,19 @@ pub async fn desk_create_customer(
         address: f.get("address"),
         ..Default::default()
     };
+    let err = page_err(&rc, "/desk");
     match shouhou_app::customers::create_customer(&s.app, &rc.ctx, &form).await {
-        Ok(_) => match pop_html(&s, &rc, &form.phone).await {
-            Ok(html) if is_htmx(&headers) => axum::response::Html(html).into_response(),
-            Ok(_) => Redirect::to(&format!("/desk?q={}", super::urlencode(&form.phone))).into_response(),
-            Err(e) => page_err(&rc, "/desk")(e).into_response(),
-        },
         Err(AppError::Validation(v)) => {
             let html = new_customer_partial(&rc, &form, &field_messages(rc.tr, &v.0));
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&html)).into_response()
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&html)).into_response());
         }
-        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+        other => other.map_err(&err)?,
+    };
+    let html = pop_html(&s, &rc, &form.phone).await.map_err(&err)?;
+    if is_htmx(&headers) {
+        Ok(axum::response::Html(html).into_response())
+    } else {
+        Ok(Redirect::to(&format!("/desk?q={}", super::urlencode(&form.phone))).into_response())
     }
 }
 
@@ -307,7 +306,7 @@ pub async fn desk_register(
     rc: ReqCtx,
     _headers: HeaderMap,
     CsrfForm(f): CsrfForm,
-) -> Response {
+) -> Result<Response, PageError> {
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
     // 当场解决 is a checkbox; its note says how. Ticked without a note is a missing note.
     let solved_now = f.get("solved_now") == "1";
@@ -317,7 +316,7 @@ pub async fn desk_register(
             c: Chrome::new(&rc, "desk-title", "/desk"),
             message: super::joined_messages(rc.tr, &v.0),
         };
-        return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let form = RequestForm {
         customer_id: f.get("customer_id").parse().unwrap_or(0),
@@ -330,22 +329,20 @@ pub async fn desk_register(
         promised_reply_at: opt("promised_reply_at"),
         resolve_now: if solved_now { opt("resolve_now") } else { None },
     };
-    match shouhou_app::requests::create_request(&s.app, &rc.ctx, &form).await {
-        Ok(r) => {
-            let to = format!("/requests/{}", r.id);
-            let mut resp = Redirect::to(&to).into_response();
-            if let Ok(v) = HeaderValue::from_str(&to) {
-                resp.headers_mut().insert("hx-redirect", v);
-            }
-            resp
-        }
+    let r = match shouhou_app::requests::create_request(&s.app, &rc.ctx, &form).await {
         Err(AppError::Validation(v)) => {
             let page = super::ErrorPage {
                 c: Chrome::new(&rc, "desk-title", "/desk"),
                 message: super::joined_messages(rc.tr, &v.0),
             };
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
         }
-        Err(e) => page_err(&rc, "/desk")(e).into_response(),
+        other => other.map_err(page_err(&rc, "/desk"))?,
+    };
+    let to = format!("/requests/{}", r.id);
+    let mut resp = Redirect::to(&to).into_response();
+    if let Ok(v) = HeaderValue::from_str(&to) {
+        resp.headers_mut().insert("hx-redirect", v);
     }
+    Ok(resp)
 }

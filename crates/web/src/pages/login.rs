@@ -1,4 +1,4 @@
-use super::{CsrfForm, FormData, constant_time_eq, render, safe_next};
+use super::{CsrfForm, FormData, PageError, constant_time_eq, page_err, render, safe_next};
 use crate::AppState;
 use crate::ctx::{LANG_COOKIE, ReqCtx, SESSION_COOKIE, cookie, set_cookie};
 use crate::i18n::Tr;
@@ -50,23 +50,15 @@ pub async fn submit(
     rc: ReqCtx,
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
-) -> Response {
+) -> Result<Response, PageError> {
     let f = FormData(f);
     let (username, password, next) = (f.get("username"), f.get("password"), f.get("next"));
     let expected = cookie(&headers, PRELOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.get("_csrf").as_bytes()) {
-        return login_page(&s, rc.tr, StatusCode::FORBIDDEN, &next, &username, Some(rc.tr.t("error-csrf")));
+        return Ok(login_page(&s, rc.tr, StatusCode::FORBIDDEN, &next, &username, Some(rc.tr.t("error-csrf"))));
     }
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match shouhou_app::auth::login(&s.app, &rc.ctx, &username, &password, TokenKind::Session, ua).await {
-        Ok(issued) => {
-            let mut resp = Redirect::to(&safe_next(&next)).into_response();
-            let age = (issued.expires_at_ms - s.app.now()) / 1000;
-            resp.headers_mut()
-                .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &issued.token, Some(age), s.secure_cookies));
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(PRELOGIN_COOKIE, "", None, s.secure_cookies));
-            resp
-        }
+    let issued = match shouhou_app::auth::login(&s.app, &rc.ctx, &username, &password, TokenKind::Session, ua).await {
         Err(AppError::Throttled { retry_after_secs }) => {
             let minutes = (retry_after_secs + 59) / 60;
             let mut resp = login_page(
@@ -78,24 +70,34 @@ pub async fn submit(
                 Some(rc.tr.t1("login-throttled", "minutes", minutes)),
             );
             resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after_secs));
-            resp
+            return Ok(resp);
         }
         Err(AppError::BadCredentials) | Err(AppError::Validation(_)) => {
-            login_page(&s, rc.tr, StatusCode::UNAUTHORIZED, &next, &username, Some(rc.tr.t("login-failed")))
+            let failed = Some(rc.tr.t("login-failed"));
+            return Ok(login_page(&s, rc.tr, StatusCode::UNAUTHORIZED, &next, &username, failed));
         }
-        Err(e) => super::PageError { err: e, rc, path: "/login".into() }.into_response(),
-    }
+        other => other.map_err(page_err(&rc, "/login"))?,
+    };
+    let mut resp = Redirect::to(&safe_next(&next)).into_response();
+    let age = (issued.expires_at_ms - s.app.now()) / 1000;
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &issued.token, Some(age), s.secure_cookies));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(PRELOGIN_COOKIE, "", None, s.secure_cookies));
+    Ok(resp)
 }
 
-pub async fn logout(State(s): State<AppState>, rc: ReqCtx, _headers: HeaderMap, CsrfForm(_f): CsrfForm) -> Response {
-    if let Some(t) = rc.token.as_deref()
-        && let Err(e) = shouhou_app::auth::logout(&s.app, &rc.ctx, t).await
-    {
-        return super::PageError { err: e, rc, path: "/".into() }.into_response();
+pub async fn logout(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    _headers: HeaderMap,
+    CsrfForm(_f): CsrfForm,
+) -> Result<Response, PageError> {
+    if let Some(t) = rc.token.as_deref() {
+        shouhou_app::auth::logout(&s.app, &rc.ctx, t).await.map_err(page_err(&rc, "/"))?;
     }
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", None, s.secure_cookies));
-    resp
+    Ok(resp)
 }
 
 /// The language of the login page for someone not yet signed in (a cookie, nothing stored).

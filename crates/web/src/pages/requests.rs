@@ -158,14 +158,7 @@ struct RequestPage {
     error: Option<String>,
 }
 
-async fn request_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>, status: StatusCode) -> Response {
-    match request_page_inner(s, rc, id, error, status).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn request_page_inner(
+async fn request_page(
     s: &AppState,
     rc: &ReqCtx,
     id: i64,
@@ -261,34 +254,44 @@ async fn request_page_inner(
 
 pub async fn request(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
     require_login(&rc, &format!("/requests/{id}"))?;
-    request_page_inner(&s, &rc, id, None, StatusCode::OK).await
+    request_page(&s, &rc, id, None, StatusCode::OK).await
 }
 
-pub async fn transition(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
+pub async fn transition(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     let version = f.get("version").parse().unwrap_or(0);
     match shouhou_app::requests::transition(&s.app, &rc.ctx, id, version, &f.get("action"), &f.get("note")).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
             let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            return request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
             let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
+            return request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await;
         }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
+        other => other.map_err(page_err(&rc, &format!("/requests/{id}")))?,
+    };
+    Ok(Redirect::to(&format!("/requests/{id}")).into_response())
 }
 
-pub async fn add_note(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
+pub async fn add_note(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     match shouhou_app::requests::add_note(&s.app, &rc.ctx, id, &f.get("note")).await {
-        Ok(()) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
             let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            return request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
+        other => other.map_err(page_err(&rc, &format!("/requests/{id}")))?,
     }
+    Ok(Redirect::to(&format!("/requests/{id}")).into_response())
 }
 
 /// Upload from the request page: a multipart form with the session's CSRF token and the file.
@@ -298,7 +301,7 @@ pub async fn upload(
     Path(id): Path<i64>,
     headers: HeaderMap,
     mut multipart: axum::extract::Multipart,
-) -> Response {
+) -> Result<Response, PageError> {
     let mut csrf = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     loop {
@@ -322,22 +325,22 @@ pub async fn upload(
         }
     }
     if let Err(r) = check_csrf(&rc, &headers, &FormData(vec![("_csrf".into(), csrf)])) {
-        return r;
+        return Ok(r);
     }
     let (name, bytes) = file.unwrap_or_default();
     match shouhou_app::attachments::add_attachment(&s.app, &rc.ctx, id, &name, &bytes).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(AppError::Validation(v)) => {
             let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+            return request_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
+        other => other.map_err(page_err(&rc, &format!("/requests/{id}")))?,
+    };
+    Ok(Redirect::to(&format!("/requests/{id}")).into_response())
 }
 
 /// The request page with what was wrong with an upload (too large, malformed, a bad file name),
 /// answered with the problem's status as the API answers it.
-async fn upload_problem(s: &AppState, rc: &ReqCtx, id: i64, p: crate::error::Problem) -> Response {
+async fn upload_problem(s: &AppState, rc: &ReqCtx, id: i64, p: crate::error::Problem) -> Result<Response, PageError> {
     let msg = match p.errors.first() {
         Some(e) => rc.tr.field_message(e),
         None => rc.tr.t(&format!("problem-{}", p.code)),
@@ -353,15 +356,20 @@ pub async fn download(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>
 }
 
 /// "I'll take it": the signed-in person becomes the assignee.
-pub async fn take(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>, CsrfForm(f): CsrfForm) -> Response {
+pub async fn take(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     let version = f.get("version").parse().unwrap_or(0);
     let me = rc.ctx.actor.as_ref().map(|a| a.id.0);
     match shouhou_app::requests::assign(&s.app, &rc.ctx, id, version, me).await {
-        Ok(_) => Redirect::to(&format!("/requests/{id}")).into_response(),
         Err(e @ (AppError::Stale | AppError::Validation(_))) => {
             let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
+            return request_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await;
         }
-        Err(e) => page_err(&rc, &format!("/requests/{id}"))(e).into_response(),
-    }
+        other => other.map_err(page_err(&rc, &format!("/requests/{id}")))?,
+    };
+    Ok(Redirect::to(&format!("/requests/{id}")).into_response())
 }

@@ -1,7 +1,6 @@
 //! Helpers shared by the back-office pages: list queries, permission checks, form fields and their errors.
 use super::{PageError, field_messages};
 use crate::ctx::ReqCtx;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shouhou_app::AppError;
 use shouhou_domain::auth::Permission;
@@ -26,11 +25,11 @@ pub struct InputField {
     pub readonly: bool,
 }
 
-/// Field errors of a failed command, or the page answering a failure that is not about fields.
-pub(crate) fn form_errors(rc: &ReqCtx, path: &str, e: AppError) -> Result<Vec<(String, String)>, Response> {
+/// Field errors of a failed command, or the error answering a failure that is not about fields.
+pub(crate) fn form_errors(rc: &ReqCtx, path: &str, e: AppError) -> Result<Vec<(String, String)>, PageError> {
     match e {
         AppError::Validation(v) => Ok(field_messages(rc.tr, &v.0)),
         AppError::Duplicate { field } => Ok(vec![(field.clone(), rc.tr.field_error(&field, "already_exists"))]),
-        other => Err(PageError { err: other, rc: rc.clone(), path: path.to_string() }.into_response()),
+        other => Err(PageError { err: other, rc: rc.clone(), path: path.to_string() }),
     }
 }

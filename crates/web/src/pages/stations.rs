@@ -1,5 +1,5 @@
 //! Service station pages: list, one station, create, edit.
-use super::{Chrome, CsrfForm, FormData, Pager, page_err, render, require_login, urlencode};
+use super::{Chrome, CsrfForm, FormData, PageError, Pager, page_err, render, require_login, urlencode};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::pages::shared::InputField;
@@ -54,25 +54,25 @@ struct StationsPage {
     can_write: bool,
 }
 
-pub async fn stations(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/stations") {
-        return e.into_response();
-    }
+pub async fn stations(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    require_login(&rc, "/stations")?;
     let text = q.q.clone().unwrap_or_default();
-    match shouhou_app::stations::list_stations(&s.app, &rc.ctx, Some(&text), PageRequest::new(q.page, None)).await {
-        Ok(p) => {
-            let pager = Pager::new(rc.tr, "/stations", &format!("&q={}", urlencode(&text)), &p);
-            let page = StationsPage {
-                c: Chrome::new(&rc, "stations-title", "/stations"),
-                q: text,
-                rows: p.items.into_iter().map(StationRow::from).collect(),
-                pager,
-                can_write: can(&rc, Permission::StationWrite),
-            };
-            render(&page)
-        }
-        Err(e) => page_err(&rc, "/stations")(e).into_response(),
-    }
+    let p = shouhou_app::stations::list_stations(&s.app, &rc.ctx, Some(&text), PageRequest::new(q.page, None))
+        .await
+        .map_err(page_err(&rc, "/stations"))?;
+    let pager = Pager::new(rc.tr, "/stations", &format!("&q={}", urlencode(&text)), &p);
+    let page = StationsPage {
+        c: Chrome::new(&rc, "stations-title", "/stations"),
+        q: text,
+        rows: p.items.into_iter().map(StationRow::from).collect(),
+        pager,
+        can_write: can(&rc, Permission::StationWrite),
+    };
+    Ok(render(&page))
 }
 
 #[derive(Template)]
@@ -85,51 +85,38 @@ struct StationPage {
     can_write: bool,
 }
 
-pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
+pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
     let path = format!("/stations/{id}");
-    if let Err(e) = require_login(&rc, &path) {
-        return e.into_response();
-    }
+    require_login(&rc, &path)?;
     let err = page_err(&rc, "/stations");
-    let st = match shouhou_app::stations::get_station(&s.app, &rc.ctx, StationId(id)).await {
-        Ok(st) => st,
-        Err(e) => return err(e).into_response(),
-    };
+    let st = shouhou_app::stations::get_station(&s.app, &rc.ctx, StationId(id)).await.map_err(&err)?;
     let mut warehouses = vec![];
     if can(&rc, Permission::WarehouseRead) {
-        match shouhou_app::warehouses::list_warehouses(
+        let p = shouhou_app::warehouses::list_warehouses(
             &s.app,
             &rc.ctx,
             Some(StationId(id)),
             PageRequest::new(Some(1), Some(100)),
         )
         .await
-        {
-            Ok(p) => warehouses = p.items.into_iter().map(|w| (w.code, w.name)).collect(),
-            Err(e) => return err(e).into_response(),
-        }
+        .map_err(&err)?;
+        warehouses = p.items.into_iter().map(|w| (w.code, w.name)).collect();
     }
     let mut members = vec![];
     if can(&rc, Permission::UserRead) {
-        match shouhou_app::users::list_users(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-            Ok(p) => {
-                members = p
-                    .items
-                    .into_iter()
-                    .filter(|u| u.stations.contains(&StationId(id)))
-                    .map(|u| {
-                        let roles = u
-                            .roles
-                            .iter()
-                            .map(|r| rc.tr.t(&format!("role-{}", r.as_str())))
-                            .collect::<Vec<_>>()
-                            .join("、");
-                        (u.display_name, roles)
-                    })
-                    .collect()
-            }
-            Err(e) => return err(e).into_response(),
-        }
+        let p = shouhou_app::users::list_users(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+            .await
+            .map_err(&err)?;
+        members = p
+            .items
+            .into_iter()
+            .filter(|u| u.stations.contains(&StationId(id)))
+            .map(|u| {
+                let roles =
+                    u.roles.iter().map(|r| rc.tr.t(&format!("role-{}", r.as_str()))).collect::<Vec<_>>().join("、");
+                (u.display_name, roles)
+            })
+            .collect();
     }
     let page = StationPage {
         c: Chrome::new(&rc, "stations-title", "/stations"),
@@ -138,7 +125,7 @@ pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>)
         members,
         can_write: can(&rc, Permission::StationWrite),
     };
-    render(&page)
+    Ok(render(&page))
 }
 
 #[derive(Template)]
@@ -210,14 +197,12 @@ fn station_form_from(f: &FormData) -> StationForm {
     }
 }
 
-pub async fn new_station(rc: ReqCtx) -> Response {
-    if let Err(e) = require_login(&rc, "/stations/new") {
-        return e.into_response();
-    }
+pub async fn new_station(rc: ReqCtx) -> Result<Response, PageError> {
+    require_login(&rc, "/stations/new")?;
     if !can(&rc, Permission::StationWrite) {
-        return page_err(&rc, "/stations/new")(AppError::Forbidden).into_response();
+        return Err(page_err(&rc, "/stations/new")(AppError::Forbidden));
     }
-    station_form_page(
+    Ok(station_form_page(
         &rc,
         "stations-new",
         "/stations".into(),
@@ -226,51 +211,45 @@ pub async fn new_station(rc: ReqCtx) -> Response {
         &StationForm::default(),
         None,
         &[],
-    )
+    ))
 }
 
-pub async fn create_station(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
+pub async fn create_station(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
     let form = station_form_from(&f);
     match shouhou_app::stations::create_station(&s.app, &rc.ctx, &form).await {
-        Ok(id) => Redirect::to(&format!("/stations/{id}")).into_response(),
-        Err(e) => match form_errors(&rc, "/stations/new", e) {
-            Ok(errs) => {
-                station_form_page(&rc, "stations-new", "/stations".into(), "/stations".into(), 0, &form, None, &errs)
-            }
-            Err(r) => r,
-        },
+        Ok(id) => Ok(Redirect::to(&format!("/stations/{id}")).into_response()),
+        Err(e) => {
+            let errs = form_errors(&rc, "/stations/new", e)?;
+            Ok(station_form_page(&rc, "stations-new", "/stations".into(), "/stations".into(), 0, &form, None, &errs))
+        }
     }
 }
 
-pub async fn edit_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
+pub async fn edit_station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
     let path = format!("/stations/{id}/edit");
-    if let Err(e) = require_login(&rc, &path) {
-        return e.into_response();
-    }
+    require_login(&rc, &path)?;
+    let err = page_err(&rc, &path);
     // A station outside the caller's scope is not found, whatever their rights: a 403 would say it exists.
-    match shouhou_app::stations::get_station(&s.app, &rc.ctx, StationId(id)).await {
-        Ok(_) if !can(&rc, Permission::StationWrite) => page_err(&rc, &path)(AppError::Forbidden).into_response(),
-        Ok(st) => {
-            let form = StationForm {
-                code: st.code,
-                name: st.name,
-                region_code: st.region_code,
-                address: st.address,
-                phone: st.phone,
-            };
-            station_form_page(
-                &rc,
-                "stations-edit",
-                format!("/stations/{id}"),
-                format!("/stations/{id}"),
-                st.version,
-                &form,
-                Some(st.active),
-                &[],
-            )
-        }
-        Err(e) => page_err(&rc, &path)(e).into_response(),
+    let st = shouhou_app::stations::get_station(&s.app, &rc.ctx, StationId(id)).await.map_err(&err)?;
+    if !can(&rc, Permission::StationWrite) {
+        return Err(err(AppError::Forbidden));
     }
+    let form =
+        StationForm { code: st.code, name: st.name, region_code: st.region_code, address: st.address, phone: st.phone };
+    Ok(station_form_page(
+        &rc,
+        "stations-edit",
+        format!("/stations/{id}"),
+        format!("/stations/{id}"),
+        st.version,
+        &form,
+        Some(st.active),
+        &[],
+    ))
 }
 
 pub async fn update_station(
@@ -278,14 +257,15 @@ pub async fn update_station(
     rc: ReqCtx,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm,
-) -> Response {
+) -> Result<Response, PageError> {
     let form = station_form_from(&f);
     let version = f.get("version").parse().unwrap_or(0);
     let active = f.checked("active");
     match shouhou_app::stations::update_station(&s.app, &rc.ctx, StationId(id), version, &form, active).await {
-        Ok(_) => Redirect::to(&format!("/stations/{id}")).into_response(),
-        Err(e) => match form_errors(&rc, &format!("/stations/{id}/edit"), e) {
-            Ok(errs) => station_form_page(
+        Ok(_) => Ok(Redirect::to(&format!("/stations/{id}")).into_response()),
+        Err(e) => {
+            let errs = form_errors(&rc, &format!("/stations/{id}/edit"), e)?;
+            Ok(station_form_page(
                 &rc,
                 "stations-edit",
                 format!("/stations/{id}"),
@@ -294,8 +274,7 @@ pub async fn update_station(
                 &form,
                 Some(active),
                 &errs,
-            ),
-            Err(r) => r,
-        },
+            ))
+        }
     }
 }

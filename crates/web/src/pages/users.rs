@@ -1,5 +1,5 @@
 //! User administration pages: list, create, edit roles and stations.
-use super::{Chrome, CsrfForm, Pager, page_err, render, require_login, urlencode};
+use super::{Chrome, CsrfForm, PageError, Pager, page_err, render, require_login, urlencode};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::pages::shared::InputField;
@@ -36,21 +36,17 @@ struct UsersPage {
     can_write: bool,
 }
 
-pub async fn users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/users") {
-        return e.into_response();
-    }
+pub async fn users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+    require_login(&rc, "/users")?;
     let err = page_err(&rc, "/users");
     let text = q.q.clone().unwrap_or_default();
-    let p = match shouhou_app::users::list_users(&s.app, &rc.ctx, Some(&text), PageRequest::new(q.page, None)).await {
-        Ok(p) => p,
-        Err(e) => return err(e).into_response(),
-    };
-    let stations =
-        match shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-            Ok(p) => p.items,
-            Err(e) => return err(e).into_response(),
-        };
+    let p = shouhou_app::users::list_users(&s.app, &rc.ctx, Some(&text), PageRequest::new(q.page, None))
+        .await
+        .map_err(&err)?;
+    let stations = shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+        .await
+        .map_err(&err)?
+        .items;
     let pager = Pager::new(rc.tr, "/users", &format!("&q={}", urlencode(&text)), &p);
     let rows = p
         .items
@@ -71,13 +67,13 @@ pub async fn users(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQu
             active: u.active,
         })
         .collect();
-    render(&UsersPage {
+    Ok(render(&UsersPage {
         c: Chrome::new(&rc, "users-title", "/users"),
         q: text,
         rows,
         pager,
         can_write: can(&rc, Permission::UserWrite),
-    })
+    }))
 }
 
 #[derive(Template)]
@@ -160,12 +156,10 @@ fn split_codes(s: &str) -> Vec<String> {
     s.split([',', '，', ' ', ';']).map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect()
 }
 
-pub async fn new_user(rc: ReqCtx) -> Response {
-    if let Err(e) = require_login(&rc, "/users/new") {
-        return e.into_response();
-    }
+pub async fn new_user(rc: ReqCtx) -> Result<Response, PageError> {
+    require_login(&rc, "/users/new")?;
     if !can(&rc, Permission::UserWrite) {
-        return page_err(&rc, "/users/new")(AppError::Forbidden).into_response();
+        return Err(page_err(&rc, "/users/new")(AppError::Forbidden));
     }
     let st = UserFormState {
         username: String::new(),
@@ -176,10 +170,10 @@ pub async fn new_user(rc: ReqCtx) -> Response {
         active: None,
         version: 0,
     };
-    user_form_page(&rc, "users-new", "/users".into(), &st, false, &[])
+    Ok(user_form_page(&rc, "users-new", "/users".into(), &st, false, &[]))
 }
 
-pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Response {
+pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Result<Response, PageError> {
     let form = UserForm {
         username: f.get("username"),
         display_name: f.get("display_name"),
@@ -189,43 +183,35 @@ pub async fn create_user(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): Csr
         stations: split_codes(&f.get("stations")),
     };
     match shouhou_app::users::create_user(&s.app, &rc.ctx, &form).await {
-        Ok(_) => Redirect::to("/users").into_response(),
-        Err(e) => match form_errors(&rc, "/users/new", e) {
-            Ok(errs) => {
-                let st = UserFormState {
-                    username: form.username,
-                    display_name: form.display_name,
-                    stations: f.get("stations"),
-                    locale: form.locale,
-                    roles: form.roles,
-                    active: None,
-                    version: 0,
-                };
-                user_form_page(&rc, "users-new", "/users".into(), &st, false, &errs)
-            }
-            Err(r) => r,
-        },
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Err(e) => {
+            let errs = form_errors(&rc, "/users/new", e)?;
+            let st = UserFormState {
+                username: form.username,
+                display_name: form.display_name,
+                stations: f.get("stations"),
+                locale: form.locale,
+                roles: form.roles,
+                active: None,
+                version: 0,
+            };
+            Ok(user_form_page(&rc, "users-new", "/users".into(), &st, false, &errs))
+        }
     }
 }
 
-pub async fn edit_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Response {
+pub async fn edit_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
     let path = format!("/users/{id}/edit");
-    if let Err(e) = require_login(&rc, &path) {
-        return e.into_response();
-    }
-    if !can(&rc, Permission::UserWrite) {
-        return page_err(&rc, &path)(AppError::Forbidden).into_response();
-    }
+    require_login(&rc, &path)?;
     let err = page_err(&rc, &path);
-    let u = match shouhou_app::users::get_user(&s.app, &rc.ctx, UserId(id)).await {
-        Ok(u) => u,
-        Err(e) => return err(e).into_response(),
-    };
-    let stations =
-        match shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-            Ok(p) => p.items,
-            Err(e) => return err(e).into_response(),
-        };
+    if !can(&rc, Permission::UserWrite) {
+        return Err(err(AppError::Forbidden));
+    }
+    let u = shouhou_app::users::get_user(&s.app, &rc.ctx, UserId(id)).await.map_err(&err)?;
+    let stations = shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+        .await
+        .map_err(&err)?
+        .items;
     let codes = u
         .stations
         .iter()
@@ -241,7 +227,7 @@ pub async fn edit_user(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64
         active: Some(u.active),
         version: u.version,
     };
-    user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &[])
+    Ok(user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &[]))
 }
 
 pub async fn update_user(
@@ -249,7 +235,7 @@ pub async fn update_user(
     rc: ReqCtx,
     Path(id): Path<i64>,
     CsrfForm(f): CsrfForm,
-) -> Response {
+) -> Result<Response, PageError> {
     let version = f.get("version").parse().unwrap_or(0);
     let ch = UserChange {
         display_name: f.get("display_name"),
@@ -260,21 +246,19 @@ pub async fn update_user(
         password: Some(f.get("password")),
     };
     match shouhou_app::users::update_user(&s.app, &rc.ctx, UserId(id), version, &ch).await {
-        Ok(_) => Redirect::to("/users").into_response(),
-        Err(e) => match form_errors(&rc, &format!("/users/{id}/edit"), e) {
-            Ok(errs) => {
-                let st = UserFormState {
-                    username: f.get("username"),
-                    display_name: ch.display_name,
-                    stations: f.get("stations"),
-                    locale: ch.locale,
-                    roles: ch.roles,
-                    active: Some(ch.active),
-                    version,
-                };
-                user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &errs)
-            }
-            Err(r) => r,
-        },
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Err(e) => {
+            let errs = form_errors(&rc, &format!("/users/{id}/edit"), e)?;
+            let st = UserFormState {
+                username: f.get("username"),
+                display_name: ch.display_name,
+                stations: f.get("stations"),
+                locale: ch.locale,
+                roles: ch.roles,
+                active: Some(ch.active),
+                version,
+            };
+            Ok(user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &errs))
+        }
     }
 }

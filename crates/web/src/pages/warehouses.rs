@@ -1,11 +1,11 @@
 //! Warehouse pages.
-use super::{Chrome, Pager, page_err, render, require_login};
+use super::{Chrome, PageError, Pager, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::pages::shared::ListQuery;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use shouhou_app::PageRequest;
 use shouhou_domain::regions::region_name;
 
@@ -26,21 +26,20 @@ struct WarehousesPage {
     pager: Pager,
 }
 
-pub async fn warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Response {
-    if let Err(e) = require_login(&rc, "/warehouses") {
-        return e.into_response();
-    }
+pub async fn warehouses(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    require_login(&rc, "/warehouses")?;
     let err = page_err(&rc, "/warehouses");
-    let p = match shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(q.page, None)).await
-    {
-        Ok(p) => p,
-        Err(e) => return err(e).into_response(),
-    };
-    let stations =
-        match shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100))).await {
-            Ok(p) => p.items,
-            Err(e) => return err(e).into_response(),
-        };
+    let p = shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(q.page, None))
+        .await
+        .map_err(&err)?;
+    let stations = shouhou_app::stations::list_stations(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+        .await
+        .map_err(&err)?
+        .items;
     let pager = Pager::new(rc.tr, "/warehouses", "", &p);
     let rows = p
         .items
@@ -57,5 +56,5 @@ pub async fn warehouses(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<L
             name: w.name,
         })
         .collect();
-    render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager })
+    Ok(render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager }))
 }
