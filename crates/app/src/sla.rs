@@ -143,7 +143,8 @@ pub async fn sla_preview(app: &App, ctx: &Ctx, calendar: &str, start: &str, targ
     Ok(cal.add(start, target))
 }
 
-/// Every calendar and the active policies, for the administrator's page.
+/// Every calendar (with its day overrides) and every policy, active or not, for the
+/// administrator's page.
 pub async fn calendars_and_policies(app: &App, ctx: &Ctx) -> Result<(Vec<BusinessCalendarInfo>, Vec<Policy>)> {
     ctx.require_read(Permission::SettingsWrite)?;
     let mut rd = app.db.read().await?;
@@ -152,23 +153,42 @@ pub async fn calendars_and_policies(app: &App, ctx: &Ctx) -> Result<(Vec<Busines
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if let Some(cal) = load_calendar(&mut c, &row.code).await? {
+            let days = sla_store::calendar(&mut c, &row.code).await?.map(|(_, d)| d).unwrap_or_default();
             out.push(BusinessCalendarInfo {
                 code: row.code,
                 name: row.name,
+                all_day: cal.kind == CalendarKind::AlwaysOpen,
                 weekly: cal.weekly,
                 use_prc_holidays: cal.use_prc_holidays,
+                version: row.version,
+                days: days.into_iter().map(|d| CalendarDayInfo { day: d.day, off: d.off, note: d.note }).collect(),
             });
         }
     }
-    Ok((out, sla_store::active_policies(&mut c).await?))
+    Ok((out, sla_store::all_policies(&mut c).await?))
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BusinessCalendarInfo {
     pub code: String,
     pub name: String,
+    /// A 24 × 7 calendar: wall time, its hours are not edited.
+    pub all_day: bool,
     pub weekly: [Vec<Interval>; 7],
     pub use_prc_holidays: bool,
+    pub version: i64,
+    /// Company holidays and special working days, by date.
+    pub days: Vec<CalendarDayInfo>,
+}
+
+/// An administrator's override of one date on a calendar.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarDayInfo {
+    /// YYYY-MM-DD.
+    pub day: String,
+    /// `true`: a company holiday; `false`: a special working day.
+    pub off: bool,
+    pub note: String,
 }
 
 // ---------- calendars and policies ----------

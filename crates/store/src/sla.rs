@@ -157,6 +157,13 @@ pub async fn active_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
     rows.into_iter().map(Policy::try_from).collect()
 }
 
+/// Every policy, active or not, in the order they are chosen among equals.
+pub async fn all_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
+    let sql = format!("SELECT {POLICY_COLS} FROM sla_policies ORDER BY priority, id");
+    let rows = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).fetch_all(c).await)?;
+    rows.into_iter().map(Policy::try_from).collect()
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_policy(c: &mut Conn<'_>, id: i64) -> Result<Option<Policy>> {
     let sql = format!("SELECT {POLICY_COLS} FROM sla_policies WHERE id = $1");

@@ -211,8 +211,151 @@ async fn customer_and_device_pages_answer_200_in_scope_and_404_outside(b: Backen
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
+/// The service-level page edits calendars, their days and policies with time, date and hours +
+/// minutes inputs for who holds the settings right; others get 404 for the page and 403 for
+/// the forms; a bad entry is the page again (422) with the field's message, nothing changed.
+async fn the_sla_page_edits_hours_days_and_policies_for_the_settings_right_only(b: Backend) {
+    let t = app(b).await;
+    let _o = org(&t).await;
+    let policy = {
+        let mut rd = t.app.db.read().await.unwrap();
+        let ps = shouhou_store::sla::all_policies(&mut rd.conn()).await.unwrap();
+        ps.into_iter().find(|p| p.request_type.is_none() && p.urgency.is_none() && p.tier.is_none()).unwrap()
+    };
+    let (pid, pv) = (policy.id.to_string(), policy.version.to_string());
+    for user in ["mgr.a", "eng.a"] {
+        let (web, csrf) = crate::pages::web_login(&t, user).await;
+        assert_eq!(web.get(t.url("/admin/sla")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{user}");
+        for (path, form) in [
+            ("/admin/sla/calendars/cn-workday".to_string(), vec![("name", "x"), ("w0_s", "09:00"), ("w0_e", "12:00")]),
+            ("/admin/sla/calendars/cn-workday/days".to_string(), vec![("date", "2026-12-24"), ("off", "true")]),
+            (format!("/admin/sla/policies/{pid}"), vec![("response_h", "1"), ("calendar_code", "24x7")]),
+        ] {
+            let mut form = form;
+            form.push(("_csrf", csrf.as_str()));
+            let r = web.post(t.url(&path)).form(&form).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user} {path}");
+        }
+    }
+    let r = client().get(t.url("/admin/sla")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let (web, csrf) = crate::pages::web_login(&t, "admin").await;
+    let page = web.get(t.url("/admin/sla")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"type="time""#) && html.contains("08:30") && !html.contains("PT8H\""), "time inputs");
+    let preview = web
+        .get(t.url("/admin/sla?calendar=24x7&start=2026-11-27T16:00&target_h=1&target_m=30"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("2026-11-27T17:30:00+08:00"), "preview from hours and minutes");
+    let cal_version = crate::auth::hidden(&html[html.find("calendar-form-cn-workday").unwrap()..], "version");
+    let post_form = |path: String, form: Vec<(&'static str, String)>| {
+        let web = web.clone();
+        let url = t.url(&path);
+        let csrf = csrf.clone();
+        async move {
+            let mut form = form;
+            form.push(("_csrf", csrf));
+            web.post(url).form(&form).send().await.unwrap()
+        }
+    };
+    // Hours: Monday 09:00–12:00 and 13:00–18:00, other weekdays closed; an end before its start is refused.
+    let bad = post_form(
+        "/admin/sla/calendars/cn-workday".into(),
+        vec![
+            ("version", cal_version.clone()),
+            ("name", "工作日".into()),
+            ("w0_s", "12:00".into()),
+            ("w0_e", "09:00".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("工作时段无效"));
+    let ok = post_form(
+        "/admin/sla/calendars/cn-workday".into(),
+        vec![
+            ("version", cal_version),
+            ("name", "深圳工作日".into()),
+            ("w0_s", "09:00".into()),
+            ("w0_e", "12:00".into()),
+            ("w0_s", "13:00".into()),
+            ("w0_e", "18:00".into()),
+            ("w0_s", "".into()),
+            ("w0_e", "".into()),
+            ("use_prc_holidays", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    // Days: a holiday with a note, then removed; a missing date is the field's message.
+    let bad =
+        post_form("/admin/sla/calendars/cn-workday/days".into(), vec![("date", "".into()), ("off", "true".into())])
+            .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = post_form(
+        "/admin/sla/calendars/cn-workday/days".into(),
+        vec![("date", "2026-12-24".into()), ("off", "true".into()), ("note", "公司年会".into())],
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    // Policy: 1 小时 30 分钟 to respond, 16 小时 to resolve; 75 minutes in the minutes box is refused.
+    let bad = post_form(
+        format!("/admin/sla/policies/{pid}"),
+        vec![
+            ("version", pv.clone()),
+            ("response_h", "1".into()),
+            ("response_m", "75".into()),
+            ("resolution_h", "16".into()),
+            ("resolution_m", "0".into()),
+            ("calendar_code", "cn-workday".into()),
+            ("active", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await.unwrap().contains("首次响应目标超出允许范围"));
+    let ok = post_form(
+        format!("/admin/sla/policies/{pid}"),
+        vec![
+            ("version", pv),
+            ("response_h", "1".into()),
+            ("response_m", "30".into()),
+            ("resolution_h", "16".into()),
+            ("resolution_m", "".into()),
+            ("calendar_code", "cn-workday".into()),
+            ("active", "on".into()),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let html = web.get(t.url("/admin/sla?saved=1")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("深圳工作日") && html.contains(r#"value="13:00""#) && html.contains(r#"value="18:00""#));
+    assert!(html.contains("2026-12-24") && html.contains("公司年会"));
+    assert!(html.contains("1 小时 30 分钟") && html.contains("16 小时"), "durations in words");
+    let mut rd = t.app.db.read().await.unwrap();
+    let p = shouhou_store::sla::get_policy(&mut rd.conn(), policy.id).await.unwrap().unwrap();
+    assert_eq!((p.response_minutes, p.resolution_minutes), (90, 960));
+    drop(rd);
+    let ok = post_form(
+        "/admin/sla/calendars/cn-workday/days".into(),
+        vec![("date", "2026-12-24".into()), ("remove", "1".into())],
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let html = web.get(t.url("/admin/sla")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("公司年会"));
+}
+
 crate::on_both_backends!(
     request_lists_name_customer_station_and_handler_masked_per_right_in_scope,
     customers_and_devices_are_found_and_read_in_scope_with_the_api_masking,
     customer_and_device_pages_answer_200_in_scope_and_404_outside,
+    the_sla_page_edits_hours_days_and_policies_for_the_settings_right_only,
 );
