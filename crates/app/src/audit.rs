@@ -2,8 +2,8 @@
 use crate::{App, AppError, Ctx, Result};
 use shouhou_domain::audit::{ChainBreak, Checkpoint, CheckpointLineError};
 use shouhou_domain::auth::Permission;
-pub use shouhou_store::audit::AuditRow;
 use shouhou_store::audit::{self, Head, NewAuditEntry, Verification};
+pub use shouhou_store::audit::{AuditFilter, AuditRow};
 use shouhou_store::{Conn, Page, PageRequest};
 use std::io::Write as _;
 use std::sync::atomic::Ordering;
@@ -53,15 +53,20 @@ pub async fn record_alone(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn list_audit(
-    app: &App,
-    ctx: &Ctx,
-    action_prefix: Option<&str>,
-    page: PageRequest,
-) -> Result<Page<AuditRow>> {
+pub async fn list_audit(app: &App, ctx: &Ctx, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>> {
     ctx.require_read(Permission::AuditRead)?;
     let mut rd = app.db.read().await?;
-    Ok(audit::list(&mut rd.conn(), action_prefix, page).await?)
+    Ok(audit::list(&mut rd.conn(), filter, page).await?)
+}
+
+/// Display names of the operators of `rows`, by user id.
+pub async fn actor_names(app: &App, ctx: &Ctx, rows: &[AuditRow]) -> Result<std::collections::BTreeMap<i64, String>> {
+    ctx.require_read(Permission::AuditRead)?;
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rd = app.db.read().await?;
+    Ok(audit::actor_names(&mut rd.conn(), &ids).await?)
 }
 
 /// The signed checkpoints of the checkpoint file, oldest first, and how many lines were refused

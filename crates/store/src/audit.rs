@@ -88,16 +88,115 @@ impl AuditRow {
 const AUDIT_COLS: &str =
     "seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash";
 
-/// Newest first, optionally one action prefix (`auth.`, `station.`).
+/// What an audit list is narrowed to; every part unset is no restriction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Actions starting with this, e.g. `request.` or `customer.read_personal`.
+    pub action_prefix: Option<String>,
+    /// The operator: their user id, user name or display name.
+    pub actor: Option<String>,
+    /// Entries at or after this instant (epoch milliseconds).
+    pub from_ms: Option<i64>,
+    /// Entries before this instant (epoch milliseconds).
+    pub to_ms: Option<i64>,
+    /// The record's kind, e.g. `service_request`.
+    pub entity: Option<String>,
+    /// The record's id (with `entity`, or of any kind).
+    pub entity_id: Option<String>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The WHERE clause of a filter and its parameters, numbered from $1.
+fn filter_clause(f: &AuditFilter) -> (String, Vec<Bind>) {
+    let mut parts = vec!["1 = 1".to_string()];
+    let mut binds = vec![];
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    if let Some(a) = f.action_prefix.as_deref().filter(|a| !a.is_empty()) {
+        let p = next(Bind::Text(format!("{a}%")), &mut binds);
+        parts.push(format!("action LIKE {p}"));
+    }
+    if let Some(who) = f.actor.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        let by_name = next(Bind::Text(who.to_string()), &mut binds);
+        let by_display = next(Bind::Text(who.to_string()), &mut binds);
+        let mut clause =
+            format!("(actor_name = {by_name} OR actor_id IN (SELECT id FROM users WHERE display_name = {by_display})");
+        if let Ok(id) = who.parse::<i64>() {
+            let by_id = next(Bind::Int(id), &mut binds);
+            clause.push_str(&format!(" OR actor_id = {by_id}"));
+        }
+        clause.push(')');
+        parts.push(clause);
+    }
+    if let Some(from) = f.from_ms {
+        let p = next(Bind::Int(from), &mut binds);
+        parts.push(format!("at_ms >= {p}"));
+    }
+    if let Some(to) = f.to_ms {
+        let p = next(Bind::Int(to), &mut binds);
+        parts.push(format!("at_ms < {p}"));
+    }
+    if let Some(e) = f.entity.as_deref().filter(|e| !e.is_empty()) {
+        let p = next(Bind::Text(e.to_string()), &mut binds);
+        parts.push(format!("entity = {p}"));
+    }
+    if let Some(id) = f.entity_id.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+        let p = next(Bind::Text(id.to_string()), &mut binds);
+        parts.push(format!("entity_id = {p}"));
+    }
+    (parts.join(" AND "), binds)
+}
+
+/// Entries matching `filter`, newest first.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(c: &mut Conn<'_>, action_prefix: Option<&str>, page: PageRequest) -> Result<Page<AuditRow>> {
-    let pattern = format!("{}%", action_prefix.unwrap_or(""));
-    let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE action LIKE $1 ORDER BY seq DESC LIMIT $2 OFFSET $3");
-    let items = both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql))
-        .bind(&pattern).bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
-    let total: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action LIKE $1")
-        .bind(&pattern).fetch_one(c).await)?;
+pub async fn list(c: &mut Conn<'_>, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditRow>> {
+    let (clause, binds) = filter_clause(filter);
+    let n = binds.len();
+    let sql = format!(
+        "SELECT {AUDIT_COLS} FROM audit_log WHERE {clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let items = both!(c, c => {
+        let mut q = sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Int(i) => q.bind(*i) };
+        }
+        q.bind(page.limit()).bind(page.offset()).fetch_all(c).await
+    })?;
+    let count_sql = format!("SELECT COUNT(*) FROM audit_log WHERE {clause}");
+    let total: i64 = both!(c, c => {
+        let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+        for b in &binds {
+            q = match b { Bind::Text(t) => q.bind(t.clone()), Bind::Int(i) => q.bind(*i) };
+        }
+        q.fetch_one(c).await
+    })?;
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+/// Display names of users by id, for showing who did what.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn actor_names(c: &mut Conn<'_>, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let params: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id, display_name FROM users WHERE id IN ({})", params.join(", "));
+    let rows: Vec<(i64, String)> = both!(c, c => {
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Entries about one record, oldest first.

@@ -352,6 +352,72 @@ async fn the_log_cannot_be_emptied_truncate_included(b: Backend) {
     assert_eq!(count(&t, "audit_log").await, before);
 }
 
+/// The audit list is filtered in SQL by operator (user name, display name or id), kind of
+/// action, time and record; the page shows the entries in words.
+async fn the_audit_trail_is_filtered_by_who_what_when_and_record(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (admin_id, admin_display) = {
+        let mut rd = t.app.db.read().await.unwrap();
+        let u = shouhou_store::users::user_by_username(&mut rd.conn(), "admin").await.unwrap().unwrap();
+        (u.id, u.display_name)
+    };
+    let list = |f: shouhou_store::audit::AuditFilter| {
+        let db = t.app.db.clone();
+        async move {
+            let mut rd = db.read().await.unwrap();
+            shouhou_store::audit::list(&mut rd.conn(), &f, shouhou_store::PageRequest::new(Some(1), Some(100)))
+                .await
+                .unwrap()
+        }
+    };
+    use shouhou_store::audit::AuditFilter;
+    let stations = |actor: &str| AuditFilter {
+        action_prefix: Some("station.".into()),
+        actor: Some(actor.into()),
+        ..Default::default()
+    };
+    let by_name = list(stations("admin")).await;
+    assert_eq!(by_name.total, 2);
+    assert!(by_name.items.iter().all(|r| r.action == "station.create" && r.actor_name == "admin"));
+    assert_eq!(list(stations(&admin_id.to_string())).await.total, 2, "by id");
+    assert_eq!(list(stations(&admin_display)).await.total, 2, "by display name");
+    assert_eq!(list(stations("eng.a")).await.total, 0, "another operator");
+    let record =
+        list(AuditFilter { entity: Some("station".into()), entity_id: Some(o.a.to_string()), ..Default::default() })
+            .await;
+    assert_eq!(record.total, 1);
+    assert_eq!(record.items[0].entity_id.as_deref(), Some(o.a.to_string().as_str()));
+    let all = list(AuditFilter::default()).await.total;
+    assert!(all > 2);
+    let now = jiff::Timestamp::now().as_millisecond();
+    assert_eq!(list(AuditFilter { from_ms: Some(now + 86_400_000), ..Default::default() }).await.total, 0);
+    assert_eq!(list(AuditFilter { to_ms: Some(1), ..Default::default() }).await.total, 0);
+    assert_eq!(
+        list(AuditFilter { from_ms: Some(now - 86_400_000), to_ms: Some(now + 86_400_000), ..Default::default() })
+            .await
+            .total,
+        all
+    );
+    // The API's `action` keeps working.
+    let body: Value = get(&t, &o.admin, "/api/v1/audit?action=station.").await.json().await.unwrap();
+    assert_eq!(body["total"], 2);
+
+    // The page: in words, filtered by the same query.
+    let (web, _) = crate::pages::web_login(&t, "admin").await;
+    let r = web.get(t.url(&format!("/audit?who=admin&what=station.&entity=station&id={}", o.a))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches(r#"data-testid="audit-row""#).count(), 1);
+    assert!(html.contains("新建服务站") && html.contains(&format!("服务站 #{}", o.a)) && html.contains(&admin_display));
+    let html = web.get(t.url("/audit?from=2000-01-01&to=2000-01-02")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(html.matches(r#"data-testid="audit-row""#).count(), 0);
+    for user in ["eng.a", "mgr.a"] {
+        let (web, _) = crate::pages::web_login(&t, user).await;
+        assert_eq!(web.get(t.url("/audit")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{user}");
+    }
+}
+
 crate::on_both_backends!(
     every_write_is_in_the_audit_trail_with_who_what_and_from_where,
     verification_finds_the_first_tampered_row,
@@ -361,4 +427,5 @@ crate::on_both_backends!(
     emptying_the_log_and_resetting_the_head_is_caught,
     a_dropped_or_disabled_trigger_is_reported_by_verify_and_at_start,
     the_log_cannot_be_emptied_truncate_included,
+    the_audit_trail_is_filtered_by_who_what_when_and_record,
 );

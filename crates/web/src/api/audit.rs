@@ -70,7 +70,8 @@ pub async fn list_audit(
     let page = super::page_of(q.page, q.per_page)?;
     let action = shouhou_domain::text::search_text("action", q.action.as_deref())
         .map_err(|e| shouhou_app::AppError::Validation(e.into()))?;
-    let p = shouhou_app::audit::list_audit(&s.app, &rc.ctx, action.as_deref(), page).await?;
+    let filter = shouhou_app::audit::AuditFilter { action_prefix: action, ..Default::default() };
+    let p = shouhou_app::audit::list_audit(&s.app, &rc.ctx, &filter, page).await?;
     Ok(Json(Paged::try_from(p, AuditView::try_from)?))
 }
 
