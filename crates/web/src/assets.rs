@@ -1,4 +1,4 @@
-//! Static files (htmx, the stylesheet) embedded in the binary.
+//! Static files (htmx, the stylesheet, the favicon) embedded in the binary.
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -11,7 +11,10 @@ use axum::routing::get;
 struct Assets;
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/static/{*path}", get(serve))
+    Router::new()
+        .route("/static/{*path}", get(serve))
+        // Browsers ask for /favicon.ico whatever the page links; they follow the redirect.
+        .route("/favicon.ico", get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }))
 }
 
 async fn serve(Path(path): Path<String>) -> Response {
