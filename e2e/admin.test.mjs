@@ -72,5 +72,52 @@ for (const viewport of VIEWPORTS) {
       await durationsOnOneLine(page, 'sla page after edits');
       await screenshot(page, `sla-edited-${viewport.name}`, { fullPage: true });
     });
+
+    test('审计日志: entries in words, operators by name, filtered by who, what, when and record', async (t) => {
+      const page = await newPage(t, viewport);
+      await logIn(page, 'admin');
+      const origin = new URL(page.url()).origin;
+      // The favicon is linked and served.
+      const icon = await page.locator('link[rel=icon]').getAttribute('href');
+      const r = await page.request.get(`${origin}${icon}`);
+      assert.equal(r.status(), 200);
+      assert.match(r.headers()['content-type'], /image\/svg\+xml/);
+      assert.equal((await page.request.get(`${origin}/favicon.ico`)).status(), 200);
+
+      await page.goto(`${origin}/audit`);
+      const main = await page.locator('main').innerText();
+      assert.match(main, /登录/, 'actions in words');
+      assert.doesNotMatch(main, /\bauth\.login\b/, 'no action codes');
+      await noSideScroll(page, 'audit page');
+      await screenshot(page, `audit-${viewport.name}`, { fullPage: true });
+      await page.locator('#what').selectOption('auth.');
+      await page.locator('#who').fill('admin');
+      await page.locator('[data-testid=audit-filter] button[type=submit]').click();
+      await page.waitForURL(/what=auth/);
+      const rows = page.locator('[data-testid=audit-row]');
+      assert.ok((await rows.count()) >= 1);
+      for (const text of await rows.allInnerTexts()) assert.match(text, /登录|退出/);
+      await page.locator('#from').fill('2000-01-01');
+      await page.locator('#to').fill('2000-01-02');
+      await page.locator('[data-testid=audit-filter] button[type=submit]').click();
+      await page.waitForURL(/from=2000/);
+      assert.equal(await rows.count(), 0);
+      await page.goto(`${origin}/audit?entity=calendar`);
+      await noSideScroll(page, 'audit page filtered');
+      await screenshot(page, `audit-calendar-${viewport.name}`, { fullPage: true });
+    });
+
+    test('API 文档: inside the frame with a way back', async (t) => {
+      const page = await newPage(t, viewport);
+      await logIn(page, 'admin');
+      assert.equal(await page.locator('nav.side a[href="/api-docs"]').count(), 1, 'linked from the navigation');
+      await page.goto(`${new URL(page.url()).origin}/api-docs`);
+      assert.ok(await page.locator('header.topbar').isVisible());
+      assert.match(await page.locator('main').innerText(), /\/api\/v1\/stations/);
+      await noSideScroll(page, 'api docs');
+      await screenshot(page, `api-docs-${viewport.name}`);
+      await page.locator('[data-testid=back]').click();
+      await page.waitForURL((u) => u.pathname === '/');
+    });
   });
 }

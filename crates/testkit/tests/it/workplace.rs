@@ -353,9 +353,42 @@ async fn the_sla_page_edits_hours_days_and_policies_for_the_settings_right_only(
     assert!(!html.contains("公司年会"));
 }
 
+/// The API documentation page: administrators read it inside the app's frame with a way back;
+/// other roles neither see the link nor the page (404); without a session, the login page.
+async fn the_api_docs_are_for_administrators_inside_the_frame(b: Backend) {
+    let t = app(b).await;
+    let _o = org(&t).await;
+    let (web, _) = crate::pages::web_login(&t, "admin").await;
+    let r = web.get(t.url("/api-docs")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("/api/v1/stations")
+            && html.contains(r#"aria-label="main""#)
+            && html.contains(r#"data-testid="back""#)
+    );
+    assert!(web.get(t.url("/")).send().await.unwrap().text().await.unwrap().contains(r#"href="/api-docs""#));
+    for user in ["eng.a", "mgr.a"] {
+        let (web, _) = crate::pages::web_login(&t, user).await;
+        assert_eq!(web.get(t.url("/api-docs")).send().await.unwrap().status(), StatusCode::NOT_FOUND, "{user}");
+        assert!(!web.get(t.url("/")).send().await.unwrap().text().await.unwrap().contains(r#"href="/api-docs""#));
+    }
+    let r = client().get(t.url("/api-docs")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = client().get(t.url("/api/docs")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/api-docs", "the old address leads to the page");
+    // The JSON stays open to API clients; the favicon is served.
+    assert_eq!(client().get(t.url("/api/openapi.json")).send().await.unwrap().status(), StatusCode::OK);
+    let icon = client().get(t.url("/static/favicon.svg")).send().await.unwrap();
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let r = client().get(t.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/static/favicon.svg");
+}
+
 crate::on_both_backends!(
     request_lists_name_customer_station_and_handler_masked_per_right_in_scope,
     customers_and_devices_are_found_and_read_in_scope_with_the_api_masking,
     customer_and_device_pages_answer_200_in_scope_and_404_outside,
     the_sla_page_edits_hours_days_and_policies_for_the_settings_right_only,
+    the_api_docs_are_for_administrators_inside_the_frame,
 );

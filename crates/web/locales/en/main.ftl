@@ -533,3 +533,4 @@ audit-to = To
 audit-record-id = Record id
 audit-filter = Filter
 audit-clear = Clear
+api-docs-back = Back to the start page

@@ -533,3 +533,4 @@ audit-to = 到
 audit-record-id = 对象编号
 audit-filter = 筛选
 audit-clear = 清除
+api-docs-back = 返回工作台

@@ -1,15 +1,21 @@
 //! `/api/openapi.json` (OpenAPI 3.1, generated from the handlers) and a readable page over it,
-//! rendered on the server: no asset is fetched from anywhere.
+//! rendered on the server inside the app's frame at `/api-docs`: no asset is fetched from anywhere. The page is
+//! for who integrates other systems: roles holding `SettingsWrite` (administrators); others get
+//! 404, and who is not signed in the login page. The JSON stays open to API clients.
+use crate::ctx::ReqCtx;
+use crate::pages::{Chrome, can, page_err, render, require_login};
 use askama::Template;
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use shouhou_app::AppError;
+use shouhou_domain::auth::Permission;
 use std::sync::Arc;
 
 pub fn router<S: Clone + Send + Sync + 'static>(spec: Arc<utoipa::openapi::OpenApi>) -> Router<S> {
     let json = Arc::new(spec.to_pretty_json().unwrap_or_default());
-    let page = Arc::new(docs_page(&spec));
+    let data = Arc::new(docs_data(&spec));
     Router::new()
         .route(
             "/api/openapi.json",
@@ -18,11 +24,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(spec: Arc<utoipa::openapi::OpenA
                 async move { ([(header::CONTENT_TYPE, "application/json")], (*json).clone()).into_response() }
             }),
         )
+        // The page is a page of the app (session cookie, frame), not of the JSON API: its old
+        // address under /api/ leads there.
+        .route("/api/docs", get(|| async { axum::response::Redirect::permanent("/api-docs") }))
         .route(
-            "/api/docs",
-            get(move || {
-                let page = page.clone();
-                async move { (*page).clone() }
+            "/api-docs",
+            get(move |rc: ReqCtx| {
+                let data = data.clone();
+                async move { docs_page(rc, &data) }
             }),
         )
 }
@@ -35,14 +44,30 @@ struct Endpoint {
     responses: String,
 }
 
-#[derive(Template)]
-#[template(path = "api_docs.html")]
-struct DocsPage {
+/// What the page shows of the specification, read once at start.
+struct DocsData {
     title: String,
     version: String,
     description: String,
     groups: Vec<(String, Vec<Endpoint>)>,
     schemas: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "api_docs.html")]
+struct DocsPage<'a> {
+    c: Chrome,
+    d: &'a DocsData,
+}
+
+fn docs_page(rc: ReqCtx, d: &DocsData) -> Response {
+    if let Err(e) = require_login(&rc, "/api-docs") {
+        return e.into_response();
+    }
+    if !can(&rc, Permission::SettingsWrite) {
+        return page_err(&rc, "/api-docs")(AppError::NotFound).into_response();
+    }
+    render(&DocsPage { c: Chrome::new(&rc, "nav-api", "/api-docs"), d })
 }
 
 fn ref_name(v: &serde_json::Value) -> String {
@@ -53,7 +78,7 @@ fn ref_name(v: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
-fn docs_page(spec: &utoipa::openapi::OpenApi) -> DocsPageHtml {
+fn docs_data(spec: &utoipa::openapi::OpenApi) -> DocsData {
     let v = serde_json::to_value(spec).unwrap_or_default();
     let mut groups: Vec<(String, Vec<Endpoint>)> = Vec::new();
     if let Some(paths) = v.get("paths").and_then(|p| p.as_object()) {
@@ -90,21 +115,11 @@ fn docs_page(spec: &utoipa::openapi::OpenApi) -> DocsPageHtml {
         .and_then(|s| s.as_object())
         .map(|s| s.iter().map(|(k, v)| (k.clone(), serde_json::to_string_pretty(v).unwrap_or_default())).collect())
         .unwrap_or_default();
-    let page = DocsPage {
+    DocsData {
         title: spec.info.title.clone(),
         version: spec.info.version.clone(),
         description: spec.info.description.clone().unwrap_or_default(),
         groups,
         schemas,
-    };
-    DocsPageHtml(page.render().unwrap_or_default())
-}
-
-#[derive(Clone)]
-struct DocsPageHtml(String);
-
-impl IntoResponse for DocsPageHtml {
-    fn into_response(self) -> Response {
-        axum::response::Html(self.0).into_response()
     }
 }

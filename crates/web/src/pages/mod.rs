@@ -7,6 +7,7 @@ mod inbox;
 mod login;
 mod requests;
 mod shared;
+pub(crate) use shared::can;
 mod sla;
 mod stations;
 mod users;
@@ -111,7 +112,7 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
         ("/admin/sla", "nav-sla", Some(Permission::SettingsWrite)),
         ("/audit", "nav-audit", Some(Permission::AuditRead)),
         ("/account", "nav-account", None),
-        ("/api/docs", "nav-api", None),
+        ("/api-docs", "nav-api", Some(Permission::SettingsWrite)),
     ];
     entries
         .into_iter()
