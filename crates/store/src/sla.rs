@@ -158,6 +158,7 @@ pub async fn active_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
 }
 
 /// Every policy, active or not, in the order they are chosen among equals.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all_policies(c: &mut Conn<'_>) -> Result<Vec<Policy>> {
     let sql = format!("SELECT {POLICY_COLS} FROM sla_policies ORDER BY priority, id");
     let rows = both!(c, c => sqlx::query_as::<_, PolicyRow>(AssertSqlSafe(sql)).fetch_all(c).await)?;

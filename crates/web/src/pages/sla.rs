@@ -279,10 +279,8 @@ async fn answer_failure(
     fields: FormData,
     e: AppError,
 ) -> Result<Response, PageError> {
-    match form_errors(rc, PATH, e) {
-        Ok(errors) => sla_page(s, rc, PreviewQuery::default(), Some(Failed { form, fields, errors })).await,
-        Err(r) => Ok(r),
-    }
+    let errors = form_errors(rc, PATH, e)?;
+    sla_page(s, rc, PreviewQuery::default(), Some(Failed { form, fields, errors })).await
 }
 
 fn saved(anchor: &str) -> Response {
