@@ -1,7 +1,8 @@
 //! `bench-desk create`: request creation through the use case and through HTTP against the raw
 //! limit of the database, measured side by side in one run.
+use crate::http::{Client, Server};
 use crate::place::{Place, bootstrap_admin};
-use crate::{BackendArg, CreateArgs, PASSWORD};
+use crate::{BackendArg, CreateArgs};
 use anyhow::{anyhow, ensure};
 use serde_json::json;
 use shouhou_app::requests::{self, RequestForm};
@@ -290,35 +291,18 @@ pub async fn create_ours(app: &App, seed: &CreateSeed, n: usize, conc: usize) ->
 /// The same requests through the served product: each of `conc` keep-alive clients logs in once,
 /// then posts requests with a fresh `Idempotency-Key` each, as an integration would.
 pub async fn create_http(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> anyhow::Result<(f64, Pcts, CpuUse)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let state = shouhou_web::AppState {
-        app: app.clone(),
-        secure_cookies: false,
-        faults: Default::default(),
-        metrics_token: None,
-    };
-    let server = tokio::spawn(shouhou_web::serve(state, listener, async move {
-        let _ = stopped.await;
-    }));
+    let server = Server::start(app).await?;
+    let base = server.base.clone();
     let body = Arc::new(json!({
         "customer_id": seed.customer_id, "serial_number": seed.serial, "type": "repair", "channel": "phone",
         "urgency": "normal", "description": CREATE_DESCRIPTION
     }));
-    let mut clients = vec![];
-    for _ in 0..conc {
-        let c = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
-        let r = c.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "admin", "password": PASSWORD}));
-        let answer: serde_json::Value = r.send().await?.error_for_status()?.json().await?;
-        let token = answer["token"].as_str().ok_or_else(|| anyhow!("no token"))?.to_string();
-        clients.push((c, token));
-    }
+    let clients = server.clients("admin", conc).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let cpu = cpu_mark();
     let start = Instant::now();
     let mut set = tokio::task::JoinSet::new();
-    for (client, token) in clients {
+    for Client { http: client, token } in clients {
         let (next, body, url) = (next.clone(), body.clone(), format!("{base}/api/v1/service-requests"));
         set.spawn(async move {
             let mut lat = vec![];
@@ -343,8 +327,7 @@ pub async fn create_http(app: &App, seed: &CreateSeed, n: usize, conc: usize) ->
     }
     let secs = start.elapsed().as_secs_f64();
     let used = cpu.since();
-    let _ = stop.send(());
-    server.await??;
+    server.stop().await?;
     Ok((secs, pcts(&lat), used))
 }
 

@@ -43,6 +43,7 @@ pub fn q_requests(open: bool) -> String {
 }
 
 pub enum Arg {
+    None,
     Text(String),
     Id(i64),
     IdLimit(i64, i64),
@@ -54,7 +55,7 @@ pub async fn timed_query(db: &Db, sql: &str, arg: &Arg) -> anyhow::Result<(Durat
     let t = Instant::now();
     let n = both!(&mut rd.conn(), c => {
         let q = sqlx::query(AssertSqlSafe(sql));
-        let q = match arg { Arg::Text(s) => q.bind(s.clone()), Arg::Id(i) => q.bind(*i), Arg::IdLimit(i, l) => q.bind(*i).bind(*l) };
+        let q = match arg { Arg::None => q, Arg::Text(s) => q.bind(s.clone()), Arg::Id(i) => q.bind(*i), Arg::IdLimit(i, l) => q.bind(*i).bind(*l) };
         q.fetch_all(c).await.map(|v| v.len())
     })?;
     Ok((t.elapsed(), n))
@@ -126,7 +127,52 @@ pub async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) ->
     Ok(json!(out))
 }
 
-/// The plans of the screen pop's statements, for a random existing customer.
+/// The queue statements (page and count) with an unscoped caller, as `requests::queue` builds
+/// them: `cond` is the queue's condition on `$1`.
+pub fn q_queue(cond: &str) -> (String, String) {
+    let where_ = format!("WHERE status NOT IN ('closed', 'cancelled') AND {cond} AND 1 = 1");
+    let order = "ORDER BY CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END, resolution_due_at, id";
+    (
+        format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT $2 OFFSET $3"),
+        format!("SELECT COUNT(*) FROM service_requests {where_}"),
+    )
+}
+
+/// The queues of the API with their condition and argument, as `service::queue_named` and
+/// `requests::queue` make them for the agent `agent_id` at `now`.
+pub fn queue_conds(agent_id: i64, now: i64) -> Vec<(&'static str, &'static str, i64)> {
+    vec![
+        ("mine", "assignee_id = $1", agent_id),
+        ("station", "station_id IS NOT NULL AND $1 = $1", 0),
+        ("unassigned", "assignee_id IS NULL AND $1 = $1", 0),
+        ("due_soon", "COALESCE(response_due_at, resolution_due_at) < $1", now + 2 * 3600 * 1000),
+        ("breached", "(response_state = 'breached' OR resolution_state = 'breached') AND $1 = $1", 0),
+        ("all", "$1 = $1", 0),
+    ]
+}
+
+/// A statement to explain: its name, text and arguments as SQL literals.
+struct Stmt {
+    name: String,
+    sql: String,
+    args: Vec<String>,
+}
+
+fn stmt(name: impl Into<String>, sql: impl Into<String>, args: Vec<String>) -> Stmt {
+    Stmt { name: name.into(), sql: sql.into(), args }
+}
+
+/// The statement with its arguments written in (SQLite's `EXPLAIN QUERY PLAN`, timing).
+fn inline(s: &Stmt) -> String {
+    let mut sql = s.sql.clone();
+    for (i, v) in s.args.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", i + 1), v);
+    }
+    sql
+}
+
+/// The plans of the screen pop's statements, for a random existing customer, and with
+/// `--big-open` for the big customer and the one with none; and the plans of the queue pages.
 pub async fn explain(app: &App, plan: &Plan) -> anyhow::Result<()> {
     let keys = test_keyring();
     let c = plan.customers / 2;
@@ -135,27 +181,60 @@ pub async fn explain(app: &App, plan: &Plan) -> anyhow::Result<()> {
     let serial = plan.serial(plan.devices / 2);
     let open_sql = q_requests(true);
     let hist_sql = q_requests(false);
-    let stmts: Vec<(&str, String, Vec<String>)> = vec![
-        ("customers by phone", q_by_phone(), vec![format!("'{idx}'")]),
-        ("customers by phone, OR form before 434b2ae", Q_BY_PHONE_OR.to_string(), vec![format!("'{idx}'")]),
-        ("contacts of the customer", Q_CONTACTS.to_string(), vec![id.to_string()]),
-        ("devices of the customer", Q_DEVICES.to_string(), vec![id.to_string()]),
-        ("open requests", open_sql, vec![id.to_string(), "50".into()]),
-        ("closed requests", hist_sql, vec![id.to_string(), "20".into()]),
-        ("devices by serial", Q_BY_SERIAL.to_string(), vec![format!("'{serial}'")]),
+    let mut stmts = vec![
+        stmt("customers by phone", q_by_phone(), vec![format!("'{idx}'")]),
+        stmt("customers by phone, OR form before 434b2ae", Q_BY_PHONE_OR, vec![format!("'{idx}'")]),
+        stmt("contacts of the customer", Q_CONTACTS, vec![id.to_string()]),
+        stmt("devices of the customer", Q_DEVICES, vec![id.to_string()]),
+        stmt("open requests", open_sql.clone(), vec![id.to_string(), "50".into()]),
+        stmt("closed requests", hist_sql.clone(), vec![id.to_string(), "20".into()]),
+        stmt("devices by serial", Q_BY_SERIAL, vec![format!("'{serial}'")]),
     ];
-    println!("query plans (customer id {id}):");
+    // Statements also timed here (sequentially, each alone), beyond the plans.
+    let mut timed = vec![];
+    if let (Some(big), Some(none)) = (plan.big(), plan.none()) {
+        for (who, c) in [("big customer", big), ("customer with none", none)] {
+            let cid = (c as i64 + 1).to_string();
+            timed.push(stmts.len());
+            stmts.push(stmt(format!("open requests, {who}"), open_sql.clone(), vec![cid.clone(), "50".into()]));
+            timed.push(stmts.len());
+            stmts.push(stmt(format!("closed requests, {who}"), hist_sql.clone(), vec![cid, "20".into()]));
+        }
+    }
+    let agent_id = {
+        let mut rd = app.db.read().await?;
+        shouhou_store::users::user_by_username(&mut rd.conn(), "agent").await?.ok_or_else(|| anyhow!("agent"))?.id
+    };
+    for (q, cond, arg) in queue_conds(agent_id, app.now()) {
+        let (page, count) = q_queue(cond);
+        timed.push(stmts.len());
+        stmts.push(stmt(format!("queue {q}, page 1"), page, vec![arg.to_string(), "20".into(), "0".into()]));
+        timed.push(stmts.len());
+        stmts.push(stmt(format!("queue {q}, count"), count, vec![arg.to_string()]));
+    }
+    println!("statements alone (20 sequential runs each after one untimed, unscoped caller; inlined arguments):");
+    println!("  {:<44} {:>8} {:>8} {:>8} {:>6}", "statement", "p50 ms", "p90 ms", "max ms", "rows");
+    for &i in &timed {
+        let s = &stmts[i];
+        let sql = inline(s);
+        let (_, rows) = timed_query(&app.db, &sql, &Arg::None).await?;
+        let mut lat = vec![];
+        for _ in 0..20 {
+            lat.push(timed_query(&app.db, &sql, &Arg::None).await?.0);
+        }
+        let p = pcts(&lat);
+        println!("  {:<44} {:>8.3} {:>8.3} {:>8.3} {:>6}", s.name, p.p50, p.p90, p.max, rows);
+    }
+    println!("query plans (customer id {id}; with --big-open also the big customer and the one with none; queues):");
     match &app.db {
         Db::Sqlite { readers, .. } => {
             let mut conn = readers.acquire().await?;
-            for (name, sql, args) in stmts {
-                let mut s = sql.clone();
-                for (i, v) in args.iter().enumerate().rev() {
-                    s = s.replace(&format!("${}", i + 1), v);
-                }
+            for s in &stmts {
                 let rows: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {s}"))).fetch_all(&mut *conn).await?;
-                println!("  {name}:");
+                    sqlx::query_as(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {}", inline(s))))
+                        .fetch_all(&mut *conn)
+                        .await?;
+                println!("  {}:", s.name);
                 for r in rows {
                     println!("    {}", r.3);
                 }
@@ -163,28 +242,27 @@ pub async fn explain(app: &App, plan: &Plan) -> anyhow::Result<()> {
         }
         Db::Postgres(pool) => {
             let mut conn = pool.acquire().await?;
-            for (i, (name, sql, args)) in stmts.into_iter().enumerate() {
+            for (i, s) in stmts.iter().enumerate() {
                 // As the application runs it: a prepared statement. PostgreSQL switches a prepared
                 // statement to a generic plan after five executions when it looks no dearer.
-                let types = if args.len() == 1 && args[0].starts_with('\'') {
-                    "text"
-                } else if args.len() == 1 {
-                    "bigint"
-                } else {
-                    "bigint, bigint"
-                };
-                sqlx::raw_sql(AssertSqlSafe(format!("PREPARE bench_q{i} ({types}) AS {sql}")))
+                let types = s
+                    .args
+                    .iter()
+                    .map(|a| if a.starts_with('\'') { "text" } else { "bigint" })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                sqlx::raw_sql(AssertSqlSafe(format!("PREPARE bench_q{i} ({types}) AS {}", s.sql)))
                     .execute(&mut *conn)
                     .await?;
                 for mode in ["force_custom_plan", "force_generic_plan"] {
                     sqlx::raw_sql(AssertSqlSafe(format!("SET plan_cache_mode = {mode}"))).execute(&mut *conn).await?;
                     let rows: Vec<(String,)> = sqlx::query_as(AssertSqlSafe(format!(
                         "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) EXECUTE bench_q{i}({})",
-                        args.join(", ")
+                        s.args.join(", ")
                     )))
                     .fetch_all(&mut *conn)
                     .await?;
-                    println!("  {name} ({}):", mode.trim_start_matches("force_").replace('_', " "));
+                    println!("  {} ({}):", s.name, mode.trim_start_matches("force_").replace('_', " "));
                     for r in rows {
                         println!("    {}", r.0);
                     }

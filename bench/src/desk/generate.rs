@@ -4,7 +4,7 @@ use crate::plan::{
     BRANDS, CHANNELS, COMMUNITIES, DEALERS, FAULT_CODES, GIVEN, INDUSTRIES, OPEN_STATUSES, Plan, REQUEST_TYPES, Refs,
     Region, STREETS, SURNAMES, TIERS, URGENCIES, descriptions,
 };
-use crate::rng::{Rng, S_CONTACT_ROWS, S_CUSTOMER_ROWS, S_DEVICE_ROWS, S_REQUESTS};
+use crate::rng::{Rng, S_BIG_REQUESTS, S_CONTACT_ROWS, S_CUSTOMER_ROWS, S_DEVICE_ROWS, S_REQUESTS};
 use crate::{DAY_MS, YEAR_MS};
 use anyhow::anyhow;
 use shouhou_domain::customers::CustomerTier;
@@ -285,7 +285,7 @@ pub struct Pick {
     pub resolution_min: i64,
 }
 
-pub fn policy_picks(refs: &Refs) -> anyhow::Result<HashMap<(&'static str, &'static str, &'static str), Pick>> {
+pub fn policy_picks(refs: &Refs) -> anyhow::Result<Picks> {
     let mut calendars: HashMap<String, &'static str> = HashMap::new();
     let mut out = HashMap::new();
     for &(t, _) in REQUEST_TYPES {
@@ -316,131 +316,190 @@ pub fn policy_picks(refs: &Refs) -> anyhow::Result<HashMap<(&'static str, &'stat
     Ok(out)
 }
 
+/// Per-day request numbers, for rows generated in time order.
+#[derive(Default)]
+struct Days {
+    counters: Vec<(String, i64)>,
+    cur_day: Option<i64>,
+    day: Option<jiff::civil::Date>,
+    counter: i64,
+}
+
+impl Days {
+    /// The number of a request created at `t` (ms), `SR-YYYYMMDD-NNNN`.
+    fn number(&mut self, t: i64) -> anyhow::Result<String> {
+        let d = (t + 8 * 3_600_000).div_euclid(DAY_MS);
+        if self.cur_day != Some(d) {
+            if let Some(prev) = self.day {
+                self.counters.push((prev.to_string(), self.counter));
+            }
+            self.cur_day = Some(d);
+            self.day = Some(date_of(t)?);
+            self.counter = 0;
+        }
+        self.counter += 1;
+        Ok(format_request_number(self.day.ok_or_else(|| anyhow!("no day"))?, self.counter as u64))
+    }
+
+    fn finish(mut self) -> Vec<(String, i64)> {
+        if let Some(prev) = self.day {
+            self.counters.push((prev.to_string(), self.counter));
+        }
+        self.counters
+    }
+}
+
+type Picks = HashMap<(&'static str, &'static str, &'static str), Pick>;
+
 /// Requests in time order over three years up to now, so that the per-day numbers (and the
-/// unique index on them) grow in order. Returns the last counter of every day.
+/// unique index on them) grow in order. With `--big-open N`, the big customer's N open requests
+/// (evenly spread over the last 45 days, from a stream of their own) are interleaved in time
+/// order, and neither the big customer nor the customer with none gets any other request.
+/// Returns the last counter of every day.
 pub fn gen_requests(g: &Gen, out: &mut Out) -> anyhow::Result<Vec<(String, i64)>> {
     let p = &g.plan;
     let picks = policy_picks(&g.refs)?;
     let mut rng = Rng::new(p.seed, S_REQUESTS);
+    let mut big_rng = Rng::new(p.seed, S_BIG_REQUESTS);
     let span = 3 * YEAR_MS;
     let start = g.now - span;
     let step = span / p.requests.max(1) as i64;
-    let mut counters: Vec<(String, i64)> = vec![];
-    let mut cur_day = i64::MIN;
-    let mut day: Option<jiff::civil::Date> = None;
-    let mut counter = 0i64;
+    let big_span = 45 * DAY_MS;
+    let big_start = g.now - big_span;
+    let big_step = big_span / p.big_open.max(1) as i64;
+    let big_at = |j: usize| big_start + j as i64 * big_step;
+    let mut days = Days::default();
+    let mut next_big = 0usize;
     for i in 0..p.requests {
         let t = start + i as i64 * step + rng.range(0, step.max(1));
-        let d = (t + 8 * 3_600_000).div_euclid(DAY_MS);
-        if d != cur_day {
-            if let Some(prev) = day {
-                counters.push((prev.to_string(), counter));
+        if let Some(big) = p.big() {
+            while next_big < p.big_open && big_at(next_big) <= t {
+                request_row(g, &picks, &mut big_rng, &mut days, out, big_at(next_big), big, true)?;
+                next_big += 1;
             }
-            cur_day = d;
-            day = Some(date_of(t)?);
-            counter = 0;
         }
-        counter += 1;
-        let number = format_request_number(day.ok_or_else(|| anyhow!("no day"))?, counter as u64);
-        let c = if rng.percent(10) { rng.below(p.key_accounts) } else { rng.below(p.customers) };
-        let devs = p.devices_of(c);
-        let device = if !devs.is_empty() && rng.percent(85) { Some(i64::from(*rng.pick(devs)) + 1) } else { None };
-        let rtype = rng.weighted(REQUEST_TYPES);
-        let descs = descriptions(rtype);
-        let urgency = rng.weighted(URGENCIES);
-        let tier = TIERS[p.tier[c] as usize];
-        let pick = *picks.get(&(rtype.as_str(), urgency.as_str(), tier)).ok_or_else(|| anyhow!("no policy pick"))?;
-        let age = g.now - t;
-        let open_p = if age < 2 * DAY_MS {
-            70
-        } else if age < 14 * DAY_MS {
-            30
-        } else if age < 45 * DAY_MS {
-            8
-        } else {
-            0
-        };
-        let resp_due = t + pick.response_min * 60_000;
-        let resol_due = t + pick.resolution_min * 60_000;
-        let fcr = rtype == RequestType::Consultation && rng.percent(30);
-        let (status, version, updated, closed, rdue, sdue, rstate, sstate, rwarn, swarn);
-        if rng.percent(open_p) {
-            status = rng.weighted(OPEN_STATUSES);
-            let responded = !matches!(status, "new" | "accepted");
-            version = 1 + rng.range(1, 6);
-            updated = t + rng.range(0, age.max(1));
-            closed = None;
-            rdue = (!responded).then_some(resp_due);
-            rstate = if responded {
-                "met"
-            } else if resp_due < g.now {
-                "breached"
-            } else {
-                "running"
-            };
-            let paused = status == "waiting_customer";
-            let stopped = status == "resolved";
-            sdue = (!paused && !stopped).then_some(resol_due);
-            sstate = if stopped {
-                "met"
-            } else if resol_due < g.now {
-                "breached"
-            } else if paused {
-                "paused"
-            } else {
-                "running"
-            };
-            rwarn = (rstate == "running").then_some(t + pick.response_min * 48_000);
-            swarn = (sstate == "running").then_some(t + pick.resolution_min * 48_000);
-        } else {
-            let cancelled = rng.percent(4);
-            status = if cancelled { "cancelled" } else { "closed" };
-            version = if cancelled { 3 } else { 7 };
-            let done = (t + rng.range(3_600_000, 10 * DAY_MS)).min(g.now);
-            updated = done;
-            closed = Some(done);
-            rdue = None;
-            sdue = None;
-            rstate = if rng.percent(92) { "met" } else { "missed" };
-            sstate = if rng.percent(85) { "met" } else { "missed" };
-            rwarn = None;
-            swarn = None;
+        let mut c = if rng.percent(10) { rng.below(p.key_accounts) } else { rng.below(p.customers) };
+        if p.is_special(c) {
+            c = p.special_count() + rng.below(p.customers - p.special_count());
         }
-        out.push(V::S(number));
-        out.push(V::I(c as i64 + 1));
-        out.push(V::NI(device));
-        out.push(V::St(rtype.as_str()));
-        out.push(V::St(rng.weighted(CHANNELS)));
-        out.push(V::St(urgency.as_str()));
-        out.push(V::St(status));
-        out.push(V::St(descs[rng.below(descs.len())]));
-        out.push(V::NSt((rtype == RequestType::Repair && rng.percent(60)).then(|| *rng.pick(FAULT_CODES))));
-        out.push(V::NI(g.refs.station(p.station[c])));
-        out.push(V::NI(None));
-        out.push(V::NI(Some(g.refs.agent_id)));
-        out.push(V::B(fcr));
-        out.push(V::NI(None));
-        out.push(V::St(pick.calendar));
-        out.push(V::NI(Some(pick.id)));
-        out.push(V::I(pick.response_min));
-        out.push(V::I(pick.resolution_min));
-        out.push(V::NI(rdue));
-        out.push(V::NI(sdue));
-        out.push(V::St(rstate));
-        out.push(V::St(sstate));
-        out.push(V::I(version));
-        out.push(V::I(t));
-        out.push(V::I(updated));
-        out.push(V::NI(closed));
-        out.push(V::NI(rwarn));
-        out.push(V::NI(swarn));
-        out.end_row()?;
+        request_row(g, &picks, &mut rng, &mut days, out, t, c, false)?;
     }
-    if let Some(prev) = day {
-        counters.push((prev.to_string(), counter));
+    if let Some(big) = p.big() {
+        for j in next_big..p.big_open {
+            request_row(g, &picks, &mut big_rng, &mut days, out, big_at(j), big, true)?;
+        }
     }
     out.flush()?;
-    Ok(counters)
+    Ok(days.finish())
+}
+
+/// One request of customer `c` created at `t`; open as of now by the age rule (the younger the
+/// likelier), or always when `force_open`.
+#[allow(clippy::too_many_arguments)]
+fn request_row(
+    g: &Gen,
+    picks: &Picks,
+    rng: &mut Rng,
+    days: &mut Days,
+    out: &mut Out,
+    t: i64,
+    c: usize,
+    force_open: bool,
+) -> anyhow::Result<()> {
+    let p = &g.plan;
+    let number = days.number(t)?;
+    let devs = p.devices_of(c);
+    let device = if !devs.is_empty() && rng.percent(85) { Some(i64::from(*rng.pick(devs)) + 1) } else { None };
+    let rtype = rng.weighted(REQUEST_TYPES);
+    let descs = descriptions(rtype);
+    let urgency = rng.weighted(URGENCIES);
+    let tier = TIERS[p.tier[c] as usize];
+    let pick = *picks.get(&(rtype.as_str(), urgency.as_str(), tier)).ok_or_else(|| anyhow!("no policy pick"))?;
+    let age = g.now - t;
+    let open_p = if force_open || age < 2 * DAY_MS {
+        if force_open { 100 } else { 70 }
+    } else if age < 14 * DAY_MS {
+        30
+    } else if age < 45 * DAY_MS {
+        8
+    } else {
+        0
+    };
+    let resp_due = t + pick.response_min * 60_000;
+    let resol_due = t + pick.resolution_min * 60_000;
+    let fcr = rtype == RequestType::Consultation && rng.percent(30);
+    let (status, version, updated, closed, rdue, sdue, rstate, sstate, rwarn, swarn);
+    if rng.percent(open_p) {
+        status = rng.weighted(OPEN_STATUSES);
+        let responded = !matches!(status, "new" | "accepted");
+        version = 1 + rng.range(1, 6);
+        updated = t + rng.range(0, age.max(1));
+        closed = None;
+        rdue = (!responded).then_some(resp_due);
+        rstate = if responded {
+            "met"
+        } else if resp_due < g.now {
+            "breached"
+        } else {
+            "running"
+        };
+        let paused = status == "waiting_customer";
+        let stopped = status == "resolved";
+        sdue = (!paused && !stopped).then_some(resol_due);
+        sstate = if stopped {
+            "met"
+        } else if resol_due < g.now {
+            "breached"
+        } else if paused {
+            "paused"
+        } else {
+            "running"
+        };
+        rwarn = (rstate == "running").then_some(t + pick.response_min * 48_000);
+        swarn = (sstate == "running").then_some(t + pick.resolution_min * 48_000);
+    } else {
+        let cancelled = rng.percent(4);
+        status = if cancelled { "cancelled" } else { "closed" };
+        version = if cancelled { 3 } else { 7 };
+        let done = (t + rng.range(3_600_000, 10 * DAY_MS)).min(g.now);
+        updated = done;
+        closed = Some(done);
+        rdue = None;
+        sdue = None;
+        rstate = if rng.percent(92) { "met" } else { "missed" };
+        sstate = if rng.percent(85) { "met" } else { "missed" };
+        rwarn = None;
+        swarn = None;
+    }
+    out.push(V::S(number));
+    out.push(V::I(c as i64 + 1));
+    out.push(V::NI(device));
+    out.push(V::St(rtype.as_str()));
+    out.push(V::St(rng.weighted(CHANNELS)));
+    out.push(V::St(urgency.as_str()));
+    out.push(V::St(status));
+    out.push(V::St(descs[rng.below(descs.len())]));
+    out.push(V::NSt((rtype == RequestType::Repair && rng.percent(60)).then(|| *rng.pick(FAULT_CODES))));
+    out.push(V::NI(g.refs.station(p.station[c])));
+    out.push(V::NI(None));
+    out.push(V::NI(Some(g.refs.agent_id)));
+    out.push(V::B(fcr));
+    out.push(V::NI(None));
+    out.push(V::St(pick.calendar));
+    out.push(V::NI(Some(pick.id)));
+    out.push(V::I(pick.response_min));
+    out.push(V::I(pick.resolution_min));
+    out.push(V::NI(rdue));
+    out.push(V::NI(sdue));
+    out.push(V::St(rstate));
+    out.push(V::St(sstate));
+    out.push(V::I(version));
+    out.push(V::I(t));
+    out.push(V::I(updated));
+    out.push(V::NI(closed));
+    out.push(V::NI(rwarn));
+    out.push(V::NI(swarn));
+    out.end_row()
 }
 
 pub fn gen_counters(counters: &[(String, i64)], out: &mut Out) -> anyhow::Result<()> {
@@ -474,7 +533,7 @@ impl Kind {
             Kind::Customers => p.customers,
             Kind::Contacts => p.contacts.len(),
             Kind::Devices => p.devices,
-            Kind::Requests => p.requests,
+            Kind::Requests => p.total_requests(),
         }
     }
 }

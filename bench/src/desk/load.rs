@@ -339,7 +339,7 @@ pub async fn pg_bulk(url: &str, g: Arc<Gen>, a: &PopArgs) -> anyhow::Result<Vec<
 
 pub fn meta_of(a: &PopArgs, plan: &Plan) -> serde_json::Value {
     json!({"seed": a.seed, "customers": a.customers, "devices": a.devices, "requests": a.requests,
-           "contacts": plan.contacts.len(), "format": 1})
+           "big_open": a.big_open, "contacts": plan.contacts.len(), "format": 2})
 }
 
 pub async fn read_meta(url: &str) -> anyhow::Result<Option<serde_json::Value>> {
@@ -374,7 +374,7 @@ pub async fn verify_ids(url: &str, plan: &Plan) -> anyhow::Result<()> {
             ("customers", plan.customers),
             ("customer_contacts", plan.contacts.len()),
             ("devices", plan.devices),
-            ("service_requests", plan.requests),
+            ("service_requests", plan.total_requests()),
         ] {
             let (lo, hi, cnt): (Option<i64>, Option<i64>, i64) = both!(&mut rd.conn(), c => sqlx::query_as(
                 AssertSqlSafe(format!("SELECT MIN(id), MAX(id), COUNT(*) FROM {t}"))).fetch_one(c).await)?;

@@ -27,11 +27,13 @@ mod create;
 mod explain;
 mod generate;
 
+mod http;
 mod load;
 mod place;
 mod plan;
 mod rng;
 mod screen_pop;
+mod side_by_side;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -131,6 +133,22 @@ pub struct PopArgs {
     /// Skip ANALYZE after the load (the application itself never runs it).
     #[arg(long)]
     pub no_analyze: bool,
+    /// Give one customer (the first key account) this many open requests on top of `--requests`,
+    /// and none other, and keep another key account without any request; then measure the two
+    /// side by side (screen pop as a function call and through HTTP, every queue page through HTTP
+    /// with and without the big customer's open requests). 0: no such customer, no side by side.
+    #[arg(long, default_value_t = 0)]
+    pub big_open: usize,
+    /// Concurrent clients (function-call tasks, HTTP keep-alive connections) of the side-by-side series.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Length of each side-by-side series, in seconds (after an untimed warm-up of a quarter of it).
+    #[arg(long, default_value_t = 8)]
+    pub sbs_secs: u64,
+    /// Skip the sequential screen-pop series and the per-statement breakdown (side by side and
+    /// plans only).
+    #[arg(long)]
+    pub no_series: bool,
     #[arg(long, env = "SHOUHOU_TEST_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_admin_url: String,
 }

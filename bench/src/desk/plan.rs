@@ -201,7 +201,10 @@ pub struct Plan {
     pub seed: u64,
     pub customers: usize,
     pub devices: usize,
+    /// Requests generated at random (the big customer's come on top).
     pub requests: usize,
+    /// Open requests of the big customer (`--big-open`); 0 for none, and then no customer is special.
+    pub big_open: usize,
     /// The first customers are companies, the key accounts with many devices and requests.
     pub key_accounts: usize,
     pub phone: Vec<u64>,
@@ -222,8 +225,15 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn build(seed: u64, customers: usize, devices: usize, requests: usize) -> anyhow::Result<Plan> {
+    pub fn build(
+        seed: u64,
+        customers: usize,
+        devices: usize,
+        requests: usize,
+        big_open: usize,
+    ) -> anyhow::Result<Plan> {
         ensure!(customers > 0 && devices > 0, "at least one customer and one device");
+        ensure!(big_open == 0 || customers >= 200, "--big-open needs at least 200 customers (two key accounts)");
         ensure!(customers < u32::MAX as usize && devices < u32::MAX as usize, "too many rows");
         let regions = regions();
         ensure!(regions.len() < u16::MAX as usize && !regions.is_empty(), "region table");
@@ -314,6 +324,7 @@ impl Plan {
             customers,
             devices,
             requests,
+            big_open,
             key_accounts,
             phone,
             phone_set,
@@ -328,6 +339,32 @@ impl Plan {
             cust_dev,
             regions,
         })
+    }
+
+    /// All request rows: the random ones and the big customer's.
+    pub fn total_requests(&self) -> usize {
+        self.requests + self.big_open
+    }
+
+    /// With `--big-open`: the big customer (the first key account, a company), whose only requests
+    /// are its `big_open` open ones.
+    pub fn big(&self) -> Option<usize> {
+        (self.big_open > 0).then_some(0)
+    }
+
+    /// With `--big-open`: the customer with no request at all (the second key account, a company
+    /// like the big one, with a similar number of devices).
+    pub fn none(&self) -> Option<usize> {
+        (self.big_open > 0).then_some(1)
+    }
+
+    /// How many customers (the first ones) get no random request.
+    pub fn special_count(&self) -> usize {
+        if self.big_open > 0 { 2 } else { 0 }
+    }
+
+    pub fn is_special(&self, c: usize) -> bool {
+        c < self.special_count()
     }
 
     pub fn devices_of(&self, c: usize) -> &[u32] {

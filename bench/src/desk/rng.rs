@@ -59,3 +59,4 @@ pub const S_LOOKUPS: u64 = 6;
 pub const S_CUSTOMER_ROWS: u64 = 11;
 pub const S_CONTACT_ROWS: u64 = 12;
 pub const S_DEVICE_ROWS: u64 = 13;
+pub const S_BIG_REQUESTS: u64 = 14;

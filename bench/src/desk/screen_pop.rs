@@ -4,6 +4,7 @@ use crate::load::{gen_only, load, meta_of, read_meta};
 use crate::place::{Place, actor_ctx};
 use crate::plan::{MOBILE_PREFIXES, Plan};
 use crate::rng::{Rng, S_LOOKUPS};
+use crate::side_by_side::side_by_side;
 use crate::{PopArgs, bar};
 use anyhow::{bail, ensure};
 use serde_json::json;
@@ -138,7 +139,7 @@ pub async fn cmd_screen_pop(a: PopArgs) -> anyhow::Result<()> {
         None => Place::temp(a.backend, &a.pg_admin_url, "pop"),
     };
     let t = Instant::now();
-    let plan = Arc::new(Plan::build(a.seed, a.customers, a.devices, a.requests)?);
+    let plan = Arc::new(Plan::build(a.seed, a.customers, a.devices, a.requests, a.big_open)?);
     println!(
         "plan (phones, device owners) from seed {}: {:.1} s; {} key accounts, {} contacts",
         a.seed,
@@ -177,77 +178,96 @@ pub async fn cmd_screen_pop(a: PopArgs) -> anyhow::Result<()> {
     println!(
         "{}",
         json!({"bench": "desk-screen-pop", "backend": a.backend.as_str(), "customers": a.customers, "devices": a.devices,
-               "requests": a.requests, "contacts": plan.contacts.len(), "seed": a.seed, "load": load_json, "screen_pop": pop})
+               "requests": a.requests, "big_open": a.big_open, "contacts": plan.contacts.len(), "seed": a.seed, "load": load_json, "screen_pop": pop})
     );
     Ok(())
 }
 
 pub async fn measure(place: &Place, plan: &Plan, a: &PopArgs) -> anyhow::Result<serde_json::Value> {
     let db = Db::connect(&place.url()?, &DbOptions::default()).await?;
+    // A kept data set gets the migrations shipped since it was loaded, as `shouhou serve` would.
+    let (shipped, applied) = db.migration_status().await?;
+    if shipped != applied {
+        let t = Instant::now();
+        db.migrate().await?;
+        println!(
+            "applied the pending migrations {:?} to the kept data set in {:.1} s",
+            shipped.iter().filter(|v| !applied.contains(v)).collect::<Vec<_>>(),
+            t.elapsed().as_secs_f64()
+        );
+    }
     let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), test_keyring());
     let r = async {
-        let agent = actor_ctx(&app, "agent").await?;
-        let finance = actor_ctx(&app, "finance").await?;
-        let (warm, phones, serials, misses) = probes(plan, a.lookups);
-        let budget = Duration::from_secs(a.budget_secs);
-        let warmed = run_series(&app, &agent, "warm-up", &warm[..a.warmup.min(warm.len())], budget / 4).await?;
-        let series = vec![
-            run_series(&app, &agent, "phone, agent", &phones, budget).await?,
-            run_series(&app, &finance, "phone, finance", &phones, budget).await?,
-            run_series(&app, &agent, "serial, agent", &serials, budget).await?,
-            run_series(&app, &agent, "miss, agent", &misses, budget).await?,
-        ];
-        println!(
-            "screen_pop latency ({} backend, sequential calls, wall time per call; {} warm-up calls not counted; \
-             each series stops after {} s):",
-            a.backend.as_str(),
-            warmed.lat.n,
-            a.budget_secs
-        );
-        println!(
-            "  {:<44} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}   {:>7} {:>6} {:>7}",
-            "series", "calls", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms", "devices", "open", "history"
-        );
-        let label = |s: &str| match s {
-            "phone, agent" => "phone hit, agent (clear, audited read)",
-            "phone, finance" => "phone hit, finance (masked, no audit)",
-            "serial, agent" => "serial hit, agent (clear, audited read)",
-            _ => "phone miss, agent",
-        };
-        for s in &series {
-            if s.lat.n < s.planned {
-                println!("  ({}: the time budget stopped it after {} of {} calls)", label(s.name), s.lat.n, s.planned);
-            }
-            println!(
-                "  {:<44} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}   {:>7.1} {:>6.2} {:>7.1}",
-                label(s.name),
-                s.lat.n,
-                s.lat.p50,
-                s.lat.p90,
-                s.lat.p99,
-                s.lat.max,
-                s.lat.mean,
-                s.devices,
-                s.open,
-                s.history
-            );
-            println!("  {:<44} {}", "", s.cpu);
-        }
-        let worst = series.iter().map(|s| s.lat.p99).fold(0.0, f64::max);
-        println!(
-            "  target p99 < 10 ms: {} (worst series p99 {worst:.2} ms)",
-            if worst < 10.0 { "met" } else { "NOT met" }
-        );
-        let breakdown = breakdown(&app, plan, &agent, budget).await?;
+        let (series, breakdown) =
+            if a.no_series { (json!(null), json!(null)) } else { sequential(&app, plan, a).await? };
+        let side = side_by_side(&app, plan, a).await?;
         explain(&app, plan).await?;
-        anyhow::Ok(json!({
-            "series": series.iter().map(|s| json!({"name": s.name, "planned": s.planned, "cpu": s.cpu.json(), "latency": pcts_json(&s.lat), "devices": s.devices,
-                "open": s.open, "history": s.history})).collect::<Vec<_>>(),
-            "breakdown": breakdown,
-            "p99_target_met": worst < 10.0,
-        }))
+        anyhow::Ok(json!({"series": series, "breakdown": breakdown, "side_by_side": side}))
     }
     .await;
     db.close().await;
     r
+}
+
+/// Sequential screen pops of random customers (agent, finance, by serial, misses), then each
+/// statement alone.
+async fn sequential(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result<(serde_json::Value, serde_json::Value)> {
+    let agent = actor_ctx(app, "agent").await?;
+    let finance = actor_ctx(app, "finance").await?;
+    let (warm, phones, serials, misses) = probes(plan, a.lookups);
+    let budget = Duration::from_secs(a.budget_secs);
+    let warmed = run_series(app, &agent, "warm-up", &warm[..a.warmup.min(warm.len())], budget / 4).await?;
+    let series = vec![
+        run_series(app, &agent, "phone, agent", &phones, budget).await?,
+        run_series(app, &finance, "phone, finance", &phones, budget).await?,
+        run_series(app, &agent, "serial, agent", &serials, budget).await?,
+        run_series(app, &agent, "miss, agent", &misses, budget).await?,
+    ];
+    println!(
+        "screen_pop latency ({} backend, sequential calls, wall time per call; {} warm-up calls not counted; \
+         each series stops after {} s):",
+        a.backend.as_str(),
+        warmed.lat.n,
+        a.budget_secs
+    );
+    println!(
+        "  {:<44} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8}   {:>7} {:>6} {:>7}",
+        "series", "calls", "p50 ms", "p90 ms", "p99 ms", "max ms", "mean ms", "devices", "open", "history"
+    );
+    let label = |s: &str| match s {
+        "phone, agent" => "phone hit, agent (clear, audited read)",
+        "phone, finance" => "phone hit, finance (masked, no audit)",
+        "serial, agent" => "serial hit, agent (clear, audited read)",
+        _ => "phone miss, agent",
+    };
+    for s in &series {
+        if s.lat.n < s.planned {
+            println!("  ({}: the time budget stopped it after {} of {} calls)", label(s.name), s.lat.n, s.planned);
+        }
+        println!(
+            "  {:<44} {:>6} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}   {:>7.1} {:>6.2} {:>7.1}",
+            label(s.name),
+            s.lat.n,
+            s.lat.p50,
+            s.lat.p90,
+            s.lat.p99,
+            s.lat.max,
+            s.lat.mean,
+            s.devices,
+            s.open,
+            s.history
+        );
+        println!("  {:<44} {}", "", s.cpu);
+    }
+    let worst = series.iter().map(|s| s.lat.p99).fold(0.0, f64::max);
+    println!("  target p99 < 10 ms: {} (worst series p99 {worst:.2} ms)", if worst < 10.0 { "met" } else { "NOT met" });
+    let breakdown = breakdown(app, plan, &agent, budget).await?;
+    Ok((
+        json!({
+            "series": series.iter().map(|s| json!({"name": s.name, "planned": s.planned, "cpu": s.cpu.json(), "latency": pcts_json(&s.lat), "devices": s.devices,
+                "open": s.open, "history": s.history})).collect::<Vec<_>>(),
+            "p99_target_met": worst < 10.0,
+        }),
+        breakdown,
+    ))
 }
