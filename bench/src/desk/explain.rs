@@ -8,6 +8,7 @@ use shouhou_app::{App, Ctx};
 use shouhou_bench::stats::{pcts, pcts_json};
 use shouhou_domain::customers::Phone;
 use shouhou_store::crypto::test_keyring;
+use shouhou_store::requests::{Queue, queue_condition, queue_sql};
 use shouhou_store::{Db, both};
 use sqlx::AssertSqlSafe;
 use std::sync::Arc;
@@ -31,15 +32,9 @@ pub const Q_DEVICES: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS
 pub const Q_BY_SERIAL: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
     m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
     d.station_id, d.version FROM devices d JOIN product_models m ON m.id = d.model_id WHERE d.serial_number = $1 ORDER BY d.id LIMIT 20";
-pub const REQUEST_COLS: &str = "id, number, customer_id, device_id, request_type, channel, urgency, status, description, fault_code, \
-    station_id, assignee_id, created_by, first_contact_resolution, promised_reply_at, calendar_code, policy_id, response_target_min, \
-    resolution_target_min, response_due_at, resolution_due_at, response_state, resolution_state, version, created_at, updated_at, closed_at";
-
+/// The shipped statement of a customer's open requests or history, unscoped.
 pub fn q_requests(open: bool) -> String {
-    let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
-    format!(
-        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} ORDER BY created_at DESC LIMIT $2"
-    )
+    shouhou_store::requests::requests_of_customer_sql(open, "1 = 1")
 }
 
 pub enum Arg {
@@ -127,28 +122,25 @@ pub async fn breakdown(app: &App, plan: &Plan, agent: &Ctx, budget: Duration) ->
     Ok(json!(out))
 }
 
-/// The queue statements (page and count) with an unscoped caller, as `requests::queue` builds
-/// them: `cond` is the queue's condition on `$1`.
-pub fn q_queue(cond: &str) -> (String, String) {
-    let where_ = format!("WHERE status NOT IN ('closed', 'cancelled') AND {cond} AND 1 = 1");
-    let order = "ORDER BY CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END, resolution_due_at, id";
-    (
-        format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT $2 OFFSET $3"),
-        format!("SELECT COUNT(*) FROM service_requests {where_}"),
-    )
-}
-
-/// The queues of the API with their condition and argument, as `service::queue_named` and
-/// `requests::queue` make them for the agent `agent_id` at `now`.
-pub fn queue_conds(agent_id: i64, now: i64) -> Vec<(&'static str, &'static str, i64)> {
-    vec![
-        ("mine", "assignee_id = $1", agent_id),
-        ("station", "station_id IS NOT NULL AND $1 = $1", 0),
-        ("unassigned", "assignee_id IS NULL AND $1 = $1", 0),
-        ("due_soon", "COALESCE(response_due_at, resolution_due_at) < $1", now + 2 * 3600 * 1000),
-        ("breached", "(response_state = 'breached' OR resolution_state = 'breached') AND $1 = $1", 0),
-        ("all", "$1 = $1", 0),
+/// The queues of the API (as `service::queue_named` makes them for the agent `agent_id` at
+/// `now`) with their shipped page and count statements for an unscoped caller, and the queue's
+/// argument.
+pub fn queue_statements(agent_id: i64, now: i64) -> Vec<(&'static str, String, String, i64)> {
+    [
+        ("mine", Queue::Mine(agent_id)),
+        ("station", Queue::Station),
+        ("unassigned", Queue::Unassigned),
+        ("due_soon", Queue::DueBefore(now + 2 * 3600 * 1000)),
+        ("breached", Queue::Breached),
+        ("all", Queue::AllOpen),
     ]
+    .into_iter()
+    .map(|(name, q)| {
+        let (cond, arg) = queue_condition(q);
+        let (page, count) = queue_sql(cond, "1 = 1", 2);
+        (name, page, count, arg)
+    })
+    .collect()
 }
 
 /// A statement to explain: its name, text and arguments as SQL literals.
@@ -205,8 +197,7 @@ pub async fn explain(app: &App, plan: &Plan) -> anyhow::Result<()> {
         let mut rd = app.db.read().await?;
         shouhou_store::users::user_by_username(&mut rd.conn(), "agent").await?.ok_or_else(|| anyhow!("agent"))?.id
     };
-    for (q, cond, arg) in queue_conds(agent_id, app.now()) {
-        let (page, count) = q_queue(cond);
+    for (q, page, count, arg) in queue_statements(agent_id, app.now()) {
         timed.push(stmts.len());
         stmts.push(stmt(format!("queue {q}, page 1"), page, vec![arg.to_string(), "20".into(), "0".into()]));
         timed.push(stmts.len());

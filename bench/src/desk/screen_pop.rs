@@ -13,7 +13,7 @@ use shouhou_app::{App, AppConfig, Ctx, SystemClock};
 use shouhou_bench::stats::{Pcts, pcts, pcts_json};
 use shouhou_bench::sys::{CpuUse, cpu_mark, loadavg, machine};
 use shouhou_store::crypto::test_keyring;
-use shouhou_store::{Db, DbOptions};
+use shouhou_store::{Db, DbOptions, both};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -195,6 +195,14 @@ pub async fn measure(place: &Place, plan: &Plan, a: &PopArgs) -> anyhow::Result<
             shipped.iter().filter(|v| !applied.contains(v)).collect::<Vec<_>>(),
             t.elapsed().as_secs_f64()
         );
+        if !a.no_analyze {
+            // The load ended with ANALYZE; the new indexes get their statistics too.
+            let t = Instant::now();
+            let mut tx = db.begin().await?;
+            both!(&mut tx.conn(), c => sqlx::query("ANALYZE").execute(c).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+            println!("ANALYZE after the migrations: {:.1} s", t.elapsed().as_secs_f64());
+        }
     }
     let app = App::new(db.clone(), Arc::new(SystemClock), AppConfig::default(), test_keyring());
     let r = async {
