@@ -22,7 +22,7 @@ CREATE INDEX service_requests_customer_station ON service_requests(customer_id, 
 -- closed history.
 CREATE INDEX service_requests_open_queue ON service_requests(
     (CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END), resolution_due_at, id)
-    INCLUDE (station_id, assignee_id, response_due_at, response_state, resolution_state)
+    INCLUDE (station_id, assignee_id, response_due_at, response_state, resolution_state, status)
     WHERE status NOT IN ('closed', 'cancelled');
 -- A person's queue (mine; unassigned is assignee NULL) and a station's, in the same order: they
 -- replace indexes on (assignee_id, status) and (station_id, status), which led a queue through the

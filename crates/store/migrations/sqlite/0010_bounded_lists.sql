@@ -16,13 +16,15 @@ DROP INDEX service_requests_customer;
 CREATE INDEX service_requests_customer_station ON service_requests(customer_id, station_id);
 
 -- The queues: open requests in queue order (soonest resolution due first, none last, then id) with
--- every column a queue filters on.
+-- every column a queue filters on, status included (SQLite's planner counts the predicate's column
+-- as read by the statement, and without it would count a queue through a smaller, non-covering
+-- index, reading every open row from the table).
 -- A page reads its rows in order and stops at the page's end instead of sorting every open request
 -- (before: a scan of the whole table); a count reads the open requests' index entries, never the
 -- closed history.
 CREATE INDEX service_requests_open_queue ON service_requests(
     (CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END), resolution_due_at, id,
-    station_id, assignee_id, response_due_at, response_state, resolution_state)
+    station_id, assignee_id, response_due_at, response_state, resolution_state, status)
     WHERE status NOT IN ('closed', 'cancelled');
 -- A person's queue (mine; unassigned is assignee NULL) and a station's, in the same order: they
 -- replace indexes on (assignee_id, status) and (station_id, status), which led a queue through the
