@@ -20,6 +20,10 @@ use shouhou_store::{Db, both};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Open requests the big customer keeps while the rest are parked: a full first page of its open
+/// requests (the screen pop shows 50).
+const FIFTY: i64 = 50;
+
 /// The queues the API offers (`GET /api/v1/service-requests?queue=`).
 pub const QUEUES: &[&str] = &["mine", "station", "unassigned", "due_soon", "breached", "all"];
 
@@ -62,7 +66,7 @@ fn ratio_line(what: &str, light: &Run, heavy: &Run) -> serde_json::Value {
     let (slow, p99) = ratio(light, heavy);
     let met = slow <= 2.0 && p99 <= 2.0;
     println!(
-        "  {what}: req/s ×{slow:.2} slower, p99 ×{p99:.2} ({:.1} vs {:.1} req/s, p99 {:.2} vs {:.2} ms) — within 2×: {}",
+        "  {what}: slowdown ×{slow:.2} in req/s, ×{p99:.2} in p99 ({:.1} → {:.1} req/s, p99 {:.2} → {:.2} ms) — within 2×: {}",
         light.rps(),
         heavy.rps(),
         light.lat.p99,
@@ -171,6 +175,44 @@ async fn reopen(db: &Db) -> anyhow::Result<u64> {
     Ok(n)
 }
 
+/// Move the open requests of `customer_id` but its newest `keep` to `parking_id`, remembering
+/// whose they were in `bench_moved`: the customer then shows the same open requests (its newest
+/// ones) with nothing behind them.
+async fn park_all_but(db: &Db, customer_id: i64, keep: i64, parking_id: i64) -> anyhow::Result<u64> {
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    both!(&mut c, c => sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_moved (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL)")
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    both!(&mut c, c => sqlx::query(
+        "INSERT INTO bench_moved (id, customer_id) SELECT id, customer_id FROM service_requests \
+         WHERE customer_id = $1 AND status NOT IN ('closed', 'cancelled') AND id NOT IN ( \
+           SELECT id FROM service_requests WHERE customer_id = $1 AND status NOT IN ('closed', 'cancelled') \
+           ORDER BY created_at DESC LIMIT $2)")
+        .bind(customer_id).bind(keep).execute(c).await.map(|r| r.rows_affected()))?;
+    let n = both!(&mut c, c => sqlx::query(
+        "UPDATE service_requests SET customer_id = $1 WHERE id IN (SELECT id FROM bench_moved)")
+        .bind(parking_id).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Give back what [`park_all_but`] moved.
+async fn unpark(db: &Db) -> anyhow::Result<u64> {
+    let mut tx = db.begin().await?;
+    let mut c = tx.conn();
+    both!(&mut c, c => sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_moved (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL)")
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    let n = both!(&mut c, c => sqlx::query(
+        "UPDATE service_requests SET customer_id = (SELECT b.customer_id FROM bench_moved b WHERE b.id = service_requests.id) \
+         WHERE id IN (SELECT id FROM bench_moved)")
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    both!(&mut c, c => sqlx::query("DELETE FROM bench_moved").execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// PostgreSQL: vacuum the table after the mass update, so that neither state is measured over
 /// the other's dead row versions. Nothing on SQLite.
 async fn vacuum(db: &Db) -> anyhow::Result<()> {
@@ -203,9 +245,9 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
     };
     let (big_id, none_id) = (big as i64 + 1, none as i64 + 1);
     let (big_phone, none_phone) = (plan.phone[big].to_string(), plan.phone[none].to_string());
-    let reopened = reopen(&app.db).await?;
-    if reopened > 0 {
-        println!("  ({reopened} requests of the big customer left closed by an interrupted run: opened again)");
+    let (reopened, unparked) = (reopen(&app.db).await?, unpark(&app.db).await?);
+    if reopened + unparked > 0 {
+        println!("  ({reopened} requests left closed and {unparked} left moved by an interrupted run: put back)");
         vacuum(&app.db).await?;
     }
     let (big_open, big_all) = requests_of(&app.db, big_id).await?;
@@ -223,6 +265,10 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
         plan.devices_of(none).len(),
         plan.devices_of(big).len()
     );
+    // Where the big customer's other open requests wait while it shows only its newest FIFTY: the
+    // last customer (a person, shown by no series).
+    let parking_id = plan.customers as i64;
+    let none_label = "0 requests".to_string();
     let agent = actor_ctx(app, "agent").await?;
     let server = Server::start(app).await?;
     let base = server.base.clone();
@@ -245,26 +291,58 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
             ));
         }
         header();
-        // One client (latency without queueing), then `--clients` of them (throughput), each pair
-        // side by side: the customer with none, then the big one.
-        let mut pops = vec![];
-        for workers in [1, a.clients] {
-            for (via, http) in [("fn  ", false), ("http", true)] {
-                for (which, phone, shown) in [("none", &none_phone, &shows[0]), ("big", &big_phone, &shows[1])] {
-                    let run = if http {
-                        let path = format!("/api/v1/screen-pop?phone={phone}");
-                        http_get(&clients, &base, &path, workers, a).await?
-                    } else {
-                        fn_pop(app, &agent, phone, workers, a).await?
-                    };
-                    let what = if which == "none" { "0 requests".to_string() } else { format!("{big_open} open") };
-                    let name = format!("pop {via} {workers}c {which} ({what})");
-                    let l = Line { name, run, shows: shown.clone() };
-                    print_line(&l);
-                    pops.push(l);
+        // Each pop with one client (latency without queueing), then with `--clients` of them
+        // (throughput), as a function call and through HTTP: the customer with none, the big one;
+        // then the big one again with only its newest 50 open requests left (the rest moved to
+        // another customer for the while): the same screen with nothing behind it.
+        let fifty_label = format!("{} open", FIFTY);
+        let big_label = format!("{big_open} open");
+        let mut pops: Vec<(usize, &str, &str, Line)> = vec![];
+        for stage in ["as loaded", "parked"] {
+            if stage == "parked" {
+                let t = Instant::now();
+                let parked = park_all_but(&app.db, big_id, FIFTY, parking_id).await?;
+                println!(
+                    "  moved {parked} of the big customer's open requests (all but its newest {FIFTY}) to customer \
+                     {parking_id} in {:.1} s",
+                    t.elapsed().as_secs_f64()
+                );
+                vacuum(&app.db).await?;
+            }
+            let whom: Vec<(&str, &String, &String, &String)> = if stage == "parked" {
+                vec![("fifty", &big_phone, &fifty_label, &shows[1])]
+            } else {
+                vec![("none", &none_phone, &none_label, &shows[0]), ("big", &big_phone, &big_label, &shows[1])]
+            };
+            for workers in [1, a.clients] {
+                for (via, http) in [("fn  ", false), ("http", true)] {
+                    for &(which, phone, what, shown) in &whom {
+                        let run = if http {
+                            let path = format!("/api/v1/screen-pop?phone={phone}");
+                            http_get(&clients, &base, &path, workers, a).await
+                        } else {
+                            fn_pop(app, &agent, phone, workers, a).await
+                        };
+                        let run = match run {
+                            Ok(r) => r,
+                            Err(e) if stage == "parked" => {
+                                unpark(&app.db).await?;
+                                return Err(e);
+                            }
+                            Err(e) => return Err(e),
+                        };
+                        let name = format!("pop {via} {workers}c {which} ({what})");
+                        let l = Line { name, run, shows: shown.clone() };
+                        print_line(&l);
+                        pops.push((workers, via, which, l));
+                    }
                 }
             }
         }
+        let t = Instant::now();
+        let unparked = unpark(&app.db).await?;
+        println!("  moved them back ({unparked}) in {:.1} s", t.elapsed().as_secs_f64());
+        vacuum(&app.db).await?;
         let with = queue_lines(&clients, &base, a, &format!("with {big_open} open")).await?;
         let t = Instant::now();
         let closed = close_open(&app.db, big_id).await?;
@@ -276,27 +354,37 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
         println!("  opened them again ({opened}) in {:.1} s", t.elapsed().as_secs_f64());
         vacuum(&app.db).await?;
         let without = without?;
-        println!("ratios (the customer with none / the queues without it are the reference):");
+        println!(
+            "ratios (reference first: the customer with none, or the big one with only its newest {FIFTY} open; \
+             the queues without the big customer's open requests):"
+        );
         let mut ratios = vec![];
-        for pair in pops.chunks(2) {
-            let what = pair[0].name.replace(" none (0 requests)", "").replace("pop ", "screen pop, ");
-            ratios.push(ratio_line(&what, &pair[0].run, &pair[1].run));
+        let find = |w: usize, v: &str, which: &str| pops.iter().find(|p| p.0 == w && p.1 == v && p.2 == which);
+        for workers in [1, a.clients] {
+            for via in ["fn  ", "http"] {
+                if let (Some(none), Some(big), Some(fifty)) =
+                    (find(workers, via, "none"), find(workers, via, "big"), find(workers, via, "fifty"))
+                {
+                    let what = format!("screen pop, {} {workers}c", via.trim());
+                    ratios.push(ratio_line(&format!("{what}, none → {big_label}"), &none.3.run, &big.3.run));
+                    ratios.push(ratio_line(&format!("{what}, {fifty_label} → {big_label}"), &fifty.3.run, &big.3.run));
+                }
+            }
         }
         for (w, wo) in with.iter().zip(&without) {
             ratios.push(ratio_line(&w.name.replace(&format!(" (with {big_open} open)"), ""), &wo.run, &w.run));
         }
         // The HTTP pops with one client: the latency of a pop end to end, without queueing.
-        let http1: Vec<&Line> = pops.iter().filter(|l| l.name.starts_with("pop http 1c")).collect();
+        let http1: Vec<&Line> = pops.iter().filter(|p| p.0 == 1 && p.1 == "http").map(|p| &p.3).collect();
         let worst_http_pop = http1.iter().map(|l| l.run.lat.p99).fold(0.0, f64::max);
         println!(
-            "  screen pop through HTTP, one client, p99 < 10 ms: {} (none {:.2} ms, big {:.2} ms)",
+            "  screen pop through HTTP, one client, p99 < 10 ms: {} ({})",
             if worst_http_pop < 10.0 { "met" } else { "NOT met" },
-            http1[0].run.lat.p99,
-            http1[1].run.lat.p99
+            http1.iter().map(|l| format!("{} {:.2} ms", l.name, l.run.lat.p99)).collect::<Vec<_>>().join(", ")
         );
         anyhow::Ok(json!({
             "clients": a.clients, "secs": a.sbs_secs, "big_open": big_open, "big_customer": big_id, "none_customer": none_id,
-            "pops": pops.iter().map(run_json).collect::<Vec<_>>(),
+            "pops": pops.iter().map(|p| run_json(&p.3)).collect::<Vec<_>>(),
             "queues_with": with.iter().map(run_json).collect::<Vec<_>>(),
             "queues_without": without.iter().map(run_json).collect::<Vec<_>>(),
             "ratios": ratios,
