@@ -18,6 +18,8 @@
 
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
+use shouhou_bench::stats::nearest_rank;
+use shouhou_bench::sys::{clock_ticks_per_sec, cpu_ticks, loadavg, machine_busy_ticks};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -310,42 +312,6 @@ fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-/// utime + stime of a process, in clock ticks.
-fn cpu_ticks(pid: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let rest = &text[text.rfind(')')? + 1..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
-}
-
-/// The 1, 5 and 15 minute load averages, as /proc/loadavg shows them.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|t| t.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-/// Busy time of all CPUs (user, nice, system, irq, softirq, steal), in clock ticks, from /proc/stat.
-fn machine_busy_ticks() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/stat").ok()?;
-    let line = text.lines().find(|l| l.starts_with("cpu "))?;
-    let f: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
-    // user nice system idle iowait irq softirq steal
-    Some([0, 1, 2, 5, 6, 7].iter().filter_map(|i| f.get(*i)).sum())
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|t| *t > 0.0)
-        .unwrap_or(100.0)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Load phases
 
@@ -548,14 +514,7 @@ async fn phase(
     };
 
     all.ok_us.sort_unstable();
-    let pct = |p: f64| -> f64 {
-        if all.ok_us.is_empty() {
-            return f64::NAN;
-        }
-        // Nearest-rank percentile.
-        let rank = ((p / 100.0) * all.ok_us.len() as f64).ceil() as usize;
-        all.ok_us[rank.clamp(1, all.ok_us.len()) - 1] as f64 / 1000.0
-    };
+    let pct = |p: f64| -> f64 { nearest_rank(&all.ok_us, p).map_or(f64::NAN, |us| us as f64 / 1000.0) };
     let ok = all.ok_us.len() as u64;
     Ok(PhaseResult {
         kind,

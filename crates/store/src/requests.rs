@@ -336,6 +336,8 @@ pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestE
 }
 
 /// Requests of a customer, newest first: `open` narrows to open ones or to closed/cancelled ones.
+/// Bounded however long the customer's history: each reads at most `limit` entries of its partial
+/// index (`service_requests_customer_open` / `_closed`, migration 0010) in order.
 pub async fn requests_of_customer(
     c: &mut Conn<'_>,
     customer_id: i64,
@@ -343,18 +345,25 @@ pub async fn requests_of_customer(
     open: bool,
     limit: i64,
 ) -> Result<Vec<Request>> {
-    let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
     // A request of no station is headquarters': the same rule as a direct read.
     let (clause, ids) = crate::scope_clause(scope, "station_id", 3);
-    let sql = format!(
-        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} AND {clause} \
-         ORDER BY created_at DESC LIMIT $2"
-    );
+    let sql = requests_of_customer_sql(open, &clause);
     typed(both!(c, c => {
         let mut q = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(customer_id).bind(limit);
         for id in &ids { q = q.bind(id); }
         q.fetch_all(c).await
     })?)
+}
+
+/// The statement of [`requests_of_customer`]: customer `$1`, limit `$2`, `scope` the scope clause
+/// (its parameters from `$3`). Public for the benchmark, which times and explains what ships.
+pub fn requests_of_customer_sql(open: bool, scope: &str) -> String {
+    // Word for word the predicates of the partial indexes, so that both planners match them.
+    let cond = if open { "status NOT IN ('closed', 'cancelled')" } else { "status IN ('closed', 'cancelled')" };
+    format!(
+        "SELECT {REQUEST_COLS} FROM service_requests WHERE customer_id = $1 AND {cond} AND {scope} \
+         ORDER BY created_at DESC LIMIT $2"
+    )
 }
 
 /// Which queue an agent looks at.
@@ -369,23 +378,14 @@ pub enum Queue {
     AllOpen,
 }
 
-/// Open requests of a queue in the scope, soonest due first.
+/// Open requests of a queue in the scope, soonest due first. A page walks the open requests'
+/// queue index (`service_requests_open_queue`, migration 0010) in order and stops at its end; the
+/// count reads that index only, so both grow with the open requests, never with the history.
 pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest) -> Result<Page<Request>> {
     let (clause, ids) = scope_clause(scope, "station_id", 2);
     let scoped = if matches!(scope, Scope::All) { clause } else { format!("({clause})") };
-    let (cond, arg): (&str, i64) = match q {
-        Queue::Mine(user) => ("assignee_id = $1", user),
-        Queue::Station => ("station_id IS NOT NULL AND $1 = $1", 0),
-        Queue::Unassigned => ("assignee_id IS NULL AND $1 = $1", 0),
-        Queue::DueBefore(t) => ("COALESCE(response_due_at, resolution_due_at) < $1", t),
-        Queue::Breached => ("(response_state = 'breached' OR resolution_state = 'breached') AND $1 = $1", 0),
-        Queue::AllOpen => ("$1 = $1", 0),
-    };
-    let where_ = format!("WHERE status NOT IN ('closed', 'cancelled') AND {cond} AND {scoped}");
-    let n = ids.len() + 2;
-    let order = "ORDER BY CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END, resolution_due_at, id";
-    let sql = format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT ${n} OFFSET ${}", n + 1);
-    let count_sql = format!("SELECT COUNT(*) FROM service_requests {where_}");
+    let (cond, arg) = queue_condition(q);
+    let (sql, count_sql) = queue_sql(cond, &scoped, ids.len() + 2);
     let items = both!(c, c => {
         let mut qy = sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(arg);
         for id in &ids { qy = qy.bind(id); }
@@ -397,6 +397,31 @@ pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest)
         qy.fetch_one(c).await
     })?;
     Ok(Page { items: typed(items)?, page: page.page, per_page: page.per_page, total })
+}
+
+/// A queue's condition on its one parameter `$1`, and that parameter.
+pub fn queue_condition(q: Queue) -> (&'static str, i64) {
+    match q {
+        Queue::Mine(user) => ("assignee_id = $1", user),
+        Queue::Station => ("station_id IS NOT NULL AND $1 = $1", 0),
+        Queue::Unassigned => ("assignee_id IS NULL AND $1 = $1", 0),
+        Queue::DueBefore(t) => ("COALESCE(response_due_at, resolution_due_at) < $1", t),
+        Queue::Breached => ("(response_state = 'breached' OR resolution_state = 'breached') AND $1 = $1", 0),
+        Queue::AllOpen => ("$1 = $1", 0),
+    }
+}
+
+/// The page and count statements of a queue: `cond` its condition on `$1`, `scoped` the scope
+/// clause (parameters from `$2`), `n` the number of the LIMIT parameter (OFFSET is `n + 1`).
+/// Public for the benchmark, which times and explains what ships.
+pub fn queue_sql(cond: &str, scoped: &str, n: usize) -> (String, String) {
+    // The open predicate and the order are word for word those of the queue index.
+    let where_ = format!("WHERE status NOT IN ('closed', 'cancelled') AND {cond} AND {scoped}");
+    let order = "ORDER BY CASE WHEN resolution_due_at IS NULL THEN 1 ELSE 0 END, resolution_due_at, id";
+    (
+        format!("SELECT {REQUEST_COLS} FROM service_requests {where_} {order} LIMIT ${n} OFFSET ${}", n + 1),
+        format!("SELECT COUNT(*) FROM service_requests {where_}"),
+    )
 }
 
 // ---------- attachments ----------

@@ -11,6 +11,7 @@ mod desk;
 mod hygiene;
 mod keys;
 mod pages;
+mod plans;
 mod roles;
 mod scoping;
 mod store;
