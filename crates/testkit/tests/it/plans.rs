@@ -225,11 +225,15 @@ async fn a_customers_lists_and_the_queue_pages_read_only_what_they_show(b: Backe
     let last =
         requests::queue(&mut c, &Scope::All, Queue::AllOpen, PageRequest::new(Some(36), Some(100))).await.unwrap();
     assert_eq!(last.items.len(), 100);
-    assert!(last.items[..20].iter().all(|r| r.resolution_due_at.is_some()));
-    assert!(last.items[20..].iter().all(|r| r.resolution_due_at.is_none()));
-    assert!(all.items.windows(2).all(|w| (w[0].resolution_due_at, w[0].id) < (w[1].resolution_due_at, w[1].id)));
+    assert!(last.items[..20].iter().all(|r| r.sla.resolution_due_at.is_some()));
+    assert!(last.items[20..].iter().all(|r| r.sla.resolution_due_at.is_none()));
+    assert!(
+        all.items.windows(2).all(|w| (w[0].sla.resolution_due_at, w[0].id) < (w[1].sla.resolution_due_at, w[1].id))
+    );
     let station2 = requests::queue(&mut c, &other_station, Queue::AllOpen, PageRequest::default()).await.unwrap();
-    assert!(station2.total > 0 && station2.items.iter().all(|r| r.station_id == Some(2)));
+    assert!(
+        station2.total > 0 && station2.items.iter().all(|r| r.station_id == Some(shouhou_domain::ids::StationId(2)))
+    );
     let unassigned = requests::queue(&mut c, &Scope::All, Queue::Unassigned, PageRequest::default()).await.unwrap();
     assert_eq!(unassigned.total, 3600);
     assert_eq!(requests::queue(&mut c, &Scope::All, Queue::Mine(99), PageRequest::default()).await.unwrap().total, 0);
