@@ -65,11 +65,45 @@ pub struct Client {
     pub token: String,
 }
 
-/// What a closed-loop run measured.
+/// What a closed-loop run measured: one slice of a series.
+pub struct Slice {
+    pub lat: Vec<Duration>,
+    /// Wall time from the start to the last answer.
+    pub secs: f64,
+    pub cpu: CpuUse,
+}
+
+/// A series measured in slices (interleaved with other series, so that all of them see the same
+/// machine): the latencies of all its slices, their total time and CPU use.
+#[derive(Default)]
+pub struct Series {
+    lat: Vec<Duration>,
+    secs: f64,
+    /// Core-seconds: bench, postgres, other.
+    core_secs: [f64; 3],
+}
+
+impl Series {
+    pub fn add(&mut self, s: Slice) {
+        self.core_secs[0] += s.cpu.bench * s.secs;
+        self.core_secs[1] += s.cpu.postgres * s.secs;
+        self.core_secs[2] += s.cpu.other * s.secs;
+        self.secs += s.secs;
+        self.lat.extend(s.lat);
+    }
+
+    pub fn run(&self) -> Run {
+        let t = self.secs.max(1e-9);
+        let cpu =
+            CpuUse { bench: self.core_secs[0] / t, postgres: self.core_secs[1] / t, other: self.core_secs[2] / t };
+        Run { requests: self.lat.len(), secs: self.secs, lat: pcts(&self.lat), cpu }
+    }
+}
+
+/// What a series measured, in all.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
     pub requests: usize,
-    /// Wall time from the start to the last answer.
     pub secs: f64,
     pub lat: Pcts,
     pub cpu: CpuUse,
@@ -83,12 +117,11 @@ impl Run {
 
 /// `workers` concurrent loops, each calling `call(worker)` again as soon as it returned, until
 /// `duration` has passed (a call under way then finishes and counts). Every call must succeed.
-pub async fn closed_loop<F, Fut>(workers: usize, duration: Duration, call: F) -> anyhow::Result<Run>
+pub async fn closed_loop<F, Fut>(workers: usize, duration: Duration, call: Arc<F>) -> anyhow::Result<Slice>
 where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    F: Fn(usize) -> Fut + Send + Sync + ?Sized + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let call = Arc::new(call);
     let cpu = cpu_mark();
     let start = Instant::now();
     let deadline = start + duration;
@@ -109,6 +142,5 @@ where
     while let Some(r) = set.join_next().await {
         lat.extend(r??);
     }
-    let secs = start.elapsed().as_secs_f64();
-    Ok(Run { requests: lat.len(), secs, lat: pcts(&lat), cpu: cpu.since() })
+    Ok(Slice { lat, secs: start.elapsed().as_secs_f64(), cpu: cpu.since() })
 }

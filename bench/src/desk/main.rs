@@ -143,8 +143,12 @@ pub struct PopArgs {
     #[arg(long, default_value_t = 8)]
     pub clients: usize,
     /// Length of each side-by-side series, in seconds (after an untimed warm-up of a quarter of it).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 10)]
     pub sbs_secs: u64,
+    /// Slices each side-by-side series is measured in, interleaved with the series it is compared
+    /// with (a shared machine's load then falls on both alike).
+    #[arg(long, default_value_t = 5)]
+    pub sbs_rounds: u64,
     /// Skip the sequential screen-pop series and the per-statement breakdown (side by side and
     /// plans only).
     #[arg(long)]

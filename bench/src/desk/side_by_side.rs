@@ -7,8 +7,12 @@
 //! * every queue page (`GET /api/v1/service-requests?queue=…`, first page) with the big customer's
 //!   requests open, and again after they were closed (the same database without such a customer);
 //!   they are opened again at the end, with the statuses they had.
+//!
+//! The machine is shared, so the series compared with each other are interleaved: each runs in
+//! `--sbs-rounds` slices of `--sbs-secs / rounds`, taking turns (the order reversed every other
+//! round), and its figures are over all its slices; an untimed warm-up of each comes first.
 use crate::PopArgs;
-use crate::http::{Client, Run, Server, closed_loop};
+use crate::http::{Client, Run, Series, Server, closed_loop};
 use crate::place::actor_ctx;
 use crate::plan::Plan;
 use anyhow::{Context as _, anyhow, ensure};
@@ -81,49 +85,76 @@ fn run_json(l: &Line) -> serde_json::Value {
            "latency": pcts_json(&l.run.lat), "cpu": l.run.cpu.json(), "shows": l.shows})
 }
 
-/// A closed-loop series after an untimed warm-up of a quarter of its length.
-async fn series<F, Fut>(workers: usize, secs: u64, call: F) -> anyhow::Result<Run>
-where
-    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    closed_loop(workers, Duration::from_millis(secs * 250), call.clone()).await?;
-    closed_loop(workers, Duration::from_secs(secs), call).await
-}
+type BoxFut = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+/// One call of a series, by worker number.
+type Call = Arc<dyn Fn(usize) -> BoxFut + Send + Sync>;
 
-async fn fn_pop(app: &App, ctx: &Ctx, phone: &str, workers: usize, a: &PopArgs) -> anyhow::Result<Run> {
+/// The agent's screen pop by `phone`, as a function call.
+fn pop_call(app: &App, ctx: &Ctx, phone: &str) -> Call {
     let (app, ctx, phone) = (app.clone(), ctx.clone(), Arc::<str>::from(phone));
-    series(workers, a.sbs_secs, move |_| {
+    Arc::new(move |_| {
         let (app, ctx, phone) = (app.clone(), ctx.clone(), phone.clone());
-        async move {
+        Box::pin(async move {
             desk::screen_pop(&app, &ctx, Lookup::Phone(&phone)).await?.ok_or_else(|| anyhow!("no screen pop"))?;
             Ok(())
-        }
+        })
     })
-    .await
 }
 
-/// GET `path` with each client's bearer token; every answer must be 200 and is read to the end.
-async fn http_get(
-    clients: &Arc<Vec<Client>>,
-    base: &str,
-    path: &str,
-    workers: usize,
-    a: &PopArgs,
-) -> anyhow::Result<Run> {
+/// GET `base` + `path` with the worker's client and bearer token; every answer must be 200 and is
+/// read to the end.
+fn get_call(clients: &Arc<Vec<Client>>, base: &str, path: &str) -> Call {
     let (clients, url) = (clients.clone(), Arc::<str>::from(format!("{base}{path}")));
-    series(workers, a.sbs_secs, move |w| {
+    Arc::new(move |w| {
         let (clients, url) = (clients.clone(), url.clone());
-        async move {
+        Box::pin(async move {
             let c = &clients[w % clients.len()];
             let r = c.http.get(&*url).bearer_auth(&c.token).send().await?;
             let status = r.status();
             r.bytes().await?;
             ensure!(status == reqwest::StatusCode::OK, "GET {url} answered {status}");
             Ok(())
-        }
+        })
     })
-    .await
+}
+
+/// A series being measured.
+struct Variant {
+    name: String,
+    workers: usize,
+    call: Call,
+    shows: String,
+    series: Series,
+}
+
+impl Variant {
+    fn new(name: String, workers: usize, call: Call, shows: String) -> Variant {
+        Variant { name, workers, call, shows, series: Series::default() }
+    }
+
+    async fn warm_up(&self, d: Duration) -> anyhow::Result<()> {
+        closed_loop(self.workers, d, self.call.clone()).await.with_context(|| self.name.clone())?;
+        Ok(())
+    }
+
+    async fn slice(&mut self, d: Duration) -> anyhow::Result<()> {
+        let s = closed_loop(self.workers, d, self.call.clone()).await.with_context(|| self.name.clone())?;
+        self.series.add(s);
+        Ok(())
+    }
+
+    fn line(&self) -> Line {
+        Line { name: self.name.clone(), run: self.series.run(), shows: self.shows.clone() }
+    }
+}
+
+/// One slice of each, in order or reversed.
+async fn slices(vs: &mut [Variant], d: Duration, reversed: bool) -> anyhow::Result<()> {
+    let n = vs.len();
+    for i in 0..n {
+        vs[if reversed { n - 1 - i } else { i }].slice(d).await?;
+    }
+    Ok(())
 }
 
 async fn get_json(c: &Client, url: &str) -> anyhow::Result<serde_json::Value> {
@@ -224,21 +255,6 @@ async fn vacuum(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn queue_lines(clients: &Arc<Vec<Client>>, base: &str, a: &PopArgs, state: &str) -> anyhow::Result<Vec<Line>> {
-    let mut out = vec![];
-    for q in QUEUES {
-        let path = format!("/api/v1/service-requests?queue={q}");
-        let v = get_json(&clients[0], &format!("{base}{path}")).await?;
-        let items = v["items"].as_array().map(Vec::len).unwrap_or(0);
-        let shows = format!("{items} items, total {}", v["total"]);
-        let run = http_get(clients, base, &path, a.clients, a).await.with_context(|| format!("queue {q}"))?;
-        let l = Line { name: format!("http queue={q} ({state})"), run, shows };
-        print_line(&l);
-        out.push(l);
-    }
-    Ok(out)
-}
-
 pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result<serde_json::Value> {
     let (Some(big), Some(none)) = (plan.big(), plan.none()) else {
         return Ok(serde_json::Value::Null);
@@ -257,10 +273,12 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
         "the data set does not hold the expected customers: big {big_open} open of {big_all}, none {none_all}"
     );
     println!(
-        "side by side ({} clients, {} s per series after a {:.0} s warm-up; customer {none_id} with no request, \
-         customer {big_id} with {big_open} open requests and nothing else; both key accounts, {} and {} devices):",
+        "side by side ({} clients, {} s per series in {} interleaved slices after a {:.1} s warm-up; customer \
+         {none_id} with no request, customer {big_id} with {big_open} open requests and nothing else; both key \
+         accounts, {} and {} devices):",
         a.clients,
         a.sbs_secs,
+        a.sbs_rounds.max(1),
         a.sbs_secs as f64 / 4.0,
         plan.devices_of(none).len(),
         plan.devices_of(big).len()
@@ -290,70 +308,155 @@ pub async fn side_by_side(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result
                 pop.history.len()
             ));
         }
-        header();
-        // Each pop with one client (latency without queueing), then with `--clients` of them
+        let rounds = a.sbs_rounds.max(1);
+        let slice = Duration::from_secs_f64(a.sbs_secs as f64 / rounds as f64);
+        let warm = Duration::from_secs_f64(a.sbs_secs as f64 / 4.0);
+        // Each pop with one client (latency without queueing) and with `--clients` of them
         // (throughput), as a function call and through HTTP: the customer with none, the big one;
-        // then the big one again with only its newest 50 open requests left (the rest moved to
+        // and the big one again with only its newest 50 open requests left (the rest moved to
         // another customer for the while): the same screen with nothing behind it.
         let fifty_label = format!("{} open", FIFTY);
         let big_label = format!("{big_open} open");
-        let mut pops: Vec<(usize, &str, &str, Line)> = vec![];
-        for stage in ["as loaded", "parked"] {
-            if stage == "parked" {
-                let t = Instant::now();
-                let parked = park_all_but(&app.db, big_id, FIFTY, parking_id).await?;
-                println!(
-                    "  moved {parked} of the big customer's open requests (all but its newest {FIFTY}) to customer \
-                     {parking_id} in {:.1} s",
-                    t.elapsed().as_secs_f64()
-                );
-                vacuum(&app.db).await?;
-            }
-            let whom: Vec<(&str, &String, &String, &String)> = if stage == "parked" {
-                vec![("fifty", &big_phone, &fifty_label, &shows[1])]
-            } else {
-                vec![("none", &none_phone, &none_label, &shows[0]), ("big", &big_phone, &big_label, &shows[1])]
-            };
-            for workers in [1, a.clients] {
-                for (via, http) in [("fn  ", false), ("http", true)] {
-                    for &(which, phone, what, shown) in &whom {
-                        let run = if http {
-                            let path = format!("/api/v1/screen-pop?phone={phone}");
-                            http_get(&clients, &base, &path, workers, a).await
-                        } else {
-                            fn_pop(app, &agent, phone, workers, a).await
-                        };
-                        let run = match run {
-                            Ok(r) => r,
-                            Err(e) if stage == "parked" => {
-                                unpark(&app.db).await?;
-                                return Err(e);
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        let name = format!("pop {via} {workers}c {which} ({what})");
-                        let l = Line { name, run, shows: shown.clone() };
-                        print_line(&l);
-                        pops.push((workers, via, which, l));
+        let mut loaded = vec![];
+        let mut parked = vec![];
+        for workers in [1, a.clients] {
+            for via in ["fn  ", "http"] {
+                let call = |phone: &str| {
+                    if via == "http" {
+                        get_call(&clients, &base, &format!("/api/v1/screen-pop?phone={phone}"))
+                    } else {
+                        pop_call(app, &agent, phone)
                     }
-                }
+                };
+                let name = |which: &str, what: &str| format!("pop {via} {workers}c {which} ({what})");
+                loaded.push(Variant::new(name("none", &none_label), workers, call(&none_phone), shows[0].clone()));
+                loaded.push(Variant::new(name("big", &big_label), workers, call(&big_phone), shows[1].clone()));
+                parked.push(Variant::new(name("fifty", &fifty_label), workers, call(&big_phone), shows[1].clone()));
             }
         }
-        let t = Instant::now();
-        let unparked = unpark(&app.db).await?;
-        println!("  moved them back ({unparked}) in {:.1} s", t.elapsed().as_secs_f64());
+        let park = || async {
+            let t = Instant::now();
+            let n = park_all_but(&app.db, big_id, FIFTY, parking_id).await?;
+            println!(
+                "  moved {n} of the big customer's open requests (all but its newest {FIFTY}) to customer {parking_id} \
+                 in {:.1} s",
+                t.elapsed().as_secs_f64()
+            );
+            anyhow::Ok(())
+        };
+        let unpark_now = || async {
+            let t = Instant::now();
+            let n = unpark(&app.db).await?;
+            println!("  moved them back ({n}) in {:.1} s", t.elapsed().as_secs_f64());
+            anyhow::Ok(())
+        };
+        let pops = async {
+            for v in &loaded {
+                v.warm_up(warm).await?;
+            }
+            // Even rounds: as loaded, then parked; odd rounds the other way round.
+            for round in 0..rounds {
+                let reversed = round % 2 == 1;
+                if !reversed {
+                    slices(&mut loaded, slice, false).await?;
+                    park().await?;
+                    if round == 0 {
+                        for v in &parked {
+                            v.warm_up(warm).await?;
+                        }
+                    }
+                    slices(&mut parked, slice, false).await?;
+                } else {
+                    slices(&mut parked, slice, true).await?;
+                    unpark_now().await?;
+                    slices(&mut loaded, slice, true).await?;
+                }
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        unpark_now().await?;
         vacuum(&app.db).await?;
-        let with = queue_lines(&clients, &base, a, &format!("with {big_open} open")).await?;
-        let t = Instant::now();
-        let closed = close_open(&app.db, big_id).await?;
-        println!("  closed the big customer's {closed} open requests in {:.1} s", t.elapsed().as_secs_f64());
-        vacuum(&app.db).await?;
-        let without = queue_lines(&clients, &base, a, "without").await;
-        let t = Instant::now();
-        let opened = reopen(&app.db).await?;
-        println!("  opened them again ({opened}) in {:.1} s", t.elapsed().as_secs_f64());
-        vacuum(&app.db).await?;
-        let without = without?;
+        pops?;
+        // Every queue, first page, with the big customer's requests open and with them closed.
+        let mut with = vec![];
+        let mut without = vec![];
+        for q in QUEUES {
+            let path = format!("/api/v1/service-requests?queue={q}");
+            let v = get_json(&clients[0], &format!("{base}{path}")).await?;
+            let shows = format!("{} items, total {}", v["items"].as_array().map(Vec::len).unwrap_or(0), v["total"]);
+            let name = |state: &str| format!("http queue={q} ({state})");
+            with.push(Variant::new(name(&format!("with {big_open} open")), a.clients, get_call(&clients, &base, &path), shows));
+            without.push(Variant::new(name("without"), a.clients, get_call(&clients, &base, &path), String::new()));
+        }
+        let close = || async {
+            let t = Instant::now();
+            let n = close_open(&app.db, big_id).await?;
+            println!("  closed the big customer's {n} open requests in {:.1} s", t.elapsed().as_secs_f64());
+            vacuum(&app.db).await
+        };
+        let open_again = || async {
+            let t = Instant::now();
+            let n = reopen(&app.db).await?;
+            println!("  opened them again ({n}) in {:.1} s", t.elapsed().as_secs_f64());
+            vacuum(&app.db).await
+        };
+        let queues = async {
+            for v in &with {
+                v.warm_up(warm).await?;
+            }
+            for round in 0..rounds {
+                let reversed = round % 2 == 1;
+                if !reversed {
+                    slices(&mut with, slice, false).await?;
+                    close().await?;
+                    if round == 0 {
+                        for (v, w) in without.iter_mut().zip(QUEUES) {
+                            let path = format!("{base}/api/v1/service-requests?queue={w}");
+                            let j = get_json(&clients[0], &path).await?;
+                            let n = j["items"].as_array().map(Vec::len).unwrap_or(0);
+                            v.shows = format!("{n} items, total {}", j["total"]);
+                            v.warm_up(warm).await?;
+                        }
+                    }
+                    slices(&mut without, slice, false).await?;
+                } else {
+                    slices(&mut without, slice, true).await?;
+                    open_again().await?;
+                    slices(&mut with, slice, true).await?;
+                }
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        if reopen(&app.db).await? > 0 {
+            println!("  opened the big customer's requests again");
+            vacuum(&app.db).await?;
+        }
+        queues?;
+        header();
+        let pops: Vec<(usize, &str, &str, Line)> = loaded
+            .iter()
+            .chain(&parked)
+            .map(|v| {
+                let which = if v.name.contains(" none ") {
+                    "none"
+                } else if v.name.contains(" fifty ") {
+                    "fifty"
+                } else {
+                    "big"
+                };
+                (v.workers, if v.name.starts_with("pop http") { "http" } else { "fn  " }, which, v.line())
+            })
+            .collect();
+        for p in &pops {
+            print_line(&p.3);
+        }
+        let with: Vec<Line> = with.iter().map(Variant::line).collect();
+        let without: Vec<Line> = without.iter().map(Variant::line).collect();
+        for l in with.iter().chain(&without) {
+            print_line(l);
+        }
         println!(
             "ratios (reference first: the customer with none, or the big one with only its newest {FIFTY} open; \
              the queues without the big customer's open requests):"
