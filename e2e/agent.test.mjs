@@ -103,11 +103,24 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     }
     assert.equal(new URL(page.url()).pathname, '/desk');
     assert.ok(await sameDocument(page), 'the form was loaded by htmx, not by a page load');
+    // A person is asked for an ID card number, a company for its credit code, never both.
+    assert.ok(await form.locator('#nc-id_number').isVisible(), 'a person: the ID number');
+    assert.ok(!(await form.locator('#nc-credit_code').isVisible()), 'a person: no credit code');
+    await form.locator('select#nc-kind').selectOption('company');
+    assert.ok(await form.locator('#nc-credit_code').isVisible(), 'a company: the credit code');
+    assert.ok(!(await form.locator('#nc-id_number').isVisible()), 'a company: no ID number');
+    await form.locator('select#nc-kind').selectOption('person');
   });
 
   test('creating the customer shows their screen pop in the same place, without retyping the phone', async () => {
     await page.fill('#nc-name', CUSTOMER.name);
-    await page.fill('#nc-region_code', CUSTOMER.region_code);
+    // The region by province → city → district, each level loaded when the one above is chosen.
+    const [province, city] = [CUSTOMER.region_code.slice(0, 2) + '0000', CUSTOMER.region_code.slice(0, 4) + '00'];
+    await page.selectOption('[data-testid=new-customer-form] [data-testid=region_province]', province);
+    await page.waitForSelector(`[data-testid=new-customer-form] [data-testid=region_city] option[value="${city}"]`, { state: 'attached' });
+    await page.selectOption('[data-testid=new-customer-form] [data-testid=region_city]', city);
+    await page.waitForSelector(`[data-testid=new-customer-form] [data-testid=region_district] option[value="${CUSTOMER.region_code}"]`, { state: 'attached' });
+    await page.selectOption('[data-testid=new-customer-form] [data-testid=region_district]', CUSTOMER.region_code);
     await page.fill('#nc-address', CUSTOMER.address);
     // A mistyped identity number (wrong check character) comes back on the same form, named.
     await page.fill('#nc-id_number', BAD_ID_NUMBER);
@@ -117,6 +130,8 @@ describe(`an agent at the service desk on a desktop screen (${DESKTOP.width}×${
     assert.match(await page.locator('[data-testid=new-customer-form]').innerText(), /不是有效的 18 位公民身份号码/);
     assert.equal(await idField.inputValue(), BAD_ID_NUMBER, 'what was typed is kept');
     assert.equal(await page.locator('#nc-name').inputValue(), CUSTOMER.name, 'the other fields are kept');
+    assert.equal(await page.locator('[data-testid=new-customer-form] [data-testid=region_district]').inputValue(), CUSTOMER.region_code,
+      'the region picked is kept, down to the district');
     await screenshot(page, 'desk-new-customer-error-desktop');
     await page.fill('#nc-id_number', CUSTOMER.id_number);
     await page.click('[data-testid=create-customer]');

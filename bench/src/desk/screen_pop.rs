@@ -1,5 +1,6 @@
 //! `bench-desk screen-pop`: load (or reuse) a data set, then time `shouhou_app::desk::screen_pop`.
 use crate::explain::{breakdown, explain};
+use crate::http::{Client, Server};
 use crate::load::{gen_only, load, meta_of, read_meta};
 use crate::place::{Place, actor_ctx};
 use crate::plan::{MOBILE_PREFIXES, Plan};
@@ -43,9 +44,48 @@ pub struct Series {
     pub history: f64,
 }
 
+/// How a series reaches the screen pop: a function call of the use case, or the whole product
+/// through HTTP (bearer token, JSON, the same audit).
+pub enum Via<'a> {
+    Call(&'a App, &'a Ctx),
+    Http(&'a Client, &'a str),
+}
+
+/// What one pop showed: customer id and the numbers of devices, open requests and history rows.
+type Shown = Option<(i64, usize, usize, usize)>;
+
+impl Via<'_> {
+    async fn pop(&self, key: &Key) -> anyhow::Result<Shown> {
+        match self {
+            Via::Call(app, ctx) => {
+                let by = match key {
+                    Key::Phone(s) => Lookup::Phone(s),
+                    Key::Serial(s) => Lookup::Serial(s),
+                };
+                Ok(desk::screen_pop(app, ctx, by)
+                    .await?
+                    .map(|s| (s.customer.id, s.devices.len(), s.open_requests.len(), s.history.len())))
+            }
+            Via::Http(c, base) => {
+                let q = match key {
+                    Key::Phone(s) => format!("phone={s}"),
+                    Key::Serial(s) => format!("serial_number={s}"),
+                };
+                let r = c.http.get(format!("{base}/api/v1/screen-pop?{q}")).bearer_auth(&c.token).send().await?;
+                if r.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                let v: serde_json::Value = r.error_for_status()?.json().await?;
+                let n = |k: &str| v[k].as_array().map(Vec::len).unwrap_or(0);
+                let id = v["customer"]["id"].as_i64().ok_or_else(|| anyhow::anyhow!("no customer id"))?;
+                Ok(Some((id, n("devices"), n("open_requests"), n("history"))))
+            }
+        }
+    }
+}
+
 pub async fn run_series(
-    app: &App,
-    ctx: &Ctx,
+    via: &Via<'_>,
     name: &'static str,
     probes: &[Probe],
     budget: Duration,
@@ -59,22 +99,18 @@ pub async fn run_series(
         if start.elapsed() > budget {
             break;
         }
-        let by = match &p.key {
-            Key::Phone(s) => Lookup::Phone(s),
-            Key::Serial(s) => Lookup::Serial(s),
-        };
         let t = Instant::now();
-        let r = desk::screen_pop(app, ctx, by).await?;
+        let r = via.pop(&p.key).await?;
         lat.push(t.elapsed());
         match (r, p.expect) {
-            (Some(s), Some(id)) => {
-                ensure!(s.customer.id == id, "{name}: expected customer {id}, got {}", s.customer.id);
-                devices += s.devices.len();
-                open += s.open_requests.len();
-                history += s.history.len();
+            (Some((got, d, o, h)), Some(id)) => {
+                ensure!(got == id, "{name}: expected customer {id}, got {got}");
+                devices += d;
+                open += o;
+                history += h;
             }
             (None, None) => {}
-            (r, e) => bail!("{name}: expected {e:?}, got {:?}", r.map(|s| s.customer.id)),
+            (r, e) => bail!("{name}: expected {e:?}, got {:?}", r.map(|s| s.0)),
         }
         pb.inc(1);
     }
@@ -224,16 +260,35 @@ async fn sequential(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result<(serd
     let finance = actor_ctx(app, "finance").await?;
     let (warm, phones, serials, misses) = probes(plan, a.lookups);
     let budget = Duration::from_secs(a.budget_secs);
-    let warmed = run_series(app, &agent, "warm-up", &warm[..a.warmup.min(warm.len())], budget / 4).await?;
-    let series = vec![
-        run_series(app, &agent, "phone, agent", &phones, budget).await?,
-        run_series(app, &finance, "phone, finance", &phones, budget).await?,
-        run_series(app, &agent, "serial, agent", &serials, budget).await?,
-        run_series(app, &agent, "miss, agent", &misses, budget).await?,
+    let (as_agent, as_finance) = (Via::Call(app, &agent), Via::Call(app, &finance));
+    let warmed = run_series(&as_agent, "warm-up", &warm[..a.warmup.min(warm.len())], budget / 4).await?;
+    let mut series = vec![
+        run_series(&as_agent, "phone, agent", &phones, budget).await?,
+        run_series(&as_finance, "phone, finance", &phones, budget).await?,
+        run_series(&as_agent, "serial, agent", &serials, budget).await?,
+        run_series(&as_agent, "miss, agent", &misses, budget).await?,
     ];
+    // The same look-ups end to end: the product served on a loopback port, one keep-alive client
+    // per role with its bearer token, so each figure stands beside its function-call twin.
+    let server = Server::start(app).await?;
+    let http = async {
+        let agent_c = server.clients("agent", 1).await?.remove(0);
+        let finance_c = server.clients("finance", 1).await?.remove(0);
+        let (h_agent, h_finance) = (Via::Http(&agent_c, &server.base), Via::Http(&finance_c, &server.base));
+        run_series(&h_agent, "warm-up", &warm[..a.warmup.min(warm.len())], budget / 4).await?;
+        anyhow::Ok(vec![
+            run_series(&h_agent, "http phone, agent", &phones, budget).await?,
+            run_series(&h_finance, "http phone, finance", &phones, budget).await?,
+            run_series(&h_agent, "http serial, agent", &serials, budget).await?,
+            run_series(&h_agent, "http miss, agent", &misses, budget).await?,
+        ])
+    }
+    .await;
+    server.stop().await?;
+    series.extend(http?);
     println!(
-        "screen_pop latency ({} backend, sequential calls, wall time per call; {} warm-up calls not counted; \
-         each series stops after {} s):",
+        "screen_pop latency ({} backend, sequential calls, wall time per call, as a function call and through \
+         HTTP with a bearer token; {} warm-up calls not counted; each series stops after {} s):",
         a.backend.as_str(),
         warmed.lat.n,
         a.budget_secs
@@ -246,7 +301,11 @@ async fn sequential(app: &App, plan: &Plan, a: &PopArgs) -> anyhow::Result<(serd
         "phone, agent" => "phone hit, agent (clear, audited read)",
         "phone, finance" => "phone hit, finance (masked, no audit)",
         "serial, agent" => "serial hit, agent (clear, audited read)",
-        _ => "phone miss, agent",
+        "miss, agent" => "phone miss, agent",
+        "http phone, agent" => "HTTP phone hit, agent (clear, audited read)",
+        "http phone, finance" => "HTTP phone hit, finance (masked, no audit)",
+        "http serial, agent" => "HTTP serial hit, agent (clear, audited)",
+        _ => "HTTP phone miss, agent (404)",
     };
     for s in &series {
         if s.lat.n < s.planned {

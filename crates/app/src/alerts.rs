@@ -29,7 +29,7 @@ use shouhou_domain::requests::Urgency;
 use shouhou_domain::sla::{ClockPhase, ClockStatus, Health};
 use shouhou_store::Conn;
 use shouhou_store::alerts::{self};
-use shouhou_store::audit::{self, NewAuditEntry};
+use shouhou_store::audit::{self, Event};
 use shouhou_store::inbox::{self, NewNotification};
 use shouhou_store::requests::{self, SlaCache};
 use shouhou_store::sla as sla_store;
@@ -204,7 +204,7 @@ async fn sweep_request(
         audit::append(
             &mut c,
             &app.keys,
-            NewAuditEntry {
+            Event {
                 at_ms: now,
                 actor_id: None,
                 actor_name: "system".into(),

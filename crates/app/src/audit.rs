@@ -2,7 +2,7 @@
 use crate::{App, AppError, Ctx, Result};
 use shouhou_domain::audit::{ChainBreak, Checkpoint, CheckpointLineError};
 use shouhou_domain::auth::Permission;
-use shouhou_store::audit::{self, Head, NewAuditEntry, Verification};
+use shouhou_store::audit::{self, Event, Head, Verification};
 pub use shouhou_store::audit::{AuditFilter, AuditRow};
 use shouhou_store::{Conn, Page, PageRequest};
 use std::io::Write as _;
@@ -21,7 +21,7 @@ pub async fn record(
     audit::append(
         c,
         &app.keys,
-        NewAuditEntry {
+        Event {
             at_ms: app.now(),
             actor_id: ctx.actor_id(),
             actor_name: ctx.actor_name(),
@@ -62,7 +62,7 @@ pub async fn list_audit(app: &App, ctx: &Ctx, filter: &AuditFilter, page: PageRe
 /// Display names of the operators of `rows`, by user id.
 pub async fn actor_names(app: &App, ctx: &Ctx, rows: &[AuditRow]) -> Result<std::collections::BTreeMap<i64, String>> {
     ctx.require_read(Permission::AuditRead)?;
-    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.actor_id).collect();
+    let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.entry.event.actor_id).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut rd = app.db.read().await?;

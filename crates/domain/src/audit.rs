@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 /// The hash that starts the chain.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One entry of the audit trail, as stored.
+/// What happened, by whom, when and from where: an entry of the audit trail before the store
+/// gives it its place in the chain. The one list of an entry's fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    pub seq: i64,
+pub struct Event {
     pub at_ms: i64,
     pub actor_id: Option<i64>,
     pub actor_name: String,
@@ -30,26 +30,34 @@ pub struct AuditEntry {
     pub request_id: String,
 }
 
+/// An event at its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub event: Event,
+}
+
 impl AuditEntry {
     /// The previous hash and every field, each length-prefixed so that no two different entries
     /// can serialise alike.
     fn link_bytes(&self, prev_hash: &str) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256 + self.detail.len());
+        let e = &self.event;
+        let mut out = Vec::with_capacity(256 + e.detail.len());
         let mut field = |s: &str| {
             out.extend_from_slice(&(s.len() as u64).to_le_bytes());
             out.extend_from_slice(s.as_bytes());
         };
         field(prev_hash);
         field(&self.seq.to_string());
-        field(&self.at_ms.to_string());
-        field(&self.actor_id.map(|a| a.to_string()).unwrap_or_default());
-        field(&self.actor_name);
-        field(&self.action);
-        field(&self.entity);
-        field(self.entity_id.as_deref().unwrap_or(""));
-        field(&self.detail);
-        field(&self.source);
-        field(&self.request_id);
+        field(&e.at_ms.to_string());
+        field(&e.actor_id.map(|a| a.to_string()).unwrap_or_default());
+        field(&e.actor_name);
+        field(&e.action);
+        field(&e.entity);
+        field(e.entity_id.as_deref().unwrap_or(""));
+        field(&e.detail);
+        field(&e.source);
+        field(&e.request_id);
         out
     }
 
@@ -216,15 +224,17 @@ mod tests {
     fn entry(seq: i64, action: &str) -> AuditEntry {
         AuditEntry {
             seq,
-            at_ms: 1_700_000_000_000 + seq,
-            actor_id: Some(1),
-            actor_name: "admin".into(),
-            action: action.into(),
-            entity: "station".into(),
-            entity_id: Some("1".into()),
-            detail: "{}".into(),
-            source: "127.0.0.1".into(),
-            request_id: "r".into(),
+            event: Event {
+                at_ms: 1_700_000_000_000 + seq,
+                actor_id: Some(1),
+                actor_name: "admin".into(),
+                action: action.into(),
+                entity: "station".into(),
+                entity_id: Some("1".into()),
+                detail: "{}".into(),
+                source: "127.0.0.1".into(),
+                request_id: "r".into(),
+            },
         }
     }
     const KEY: &[u8] = b"an audit key of thirty-two bytes";
@@ -241,7 +251,7 @@ mod tests {
 
         let mut v = ChainVerifier::new(KEY, 1);
         let mut forged = a.clone();
-        forged.action = "station.delete".into();
+        forged.event.action = "station.delete".into();
         assert_eq!(v.check(&forged, GENESIS, &ha), Err(ChainBreak::HashMismatch { seq: 1 }));
 
         let mut v = ChainVerifier::new(KEY, 1);

@@ -1,23 +1,9 @@
 //! The append-only, hash-chained audit trail, keyed under the audit key from `keyed_from` on.
 use crate::crypto::Keyring;
 use crate::{Backend, Conn, Db, Page, PageRequest, Result, both};
-use serde::Serialize;
+pub use shouhou_domain::audit::Event;
 use shouhou_domain::audit::{AuditEntry, ChainBreak, ChainVerifier, Checkpoint, GENESIS};
 use std::collections::BTreeMap;
-
-/// What a caller gives; the sequence number and hashes are the store's.
-#[derive(Debug, Clone)]
-pub struct NewAuditEntry {
-    pub at_ms: i64,
-    pub actor_id: Option<i64>,
-    pub actor_name: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<String>,
-    pub detail: String,
-    pub source: String,
-    pub request_id: String,
-}
 
 /// Append one entry inside the caller's transaction. Taking the head row's lock first
 /// (`UPDATE … RETURNING`) serialises appends on PostgreSQL as on SQLite's single writer, so the
@@ -25,63 +11,59 @@ pub struct NewAuditEntry {
 /// only for the commit. The link is an HMAC under the audit key (plain SHA-256 only for entries
 /// before the switch-over, which were written before the keyed chain existed).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn append(c: &mut Conn<'_>, keys: &Keyring, e: NewAuditEntry) -> Result<i64> {
+pub async fn append(c: &mut Conn<'_>, keys: &Keyring, event: Event) -> Result<i64> {
     let (seq, prev, keyed_from): (i64, String, i64) = both!(c, c => sqlx::query_as(
         "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash, keyed_from").fetch_one(c).await)?;
-    let entry = AuditEntry {
-        seq,
-        at_ms: e.at_ms,
-        actor_id: e.actor_id,
-        actor_name: e.actor_name,
-        action: e.action,
-        entity: e.entity,
-        entity_id: e.entity_id,
-        detail: e.detail,
-        source: e.source,
-        request_id: e.request_id,
-    };
+    let entry = AuditEntry { seq, event };
     let hash = entry.link(&prev, keys.audit_key(), keyed_from);
+    let e = &entry.event;
     both!(c, c => sqlx::query(
         "INSERT INTO audit_log (seq, at_ms, actor_id, actor_name, action, entity, entity_id, detail, source, request_id, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-        .bind(seq).bind(entry.at_ms).bind(entry.actor_id).bind(&entry.actor_name).bind(&entry.action)
-        .bind(&entry.entity).bind(&entry.entity_id).bind(&entry.detail).bind(&entry.source).bind(&entry.request_id)
+        .bind(seq).bind(e.at_ms).bind(e.actor_id).bind(&e.actor_name).bind(&e.action)
+        .bind(&e.entity).bind(&e.entity_id).bind(&e.detail).bind(&e.source).bind(&e.request_id)
         .bind(&prev).bind(&hash)
         .execute(c).await.map(|r| r.rows_affected()))?;
     both!(c, c => sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(&hash).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(seq)
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+/// A stored entry with its links.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub actor_id: Option<i64>,
-    pub actor_name: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: Option<String>,
-    pub detail: String,
-    pub source: String,
-    pub request_id: String,
+    pub entry: AuditEntry,
     pub prev_hash: String,
     pub hash: String,
 }
 
-impl AuditRow {
-    fn entry(&self) -> AuditEntry {
-        AuditEntry {
-            seq: self.seq,
-            at_ms: self.at_ms,
-            actor_id: self.actor_id,
-            actor_name: self.actor_name.clone(),
-            action: self.action.clone(),
-            entity: self.entity.clone(),
-            entity_id: self.entity_id.clone(),
-            detail: self.detail.clone(),
-            source: self.source.clone(),
-            request_id: self.request_id.clone(),
-        }
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for AuditRow
+where
+    &'r str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    /// The columns of [`AUDIT_COLS`], named once here.
+    fn from_row(r: &'r R) -> std::result::Result<Self, sqlx::Error> {
+        Ok(AuditRow {
+            entry: AuditEntry {
+                seq: r.try_get("seq")?,
+                event: Event {
+                    at_ms: r.try_get("at_ms")?,
+                    actor_id: r.try_get("actor_id")?,
+                    actor_name: r.try_get("actor_name")?,
+                    action: r.try_get("action")?,
+                    entity: r.try_get("entity")?,
+                    entity_id: r.try_get("entity_id")?,
+                    detail: r.try_get("detail")?,
+                    source: r.try_get("source")?,
+                    request_id: r.try_get("request_id")?,
+                },
+            },
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+        })
     }
 }
 
@@ -241,7 +223,7 @@ pub async fn newest_link_holds(c: &mut Conn<'_>, keys: &Keyring) -> Result<Optio
     let sql = format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq = $1");
     let row =
         both!(c, c => sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql)).bind(h.seq).fetch_optional(c).await)?;
-    Ok(row.map(|r| r.entry().chain_mac(&r.prev_hash, keys.audit_key()) == r.hash))
+    Ok(row.map(|r| r.entry.chain_mac(&r.prev_hash, keys.audit_key()) == r.hash))
 }
 
 /// The triggers that keep `audit_log` append-only, by name, as the migrations create them.
@@ -357,14 +339,14 @@ pub async fn verify(
                 .bind(after).bind(head.seq).bind(batch).fetch_all(c).await)?;
             let Some(last) = rows.last() else { break };
             for r in &rows {
-                if by_seq.get(&r.seq).is_some_and(|cp| cp.hash != r.hash) {
-                    break 'walk Some(ChainBreak::CheckpointMismatch { seq: r.seq });
+                if by_seq.get(&r.entry.seq).is_some_and(|cp| cp.hash != r.hash) {
+                    break 'walk Some(ChainBreak::CheckpointMismatch { seq: r.entry.seq });
                 }
-                if let Err(b) = v.check(&r.entry(), &r.prev_hash, &r.hash) {
+                if let Err(b) = v.check(&r.entry, &r.prev_hash, &r.hash) {
                     break 'walk Some(b);
                 }
             }
-            after = last.seq;
+            after = last.entry.seq;
             last_hash = last.hash.clone();
             progress(v.checked, total);
         }

@@ -74,3 +74,40 @@
     if (out) out.textContent = input.files && input.files.length ? input.files[0].name : input.dataset.none || '';
   });
 })();
+
+// The region picker: choosing a province loads its cities, a city its districts; the levels
+// below the changed one start again. The server takes the deepest level chosen.
+(function () {
+  'use strict';
+  document.addEventListener('change', function (e) {
+    var sel = e.target;
+    var pick = sel && sel.closest && sel.closest('[data-region]');
+    if (!pick || sel.tagName !== 'SELECT') return;
+    var all = Array.prototype.slice.call(pick.querySelectorAll('select'));
+    var below = all.slice(all.indexOf(sel) + 1);
+    below.forEach(function (s) {
+      s.innerHTML = '<option value="">' + s.options[0].text + '</option>';
+      s.disabled = true;
+    });
+    var next = below[0];
+    if (!next || !sel.value) return;
+    var url = '/regions/options?parent=' + encodeURIComponent(sel.value) + '&label=' + encodeURIComponent(next.options[0].text);
+    fetch(url, { credentials: 'same-origin' }).then(function (r) { return r.ok ? r.text() : ''; }).then(function (html) {
+      next.innerHTML = html;
+      next.disabled = next.options.length <= 1;
+    });
+  });
+})();
+
+// A customer's kind decides which identifier the form asks for: a credit code for a company,
+// an ID card number for a person.
+(function () {
+  'use strict';
+  document.addEventListener('change', function (e) {
+    var sel = e.target;
+    if (!sel || !sel.matches || !sel.matches('[data-kind-select]')) return;
+    var form = sel.closest('[data-kind-form]');
+    if (!form) return;
+    form.querySelectorAll('[data-kind]').forEach(function (f) { f.hidden = f.dataset.kind !== sel.value; });
+  });
+})();

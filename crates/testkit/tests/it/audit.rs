@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shouhou_app::Ctx;
 use shouhou_app::audit::{audit_start_check, record_alone};
-use shouhou_domain::audit::{AuditEntry, ChainBreak, GENESIS};
+use shouhou_domain::audit::{ChainBreak, GENESIS};
 use shouhou_store::audit::{AuditRow, Head};
 use shouhou_store::{Backend, both};
 use shouhou_testkit::TestApp;
@@ -180,26 +180,18 @@ async fn forge_and_relink(t: &TestApp, b: Backend, forged: i64, from: i64) {
     }
     let mut prev = GENESIS.to_string();
     for r in rows {
-        if r.seq < from {
-            prev = r.hash.clone();
+        let AuditRow { entry: mut e, hash: stored, .. } = r;
+        if e.seq < from {
+            prev = stored;
             continue;
         }
-        let detail = if r.seq == forged { "{\"code\":\"FORGED\"}".to_string() } else { r.detail.clone() };
-        let e = AuditEntry {
-            seq: r.seq,
-            at_ms: r.at_ms,
-            actor_id: r.actor_id,
-            actor_name: r.actor_name,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            detail: detail.clone(),
-            source: r.source,
-            request_id: r.request_id,
-        };
+        if e.seq == forged {
+            e.event.detail = "{\"code\":\"FORGED\"}".to_string();
+        }
+        let detail = e.event.detail.clone();
         let hash = e.chain_hash(&prev);
         both!(&mut c, c => sqlx::query("UPDATE audit_log SET detail = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-            .bind(&detail).bind(&prev).bind(&hash).bind(r.seq).execute(c).await.map(|r| r.rows_affected()))
+            .bind(&detail).bind(&prev).bind(&hash).bind(e.seq).execute(c).await.map(|r| r.rows_affected()))
         .unwrap();
         prev = hash;
     }
@@ -379,7 +371,9 @@ async fn the_audit_trail_is_filtered_by_who_what_when_and_record(b: Backend) {
     };
     let by_name = list(stations("admin")).await;
     assert_eq!(by_name.total, 2);
-    assert!(by_name.items.iter().all(|r| r.action == "station.create" && r.actor_name == "admin"));
+    assert!(
+        by_name.items.iter().all(|r| r.entry.event.action == "station.create" && r.entry.event.actor_name == "admin")
+    );
     assert_eq!(list(stations(&admin_id.to_string())).await.total, 2, "by id");
     assert_eq!(list(stations(&admin_display)).await.total, 2, "by display name");
     assert_eq!(list(stations("eng.a")).await.total, 0, "another operator");
@@ -387,7 +381,7 @@ async fn the_audit_trail_is_filtered_by_who_what_when_and_record(b: Backend) {
         list(AuditFilter { entity: Some("station".into()), entity_id: Some(o.a.to_string()), ..Default::default() })
             .await;
     assert_eq!(record.total, 1);
-    assert_eq!(record.items[0].entity_id.as_deref(), Some(o.a.to_string().as_str()));
+    assert_eq!(record.items[0].entry.event.entity_id.as_deref(), Some(o.a.to_string().as_str()));
     let all = list(AuditFilter::default()).await.total;
     assert!(all > 2);
     let now = jiff::Timestamp::now().as_millisecond();

@@ -358,7 +358,45 @@ async fn solved_during_the_call_is_a_checkbox_with_its_note(b: Backend) {
     assert_eq!(statuses, ["new", "resolved"]);
 }
 
+/// A division is chosen province → city → district: the pages offer each level's options, an
+/// edit form opens with the station's own division chosen at every level, and the deepest level
+/// chosen is what is stored (a city without a district chosen is the city).
+async fn regions_are_picked_province_city_district(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let r = client().get(t.url("/regions/options?parent=440300")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "a session is needed");
+    let (web, csrf) = web_login(&t, "admin").await;
+    let html = web.get(t.url("/regions/options?parent=440300&label=区/县")).send().await.unwrap().text().await.unwrap();
+    assert!(html.starts_with(r#"<option value="">区/县</option>"#), "{html}");
+    assert!(html.contains(r#"<option value="440305">南山区</option>"#));
+    assert!(!html.contains("440000"), "only the divisions under the parent");
+    let provinces = web.get(t.url("/regions/options")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(provinces.matches("<option").count(), 32, "31 provinces and the empty choice");
+
+    let edit = web.get(t.url(&format!("/stations/{}/edit", o.a))).send().await.unwrap().text().await.unwrap();
+    for code in ["440000", "440300", "440305"] {
+        assert!(edit.contains(&format!(r#"<option value="{code}" selected>"#)), "{code} chosen");
+    }
+    let form = [
+        ("_csrf", csrf.as_str()),
+        ("code", "SZ-C"),
+        ("name", "深圳市区服务站"),
+        ("region_province", "440000"),
+        ("region_city", "440300"),
+        ("region_district", ""),
+        ("address", "深南大道 1 号"),
+    ];
+    let r = web.post(t.url("/stations")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id: i64 = r.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let v: serde_json::Value = get(&t, &o.admin, &format!("/api/v1/stations/{id}")).await.json().await.unwrap();
+    assert_eq!(v["region_code"], "440300");
+    assert_eq!(v["region_name"], "广东省 深圳市");
+}
+
 crate::on_both_backends!(
+    regions_are_picked_province_city_district,
     solved_during_the_call_is_a_checkbox_with_its_note,
     a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,
     a_form_that_renders_after_its_command_is_answered_after_a_crash_too,

@@ -42,18 +42,19 @@ pub struct AuditView {
 impl TryFrom<AuditRow> for AuditView {
     type Error = AppError;
     fn try_from(r: AuditRow) -> Result<Self, AppError> {
+        let e = r.entry.event;
         Ok(AuditView {
-            seq: r.seq,
-            at: Instant::from_ms(r.at_ms)?,
-            actor_id: r.actor_id,
-            actor_name: r.actor_name,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id,
+            seq: r.entry.seq,
+            at: Instant::from_ms(e.at_ms)?,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            action: e.action,
+            entity: e.entity,
+            entity_id: e.entity_id,
             // Written as JSON by this program; anything else is shown as the text it is.
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::String(r.detail)),
-            source: r.source,
-            request_id: r.request_id,
+            detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::String(e.detail)),
+            source: e.source,
+            request_id: e.request_id,
             hash: r.hash,
         })
     }

@@ -133,14 +133,17 @@ pub async fn audit(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<AuditQ
     let rows = p
         .items
         .into_iter()
-        .map(|r| AuditLine {
-            seq: r.seq,
-            at: crate::api::rfc3339(r.at_ms).replace('T', " ").chars().take(16).collect(),
-            actor: r.actor_id.and_then(|id| names.get(&id).cloned()).unwrap_or(r.actor_name),
-            action: action_label(tr, &r.action),
-            target: target_label(tr, &r.entity, r.entity_id.as_deref()),
-            code: r.action,
-            source: r.source,
+        .map(|r| {
+            let e = r.entry.event;
+            AuditLine {
+                seq: r.entry.seq,
+                at: crate::api::rfc3339(e.at_ms).replace('T', " ").chars().take(16).collect(),
+                actor: e.actor_id.and_then(|id| names.get(&id).cloned()).unwrap_or(e.actor_name),
+                action: action_label(tr, &e.action),
+                target: target_label(tr, &e.entity, e.entity_id.as_deref()),
+                code: e.action,
+                source: e.source,
+            }
         })
         .collect();
     let page = AuditPage {

@@ -1,5 +1,5 @@
 //! The agent's desk page: the screen pop and registering a request from it.
-use super::shared::InputField;
+use super::shared::{InputField, RegionPicker, region_of};
 use super::{Chrome, CsrfForm, PageError, field_messages, page_err, render, require_login};
 use crate::AppState;
 use crate::api::rfc3339;
@@ -184,6 +184,7 @@ fn new_customer_partial(rc: &ReqCtx, f: &CustomerForm, errors: &[(String, String
         required,
         kind: "text",
         readonly: false,
+        region: (name == "region_code").then(|| RegionPicker::new(tr, value)),
     };
     NewCustomerPartial {
         tr,
@@ -275,13 +276,15 @@ pub async fn desk_create_customer(
     CsrfForm(f): CsrfForm,
 ) -> Result<Response, PageError> {
     let opt = |k: &str| Some(f.get(k)).filter(|v| !v.trim().is_empty());
+    // The form hides the other kind's identifier; what was typed there before a switch is not sent on.
+    let company = f.get("kind") == "company";
     let form = CustomerForm {
         kind: opt("kind"),
         name: f.get("name"),
         phone: f.get("phone"),
-        credit_code: opt("credit_code"),
-        id_number: opt("id_number"),
-        region_code: f.get("region_code"),
+        credit_code: opt("credit_code").filter(|_| company),
+        id_number: opt("id_number").filter(|_| !company),
+        region_code: region_of(&f, "region_code"),
         address: f.get("address"),
         ..Default::default()
     };

@@ -5,6 +5,7 @@ mod customers;
 mod desk;
 mod inbox;
 mod login;
+mod regions;
 mod requests;
 mod shared;
 pub(crate) use shared::can;
@@ -69,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox", get(inbox::page))
         .route("/inbox/count", get(inbox::count))
         .route("/inbox/{id}/open", post(inbox::open))
+        .route("/regions/options", get(regions::options))
         .route("/audit", get(audit::audit))
         .route("/audit/verify", post(audit::verify_audit))
 }

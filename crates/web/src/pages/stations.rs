@@ -2,10 +2,10 @@
 use super::{Chrome, CsrfForm, FormData, PageError, Pager, page_err, render, require_login, urlencode};
 use crate::AppState;
 use crate::ctx::ReqCtx;
-use crate::pages::shared::InputField;
 use crate::pages::shared::ListQuery;
 use crate::pages::shared::can;
 use crate::pages::shared::form_errors;
+use crate::pages::shared::{InputField, RegionPicker, region_of};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -143,6 +143,7 @@ struct StationFormPage {
 }
 
 fn station_fields(rc: &ReqCtx, f: &StationForm, errors: &[(String, String)]) -> Vec<InputField> {
+    let tr = rc.tr;
     let field = |name: &'static str, key: &str, value: &str, required: bool| InputField {
         name,
         label: rc.tr.t(key),
@@ -151,6 +152,7 @@ fn station_fields(rc: &ReqCtx, f: &StationForm, errors: &[(String, String)]) -> 
         required,
         kind: "text",
         readonly: false,
+        region: (name == "region_code").then(|| RegionPicker::new(tr, value)),
     };
     vec![
         field("code", "station-code", &f.code, true),
@@ -191,7 +193,7 @@ fn station_form_from(f: &FormData) -> StationForm {
     StationForm {
         code: f.get("code"),
         name: f.get("name"),
-        region_code: f.get("region_code"),
+        region_code: region_of(f, "region_code"),
         address: f.get("address"),
         phone: Some(f.get("phone")),
     }

@@ -112,9 +112,17 @@ fn user_form_page(
     errors: &[(String, String)],
 ) -> Response {
     let err = |name: &str| errors.iter().find(|(k, _)| k == name).map(|(_, m)| m.clone());
-    let field = |name: &'static str, key: &str, value: &str, kind: &'static str, required: bool, readonly: bool| {
-        InputField { name, label: rc.tr.t(key), value: value.to_string(), error: err(name), required, kind, readonly }
-    };
+    let field =
+        |name: &'static str, key: &str, value: &str, kind: &'static str, required: bool, readonly: bool| InputField {
+            name,
+            label: rc.tr.t(key),
+            value: value.to_string(),
+            error: err(name),
+            required,
+            kind,
+            readonly,
+            region: None,
+        };
     let fields = vec![
         field("username", "user-username", &st.username, "text", true, editing),
         field("display_name", "user-display-name", &st.display_name, "text", true, false),
