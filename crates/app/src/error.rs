@@ -23,7 +23,7 @@ pub enum AppError {
     #[error("{field} already exists")]
     Duplicate { field: String },
     /// The lifecycle does not allow this action now.
-    #[error("cannot {action} a request that is {from}")]
+    #[error("cannot {action} when it is {from}")]
     IllegalTransition { from: String, action: String, allowed: Vec<String> },
     /// The request was carried out before under its idempotency key (its answer is replayed).
     #[error("carried out before under this idempotency key")]

@@ -27,6 +27,7 @@ pub mod stations;
 pub mod system;
 pub mod users;
 pub mod warehouses;
+pub mod work_orders;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use context::{Actor, Ctx};

@@ -121,7 +121,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
     let station = filing_station(&actor.scope, device.as_ref().and_then(|d| d.station_id).or(customer.station_id))?;
     let policy = policy_for(&mut c, rtype, urgency, stored_tier(&customer.tier)?, station.map(StationId)).await?;
     let day = business_day(crate::instant(now)?);
-    let counter = sla_counter(&mut c, &day.to_string()).await?;
+    let counter = day_counter(&mut c, &day.to_string()).await?;
     let number = format_request_number(day, counter);
     let status = if resolve_now.is_some() { Status::Resolved } else { Status::New };
     let new = NewRequest {
@@ -195,7 +195,7 @@ fn filing_station(scope: &Scope, station: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-async fn sla_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
+async fn day_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
     let n = requests::next_counter(c, day).await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -242,6 +242,13 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     let r = request_to_change(&mut c, actor, id).await?;
     if r.version != version {
         return Err(AppError::Stale);
+    }
+    // A request is not resolved while one of its visits is still to be done or under way.
+    if action == Action::Resolve {
+        let visits = shouhou_store::work_orders::of_request(&mut c, id).await?;
+        if visits.iter().any(|w| w.status.blocks_resolution()) {
+            return Err(ValidationErrors::single("action", "work_order_open").into());
+        }
     }
     let from = r.status;
     let to = from.apply(action).map_err(|e| AppError::IllegalTransition {

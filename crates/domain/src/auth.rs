@@ -90,6 +90,20 @@ pub enum Permission {
     RequestRead,
     RequestWrite,
     SettingsWrite,
+    /// See work orders (in the scope).
+    WorkOrderRead,
+    /// Create work orders, agree and move appointments, cancel.
+    WorkOrderWrite,
+    /// Headquarters' tier: send a work order to a station.
+    Dispatch,
+    /// Send it to a station that is inactive or does not cover the visit's region.
+    DispatchOverride,
+    /// The station's tier: give it to an engineer, hand it back, close it after review; set
+    /// engineers' skills and leave.
+    Assign,
+    /// The engineer's own steps on their work orders (accept, decline, travel, check in, diagnose,
+    /// parts, complete).
+    FieldWork,
 }
 
 impl Role {
@@ -98,9 +112,17 @@ impl Role {
         use Permission::*;
         match self {
             Role::Customer | Role::Dealer => &[],
-            Role::Agent => {
-                &[BackOffice, StationRead, PersonalDataRead, CustomerRead, CustomerWrite, RequestRead, RequestWrite]
-            }
+            Role::Agent => &[
+                BackOffice,
+                StationRead,
+                PersonalDataRead,
+                CustomerRead,
+                CustomerWrite,
+                RequestRead,
+                RequestWrite,
+                WorkOrderRead,
+                WorkOrderWrite,
+            ],
             Role::Dispatcher => &[
                 BackOffice,
                 StationRead,
@@ -111,8 +133,21 @@ impl Role {
                 CustomerWrite,
                 RequestRead,
                 RequestWrite,
+                WorkOrderRead,
+                WorkOrderWrite,
+                Dispatch,
+                Assign,
             ],
-            Role::Engineer => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, RequestWrite],
+            Role::Engineer => &[
+                BackOffice,
+                StationRead,
+                WarehouseRead,
+                CustomerRead,
+                RequestRead,
+                RequestWrite,
+                WorkOrderRead,
+                FieldWork,
+            ],
             Role::StationManager => &[
                 BackOffice,
                 StationRead,
@@ -123,9 +158,12 @@ impl Role {
                 CustomerWrite,
                 RequestRead,
                 RequestWrite,
+                WorkOrderRead,
+                WorkOrderWrite,
+                Assign,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite],
-            Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead],
+            Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
             Role::Manager => &[
                 BackOffice,
                 StationRead,
@@ -135,6 +173,7 @@ impl Role {
                 PersonalDataRead,
                 CustomerRead,
                 RequestRead,
+                WorkOrderRead,
             ],
             Role::Admin => &[
                 BackOffice,
@@ -151,6 +190,12 @@ impl Role {
                 RequestRead,
                 RequestWrite,
                 SettingsWrite,
+                WorkOrderRead,
+                WorkOrderWrite,
+                Dispatch,
+                DispatchOverride,
+                Assign,
+                FieldWork,
             ],
         }
     }

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod calendar;
 pub mod customers;
 pub mod devices;
+pub mod dispatch;
 pub mod error;
 pub mod ids;
 pub mod locale;
@@ -39,5 +40,6 @@ pub mod sla;
 pub mod stations;
 pub mod text;
 pub mod warehouses;
+pub mod work_orders;
 
 pub use error::{FieldError, ValidationErrors};

@@ -323,15 +323,29 @@ pub fn business_day(t: Timestamp) -> Date {
 /// The number of a request: `SR-20261122-0001`, the business day and that day's counter,
 /// at least four digits (`SR-20261122-10000` after 9999).
 pub fn format_request_number(day: Date, counter: u64) -> String {
-    format!("SR-{:04}{:02}{:02}-{counter:04}", day.year(), day.month(), day.day())
+    format_number("SR", day, counter)
+}
+
+/// A day-counter number of any kind of record: `PREFIX-YYYYMMDD-NNNN`.
+pub(crate) fn format_number(prefix: &str, day: Date, counter: u64) -> String {
+    format!("{prefix}-{:04}{:02}{:02}-{counter:04}", day.year(), day.month(), day.day())
 }
 
 /// The business day and counter of a request number as `format_request_number` writes it
 /// (surrounding blanks and a lower-case `sr` tolerated). `None` for anything else, including
 /// counter 0 and non-canonical widths such as `SR-20261122-001` or `SR-20261122-00001`.
 pub fn parse_request_number(s: &str) -> Option<(Date, u64)> {
+    parse_number("SR", s)
+}
+
+/// The day and counter of a number `format_number(prefix, …)` wrote (the prefix in either case).
+pub(crate) fn parse_number(prefix: &str, s: &str) -> Option<(Date, u64)> {
     let s = s.trim();
-    let rest = s.strip_prefix("SR-").or_else(|| s.strip_prefix("sr-"))?;
+    let head = s.get(..prefix.len() + 1)?;
+    if !head.eq_ignore_ascii_case(&format!("{prefix}-")) {
+        return None;
+    }
+    let rest = &s[prefix.len() + 1..];
     let (day, counter) = rest.split_once('-')?;
     if day.len() != 8 || !day.bytes().all(|b| b.is_ascii_digit()) {
         return None;

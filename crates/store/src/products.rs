@@ -60,3 +60,10 @@ pub async fn list_models(c: &mut Conn<'_>, page: PageRequest) -> Result<Page<Pro
     let total: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM product_models").fetch_one(c).await)?;
     Ok(Page { items, page: page.page, per_page: page.per_page, total })
 }
+
+/// The product lines of every model, each once, in order.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn product_lines(c: &mut Conn<'_>) -> Result<Vec<String>> {
+    Ok(both!(c, c => sqlx::query_scalar("SELECT DISTINCT product_line FROM product_models ORDER BY product_line")
+        .fetch_all(c).await)?)
+}

@@ -11,6 +11,7 @@ use sqlx::AssertSqlSafe;
 
 /// The next number of a day, atomically on both backends (the row lock of the upsert serialises
 /// concurrent creators on PostgreSQL; a rolled-back command gives its number back).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn next_counter(c: &mut Conn<'_>, day: &str) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO request_counters (day, last) VALUES ($1, 1) \
@@ -57,12 +58,16 @@ pub(crate) fn instant(field: &str, ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms).map_err(|_| StoreError::Corrupt(format!("{field}: {ms} is no instant")))
 }
 
-fn optional_instant(field: &str, ms: Option<i64>) -> Result<Option<Timestamp>> {
+pub(crate) fn optional_instant(field: &str, ms: Option<i64>) -> Result<Option<Timestamp>> {
     ms.map(|ms| instant(field, ms)).transpose()
 }
 
 /// A stored choice the domain refuses is corrupt, never a default.
-fn choice<T>(field: &str, v: &str, parse: impl Fn(&str, &str) -> std::result::Result<T, FieldError>) -> Result<T> {
+pub(crate) fn choice<T>(
+    field: &str,
+    v: &str,
+    parse: impl Fn(&str, &str) -> std::result::Result<T, FieldError>,
+) -> Result<T> {
     parse(field, v).map_err(|_| StoreError::Corrupt(format!("{field}: unknown value {v:?}")))
 }
 
@@ -134,6 +139,7 @@ pub struct NewRequest<'a> {
     pub resolution_target_min: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_request(c: &mut Conn<'_>, r: &NewRequest<'_>, now: i64) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO service_requests (number, customer_id, device_id, request_type, channel, urgency, status, description, \
@@ -147,12 +153,14 @@ pub async fn insert_request(c: &mut Conn<'_>, r: &NewRequest<'_>, now: i64) -> R
         .fetch_one(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_request(c: &mut Conn<'_>, id: i64) -> Result<Option<Request>> {
     let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE id = $1");
     let row = both!(c, c => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?;
     row.map(Request::try_from).transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn request_by_number(c: &mut Conn<'_>, number: &str) -> Result<Option<Request>> {
     let sql = format!("SELECT {REQUEST_COLS} FROM service_requests WHERE number = $1");
     let row = both!(c, c => sqlx::query_as::<_, RequestRow>(AssertSqlSafe(sql)).bind(number).fetch_optional(c).await)?;
@@ -187,6 +195,7 @@ impl From<Figures> for SlaCache {
 
 /// Move a request to `status` if `version` is still current.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_status(
     c: &mut Conn<'_>,
     id: i64,
@@ -216,6 +225,7 @@ pub async fn update_status(
 }
 
 /// Give the request to a person (or to nobody) if `version` is still current.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_assignee(c: &mut Conn<'_>, id: i64, version: i64, assignee: Option<i64>, now: i64) -> Result<i64> {
     let v: Option<i64> = both!(c, c => sqlx::query_scalar(
         "UPDATE service_requests SET assignee_id = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 RETURNING version")
@@ -231,6 +241,7 @@ pub async fn set_assignee(c: &mut Conn<'_>, id: i64, version: i64, assignee: Opt
 
 /// A new type or urgency and the targets of the policy that now applies, if `version` is current.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reclassify(
     c: &mut Conn<'_>,
     id: i64,
@@ -258,6 +269,7 @@ pub async fn reclassify(
 }
 
 /// Store recomputed SLA figures without touching the version (a policy or calendar edit).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_sla(c: &mut Conn<'_>, id: i64, sla: &SlaCache) -> Result<()> {
     both!(c, c => sqlx::query(
         "UPDATE service_requests SET response_due_at = $1, resolution_due_at = $2, response_state = $3, resolution_state = $4, \
@@ -320,6 +332,7 @@ pub struct NewEvent<'a> {
     pub data: &'a str,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_event(c: &mut Conn<'_>, e: &NewEvent<'_>) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO request_events (request_id, at, actor_id, actor_name, kind, action, from_status, to_status, note, data) \
@@ -329,6 +342,7 @@ pub async fn insert_event(c: &mut Conn<'_>, e: &NewEvent<'_>) -> Result<i64> {
         .fetch_one(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestEvent>> {
     Ok(both!(c, c => sqlx::query_as::<_, RequestEvent>(
         "SELECT id, request_id, at, actor_id, actor_name, kind, action, from_status, to_status, note, data \
@@ -338,6 +352,7 @@ pub async fn events_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<RequestE
 /// Requests of a customer, newest first: `open` narrows to open ones or to closed/cancelled ones.
 /// Bounded however long the customer's history: each reads at most `limit` entries of its partial
 /// index (`service_requests_customer_open` / `_closed`, migration 0010) in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn requests_of_customer(
     c: &mut Conn<'_>,
     customer_id: i64,
@@ -381,6 +396,7 @@ pub enum Queue {
 /// Open requests of a queue in the scope, soonest due first. A page walks the open requests'
 /// queue index (`service_requests_open_queue`, migration 0010) in order and stops at its end; the
 /// count reads that index only, so both grow with the open requests, never with the history.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue(c: &mut Conn<'_>, scope: &Scope, q: Queue, page: PageRequest) -> Result<Page<Request>> {
     let (clause, ids) = scope_clause(scope, "station_id", 2);
     let scoped = if matches!(scope, Scope::All) { clause } else { format!("({clause})") };
@@ -448,6 +464,7 @@ pub struct NewAttachment<'a> {
     pub created_by: Option<i64>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_attachment(c: &mut Conn<'_>, a: &NewAttachment<'_>, now: i64) -> Result<i64> {
     let size = i64::try_from(a.content.len()).unwrap_or(i64::MAX);
     Ok(both!(c, c => sqlx::query_scalar(
@@ -458,6 +475,7 @@ pub async fn insert_attachment(c: &mut Conn<'_>, a: &NewAttachment<'_>, now: i64
         .fetch_one(c).await)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachments_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<AttachmentMeta>> {
     Ok(both!(c, c => sqlx::query_as::<_, AttachmentMeta>(
         "SELECT id, request_id, event_id, file_name, content_type, size, sha256, created_at FROM attachments WHERE request_id = $1 ORDER BY id")
@@ -465,6 +483,7 @@ pub async fn attachments_of(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<Att
 }
 
 /// The metadata and bytes of one attachment.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
     let meta = both!(c, c => sqlx::query_as::<_, AttachmentMeta>(
         "SELECT id, request_id, event_id, file_name, content_type, size, sha256, created_at FROM attachments WHERE id = $1")
@@ -492,6 +511,7 @@ pub struct QueueFigures {
 
 /// The figures of the requests in `scope`: `me` for "mine", open ones due before `due_before` as
 /// "due soon", and "today" from `day_start` on (epoch milliseconds).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn figures(
     c: &mut Conn<'_>,
     scope: &Scope,
@@ -522,6 +542,7 @@ pub async fn figures(
 }
 
 /// The requests about one device, newest first, those the scope may read only.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn requests_of_device(c: &mut Conn<'_>, device_id: i64, scope: &Scope, limit: i64) -> Result<Vec<Request>> {
     let (clause, ids) = scope_clause(scope, "station_id", 3);
     let sql = format!(

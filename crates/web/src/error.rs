@@ -56,7 +56,7 @@ impl From<&AppError> for Problem {
                 ..Problem::new(S::UNPROCESSABLE_ENTITY, "validation_failed")
             },
             AppError::IllegalTransition { from, action, allowed } => Problem {
-                detail: Some(format!("cannot {action} a request that is {from}; allowed: {}", allowed.join(", "))),
+                detail: Some(format!("cannot {action} when it is {from}; allowed: {}", allowed.join(", "))),
                 extra: Some(serde_json::json!({"from": from, "action": action, "allowed": allowed})),
                 ..Problem::new(S::CONFLICT, "illegal_transition")
             },

@@ -10,12 +10,14 @@ mod auth;
 mod desk;
 mod hygiene;
 mod keys;
+mod layers;
 mod pages;
 mod plans;
 mod roles;
 mod scoping;
 mod store;
 mod transfer;
+mod work_orders;
 mod workplace;
 
 /// Expand each listed `async fn name(backend: Backend)` into one test per backend.

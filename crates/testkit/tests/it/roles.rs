@@ -72,6 +72,14 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/warehouses",                         [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("POST",  "/api/v1/warehouses",                         [401, 422, 403, 403, 403, 403, 403, 422, 403, 403, 403]),
     ("GET",   "/api/v1/warehouses/{wh}",                    [401, 200, 200, 200, 404, 404, 404, 200, 200, 404, 404]),
+    ("POST",  "/api/v1/work-orders",                        [401, 422, 403, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/work-orders/{wo}",                   [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/work-orders/{wo}/recommendations",   [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
+    ("POST",  "/api/v1/work-orders/{wo}/dispatch",          [401, 409, 403, 409, 403, 404, 404, 404, 403, 404, 404]),
+    ("POST",  "/api/v1/work-orders/{wo}/assign",            [401, 409, 403, 409, 403, 404, 404, 404, 403, 404, 404]),
+    ("POST",  "/api/v1/work-orders/{wo}/transitions",       [401, 403, 403, 403, 403, 404, 404, 404, 403, 404, 404]),
+    ("PUT",   "/api/v1/stations/{b}/coverage",              [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
 /// A body that every extractor accepts but no use case does (or one naming a stale version), so
@@ -99,6 +107,11 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
             json!({"response_minutes": -1, "resolution_minutes": -1, "calendar_code": "cn-workday", "active": true, "version": 1})
         }
         p if p.ends_with("/calendar") => json!({"calendar_code": "no-such-calendar"}),
+        p if p.ends_with("/coverage") => json!({"region_codes": ["999999"]}),
+        p if p.ends_with("/skills") => json!({"product_lines": ["不存在的产品线"]}),
+        p if p.ends_with("/dispatch") => json!({"station_id": 0, "version": 0}),
+        p if p.ends_with("/assign") => json!({"engineer_id": 0, "version": 0}),
+        "/api/v1/work-orders" => json!({"service_request_id": 0, "kind": "bogus"}),
         p if p.ends_with("/notes") => json!({"note": ""}),
         p if p.ends_with("/transitions") => json!({"action": "accept", "version": 0}),
         p if p.ends_with("/assignee") => json!({"version": 0}),
@@ -134,6 +147,13 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let attachment = r.json::<Value>().await.unwrap()["id"].clone();
+    // A work order of B's request, dispatched to B.
+    let r = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let wo = r.json::<Value>().await.unwrap()["id"].clone();
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{wo}/dispatch"), json!({"station_id": o.b, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
     let users: Value = get(&t, &o.admin, "/api/v1/users?q=eng.b").await.json().await.unwrap();
     let user = users["items"][0]["id"].clone();
     for (name, roles, stations) in [
@@ -160,7 +180,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         .collect();
     let template = |path: &str| {
         let p = path.split('?').next().unwrap();
-        let known = ["{attachment}", "{customer}", "{request}", "{b}", "{wh}", "{user}"];
+        let known = ["{attachment}", "{customer}", "{request}", "{b}", "{wh}", "{user}", "{wo}"];
         let mut out = p.to_string();
         for k in known {
             out = out.replace(k, "{id}");
@@ -188,6 +208,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         ("{b}", o.b.to_string()),
         ("{wh}", o.wh_b.to_string()),
         ("{user}", user.to_string()),
+        ("{wo}", wo.to_string()),
     ];
     let mut wrong = vec![];
     let mut actual_table = String::new();

@@ -36,11 +36,19 @@ fn expected_tables() -> Vec<String> {
         "settings",
         "sla_alerts",
         "sla_policies",
+        "station_coverage",
         "stations",
+        "user_leave",
         "user_roles",
+        "user_skills",
         "user_stations",
         "users",
         "warehouses",
+        "work_order_alerts",
+        "work_order_events",
+        "work_order_files",
+        "work_order_parts",
+        "work_orders",
     ]
     .iter()
     .map(|s| s.to_string())

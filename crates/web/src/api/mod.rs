@@ -14,6 +14,7 @@ pub mod sla;
 pub mod stations;
 pub mod users;
 pub mod warehouses;
+pub mod work_orders;
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -85,6 +86,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inbox::unread))
         .routes(routes!(inbox::mark_read))
         .routes(routes!(attachments::get_attachment))
+        .routes(routes!(work_orders::create_work_order))
+        .routes(routes!(work_orders::get_work_order))
+        .routes(routes!(work_orders::recommendations))
+        .routes(routes!(work_orders::dispatch))
+        .routes(routes!(work_orders::assign))
+        .routes(routes!(work_orders::transition))
+        .routes(routes!(work_orders::set_coverage))
+        .routes(routes!(work_orders::set_skills))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -1,0 +1,861 @@
+//! Work orders (派工单) and two-tier dispatch (两级派工): creation from a request or on their own,
+//! the lifecycle enforced here, recommendations with reasons, dispatch to a station and assignment
+//! to an engineer with their deadlines, automatic re-dispatch on a decline, coverage, skills and
+//! leave. The rules themselves are the domain's (`work_orders`, `dispatch`).
+use crate::audit::record;
+use crate::requests::request_in_scope;
+use crate::sla::calendar_or_default;
+use crate::{Actor, App, AppError, Ctx, Result};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shouhou_domain::ValidationErrors;
+use shouhou_domain::auth::{Permission, Role};
+use shouhou_domain::dispatch::{EngineerCandidate, Ranking, Weights, rank_engineers, rank_stations};
+use shouhou_domain::ids::{StationId, UserId};
+use shouhou_domain::regions::RegionCode;
+use shouhou_domain::requests::{Urgency, business_day};
+use shouhou_domain::text::optional_text;
+pub use shouhou_domain::work_orders::WorkOrder;
+use shouhou_domain::work_orders::{Action, Arrange, Kind, Status, TEXT_MAX, Window, format_number};
+use shouhou_store::work_orders::{self as store, NewEvent};
+pub use shouhou_store::work_orders::{PartUsed, WorkOrderEvent};
+use shouhou_store::{Conn, customers, devices, requests, settings, stations};
+
+// ---------- the rules an administrator sets ----------
+
+/// Dispatch settings (key `dispatch` in `settings`, JSON); every field has its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DispatchRules {
+    /// The "arranged within" target: request registered → an engineer accepted.
+    pub arrange_minutes: i64,
+    /// How long a station has to assign an engineer, per urgency (urgent, high, normal, low).
+    pub station_accept_minutes: [i64; 4],
+    /// How long an engineer has to accept, per urgency.
+    pub engineer_accept_minutes: [i64; 4],
+    /// Urgencies whose new work orders go to the top recommendation at once, at both tiers.
+    pub automatic: Vec<Urgency>,
+    pub weights: Weights,
+}
+
+impl Default for DispatchRules {
+    fn default() -> Self {
+        DispatchRules {
+            arrange_minutes: 120,
+            station_accept_minutes: [15, 30, 60, 120],
+            engineer_accept_minutes: [15, 30, 60, 120],
+            automatic: vec![],
+            weights: Weights::default(),
+        }
+    }
+}
+
+fn urgency_index(u: Urgency) -> usize {
+    match u {
+        Urgency::Urgent => 0,
+        Urgency::High => 1,
+        Urgency::Normal => 2,
+        Urgency::Low => 3,
+    }
+}
+
+impl DispatchRules {
+    fn arrange_target(&self) -> SignedDuration {
+        SignedDuration::from_mins(self.arrange_minutes)
+    }
+    fn station_deadline(&self, u: Urgency, now: Timestamp) -> Timestamp {
+        shift(now, self.station_accept_minutes[urgency_index(u)])
+    }
+    fn engineer_deadline(&self, u: Urgency, now: Timestamp) -> Timestamp {
+        shift(now, self.engineer_accept_minutes[urgency_index(u)])
+    }
+}
+
+fn shift(t: Timestamp, minutes: i64) -> Timestamp {
+    t.checked_add(SignedDuration::from_mins(minutes)).unwrap_or(Timestamp::MAX)
+}
+
+pub(crate) async fn rules(c: &mut Conn<'_>) -> Result<DispatchRules> {
+    match settings::get(c, "dispatch").await? {
+        None => Ok(DispatchRules::default()),
+        Some(s) => serde_json::from_str(&s).map_err(|e| AppError::Internal(format!("setting dispatch: {e}"))),
+    }
+}
+
+// ---------- creation ----------
+
+/// A new work order: from a service request (`service_request_id`), or on its own for a customer's
+/// device (`customer_id`, `serial_number`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WorkOrderForm {
+    pub service_request_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub serial_number: Option<String>,
+    /// repair installation inspection maintenance
+    pub kind: String,
+    /// What to do there (default: the request's description).
+    pub description: Option<String>,
+    /// The visit window agreed with the customer (RFC 3339), both or neither.
+    pub appointment_from: Option<String>,
+    pub appointment_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Created {
+    pub id: i64,
+    pub number: String,
+    pub status: Status,
+    pub version: i64,
+}
+
+fn parse_instant(field: &str, s: Option<&str>, e: &mut ValidationErrors) -> Option<Option<Timestamp>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(None),
+        Some(s) => match s.parse::<Timestamp>() {
+            Ok(t) => Some(Some(t)),
+            Err(_) => {
+                e.push(field, "invalid_datetime");
+                None
+            }
+        },
+    }
+}
+
+fn window(from: Option<&str>, to: Option<&str>, e: &mut ValidationErrors) -> Option<Option<Window>> {
+    let (f, t) = (parse_instant("appointment_from", from, e)?, parse_instant("appointment_to", to, e)?);
+    match (f, t) {
+        (None, None) => Some(None),
+        (Some(f), Some(t)) => e.take(Window::new(f, t)).map(Some),
+        (None, Some(_)) => {
+            e.push("appointment_from", "required");
+            None
+        }
+        (Some(_), None) => {
+            e.push("appointment_to", "required");
+            None
+        }
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Result<Created> {
+    let actor = ctx.require(Permission::WorkOrderWrite)?;
+    let mut e = ValidationErrors::default();
+    let kind = e.take(Kind::parse("kind", &f.kind));
+    let description = e.take(optional_text("description", f.description.as_deref(), TEXT_MAX));
+    let appointment = window(f.appointment_from.as_deref(), f.appointment_to.as_deref(), &mut e);
+    let now = crate::instant(app.now())?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    // Who and what the visit is for: the request's customer and device, or the ones named.
+    let (request, customer_id, device) = match (f.service_request_id, f.customer_id) {
+        (Some(rid), _) => {
+            let r = match request_in_scope(&mut c, actor, rid).await {
+                Err(AppError::NotFound) => {
+                    e.push("service_request_id", "unknown_request");
+                    None
+                }
+                other => Some(other?),
+            };
+            let device = match r.as_ref().and_then(|r| r.device_id) {
+                Some(d) => devices::get_device(&mut c, &app.keys, d).await?,
+                None => None,
+            };
+            if r.as_ref().is_some_and(|r| !r.is_open()) {
+                e.push("service_request_id", "request_closed");
+            }
+            let cid = r.as_ref().map(|r| r.customer_id);
+            (r, cid, device)
+        }
+        (None, Some(cid)) => {
+            let customer = customers::get_customer_in_scope(&mut c, &app.keys, cid, &actor.scope).await?;
+            if customer.is_none() {
+                e.push("customer_id", "unknown_customer");
+            }
+            let serial = f.serial_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            let device = match serial {
+                None => {
+                    e.push("serial_number", "required");
+                    None
+                }
+                Some(s) => {
+                    let found = devices::devices_by_serial(&mut c, &app.keys, &s.to_ascii_uppercase()).await?;
+                    let d = found.into_iter().find(|d| d.customer_id == cid);
+                    if d.is_none() && customer.is_some() {
+                        e.push("serial_number", "unknown_serial");
+                    }
+                    d
+                }
+            };
+            (None, customer.map(|c| c.id), device)
+        }
+        (None, None) => {
+            e.push("service_request_id", "required");
+            (None, None, None)
+        }
+    };
+    let (Some(kind), Some(description), Some(appointment), Some(customer_id)) =
+        (kind, description, appointment, customer_id)
+    else {
+        return Err(e.into());
+    };
+    e.into_result()?;
+    let customer = customers::get_customer(&mut c, &app.keys, customer_id).await?.ok_or(AppError::NotFound)?;
+    let region_code =
+        device.as_ref().and_then(|d| d.install_region_code.clone()).unwrap_or_else(|| customer.region_code.clone());
+    let rules = rules(&mut c).await?;
+    let calendar_code = match &request {
+        Some(r) => r.calendar_code.clone(),
+        None => "cn-workday".to_string(),
+    };
+    let cal = calendar_or_default(&mut c, &calendar_code).await?;
+    let arrange_from = request.as_ref().map(|r| r.created_at).unwrap_or(now);
+    let day = business_day(now);
+    let counter = requests::next_counter(&mut c, &format!("WO {day}")).await?;
+    let number = format_number(day, u64::try_from(counter).unwrap_or(0));
+    let description = description
+        .filter(|d| !d.is_empty())
+        .or_else(|| request.as_ref().map(|r| r.description.clone()))
+        .unwrap_or_default();
+    let mut w = WorkOrder {
+        id: 0,
+        number: number.clone(),
+        kind,
+        status: Status::Created,
+        service_request_id: request.as_ref().map(|r| r.id),
+        customer_id,
+        device_id: device.as_ref().map(|d| d.id),
+        urgency: request.as_ref().map(|r| r.urgency).unwrap_or(Urgency::Normal),
+        region_code,
+        description,
+        station_id: None,
+        engineer_id: None,
+        calendar_code,
+        arrange: Arrange::start(arrange_from, rules.arrange_target(), &cal),
+        accept_due_at: None,
+        passed_stations: vec![],
+        passed_engineers: vec![],
+        appointment,
+        departed_at: None,
+        checked_in_at: None,
+        check_in_location: None,
+        fault_code: None,
+        cause: None,
+        work_done: None,
+        labour_minutes: None,
+        customer_confirmed: false,
+        completed_at: None,
+        closed_at: None,
+        created_by: Some(actor.id.0),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    w.id = store::insert(&mut c, &w).await?;
+    let data = json!({"number": number, "kind": kind.as_str()}).to_string();
+    store::insert_event(
+        &mut c,
+        &NewEvent { to_status: Some("created"), data: &data, ..event(w.id, now, actor, "created", "") },
+    )
+    .await?;
+    if let Some(r) = &request {
+        let note = format!("派工单 {number}");
+        requests::insert_event(
+            &mut c,
+            &requests::NewEvent {
+                data: &json!({"work_order_id": w.id, "number": number}).to_string(),
+                ..crate::sla::event(r.id, now.as_millisecond(), actor, "work_order", &note)
+            },
+        )
+        .await?;
+    }
+    if rules.automatic.contains(&w.urgency) {
+        auto_dispatch(&mut c, app, &rules, &mut w, now, "automatic").await?;
+        if w.status != Status::Created {
+            w.version = store::save(&mut c, &w, now).await?;
+        }
+    }
+    record(&mut c, app, ctx, "work_order.create", "work_order", Some(w.id.to_string()),
+        json!({"number": number, "kind": kind.as_str(), "service_request_id": w.service_request_id, "customer_id": customer_id}))
+    .await?;
+    tx.commit().await?;
+    Ok(Created { id: w.id, number, status: w.status, version: w.version })
+}
+
+fn event<'a>(id: i64, now: Timestamp, actor: &'a Actor, kind: &'a str, note: &'a str) -> NewEvent<'a> {
+    NewEvent {
+        work_order_id: id,
+        at: now,
+        actor_id: Some(actor.id.0),
+        actor_name: &actor.display_name,
+        kind,
+        action: None,
+        from_status: None,
+        to_status: None,
+        note,
+        data: "{}",
+    }
+}
+
+fn system_event<'a>(id: i64, now: Timestamp, kind: &'a str, note: &'a str) -> NewEvent<'a> {
+    NewEvent {
+        work_order_id: id,
+        at: now,
+        actor_id: None,
+        actor_name: "系统",
+        kind,
+        action: None,
+        from_status: None,
+        to_status: None,
+        note,
+        data: "{}",
+    }
+}
+
+// ---------- reads ----------
+
+/// A work order the actor may see; 404 for any other, whether it exists or not. A work order of
+/// no station is on headquarters' board.
+pub(crate) async fn work_order_in_scope(c: &mut Conn<'_>, actor: &Actor, id: i64) -> Result<WorkOrder> {
+    let w = store::get(c, id).await?.ok_or(AppError::NotFound)?;
+    if actor.scope.allows_opt(w.station_id) { Ok(w) } else { Err(AppError::NotFound) }
+}
+
+/// A work order with its timeline, parts and where its "arranged" clock stands.
+#[derive(Debug, Clone)]
+pub struct WorkOrderDetail {
+    pub work_order: WorkOrder,
+    pub events: Vec<WorkOrderEvent>,
+    pub parts: Vec<PartUsed>,
+    pub arrange: shouhou_domain::sla::ClockStatus,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_work_order(app: &App, ctx: &Ctx, id: i64) -> Result<WorkOrderDetail> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let w = work_order_in_scope(&mut c, actor, id).await?;
+    let events = store::events_of(&mut c, id).await?;
+    let parts = store::parts_of(&mut c, id).await?;
+    let rules = rules(&mut c).await?;
+    let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
+    let arrange = w.arrange.status(rules.arrange_target(), &cal, now);
+    Ok(WorkOrderDetail { work_order: w, events, parts, arrange })
+}
+
+// ---------- recommendations ----------
+
+/// Ranked stations for a work order, and (once dispatched) ranked engineers of its station.
+#[derive(Debug, Clone)]
+pub struct Recommendations {
+    pub stations: Ranking<StationId>,
+    pub engineers: Ranking<UserId>,
+}
+
+/// The visit day: the appointment's, else today (Asia/Shanghai), with its bounds.
+fn visit_day(w: &WorkOrder, now: Timestamp) -> (jiff::civil::Date, Timestamp, Timestamp) {
+    let day = business_day(w.appointment.map(|a| a.from).unwrap_or(now));
+    let tz = shouhou_domain::calendar::shanghai();
+    let start = day.to_zoned(tz.clone()).map(|z| z.timestamp()).unwrap_or(now);
+    let end = day.tomorrow().ok().and_then(|d| d.to_zoned(tz).ok()).map(|z| z.timestamp()).unwrap_or(now);
+    (day, start, end)
+}
+
+async fn product_line(c: &mut Conn<'_>, app: &App, w: &WorkOrder) -> Result<Option<String>> {
+    Ok(match w.device_id {
+        Some(d) => devices::get_device(c, &app.keys, d).await?.map(|d| d.product_line),
+        None => None,
+    })
+}
+
+async fn rank(
+    c: &mut Conn<'_>,
+    app: &App,
+    rules: &DispatchRules,
+    w: &WorkOrder,
+    now: Timestamp,
+) -> Result<Recommendations> {
+    let stations = rank_stations(&w.region_code, &store::station_candidates(c).await?, &rules.weights);
+    let engineers = match w.station_id {
+        None => Ranking { ranked: vec![], excluded: vec![] },
+        Some(s) => {
+            let (day, from, to) = visit_day(w, now);
+            let rows = store::engineers_of(c, s, &day.to_string(), from, to).await?;
+            let cands: Vec<EngineerCandidate> = rows
+                .into_iter()
+                .map(|r| EngineerCandidate {
+                    id: r.id,
+                    active: r.active,
+                    skills: r.skills,
+                    on_leave: r.on_leave,
+                    open_load: r.open_load,
+                    load_on_day: r.load_on_day,
+                })
+                .collect();
+            // A device of no known product line asks for no certificate.
+            let line = product_line(c, app, w).await?;
+            match line {
+                Some(line) => rank_engineers(&line, day, &cands, &rules.weights),
+                None => {
+                    let any: Vec<EngineerCandidate> = cands
+                        .into_iter()
+                        .map(|mut e| {
+                            e.skills = vec![String::new()];
+                            e
+                        })
+                        .collect();
+                    rank_engineers("", day, &any, &rules.weights)
+                }
+            }
+        }
+    };
+    Ok(Recommendations { stations, engineers })
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn recommendations(app: &App, ctx: &Ctx, id: i64) -> Result<Recommendations> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let w = work_order_in_scope(&mut c, actor, id).await?;
+    let rules = rules(&mut c).await?;
+    rank(&mut c, app, &rules, &w, now).await
+}
+
+// ---------- dispatch, assignment, the lifecycle ----------
+
+fn illegal(e: shouhou_domain::work_orders::IllegalTransition) -> AppError {
+    AppError::IllegalTransition {
+        from: e.from.as_str().to_string(),
+        action: e.action.as_str().to_string(),
+        allowed: e.allowed.iter().map(|a| a.as_str().to_string()).collect(),
+    }
+}
+
+/// What a step answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Moved {
+    pub id: i64,
+    pub status: Status,
+    pub station_id: Option<StationId>,
+    pub engineer_id: Option<UserId>,
+    pub version: i64,
+}
+
+fn moved(w: &WorkOrder) -> Moved {
+    Moved { id: w.id, status: w.status, station_id: w.station_id, engineer_id: w.engineer_id, version: w.version }
+}
+
+/// Send a work order to a station. The station must be active and cover the visit's region,
+/// unless the caller holds the override right.
+#[tracing::instrument(skip_all)]
+pub async fn dispatch(app: &App, ctx: &Ctx, id: i64, version: i64, station: i64) -> Result<Moved> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut w = work_order_in_scope(&mut c, actor, id).await?;
+    if !actor.can(Permission::Dispatch) {
+        return Err(AppError::Forbidden);
+    }
+    if w.version != version {
+        return Err(AppError::Stale);
+    }
+    let to = w.status.apply(Action::Dispatch).map_err(illegal)?;
+    let Some(s) = stations::get_station(&mut c, StationId(station)).await? else {
+        return Err(ValidationErrors::single("station_id", "unknown_station").into());
+    };
+    if !actor.can(Permission::DispatchOverride) {
+        let covering = store::coverage(&mut c).await?;
+        let covers =
+            covering.iter().any(|(sid, code)| sid.0 == s.id && shouhou_domain::dispatch::covers(code, &w.region_code));
+        if !s.active {
+            return Err(ValidationErrors::single("station_id", "station_inactive").into());
+        }
+        if !covers {
+            return Err(ValidationErrors::single("station_id", "station_not_covering").into());
+        }
+    }
+    let rules = rules(&mut c).await?;
+    let from = w.status;
+    w.status = to;
+    w.station_id = Some(StationId(s.id));
+    w.engineer_id = None;
+    w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
+    w.version = store::save(&mut c, &w, now).await?;
+    step_event(&mut c, &w, now, Some(actor), from, Action::Dispatch, &s.name, json!({"station_id": s.id})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "work_order.dispatch",
+        "work_order",
+        Some(id.to_string()),
+        json!({"number": w.number, "station_id": s.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved(&w))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn step_event(
+    c: &mut Conn<'_>,
+    w: &WorkOrder,
+    now: Timestamp,
+    actor: Option<&Actor>,
+    from: Status,
+    action: Action,
+    note: &str,
+    data: serde_json::Value,
+) -> Result<()> {
+    let data = data.to_string();
+    let base = match actor {
+        Some(a) => event(w.id, now, a, "status", note),
+        None => system_event(w.id, now, "status", note),
+    };
+    store::insert_event(
+        c,
+        &NewEvent {
+            action: Some(action.as_str()),
+            from_status: Some(from.as_str()),
+            to_status: Some(w.status.as_str()),
+            data: &data,
+            ..base
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The engineer `user` if they are an active engineer of `station`.
+async fn engineer_of(c: &mut Conn<'_>, user: i64, station: StationId) -> Result<Option<shouhou_store::users::User>> {
+    let u = shouhou_store::users::get_user(c, UserId(user)).await?;
+    Ok(u.filter(|u| u.active && u.roles.contains(&Role::Engineer) && u.stations.contains(&station)))
+}
+
+/// Give a work order to an engineer of its station (or to another one before the visit began).
+#[tracing::instrument(skip_all)]
+pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, engineer: i64) -> Result<Moved> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut w = work_order_in_scope(&mut c, actor, id).await?;
+    if !actor.can(Permission::Assign) {
+        return Err(AppError::Forbidden);
+    }
+    if w.version != version {
+        return Err(AppError::Stale);
+    }
+    let to = w.status.apply(Action::Assign).map_err(illegal)?;
+    let station = w.station_id.ok_or_else(|| ValidationErrors::single("engineer_id", "not_dispatched"))?;
+    let Some(u) = engineer_of(&mut c, engineer, station).await? else {
+        return Err(ValidationErrors::single("engineer_id", "not_an_engineer_of_the_station").into());
+    };
+    let rules = rules(&mut c).await?;
+    let from = w.status;
+    w.status = to;
+    w.engineer_id = Some(UserId(u.id));
+    w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
+    w.version = store::save(&mut c, &w, now).await?;
+    step_event(&mut c, &w, now, Some(actor), from, Action::Assign, &u.display_name, json!({"engineer_id": u.id}))
+        .await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "work_order.assign",
+        "work_order",
+        Some(id.to_string()),
+        json!({"number": w.number, "engineer_id": u.id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved(&w))
+}
+
+/// What a step of the lifecycle may carry besides its action.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StepForm {
+    /// accept decline depart check_in diagnose wait_for_parts resume complete close return cancel
+    pub action: String,
+    /// The version read; or send `If-Match`.
+    pub version: Option<i64>,
+    /// A reason (decline, return, cancel: required) or a note.
+    pub note: Option<String>,
+    /// check_in: where the phone is.
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// diagnose: the fault code and its cause.
+    pub fault_code: Option<String>,
+    pub cause: Option<String>,
+    /// complete: what was done, the labour time in minutes, the customer's confirmation.
+    pub work_done: Option<String>,
+    pub labour_minutes: Option<i64>,
+    pub customer_confirmed: Option<bool>,
+}
+
+/// Who may take `action` on `w`: the engineer's own steps are theirs (a station's dispatcher may
+/// record travel and work for them, never accept or decline in their name); handing back and
+/// closing are the station's; cancelling needs the right to write work orders.
+fn may_take(actor: &Actor, w: &WorkOrder, action: Action) -> bool {
+    let own = w.engineer_id == Some(actor.id) && actor.can(Permission::FieldWork);
+    match action {
+        Action::Accept | Action::Decline => own,
+        Action::Depart
+        | Action::CheckIn
+        | Action::Diagnose
+        | Action::WaitForParts
+        | Action::Resume
+        | Action::Complete => own || actor.can(Permission::Assign),
+        Action::Return | Action::Close => actor.can(Permission::Assign),
+        Action::Cancel => actor.can(Permission::WorkOrderWrite),
+        Action::Dispatch => actor.can(Permission::Dispatch),
+        Action::Assign => actor.can(Permission::Assign),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> Result<Moved> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut w = work_order_in_scope(&mut c, actor, id).await?;
+    let action = Action::parse("action", &f.action).map_err(ValidationErrors::from)?;
+    if matches!(action, Action::Dispatch | Action::Assign) {
+        return Err(ValidationErrors::single("action", "use_dispatch_or_assign").into());
+    }
+    if !may_take(actor, &w, action) {
+        return Err(AppError::Forbidden);
+    }
+    let mut e = ValidationErrors::default();
+    let note = e.take(optional_text("note", f.note.as_deref(), TEXT_MAX)).flatten().unwrap_or_default();
+    if Status::needs_reason(action) && note.is_empty() {
+        e.push("note", "reason_required");
+    }
+    if w.version != version {
+        return Err(AppError::Stale);
+    }
+    let to = w.status.apply(action).map_err(illegal)?;
+    let from = w.status;
+    match action {
+        Action::CheckIn => {
+            w.checked_in_at = Some(now);
+            w.check_in_location = e.take(shouhou_domain::work_orders::location(f.lat, f.lng)).flatten();
+        }
+        Action::Diagnose => {
+            w.fault_code = required(&mut e, "fault_code", f.fault_code.as_deref(), 50);
+            w.cause = required(&mut e, "cause", f.cause.as_deref(), TEXT_MAX);
+        }
+        Action::Complete => {
+            w.work_done = required(&mut e, "work_done", f.work_done.as_deref(), TEXT_MAX);
+            match f.labour_minutes {
+                None => e.push("labour_minutes", "required"),
+                Some(m) => w.labour_minutes = e.take(shouhou_domain::work_orders::labour_minutes("labour_minutes", m)),
+            }
+            w.customer_confirmed = f.customer_confirmed.unwrap_or(false);
+            w.completed_at = Some(now);
+        }
+        Action::Depart => w.departed_at = Some(now),
+        Action::Accept => {
+            w.arrange.arranged_at.get_or_insert(now);
+            w.accept_due_at = None;
+        }
+        Action::Close | Action::Cancel => {
+            w.closed_at = Some(now);
+            w.accept_due_at = None;
+        }
+        _ => {}
+    }
+    e.into_result()?;
+    w.status = to;
+    let rules = rules(&mut c).await?;
+    match action {
+        Action::Decline => {
+            if let Some(eng) = w.engineer_id.take() {
+                w.passed_engineers.push(eng);
+            }
+            w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
+        }
+        Action::Return => {
+            if let Some(s) = w.station_id.take() {
+                w.passed_stations.push(s);
+            }
+            w.engineer_id = None;
+            w.accept_due_at = None;
+        }
+        _ => {}
+    }
+    step_event(&mut c, &w, now, Some(actor), from, action, &note, json!({})).await?;
+    // A decline or a hand-back goes on to the next candidate at once.
+    match action {
+        Action::Decline => auto_assign(&mut c, app, &rules, &mut w, now, "declined").await?,
+        Action::Return => auto_dispatch(&mut c, app, &rules, &mut w, now, "returned").await?,
+        _ => {}
+    }
+    w.version = store::save(&mut c, &w, now).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "work_order.transition",
+        "work_order",
+        Some(id.to_string()),
+        json!({"number": w.number, "action": action.as_str(), "from": from.as_str(), "to": w.status.as_str()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved(&w))
+}
+
+fn required(e: &mut ValidationErrors, field: &str, v: Option<&str>, max: usize) -> Option<String> {
+    match e.take(optional_text(field, v, max)).flatten().filter(|s| !s.is_empty()) {
+        Some(s) => Some(s),
+        None => {
+            if !e.0.iter().any(|f| f.field == field) {
+                e.push(field, "required");
+            }
+            None
+        }
+    }
+}
+
+/// Give `w` (dispatched, no engineer) to the best engineer of its station that has not passed on
+/// it; with none left, the station's tier has failed: on to the next station.
+async fn auto_assign(
+    c: &mut Conn<'_>,
+    app: &App,
+    rules: &DispatchRules,
+    w: &mut WorkOrder,
+    now: Timestamp,
+    why: &str,
+) -> Result<()> {
+    let rec = rank(c, app, rules, w, now).await?;
+    let next = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id);
+    match next {
+        Some(eng) => {
+            let from = w.status;
+            w.status = w.status.apply(Action::Assign).map_err(illegal)?;
+            w.engineer_id = Some(eng);
+            w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
+            step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true}))
+                .await
+        }
+        None => {
+            let from = w.status;
+            w.status = w.status.apply(Action::Return).map_err(illegal)?;
+            if let Some(s) = w.station_id.take() {
+                w.passed_stations.push(s);
+            }
+            w.accept_due_at = None;
+            step_event(c, w, now, None, from, Action::Return, "no_engineer_left", json!({"automatic": true})).await?;
+            auto_dispatch(c, app, rules, w, now, why).await
+        }
+    }
+}
+
+/// Send `w` (on the board) to the best station that has not passed on it, and there to its best
+/// engineer; with no station left it stays on the dispatcher's board.
+async fn auto_dispatch(
+    c: &mut Conn<'_>,
+    app: &App,
+    rules: &DispatchRules,
+    w: &mut WorkOrder,
+    now: Timestamp,
+    why: &str,
+) -> Result<()> {
+    let rec = rank(c, app, rules, w, now).await?;
+    let Some(station) = rec.stations.ranked.iter().find(|r| !w.passed_stations.contains(&r.id)).map(|r| r.id) else {
+        store::insert_event(c, &system_event(w.id, now, "note", "no_station_left")).await?;
+        return Ok(());
+    };
+    let from = w.status;
+    w.status = w.status.apply(Action::Dispatch).map_err(illegal)?;
+    w.station_id = Some(station);
+    w.engineer_id = None;
+    w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
+    step_event(c, w, now, None, from, Action::Dispatch, why, json!({"station_id": station.0, "automatic": true}))
+        .await?;
+    // The engineer tier too, but only among those who have not declined it already.
+    Box::pin(auto_assign_if_any(c, app, rules, w, now, why)).await
+}
+
+/// The engineer tier after an automatic dispatch: assign when an engineer fits, otherwise leave it
+/// with the station (its deadline runs) rather than bouncing it on.
+async fn auto_assign_if_any(
+    c: &mut Conn<'_>,
+    app: &App,
+    rules: &DispatchRules,
+    w: &mut WorkOrder,
+    now: Timestamp,
+    why: &str,
+) -> Result<()> {
+    let rec = rank(c, app, rules, w, now).await?;
+    if let Some(eng) = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id) {
+        let from = w.status;
+        w.status = w.status.apply(Action::Assign).map_err(illegal)?;
+        w.engineer_id = Some(eng);
+        w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
+        step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true}))
+            .await?;
+    }
+    Ok(())
+}
+
+// ---------- coverage, skills, leave ----------
+
+/// Replace a station's coverage (GB/T 2260 codes at any level).
+#[tracing::instrument(skip_all)]
+pub async fn set_coverage(app: &App, ctx: &Ctx, station: i64, codes: &[String]) -> Result<Vec<String>> {
+    ctx.require(Permission::StationWrite)?;
+    let mut e = ValidationErrors::default();
+    let mut list: Vec<String> =
+        codes.iter().filter_map(|c| e.take(RegionCode::parse("region_codes", c))).map(|r| r.code()).collect();
+    e.into_result()?;
+    list.sort();
+    list.dedup();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    stations::get_station(&mut c, StationId(station)).await?.ok_or(AppError::NotFound)?;
+    store::set_coverage(&mut c, StationId(station), &list).await?;
+    record(&mut c, app, ctx, "station.coverage", "station", Some(station.to_string()), json!({"region_codes": list}))
+        .await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// Replace an engineer's product lines (each one a line some product model has).
+#[tracing::instrument(skip_all)]
+pub async fn set_skills(app: &App, ctx: &Ctx, user: i64, lines: &[String]) -> Result<Vec<String>> {
+    let actor = ctx.require_read(Permission::UserRead)?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let u = shouhou_store::users::get_user(&mut c, UserId(user)).await?.ok_or(AppError::NotFound)?;
+    if !u.stations.iter().any(|s| actor.scope.allows(*s)) && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
+        return Err(AppError::NotFound);
+    }
+    if !(actor.can(Permission::UserWrite) || actor.can(Permission::Assign)) {
+        return Err(AppError::Forbidden);
+    }
+    let known = shouhou_store::products::product_lines(&mut c).await?;
+    let mut list: Vec<String> = lines.iter().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+    list.sort();
+    list.dedup();
+    if list.iter().any(|l| !known.contains(l)) {
+        return Err(ValidationErrors::single("product_lines", "unknown_product_line").into());
+    }
+    store::set_skills(&mut c, UserId(user), &list).await?;
+    record(&mut c, app, ctx, "user.skills", "user", Some(user.to_string()), json!({"product_lines": list})).await?;
+    tx.commit().await?;
+    Ok(list)
+}

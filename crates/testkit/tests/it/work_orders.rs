@@ -1,0 +1,398 @@
+//! Work orders and two-tier dispatch (issue 11), through the API on both databases: creation from
+//! a request and on its own, recommendations with their reasons, dispatch, assignment, the
+//! engineer's steps, automatic re-dispatch on a decline, concurrent assignment, scope.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shouhou_store::Backend;
+use shouhou_testkit::TestApp;
+
+/// A device of product line 光传输 at a customer in 深圳南山 (440305) with an open request;
+/// station A covers 南山 itself, station B all of 广东; eng.a and eng.a2 (A) are certified for
+/// 光传输, eng.b (B) is not. Answers (request id, customer id).
+async fn field(t: &TestApp, o: &Org) -> (i64, i64) {
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "KT-1", "name": "KT-1 空调", "product_line": "空调"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = post(
+        t,
+        &o.admin,
+        "/api/v1/customers",
+        json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"}),
+    )
+    .await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = post(t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2026-01-31"})).await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    let r = post(t, &o.admin, "/api/v1/service-requests", json!({"customer_id": customer, "serial_number": "XG5K-0001", "type": "repair", "channel": "phone", "urgency": "high", "description": "告警灯常亮，业务中断"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let request = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    add_user(&t.app, "eng.a2", &["engineer"], &["SZ-A"]).await;
+    add_user(&t.app, "disp", &["dispatcher"], &[]).await;
+    for (station, codes) in [(o.a, json!(["440305"])), (o.b, json!(["440000"]))] {
+        let r = put(t, &o.admin, &format!("/api/v1/stations/{station}/coverage"), json!({"region_codes": codes})).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    for (user, lines) in
+        [("eng.a", json!(["光传输"])), ("eng.a2", json!(["光传输", "空调"])), ("eng.b", json!(["空调"]))]
+    {
+        let id = user_id(t, o, user).await;
+        let r = put(t, &o.admin, &format!("/api/v1/users/{id}/skills"), json!({"product_lines": lines})).await;
+        assert_eq!(r.status(), StatusCode::OK, "{user}");
+    }
+    (request, customer)
+}
+
+pub async fn put(t: &TestApp, token: &str, path: &str, body: Value) -> reqwest::Response {
+    client().put(t.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+}
+
+async fn user_id(t: &TestApp, o: &Org, username: &str) -> i64 {
+    let v: Value = get(t, &o.admin, &format!("/api/v1/users?q={username}")).await.json().await.unwrap();
+    v["items"].as_array().unwrap().iter().find(|u| u["username"] == username).unwrap()["id"].as_i64().unwrap()
+}
+
+async fn read(t: &TestApp, token: &str, id: i64) -> Value {
+    let r = get(t, token, &format!("/api/v1/work-orders/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn step(t: &TestApp, token: &str, id: i64, body: Value) -> reqwest::Response {
+    post(t, token, &format!("/api/v1/work-orders/{id}/transitions"), body).await
+}
+
+async fn ok_step(t: &TestApp, token: &str, id: i64, mut body: Value) -> Value {
+    let v = read(t, token, id).await["version"].clone();
+    body["version"] = v;
+    let r = step(t, token, id, body.clone()).await;
+    assert_eq!(r.status(), StatusCode::OK, "{body}: {}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeline(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let r = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let id = c["id"].as_i64().unwrap();
+    assert!(c["number"].as_str().unwrap().starts_with("WO-") && c["number"].as_str().unwrap().len() == 16, "{c}");
+    assert_eq!((c["status"].as_str(), c["version"].as_i64()), (Some("created"), Some(1)));
+    let w = read(&t, &o.admin, id).await;
+    assert!(w["arrange_due_at"].as_str().unwrap().ends_with("+08:00"), "{w}");
+    assert_eq!(w["region_code"], "440305");
+    assert_eq!(w["description"], "告警灯常亮，业务中断", "the request's description by default");
+
+    // The stations, best first, with their reasons in words: 南山 itself before all of 广东.
+    let rec: Value =
+        get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/recommendations")).await.json().await.unwrap();
+    let stations: Vec<i64> =
+        rec["stations"].as_array().unwrap().iter().map(|s| s["station_id"].as_i64().unwrap()).collect();
+    assert_eq!(stations, vec![o.a, o.b]);
+    assert_eq!(rec["stations"][0]["reasons"][0], "覆盖 广东省 深圳市 南山区");
+    assert_eq!(rec["stations"][1]["reasons"][0], "覆盖 广东省");
+    assert_eq!(rec["engineers"], json!([]), "no engineers before a station has it");
+
+    // Headquarters dispatch to A; A's engineers ranked, the certified ones only.
+    let disp = login(&t, "disp").await;
+    let r =
+        post(&t, &disp, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let rec: Value =
+        get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/recommendations")).await.json().await.unwrap();
+    let (a1, a2) = (user_id(&t, &o, "eng.a").await, user_id(&t, &o, "eng.a2").await);
+    let engineers: Vec<i64> =
+        rec["engineers"].as_array().unwrap().iter().map(|e| e["user_id"].as_i64().unwrap()).collect();
+    assert_eq!(engineers, vec![a1, a2], "both certified, equal load: the lower id first");
+    assert_eq!(rec["engineers"][0]["reasons"][0], "持 光传输 资质");
+
+    // The station manager assigns; an engineer of another station does not even see it.
+    let mgr = login(&t, "mgr.a").await;
+    let r = post(&t, &mgr, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let eng_b = login(&t, "eng.b").await;
+    problem(get(&t, &eng_b, &format!("/api/v1/work-orders/{id}")).await, StatusCode::NOT_FOUND, "not_found").await;
+
+    let eng = login(&t, "eng.a").await;
+    // Out of order: a check-in before accepting and departing names what is allowed.
+    let r = step(&t, &eng, id, json!({"action": "check_in", "version": 3})).await;
+    let p = problem(r, StatusCode::CONFLICT, "illegal_transition").await;
+    assert_eq!(p["allowed"], json!(["return", "assign", "accept", "decline", "cancel"]));
+    // A stale version is a 409 too.
+    problem(step(&t, &eng, id, json!({"action": "accept", "version": 2})).await, StatusCode::CONFLICT, "stale_version")
+        .await;
+    ok_step(&t, &eng, id, json!({"action": "accept"})).await;
+    let w = read(&t, &eng, id).await;
+    assert!(w["arranged_at"].is_string() && w["accept_due_at"].is_null());
+    assert_eq!(w["arrange_clock"]["state"], "met");
+    ok_step(&t, &eng, id, json!({"action": "depart"})).await;
+    ok_step(&t, &eng, id, json!({"action": "check_in", "lat": 22.54, "lng": 113.95})).await;
+    // The request cannot be resolved while its visit is open.
+    let sr: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{request}")).await.json().await.unwrap();
+    let r = post(
+        &t,
+        &o.admin,
+        &format!("/api/v1/service-requests/{request}/transitions"),
+        json!({"action": "resolve", "version": sr["version"], "note": "已修复"}),
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["code"], "work_order_open", "{p}");
+    // A diagnosis needs its fault code and cause.
+    let v = read(&t, &eng, id).await["version"].clone();
+    let p = problem(
+        step(&t, &eng, id, json!({"action": "diagnose", "version": v, "fault_code": "E-102"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "cause");
+    ok_step(&t, &eng, id, json!({"action": "diagnose", "fault_code": "E-102", "cause": "光模块老化"})).await;
+    ok_step(&t, &eng, id, json!({"action": "wait_for_parts", "note": "等光模块"})).await;
+    ok_step(&t, &eng, id, json!({"action": "resume"})).await;
+    let v = read(&t, &eng, id).await["version"].clone();
+    let p = problem(
+        step(&t, &eng, id, json!({"action": "complete", "version": v, "work_done": "更换光模块"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "labour_minutes");
+    ok_step(&t, &eng, id, json!({"action": "complete", "work_done": "更换光模块，业务恢复", "labour_minutes": 90, "customer_confirmed": true})).await;
+    // Closing after review is the station's, not the engineer's.
+    let v = read(&t, &eng, id).await["version"].clone();
+    problem(step(&t, &eng, id, json!({"action": "close", "version": v})).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
+    let done = ok_step(&t, &mgr, id, json!({"action": "close"})).await;
+    assert_eq!(done["status"], "closed");
+
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!((w["fault_code"].as_str(), w["labour_minutes"].as_i64()), (Some("E-102"), Some(90)));
+    let steps: Vec<&str> = w["events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(
+        steps,
+        vec![
+            "dispatch",
+            "assign",
+            "accept",
+            "depart",
+            "check_in",
+            "diagnose",
+            "wait_for_parts",
+            "resume",
+            "complete",
+            "close"
+        ]
+    );
+    assert!(w["events"].as_array().unwrap().iter().all(|e| e["at"].as_str().unwrap().ends_with("+08:00")));
+    // The request's timeline names its visit, and now it can be resolved.
+    let sr: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{request}")).await.json().await.unwrap();
+    assert!(sr["events"].as_array().unwrap().iter().any(|e| e["kind"] == "work_order"), "{sr}");
+    let r = post(
+        &t,
+        &o.admin,
+        &format!("/api/v1/service-requests/{request}/transitions"),
+        json!({"action": "resolve", "version": sr["version"], "note": "已修复"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+async fn a_decline_goes_to_the_next_engineer_then_to_the_next_station(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let disp = login(&t, "disp").await;
+    let r =
+        post(&t, &disp, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (a1, a2) = (user_id(&t, &o, "eng.a").await, user_id(&t, &o, "eng.a2").await);
+    let mgr = login(&t, "mgr.a").await;
+    let r = post(&t, &mgr, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // A decline needs its reason; then it goes to the next certified engineer at once.
+    let eng = login(&t, "eng.a").await;
+    let p = problem(
+        step(&t, &eng, id, json!({"action": "decline", "version": 3})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "reason_required");
+    let m = ok_step(&t, &eng, id, json!({"action": "decline", "note": "今天在东莞，赶不过去"})).await;
+    assert_eq!((m["status"].as_str(), m["engineer_id"].as_i64()), (Some("assigned"), Some(a2)));
+    // Someone else's work order is not theirs to accept.
+    let v = read(&t, &eng, id).await["version"].clone();
+    problem(step(&t, &eng, id, json!({"action": "accept", "version": v})).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
+
+    // The second declines too: no engineer of A left, so A's tier has failed and B (all of 广东)
+    // gets it; B's one engineer is not certified for 光传输, so it waits with B.
+    let eng2 = login(&t, "eng.a2").await;
+    let m = ok_step(&t, &eng2, id, json!({"action": "decline", "note": "请假"})).await;
+    assert_eq!(
+        (m["status"].as_str(), m["station_id"].as_i64(), m["engineer_id"].as_i64()),
+        (Some("dispatched"), Some(o.b), None)
+    );
+    let w = read(&t, &o.admin, id).await;
+    let notes: Vec<(&str, &str)> = w["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| Some((e["action"].as_str()?, e["actor_name"].as_str()?)))
+        .collect();
+    assert_eq!(
+        notes.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+        vec!["dispatch", "assign", "decline", "assign", "decline", "return", "dispatch"]
+    );
+    assert_eq!(notes[3].1, "系统", "the re-dispatch is the system's, and says so");
+    let rec: Value =
+        get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/recommendations")).await.json().await.unwrap();
+    assert_eq!(rec["engineers"], json!([]));
+    assert_eq!(rec["excluded_engineers"][0]["reasons"][0], "无 光传输 资质");
+    // B hands it back with a reason: no station left, it waits on the dispatcher's board.
+    let r = step(&t, &o.admin, id, json!({"action": "return", "version": w["version"], "note": "无人持证"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!((w["status"].as_str(), w["station_id"].as_i64()), (Some("created"), None));
+}
+
+async fn dispatch_needs_a_covering_active_station_unless_overridden(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, customer) = field(&t, &o).await;
+    // A work order on its own, for the customer's device.
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/work-orders",
+        json!({"customer_id": customer, "serial_number": "xg5k-0001", "kind": "maintenance",
+        "appointment_from": "2026-12-08T09:00:00+08:00", "appointment_to": "2026-12-08T12:00:00+08:00"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let before = count(&t, "work_order_events").await;
+    let disp = login(&t, "disp").await;
+    let p = problem(
+        post(&t, &disp, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.b + 100, "version": 1}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_station");
+    // Take B's coverage away: it no longer covers 南山.
+    let r = put(&t, &o.admin, &format!("/api/v1/stations/{}/coverage", o.b), json!({"region_codes": ["440100"]})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["region_codes"], json!(["440100"]));
+    let p = problem(
+        post(&t, &disp, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.b, "version": 1})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "station_not_covering");
+    assert_eq!(count(&t, "work_order_events").await, before, "a refused dispatch writes nothing");
+    // An administrator may override.
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.b, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Bad input, each named: a region that does not exist, a product line no model has, a bad window.
+    let p = problem(
+        put(&t, &o.admin, &format!("/api/v1/stations/{}/coverage", o.a), json!({"region_codes": ["999999"]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_region");
+    let e = user_id(&t, &o, "eng.a").await;
+    let p = problem(
+        put(&t, &o.admin, &format!("/api/v1/users/{e}/skills"), json!({"product_lines": ["火箭"]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_product_line");
+    let p = problem(
+        post(
+            &t,
+            &o.admin,
+            "/api/v1/work-orders",
+            json!({"service_request_id": request, "kind": "repair",
+        "appointment_from": "2026-12-08T12:00:00+08:00", "appointment_to": "2026-12-08T09:00:00+08:00"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "before_start");
+    let p = problem(
+        post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "party"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "kind");
+}
+
+/// Two dispatchers give the same work order to two engineers at once: exactly one wins, the other
+/// gets 409, and the timeline holds one assignment.
+async fn two_assignments_at_once_one_wins(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (a1, a2) = (user_id(&t, &o, "eng.a").await, user_id(&t, &o, "eng.a2").await);
+    let (mgr, disp) = (login(&t, "mgr.a").await, login(&t, "disp").await);
+    let url = format!("/api/v1/work-orders/{id}/assign");
+    let (x, y) = tokio::join!(
+        post(&t, &mgr, &url, json!({"engineer_id": a1, "version": 2})),
+        post(&t, &disp, &url, json!({"engineer_id": a2, "version": 2})),
+    );
+    let mut st = [x.status().as_u16(), y.status().as_u16()];
+    st.sort();
+    assert_eq!(st, [200, 409]);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["events"].as_array().unwrap().iter().filter(|e| e["action"] == "assign").count(), 1);
+    assert_eq!(w["version"], 3);
+}
+
+crate::on_both_backends!(
+    a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeline,
+    a_decline_goes_to_the_next_engineer_then_to_the_next_station,
+    dispatch_needs_a_covering_active_station_unless_overridden,
+    two_assignments_at_once_one_wins,
+);
