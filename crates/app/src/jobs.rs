@@ -168,6 +168,9 @@ pub async fn tick(app: &App, instance: &str) {
     if let Err(e) = sweep(app, instance).await {
         tracing::warn!(error = %e, "SLA sweep failed");
     }
+    if let Err(e) = crate::work_orders::sweep(app, instance).await {
+        tracing::warn!(error = %e, "work-order sweep failed");
+    }
     if let Err(e) = dispatch_outbox(app, instance).await {
         tracing::warn!(error = %e, "outbox dispatch failed");
     }

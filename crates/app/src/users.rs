@@ -12,14 +12,23 @@ use shouhou_store::users::{self, NewUser, UserUpdate};
 pub use shouhou_store::users::{TokenKind, User};
 use shouhou_store::{Conn, Page, PageRequest, stations};
 
-#[derive(Debug, Clone, Default)]
+/// A new user, as the API takes it and the page sends it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UserForm {
     pub username: String,
+    /// Blank or absent: the user name.
+    #[serde(default, deserialize_with = "crate::null_as_default")]
     pub display_name: String,
     pub password: String,
+    /// `zh-CN` (default) or `en`.
+    #[serde(default, deserialize_with = "crate::null_as_default")]
     pub locale: String,
+    /// customer dealer agent dispatcher engineer station_manager warehouse finance manager admin
     pub roles: Vec<String>,
-    /// Station codes.
+    /// Station codes; engineers and station managers need one.
+    #[serde(default, deserialize_with = "crate::null_as_default")]
     pub stations: Vec<String>,
 }
 

@@ -740,28 +740,17 @@ async fn auto_assign(
     now: Timestamp,
     why: &str,
 ) -> Result<()> {
-    let rec = rank(c, app, rules, w, now).await?;
-    let next = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id);
-    match next {
-        Some(eng) => {
-            let from = w.status;
-            w.status = w.status.apply(Action::Assign).map_err(illegal)?;
-            w.engineer_id = Some(eng);
-            w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
-            step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true}))
-                .await
-        }
-        None => {
-            let from = w.status;
-            w.status = w.status.apply(Action::Return).map_err(illegal)?;
-            if let Some(s) = w.station_id.take() {
-                w.passed_stations.push(s);
-            }
-            w.accept_due_at = None;
-            step_event(c, w, now, None, from, Action::Return, "no_engineer_left", json!({"automatic": true})).await?;
-            auto_dispatch(c, app, rules, w, now, why).await
-        }
+    if assign_next(c, app, rules, w, now, why).await? {
+        return Ok(());
     }
+    let from = w.status;
+    w.status = w.status.apply(Action::Return).map_err(illegal)?;
+    if let Some(s) = w.station_id.take() {
+        w.passed_stations.push(s);
+    }
+    w.accept_due_at = None;
+    step_event(c, w, now, None, from, Action::Return, "no_engineer_left", json!({"automatic": true})).await?;
+    auto_dispatch(c, app, rules, w, now, why).await
 }
 
 /// Send `w` (on the board) to the best station that has not passed on it, and there to its best
@@ -786,30 +775,30 @@ async fn auto_dispatch(
     w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
     step_event(c, w, now, None, from, Action::Dispatch, why, json!({"station_id": station.0, "automatic": true}))
         .await?;
-    // The engineer tier too, but only among those who have not declined it already.
-    Box::pin(auto_assign_if_any(c, app, rules, w, now, why)).await
+    // The engineer tier too, among those who have not declined it already; with none, it stays
+    // with the station (its deadline runs) rather than bouncing on.
+    Box::pin(assign_next(c, app, rules, w, now, why)).await.map(|_| ())
 }
 
-/// The engineer tier after an automatic dispatch: assign when an engineer fits, otherwise leave it
-/// with the station (its deadline runs) rather than bouncing it on.
-async fn auto_assign_if_any(
+/// Assign the best engineer of `w`'s station who has not passed on it; false when none is left.
+async fn assign_next(
     c: &mut Conn<'_>,
     app: &App,
     rules: &DispatchRules,
     w: &mut WorkOrder,
     now: Timestamp,
     why: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let rec = rank(c, app, rules, w, now).await?;
-    if let Some(eng) = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id) {
-        let from = w.status;
-        w.status = w.status.apply(Action::Assign).map_err(illegal)?;
-        w.engineer_id = Some(eng);
-        w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
-        step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true}))
-            .await?;
-    }
-    Ok(())
+    let Some(eng) = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id) else {
+        return Ok(false);
+    };
+    let from = w.status;
+    w.status = w.status.apply(Action::Assign).map_err(illegal)?;
+    w.engineer_id = Some(eng);
+    w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
+    step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true})).await?;
+    Ok(true)
 }
 
 // ---------- coverage, skills, leave ----------
@@ -858,4 +847,225 @@ pub async fn set_skills(app: &App, ctx: &Ctx, user: i64, lines: &[String]) -> Re
     record(&mut c, app, ctx, "user.skills", "user", Some(user.to_string()), json!({"product_lines": list})).await?;
     tx.commit().await?;
     Ok(list)
+}
+
+// ---------- the sweep: missed deadlines and the "arranged" clock ----------
+
+/// What one sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Work orders taken from a tier whose deadline passed and sent on.
+    pub redispatched: u64,
+    pub warnings: u64,
+    pub breaches: u64,
+    /// Work orders another instance changed first (left to it).
+    pub skipped: u64,
+}
+
+const SWEEP_BATCH: i64 = 200;
+
+/// Every instance runs this with its worker: a tier whose deadline passed loses the work order to
+/// the next candidate (each once: the save is versioned), and the "arranged" clock's 80 % warning
+/// and breach fire once across instances (`work_order_alerts`' key), each notifying headquarters'
+/// dispatchers and, once dispatched, the station's managers.
+#[tracing::instrument(skip_all, fields(instance = instance))]
+pub async fn sweep(app: &App, instance: &str) -> Result<SweepReport> {
+    let now = crate::instant(app.now())?;
+    let mut report = SweepReport::default();
+    let overdue = {
+        let mut rd = app.db.read().await?;
+        store::accept_overdue(&mut rd.conn(), now, SWEEP_BATCH).await?
+    };
+    for w in overdue {
+        match missed_deadline(app, instance, w, now).await {
+            Ok(true) => report.redispatched += 1,
+            Ok(false) | Err(AppError::Stale) => report.skipped += 1,
+            Err(e) => tracing::warn!(error = %e, "re-dispatching a work order failed"),
+        }
+    }
+    let due = {
+        let mut rd = app.db.read().await?;
+        store::arrange_due(&mut rd.conn(), now, SWEEP_BATCH).await?
+    };
+    for w in due {
+        match arrange_alerts(app, instance, &w, now).await {
+            Ok((warn, breach)) => {
+                report.warnings += u64::from(warn);
+                report.breaches += u64::from(breach);
+            }
+            Err(e) => tracing::warn!(error = %e, "the arranged clock of a work order failed"),
+        }
+    }
+    Ok(report)
+}
+
+/// Take `w` from the tier that let its deadline pass, in one transaction; false if it moved on
+/// meanwhile.
+async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timestamp) -> Result<bool> {
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let Some(mut w) = store::get(&mut c, seen.id).await? else { return Ok(false) };
+    if w.version != seen.version || w.accept_due_at.is_none_or(|d| d > now) {
+        return Ok(false);
+    }
+    let rules = rules(&mut c).await?;
+    let from = w.status;
+    match w.status {
+        Status::Assigned => {
+            w.status = w.status.apply(Action::Decline).map_err(illegal)?;
+            if let Some(e) = w.engineer_id.take() {
+                w.passed_engineers.push(e);
+            }
+            w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
+            step_event(&mut c, &w, now, None, from, Action::Decline, "deadline_missed", json!({"automatic": true}))
+                .await?;
+            auto_assign(&mut c, app, &rules, &mut w, now, "deadline_missed").await?;
+        }
+        Status::Dispatched => {
+            w.status = w.status.apply(Action::Return).map_err(illegal)?;
+            if let Some(s) = w.station_id.take() {
+                w.passed_stations.push(s);
+            }
+            w.accept_due_at = None;
+            step_event(&mut c, &w, now, None, from, Action::Return, "deadline_missed", json!({"automatic": true}))
+                .await?;
+            auto_dispatch(&mut c, app, &rules, &mut w, now, "deadline_missed").await?;
+        }
+        _ => return Ok(false),
+    }
+    w.version = store::save(&mut c, &w, now).await?;
+    let link = format!("/work-orders/{}", w.id);
+    let title = format!("派工单 {} 超过接单时限，已改派", w.number);
+    let body = match (w.status, w.station_id) {
+        (Status::Created, _) => "没有可改派的服务站，已退回派工台，请人工派工。".to_string(),
+        _ => "系统已按推荐顺序改派给下一候选。".to_string(),
+    };
+    notify_dispatch(&mut c, &w, "work_order.redispatched", &title, &body, &link, now).await?;
+    audit_system(
+        &mut c,
+        app,
+        instance,
+        "work_order.redispatch",
+        w.id,
+        json!({"number": w.number, "from": from.as_str(), "to": w.status.as_str()}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The "arranged" clock's warning and breach for `w`, each once; answers what fired here.
+async fn arrange_alerts(app: &App, instance: &str, w: &WorkOrder, now: Timestamp) -> Result<(bool, bool)> {
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let rules = rules(&mut c).await?;
+    let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
+    let st = w.arrange.status(rules.arrange_target(), &cal, now);
+    let (mut warned, mut breached) = (false, false);
+    use shouhou_domain::sla::Health;
+    match st.health {
+        Health::Breached => {
+            breached = store::fire_alert(&mut c, w.id, "arrange", "breach", now, instance).await?;
+            store::fire_alert(&mut c, w.id, "arrange", "warning", now, instance).await?;
+        }
+        Health::AtRisk => warned = store::fire_alert(&mut c, w.id, "arrange", "warning", now, instance).await?,
+        Health::Ok => {}
+    }
+    let link = format!("/work-orders/{}", w.id);
+    let target = rules.arrange_minutes;
+    if warned {
+        let title = format!("派工单 {} 即将超过 {target} 分钟派工时限", w.number);
+        notify_dispatch(
+            &mut c,
+            w,
+            "work_order.arrange_warning",
+            &title,
+            "已用去 80% 时限，仍无工程师接单。",
+            &link,
+            now,
+        )
+        .await?;
+    }
+    if breached {
+        let title = format!("派工单 {} 已超过 {target} 分钟派工时限", w.number);
+        notify_dispatch(&mut c, w, "work_order.arrange_breach", &title, "仍无工程师接单，请立即处理。", &link, now)
+            .await?;
+    }
+    if warned || breached {
+        let level = if breached { "breach" } else { "warning" };
+        audit_system(
+            &mut c,
+            app,
+            instance,
+            &format!("work_order.arrange_{level}"),
+            w.id,
+            json!({"number": w.number}),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((warned, breached))
+}
+
+/// A notification to headquarters' dispatchers and to the managers of the work order's station.
+async fn notify_dispatch(
+    c: &mut Conn<'_>,
+    w: &WorkOrder,
+    kind: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let mut to = shouhou_store::users::headquarters_with_role(c, "dispatcher").await?;
+    if let Some(s) = w.station_id {
+        to.extend(shouhou_store::users::station_members_with_role(c, s.0, "station_manager").await?);
+    }
+    to.sort_unstable();
+    to.dedup();
+    let urgent = matches!(w.urgency, Urgency::Urgent | Urgency::High);
+    for user in to {
+        let n = shouhou_store::inbox::NewNotification {
+            user_id: user,
+            kind,
+            title,
+            body,
+            link: Some(link),
+            urgent,
+            deliver_after: now.as_millisecond(),
+        };
+        shouhou_store::inbox::insert_notification(c, &n, &["inbox"], now.as_millisecond()).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit_system(
+    c: &mut Conn<'_>,
+    app: &App,
+    instance: &str,
+    action: &str,
+    id: i64,
+    detail: serde_json::Value,
+    now: Timestamp,
+) -> Result<()> {
+    shouhou_store::audit::append(
+        c,
+        &app.keys,
+        shouhou_store::audit::Event {
+            at_ms: now.as_millisecond(),
+            actor_id: None,
+            actor_name: "system".into(),
+            action: action.into(),
+            entity: "work_order".into(),
+            entity_id: Some(id.to_string()),
+            detail: detail.to_string(),
+            source: "worker".into(),
+            request_id: instance.to_string(),
+        },
+    )
+    .await?;
+    Ok(())
 }

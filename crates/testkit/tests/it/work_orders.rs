@@ -37,7 +37,7 @@ async fn field(t: &TestApp, o: &Org) -> (i64, i64) {
     .await;
     assert_eq!(c.status(), StatusCode::CREATED);
     let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let d = post(t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2026-01-31"})).await;
+    let d = post(t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"})).await;
     assert_eq!(d.status(), StatusCode::CREATED);
     let r = post(t, &o.admin, "/api/v1/service-requests", json!({"customer_id": customer, "serial_number": "XG5K-0001", "type": "repair", "channel": "phone", "urgency": "high", "description": "告警灯常亮，业务中断"})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -390,7 +390,95 @@ async fn two_assignments_at_once_one_wins(b: Backend) {
     assert_eq!(w["version"], 3);
 }
 
+/// The worker of two instances (their own pools on one database) sweeping at once: an engineer who
+/// let the accept deadline pass loses the work order to the next one, once; the "arranged" clock
+/// (2 h on the working calendar, from the request's registration, across the lunch break) warns at
+/// 80 % and breaches at 100 %, each once, notifying headquarters' dispatchers and the station's
+/// manager.
+async fn missed_deadlines_and_the_arranged_clock_fire_once_across_instances(b: Backend) {
+    use shouhou_app::{App, AppConfig, FixedClock};
+    use shouhou_store::{Db, DbOptions};
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    // Mon 13 Oct 2025 11:00: the request is registered; due 14:30 (one hour before lunch, one after).
+    let clock = Arc::new(FixedClock::new(at("2025-10-13T11:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["arrange_due_at"], "2025-10-13T14:30:00+08:00");
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a1 = user_id(&t, &o, "eng.a").await;
+    let r =
+        post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Urgency high: the engineer has 30 minutes to accept.
+    assert_eq!(read(&t, &o.admin, id).await["accept_due_at"], "2025-10-13T11:30:00+08:00");
+
+    let db2 = Db::connect(&t.db.url, &DbOptions::default()).await.unwrap();
+    let second = App::new(db2, clock.clone(), AppConfig::default(), shouhou_store::crypto::test_keyring());
+    let race = |first: App, second: App| async move {
+        let mut tasks = vec![];
+        for (i, app) in [first.clone(), second.clone(), first, second].into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                shouhou_app::work_orders::sweep(&app, &format!("node-{}", i % 2 + 1)).await.unwrap()
+            }));
+        }
+        let mut total = shouhou_app::work_orders::SweepReport::default();
+        for t in tasks {
+            let r = t.await.unwrap();
+            total.redispatched += r.redispatched;
+            total.warnings += r.warnings;
+            total.breaches += r.breaches;
+        }
+        total
+    };
+    // 11:29: nothing is due yet.
+    clock.set_ms(at("2025-10-13T11:29:00+08:00"));
+    let r = race(t.app.clone(), second.clone()).await;
+    assert_eq!((r.redispatched, r.warnings, r.breaches), (0, 0, 0));
+    // 11:31: eng.a missed the deadline; the work order goes to eng.a2, once.
+    clock.set_ms(at("2025-10-13T11:31:00+08:00"));
+    let r = race(t.app.clone(), second.clone()).await;
+    assert_eq!(r.redispatched, 1);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(
+        (w["status"].as_str(), w["engineer_id"].as_i64()),
+        (Some("assigned"), Some(user_id(&t, &o, "eng.a2").await))
+    );
+    let notes: Vec<&str> = w["events"].as_array().unwrap().iter().map(|e| e["note"].as_str().unwrap()).collect();
+    assert!(notes.contains(&"deadline_missed"), "{notes:?}");
+    let disp = login(&t, "disp").await;
+    let inbox: Value = get(&t, &disp, "/api/v1/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["total"], 1, "the dispatcher hears of it: {inbox}");
+    // Nobody accepts: the station hands it back, and the clock runs on to 14:06 (80 %: a warning).
+    let v = read(&t, &o.admin, id).await["version"].clone();
+    let r = step(&t, &o.admin, id, json!({"action": "return", "version": v, "note": "人手不足"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    clock.set_ms(at("2025-10-13T14:07:00+08:00"));
+    let r = race(t.app.clone(), second.clone()).await;
+    assert_eq!((r.warnings, r.breaches), (1, 0));
+    clock.set_ms(at("2025-10-13T14:31:00+08:00"));
+    let r = race(t.app.clone(), second.clone()).await;
+    assert_eq!((r.warnings, r.breaches), (0, 1));
+    let r = race(t.app.clone(), second.clone()).await;
+    assert_eq!((r.warnings, r.breaches), (0, 0), "each level once");
+    assert_eq!(count(&t, "work_order_alerts").await, 2);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["arrange_clock"]["state"], "breached");
+    second.db.close().await;
+}
+
 crate::on_both_backends!(
+    missed_deadlines_and_the_arranged_clock_fire_once_across_instances,
     a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeline,
     a_decline_goes_to_the_next_engineer_then_to_the_next_station,
     dispatch_needs_a_covering_active_station_unless_overridden,

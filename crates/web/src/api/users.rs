@@ -16,21 +16,6 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UserBody {
-    pub username: String,
-    pub display_name: Option<String>,
-    pub password: String,
-    /// `zh-CN` (default) or `en`.
-    pub locale: Option<String>,
-    /// customer dealer agent dispatcher engineer station_manager warehouse finance manager admin
-    pub roles: Vec<String>,
-    /// Station codes; engineers and station managers need one.
-    #[serde(default)]
-    pub stations: Vec<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct UserUpdateBody {
     pub display_name: String,
     pub locale: Option<String>,
@@ -85,21 +70,13 @@ pub async fn list_users(
 }
 
 /// Create a user (administrators).
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserForm, security(("bearer" = [])),
     responses((status = 201, body = Created), (status = 422, body = super::ProblemDoc), (status = 409, body = super::ProblemDoc)))]
 pub async fn create_user(
     State(s): State<AppState>,
     rc: ReqCtx,
-    ApiJson(b): ApiJson<UserBody>,
+    ApiJson(form): ApiJson<UserForm>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let form = UserForm {
-        username: b.username,
-        display_name: b.display_name.unwrap_or_default(),
-        password: b.password,
-        locale: b.locale.unwrap_or_default(),
-        roles: b.roles,
-        stations: b.stations,
-    };
     let id = shouhou_app::users::create_user(&s.app, &rc.ctx, &form).await?;
     Ok((StatusCode::CREATED, Json(Created { id: id.0 })))
 }

@@ -92,49 +92,34 @@ pub async fn home(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pag
     };
     if let (Some(focus), true) = (focus, a.can(Permission::RequestRead)) {
         let f = shouhou_app::requests::figures(&s.app, &rc.ctx).await.map_err(&err)?;
-        let (queue, title) = match focus {
-            Focus::Engineer => {
-                tiles.push(tile("home-mine", f.mine, "/requests?queue=mine", "", "fig-mine"));
-                tiles.push(tile("queue-due_soon", f.due_soon, "/requests?queue=due_soon", "warn", "fig-due-soon"));
-                tiles.push(tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"));
-                ("mine", "home-list-mine")
-            }
-            Focus::Station => {
-                tiles.push(tile("home-open-station", f.open, "/requests?queue=station", "", "fig-open"));
-                tiles.push(tile(
-                    "queue-unassigned",
-                    f.unassigned,
-                    "/requests?queue=unassigned",
-                    "warn",
-                    "fig-unassigned",
-                ));
-                tiles.push(tile("home-at-risk", f.at_risk, "/requests?queue=due_soon", "warn", "fig-at-risk"));
-                tiles.push(tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"));
-                ("station", "home-list-station")
-            }
-            Focus::Agent => {
-                tiles.push(tile("home-open", f.open, "/requests?queue=all", "", "fig-open"));
-                tiles.push(tile("queue-due_soon", f.due_soon, "/requests?queue=due_soon", "warn", "fig-due-soon"));
-                tiles.push(tile("home-registered-today", f.registered_today, "/requests?queue=all", "", "fig-today"));
-                tiles.push(tile("home-closed-today", f.closed_today, "/requests?queue=all", "", "fig-closed-today"));
-                ("due_soon", "home-list-due-soon")
-            }
-            Focus::Overview => {
-                tiles.push(tile("home-open", f.open, "/requests?queue=all", "", "fig-open"));
-                tiles.push(tile(
-                    "queue-unassigned",
-                    f.unassigned,
-                    "/requests?queue=unassigned",
-                    "warn",
-                    "fig-unassigned",
-                ));
-                tiles.push(tile("home-at-risk", f.at_risk, "/requests?queue=due_soon", "warn", "fig-at-risk"));
-                tiles.push(tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"));
-                tiles.push(tile("home-registered-today", f.registered_today, "/requests?queue=all", "", "fig-today"));
-                tiles.push(tile("home-closed-today", f.closed_today, "/requests?queue=all", "", "fig-closed-today"));
-                ("breached", "home-list-breached")
-            }
+        // Each role's start page shows the figures of its work, in this order, and one list.
+        let (names, queue, title): (&[&str], _, _) = match focus {
+            Focus::Engineer => (&["mine", "due_soon", "breached"], "mine", "home-list-mine"),
+            Focus::Station => (&["open_station", "unassigned", "at_risk", "breached"], "station", "home-list-station"),
+            Focus::Agent => (&["open", "due_soon", "today", "closed_today"], "due_soon", "home-list-due-soon"),
+            Focus::Overview => (
+                &["open", "unassigned", "at_risk", "breached", "today", "closed_today"],
+                "breached",
+                "home-list-breached",
+            ),
         };
+        for name in names {
+            tiles.push(match *name {
+                "mine" => tile("home-mine", f.mine, "/requests?queue=mine", "", "fig-mine"),
+                "due_soon" => tile("queue-due_soon", f.due_soon, "/requests?queue=due_soon", "warn", "fig-due-soon"),
+                "breached" => tile("queue-breached", f.breached, "/requests?queue=breached", "bad", "fig-breached"),
+                "open_station" => tile("home-open-station", f.open, "/requests?queue=station", "", "fig-open"),
+                "unassigned" => {
+                    tile("queue-unassigned", f.unassigned, "/requests?queue=unassigned", "warn", "fig-unassigned")
+                }
+                "at_risk" => tile("home-at-risk", f.at_risk, "/requests?queue=due_soon", "warn", "fig-at-risk"),
+                "today" => tile("home-registered-today", f.registered_today, "/requests?queue=all", "", "fig-today"),
+                "closed_today" => {
+                    tile("home-closed-today", f.closed_today, "/requests?queue=all", "", "fig-closed-today")
+                }
+                _ => tile("home-open", f.open, "/requests?queue=all", "", "fig-open"),
+            });
+        }
         let p = shouhou_app::requests::queue_listing(&s.app, &rc.ctx, queue, PageRequest::new(Some(1), Some(8)))
             .await
             .map_err(&err)?;
