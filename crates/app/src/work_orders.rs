@@ -330,6 +330,7 @@ pub struct WorkOrderDetail {
     pub work_order: WorkOrder,
     pub events: Vec<WorkOrderEvent>,
     pub parts: Vec<PartUsed>,
+    pub files: Vec<FileMeta>,
     pub arrange: shouhou_domain::sla::ClockStatus,
 }
 
@@ -342,10 +343,11 @@ pub async fn get_work_order(app: &App, ctx: &Ctx, id: i64) -> Result<WorkOrderDe
     let w = work_order_in_scope(&mut c, actor, id).await?;
     let events = store::events_of(&mut c, id).await?;
     let parts = store::parts_of(&mut c, id).await?;
+    let files = store::files_of(&mut c, id).await?;
     let rules = rules(&mut c).await?;
     let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
     let arrange = w.arrange.status(rules.arrange_target(), &cal, now);
-    Ok(WorkOrderDetail { work_order: w, events, parts, arrange })
+    Ok(WorkOrderDetail { work_order: w, events, parts, files, arrange })
 }
 
 // ---------- recommendations ----------
@@ -658,6 +660,10 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
             w.cause = required(&mut e, "cause", f.cause.as_deref(), TEXT_MAX);
         }
         Action::Complete => {
+            // The customer signs the service report on the engineer's screen before completion.
+            if !store::files_of(&mut c, id).await?.iter().any(|f| f.purpose == "signature") {
+                e.push("signature", "required");
+            }
             w.work_done = required(&mut e, "work_done", f.work_done.as_deref(), TEXT_MAX);
             match f.labour_minutes {
                 None => e.push("labour_minutes", "required"),
@@ -1068,4 +1074,193 @@ async fn audit_system(
     )
     .await?;
     Ok(())
+}
+
+// ---------- on site: photos, the signature, parts, the appointment ----------
+
+pub use shouhou_store::work_orders::FileMeta;
+
+/// What a visit's file is for.
+pub const FILE_PURPOSES: [&str; 3] = ["before", "after", "signature"];
+
+/// A work order the actor may record on-site work for: its engineer, or the station's dispatcher
+/// acting for them. 404 outside the scope, 403 for anyone else.
+async fn on_site_work_order(c: &mut Conn<'_>, actor: &Actor, id: i64) -> Result<WorkOrder> {
+    let w = work_order_in_scope(c, actor, id).await?;
+    let own = w.engineer_id == Some(actor.id) && actor.can(Permission::FieldWork);
+    if own || actor.can(Permission::Assign) { Ok(w) } else { Err(AppError::Forbidden) }
+}
+
+/// Photos and the signature belong to the visit itself: from check-in to completion.
+fn at_the_customers(w: &WorkOrder) -> Result<()> {
+    match w.status {
+        Status::OnSite | Status::Working | Status::WaitingParts => Ok(()),
+        _ => Err(ValidationErrors::single("work_order", "not_on_site").into()),
+    }
+}
+
+/// A photo before or after the work, or the customer's signature: an image (checked on its
+/// content, not its name), at most 10 MB (the web layer refuses more).
+#[tracing::instrument(skip_all)]
+pub async fn add_file(app: &App, ctx: &Ctx, id: i64, purpose: &str, file_name: &str, bytes: &[u8]) -> Result<i64> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let w = on_site_work_order(&mut c, actor, id).await?;
+    if !FILE_PURPOSES.contains(&purpose) {
+        return Err(ValidationErrors::single("purpose", "invalid_choice").into());
+    }
+    at_the_customers(&w)?;
+    let name = shouhou_domain::attachments::file_name("file", file_name)?;
+    let content_type = shouhou_domain::attachments::check("file", &name, bytes)?;
+    if !content_type.starts_with("image/") {
+        return Err(ValidationErrors::single("file", "not_an_image").into());
+    }
+    let file = store::insert_file(&mut c, id, purpose, &name, content_type, bytes, Some(actor.id.0), now).await?;
+    let data = json!({"file_id": file, "purpose": purpose, "size": bytes.len()}).to_string();
+    store::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "file", &name) }).await?;
+    record(&mut c, app, ctx, "work_order.file", "work_order", Some(id.to_string()),
+        json!({"number": w.number, "file_id": file, "purpose": purpose, "size": bytes.len(), "sha256": crate::secrets::sha256_hex(bytes)}))
+    .await?;
+    tx.commit().await?;
+    Ok(file)
+}
+
+/// The files of a work order the caller may see, without their bytes.
+pub async fn files(app: &App, ctx: &Ctx, id: i64) -> Result<Vec<FileMeta>> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    work_order_in_scope(&mut c, actor, id).await?;
+    Ok(store::files_of(&mut c, id).await?)
+}
+
+/// A file's name, type and bytes, for a caller who may see its work order.
+pub async fn get_file(app: &App, ctx: &Ctx, file_id: i64) -> Result<(FileMeta, Vec<u8>)> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let (meta, bytes) = store::file(&mut c, file_id).await?.ok_or(AppError::NotFound)?;
+    work_order_in_scope(&mut c, actor, meta.work_order_id).await?;
+    Ok((meta, bytes))
+}
+
+/// A part used on the visit, as the engineer records it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PartForm {
+    pub part_code: String,
+    pub part_name: String,
+    /// 1 to 999.
+    pub quantity: i64,
+    /// The serial of the faulty part taken out, and of the new one put in (serialised parts).
+    pub old_serial: Option<String>,
+    pub new_serial: Option<String>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut e = ValidationErrors::default();
+    let code = e.take(shouhou_domain::text::required_text("part_code", &f.part_code, 50));
+    let name = e.take(shouhou_domain::text::required_text("part_name", &f.part_name, 100));
+    if !(1..=999).contains(&f.quantity) {
+        e.push("quantity", "out_of_range");
+    }
+    let old_serial = e.take(optional_text("old_serial", f.old_serial.as_deref(), 64)).flatten();
+    let new_serial = e.take(optional_text("new_serial", f.new_serial.as_deref(), 64)).flatten();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let w = on_site_work_order(&mut c, actor, id).await?;
+    at_the_customers(&w)?;
+    let (Some(code), Some(name)) = (code, name) else { return Err(e.into()) };
+    e.into_result()?;
+    let part = PartUsed {
+        id: 0,
+        work_order_id: id,
+        part_code: code,
+        part_name: name,
+        quantity: f.quantity,
+        old_serial,
+        new_serial,
+        created_at: now.as_millisecond(),
+    };
+    let pid = store::insert_part(&mut c, &part).await?;
+    let note = format!("{} {} × {}", part.part_code, part.part_name, part.quantity);
+    store::insert_event(&mut c, &event(id, now, actor, "part", &note)).await?;
+    record(&mut c, app, ctx, "work_order.part", "work_order", Some(id.to_string()),
+        json!({"number": w.number, "part_code": part.part_code, "quantity": part.quantity, "old_serial": part.old_serial, "new_serial": part.new_serial}))
+    .await?;
+    tx.commit().await?;
+    Ok(pid)
+}
+
+/// Agree a visit window with the customer, or move it (then with a reason).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentForm {
+    /// RFC 3339.
+    pub appointment_from: String,
+    pub appointment_to: String,
+    /// Required when an agreed window is moved.
+    pub reason: Option<String>,
+    /// The version read; or send `If-Match`.
+    pub version: Option<i64>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn set_appointment(app: &App, ctx: &Ctx, id: i64, version: i64, f: &AppointmentForm) -> Result<Moved> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let mut e = ValidationErrors::default();
+    let window = window(Some(&f.appointment_from), Some(&f.appointment_to), &mut e).flatten();
+    let reason = e.take(optional_text("reason", f.reason.as_deref(), TEXT_MAX)).flatten();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut w = work_order_in_scope(&mut c, actor, id).await?;
+    let own = w.engineer_id == Some(actor.id) && actor.can(Permission::FieldWork);
+    if !(own || actor.can(Permission::WorkOrderWrite) || actor.can(Permission::Assign)) {
+        return Err(AppError::Forbidden);
+    }
+    if !w.status.is_open() || w.status == Status::Completed || w.checked_in_at.is_some() {
+        return Err(ValidationErrors::single("appointment_from", "visit_under_way").into());
+    }
+    let moved_from = w.appointment;
+    if moved_from.is_some() && reason.is_none() {
+        e.push("reason", "reason_required");
+    }
+    let Some(window) = window else { return Err(e.into()) };
+    e.into_result()?;
+    if w.version != version {
+        return Err(AppError::Stale);
+    }
+    w.appointment = Some(window);
+    w.version = store::save(&mut c, &w, now).await?;
+    let kind = if moved_from.is_some() { "rescheduled" } else { "appointment" };
+    let data = json!({
+        "from": window.from.to_string(), "to": window.to.to_string(),
+        "was": moved_from.map(|m| json!({"from": m.from.to_string(), "to": m.to.to_string()})),
+    })
+    .to_string();
+    store::insert_event(
+        &mut c,
+        &NewEvent { data: &data, ..event(id, now, actor, kind, reason.as_deref().unwrap_or("")) },
+    )
+    .await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        &format!("work_order.{kind}"),
+        "work_order",
+        Some(id.to_string()),
+        json!({"number": w.number, "from": window.from.as_millisecond(), "to": window.to.as_millisecond()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(moved(&w))
 }

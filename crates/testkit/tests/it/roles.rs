@@ -79,6 +79,10 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("POST",  "/api/v1/work-orders/{wo}/assign",            [401, 409, 403, 409, 403, 404, 404, 404, 403, 404, 404]),
     ("POST",  "/api/v1/work-orders/{wo}/transitions",       [401, 403, 403, 403, 403, 404, 404, 404, 403, 404, 404]),
     ("PUT",   "/api/v1/stations/{b}/coverage",              [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST",  "/api/v1/work-orders/{wo}/files?purpose=before", [401, 422, 403, 422, 403, 404, 404, 404, 403, 404, 404]),
+    ("GET",   "/api/v1/work-order-files/999999",            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/work-orders/{wo}/parts",             [401, 422, 403, 422, 403, 404, 404, 404, 403, 404, 404]),
+    ("PUT",   "/api/v1/work-orders/{wo}/appointment",       [401, 422, 403, 422, 422, 404, 404, 404, 403, 404, 404]),
     ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
@@ -111,6 +115,8 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/skills") => json!({"product_lines": ["不存在的产品线"]}),
         p if p.ends_with("/dispatch") => json!({"station_id": 0, "version": 0}),
         p if p.ends_with("/assign") => json!({"engineer_id": 0, "version": 0}),
+        p if p.ends_with("/parts") => json!({"part_code": "", "part_name": "", "quantity": 0}),
+        p if p.ends_with("/appointment") => json!({"appointment_from": "x", "appointment_to": "y", "version": 0}),
         "/api/v1/work-orders" => json!({"service_request_id": 0, "kind": "bogus"}),
         p if p.ends_with("/notes") => json!({"note": ""}),
         p if p.ends_with("/transitions") => json!({"action": "accept", "version": 0}),
@@ -188,6 +194,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         out.replace("/cn-workday", "/{code}")
             .replace("/999999/", "/{id}/")
             .replace("sla-policies/1", "sla-policies/{id}")
+            .replace("files/999999", "files/{id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();
@@ -229,7 +236,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             if let Some(tk) = &token {
                 req = req.bearer_auth(tk);
             }
-            if path.ends_with("/attachments") {
+            if path.ends_with("/attachments") || path.split('?').next().unwrap().ends_with("/files") {
                 let part = reqwest::multipart::Part::bytes(b"plain text, not a photo".to_vec()).file_name("a.png");
                 req = req.multipart(reqwest::multipart::Form::new().part("file", part));
             } else if let Some(body) = body_for(method, path) {

@@ -67,6 +67,20 @@ async fn user_id(t: &TestApp, o: &Org, username: &str) -> i64 {
     v["items"].as_array().unwrap().iter().find(|u| u["username"] == username).unwrap()["id"].as_i64().unwrap()
 }
 
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+async fn upload(t: &TestApp, token: &str, id: i64, purpose: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    client()
+        .post(t.url(&format!("/api/v1/work-orders/{id}/files?purpose={purpose}")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn read(t: &TestApp, token: &str, id: i64) -> Value {
     let r = get(t, token, &format!("/api/v1/work-orders/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -165,6 +179,38 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
     .await;
     assert_eq!(p["errors"][0]["field"], "cause");
     ok_step(&t, &eng, id, json!({"action": "diagnose", "fault_code": "E-102", "cause": "光模块老化"})).await;
+    // Photos and the signature are images, checked on their content; a part is recorded.
+    let r = upload(&t, &eng, id, "before", "现场.png", PNG.to_vec()).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let p = problem(
+        upload(&t, &eng, id, "after", "伪装.png", b"%PDF-1.4 not an image".to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "file");
+    let p = problem(
+        upload(&t, &eng, id, "selfie", "a.png", PNG.to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "purpose");
+    let r = post(&t, &eng, &format!("/api/v1/work-orders/{id}/parts"), json!({"part_code": "OM-10G", "part_name": "10G 光模块", "quantity": 1, "old_serial": "OM-A-0001", "new_serial": "OM-A-0932"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let p = problem(
+        post(
+            &t,
+            &eng,
+            &format!("/api/v1/work-orders/{id}/parts"),
+            json!({"part_code": "OM-10G", "part_name": "10G 光模块", "quantity": 0}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "quantity");
     ok_step(&t, &eng, id, json!({"action": "wait_for_parts", "note": "等光模块"})).await;
     ok_step(&t, &eng, id, json!({"action": "resume"})).await;
     let v = read(&t, &eng, id).await["version"].clone();
@@ -174,8 +220,32 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
         "validation_failed",
     )
     .await;
-    assert_eq!(p["errors"][0]["field"], "labour_minutes");
+    assert!(p["errors"].as_array().unwrap().iter().any(|e| e["field"] == "labour_minutes"), "{p}");
+    // Completion needs the customer's signature.
+    let v = read(&t, &eng, id).await["version"].clone();
+    let p = problem(
+        step(
+            &t,
+            &eng,
+            id,
+            json!({"action": "complete", "version": v, "work_done": "更换光模块", "labour_minutes": 90}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "signature");
+    assert_eq!(upload(&t, &eng, id, "signature", "签名.png", PNG.to_vec()).await.status(), StatusCode::CREATED);
     ok_step(&t, &eng, id, json!({"action": "complete", "work_done": "更换光模块，业务恢复", "labour_minutes": 90, "customer_confirmed": true})).await;
+    // After completion nothing more is added on site.
+    let p = problem(
+        upload(&t, &eng, id, "after", "晚了.png", PNG.to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "not_on_site");
     // Closing after review is the station's, not the engineer's.
     let v = read(&t, &eng, id).await["version"].clone();
     problem(step(&t, &eng, id, json!({"action": "close", "version": v})).await, StatusCode::FORBIDDEN, "forbidden")
@@ -185,6 +255,18 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
 
     let w = read(&t, &o.admin, id).await;
     assert_eq!((w["fault_code"].as_str(), w["labour_minutes"].as_i64()), (Some("E-102"), Some(90)));
+    assert_eq!(w["parts"][0]["new_serial"], "OM-A-0932");
+    let purposes: Vec<&str> = w["files"].as_array().unwrap().iter().map(|f| f["purpose"].as_str().unwrap()).collect();
+    assert_eq!(purposes, vec!["before", "signature"]);
+    let f = get(&t, &o.admin, &format!("/api/v1/work-order-files/{}", w["files"][1]["id"])).await;
+    assert_eq!(f.headers()["content-type"], "image/png");
+    assert_eq!(f.bytes().await.unwrap().as_ref(), PNG);
+    problem(
+        get(&t, &eng_b, &format!("/api/v1/work-order-files/{}", w["files"][1]["id"])).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     let steps: Vec<&str> = w["events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
     assert_eq!(
         steps,
@@ -321,6 +403,21 @@ async fn dispatch_needs_a_covering_active_station_unless_overridden(b: Backend) 
     let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.b, "version": 1}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
+    // Moving the agreed window needs a reason, and is on the timeline with the old window.
+    let url = format!("/api/v1/work-orders/{id}/appointment");
+    let moved = json!({"appointment_from": "2026-12-09T14:00:00+08:00", "appointment_to": "2026-12-09T17:00:00+08:00", "version": 2});
+    let p =
+        problem(put(&t, &o.admin, &url, moved.clone()).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await;
+    assert_eq!(p["errors"][0]["code"], "reason_required");
+    let mut with_reason = moved.clone();
+    with_reason["reason"] = json!("客户周二不在");
+    let r = put(&t, &o.admin, &url, with_reason).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["appointment_from"], "2026-12-09T14:00:00+08:00");
+    let e = w["events"].as_array().unwrap().iter().find(|e| e["kind"] == "rescheduled").unwrap();
+    assert_eq!(e["note"], "客户周二不在");
     // Bad input, each named: a region that does not exist, a product line no model has, a bad window.
     let p = problem(
         put(&t, &o.admin, &format!("/api/v1/stations/{}/coverage", o.a), json!({"region_codes": ["999999"]})).await,

@@ -565,3 +565,6 @@ err-before_start = must be after the start
 err-window_too_long = a visit window is at most 48 hours
 err-both_or_neither = latitude and longitude go together
 err-work_order_open = : a visit is still open
+err-not_on_site = : only between check-in and completion
+err-not_an_image = is not an image
+err-visit_under_way = : the engineer has checked in; the appointment no longer moves

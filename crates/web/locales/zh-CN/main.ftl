@@ -565,3 +565,6 @@ err-before_start = 须晚于开始时间
 err-window_too_long = 预约时段不能超过 48 小时
 err-both_or_neither = 经度和纬度须同时填写
 err-work_order_open = ：还有未完成的上门工单
+err-not_on_site = ：工程师签到后、完工前才能添加
+err-not_an_image = 不是图片
+err-visit_under_way = ：工程师已签到，不能再改预约

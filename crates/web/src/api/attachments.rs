@@ -56,9 +56,13 @@ pub async fn get_attachment(State(s): State<AppState>, rc: ReqCtx, Path(id): Pat
 }
 
 pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
+    download(&meta.file_name, &meta.content_type, bytes)
+}
+
+/// A stored file as a download under its own name (RFC 5987), never rendered inline.
+pub fn download(file_name: &str, content_type: &str, bytes: Vec<u8>) -> Response {
     use axum::http::header;
-    let encoded: String = meta
-        .file_name
+    let encoded: String = file_name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -71,7 +75,7 @@ pub fn attachment_response(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename*=UTF-8''{encoded}");
     (
         [
-            (header::CONTENT_TYPE, meta.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
             (header::CACHE_CONTROL, "private, max-age=0".to_string()),

@@ -94,6 +94,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::transition))
         .routes(routes!(work_orders::set_coverage))
         .routes(routes!(work_orders::set_skills))
+        .routes(routes!(work_orders::add_file))
+        .routes(routes!(work_orders::get_file))
+        .routes(routes!(work_orders::add_part))
+        .routes(routes!(work_orders::set_appointment))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shouhou_app::work_orders::{
-    Created, Moved, PartUsed, Recommendations, StepForm, WorkOrder, WorkOrderDetail, WorkOrderEvent, WorkOrderForm,
+    AppointmentForm, Created, FileMeta, Moved, PartForm, PartUsed, Recommendations, StepForm, WorkOrder,
+    WorkOrderDetail, WorkOrderEvent, WorkOrderForm,
 };
 use shouhou_domain::dispatch::{Excluded, Ranked, Reason};
 use shouhou_domain::ids::{StationId, UserId};
@@ -161,6 +162,33 @@ pub struct WorkOrderDetailAnswer {
     pub arrange_clock: ClockAnswer,
     pub events: Vec<WorkOrderEventAnswer>,
     pub parts: Vec<PartAnswer>,
+    pub files: Vec<FileAnswer>,
+}
+
+/// A photo or the customer's signature (its bytes at `/api/v1/work-order-files/{id}`).
+#[derive(Serialize, ToSchema)]
+pub struct FileAnswer {
+    pub id: i64,
+    /// before after signature
+    pub purpose: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub created_at: Instant,
+}
+
+impl TryFrom<&FileMeta> for FileAnswer {
+    type Error = shouhou_app::AppError;
+    fn try_from(f: &FileMeta) -> Result<Self, Self::Error> {
+        Ok(FileAnswer {
+            id: f.id,
+            purpose: f.purpose.clone(),
+            file_name: f.file_name.clone(),
+            content_type: f.content_type.clone(),
+            size_bytes: f.size_bytes,
+            created_at: Instant::from_ms(f.created_at)?,
+        })
+    }
 }
 
 impl TryFrom<WorkOrderDetail> for WorkOrderDetailAnswer {
@@ -171,6 +199,7 @@ impl TryFrom<WorkOrderDetail> for WorkOrderDetailAnswer {
             arrange_clock: ClockAnswer::from(&d.arrange),
             events: d.events.iter().map(WorkOrderEventAnswer::try_from).collect::<Result<_, _>>()?,
             parts: d.parts.iter().map(PartAnswer::from).collect(),
+            files: d.files.iter().map(FileAnswer::try_from).collect::<Result<_, _>>()?,
         })
     }
 }
@@ -448,4 +477,72 @@ pub async fn set_skills(
 ) -> ApiResult<Json<SkillsAnswer>> {
     let list = shouhou_app::work_orders::set_skills(&s.app, &rc.ctx, id, &b.product_lines).await?;
     Ok(Json(SkillsAnswer { user_id: id, product_lines: list }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
+    /// before after signature
+    pub purpose: String,
+}
+
+/// Add a photo (before or after the work) or the customer's signature to a visit under way: an
+/// image, checked on its content; anything else is 422.
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/files", tag = "field service",
+    params(("id" = i64, Path, description = "record id"), FileQuery), security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = super::Created), (status = 422, body = super::ProblemDoc)))]
+pub async fn add_file(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<FileQuery>,
+    multipart: axum::extract::Multipart,
+) -> ApiResult<Response> {
+    let (name, bytes) = match super::attachments::read_file_field(multipart).await {
+        Ok(f) => f,
+        Err(p) => return Ok(p.into_response()),
+    };
+    let file = shouhou_app::work_orders::add_file(&s.app, &rc.ctx, id, &q.purpose, &name, &bytes).await?;
+    Ok((StatusCode::CREATED, Json(super::Created { id: file })).into_response())
+}
+
+/// A visit's photo or signature (served as a download, never rendered inline).
+#[utoipa::path(get, path = "/api/v1/work-order-files/{id}", tag = "field service",
+    params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
+    responses((status = 200, description = "the file"), (status = 404, body = super::ProblemDoc)))]
+pub async fn get_file(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (meta, bytes) = shouhou_app::work_orders::get_file(&s.app, &rc.ctx, id).await?;
+    Ok(super::attachments::download(&meta.file_name, &meta.content_type, bytes))
+}
+
+/// Record a part used on the visit (code, name, quantity, old and new serials).
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/parts", tag = "field service",
+    params(("id" = i64, Path, description = "record id")), request_body = PartForm, security(("bearer" = [])),
+    responses((status = 201, body = super::Created), (status = 422, body = super::ProblemDoc)))]
+pub async fn add_part(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    ApiJson(f): ApiJson<PartForm>,
+) -> ApiResult<(StatusCode, Json<super::Created>)> {
+    let p = shouhou_app::work_orders::add_part(&s.app, &rc.ctx, id, &f).await?;
+    Ok((StatusCode::CREATED, Json(super::Created { id: p })))
+}
+
+/// Agree the visit window with the customer, or move it (with a reason); before check-in only.
+#[utoipa::path(put, path = "/api/v1/work-orders/{id}/appointment", tag = "field service",
+    params(("id" = i64, Path, description = "record id")), request_body = AppointmentForm, security(("bearer" = [])),
+    responses((status = 200, body = MovedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_appointment(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(f): ApiJson<AppointmentForm>,
+) -> ApiResult<Response> {
+    let version = expected_version(f.version, &headers)?;
+    let m = shouhou_app::work_orders::set_appointment(&s.app, &rc.ctx, id, version, &f).await?;
+    Ok((etag(m.version), Json(MovedAnswer::from(m))).into_response())
 }
