@@ -506,21 +506,36 @@ pub struct RequestListItem {
     pub assignee_name: Option<String>,
 }
 
-/// Names for these requests, the customers' as the caller may see them; the persons read in clear
-/// are written to the audit trail (`via`).
-pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Request>) -> Result<Vec<RequestListItem>> {
+/// What a list shows by name: customers as the caller may see them (a company's name is not
+/// personal data), stations and people by their display names.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Names {
+    pub customers: std::collections::HashMap<i64, (String, String)>,
+    pub stations: std::collections::HashMap<i64, String>,
+    pub users: std::collections::HashMap<i64, String>,
+}
+
+/// Names for a list: the customers' as `actor` may see them, the persons read in clear written to
+/// the audit trail (`via`). The one place a list turns ids into names.
+pub(crate) async fn names(
+    app: &App,
+    ctx: &Ctx,
+    actor: &crate::Actor,
+    via: &str,
+    mut customer_ids: Vec<i64>,
+    station_ids: impl IntoIterator<Item = i64>,
+    user_ids: impl IntoIterator<Item = i64>,
+) -> Result<Names> {
     use std::collections::HashMap;
-    let actor = ctx.require_read(Permission::RequestRead)?;
     let clear = actor.can(Permission::PersonalDataRead) && actor.can(Permission::CustomerRead);
-    let (customers_, stations_, users_) = {
+    customer_ids.sort_unstable();
+    customer_ids.dedup();
+    let (found, stations_, users_) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
-        let mut ids: Vec<i64> = items.iter().map(|r| r.customer_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let found = customers::customers_by_ids(&mut c, &app.keys, &ids, &actor.scope).await?;
+        let found = customers::customers_by_ids(&mut c, &app.keys, &customer_ids, &actor.scope).await?;
         let mut stations_ = HashMap::new();
-        for sid in items.iter().filter_map(|r| r.station_id.map(|s| s.0)) {
+        for sid in station_ids {
             if let std::collections::hash_map::Entry::Vacant(v) = stations_.entry(sid)
                 && let Some(st) = shouhou_store::stations::get_station(&mut c, StationId(sid)).await?
             {
@@ -528,7 +543,7 @@ pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Reque
             }
         }
         let mut users_ = HashMap::new();
-        for uid in items.iter().filter_map(|r| r.assignee_id) {
+        for uid in user_ids {
             if let std::collections::hash_map::Entry::Vacant(v) = users_.entry(uid)
                 && let Some(u) = shouhou_store::users::get_user(&mut c, shouhou_domain::ids::UserId(uid)).await?
             {
@@ -537,26 +552,42 @@ pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Reque
         }
         (found, stations_, users_)
     };
-    let persons: Vec<i64> = customers_.iter().filter(|c| c.kind != "company").map(|c| c.id).collect();
+    let persons: Vec<i64> = found.iter().filter(|c| c.kind != "company").map(|c| c.id).collect();
     if clear {
         crate::customers::log_clear_read(app, ctx, via, &persons).await?;
     }
-    let names: HashMap<i64, (String, String)> = customers_
+    let customers_ = found
         .into_iter()
         .map(|c| {
             let v = crate::customers::view(c, clear);
             (v.id, (v.name, v.kind))
         })
         .collect();
+    Ok(Names { customers: customers_, stations: stations_, users: users_ })
+}
+
+/// Names for these requests (see [`names`]).
+pub(crate) async fn with_names(app: &App, ctx: &Ctx, via: &str, items: Vec<Request>) -> Result<Vec<RequestListItem>> {
+    let actor = ctx.require_read(Permission::RequestRead)?;
+    let n = names(
+        app,
+        ctx,
+        actor,
+        via,
+        items.iter().map(|r| r.customer_id).collect(),
+        items.iter().filter_map(|r| r.station_id.map(|s| s.0)).collect::<Vec<_>>(),
+        items.iter().filter_map(|r| r.assignee_id).collect::<Vec<_>>(),
+    )
+    .await?;
     Ok(items
         .into_iter()
         .map(|r| {
-            let (customer_name, customer_kind) = names.get(&r.customer_id).cloned().unwrap_or_default();
+            let (customer_name, customer_kind) = n.customers.get(&r.customer_id).cloned().unwrap_or_default();
             RequestListItem {
                 customer_name,
                 customer_kind,
-                station_name: r.station_id.and_then(|s| stations_.get(&s.0).cloned()),
-                assignee_name: r.assignee_id.and_then(|u| users_.get(&u).cloned()),
+                station_name: r.station_id.and_then(|s| n.stations.get(&s.0).cloned()),
+                assignee_name: r.assignee_id.and_then(|u| n.users.get(&u).cloned()),
                 request: r,
             }
         })

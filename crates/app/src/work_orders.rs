@@ -1264,3 +1264,79 @@ pub async fn set_appointment(app: &App, ctx: &Ctx, id: i64, version: i64, f: &Ap
     tx.commit().await?;
     Ok(moved(&w))
 }
+
+// ---------- lists: the dispatcher's board, the engineer's day ----------
+
+/// One line of a work-order list, with the names a person reads.
+#[derive(Debug, Clone)]
+pub struct WorkOrderListItem {
+    pub work_order: WorkOrder,
+    pub customer_name: String,
+    pub station_name: Option<String>,
+    pub engineer_name: Option<String>,
+    /// Where the "arranged" clock stands now.
+    pub arrange: shouhou_domain::sla::Health,
+}
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Every open work order in the caller's scope, soonest "arranged" due first.
+    Board,
+    /// The caller's own open work orders, in visit order.
+    Mine,
+}
+
+/// The most a list shows; a board with more asks for a narrower scope.
+pub const LIST_MAX: i64 = 300;
+
+#[tracing::instrument(skip_all)]
+pub async fn listing(app: &App, ctx: &Ctx, which: Listing) -> Result<Vec<WorkOrderListItem>> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
+    let (mut items, rules) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let filter = store::Filter {
+            engineer: (which == Listing::Mine).then_some(actor.id),
+            limit: LIST_MAX,
+            ..Default::default()
+        };
+        (store::open(&mut c, &actor.scope, &filter).await?, rules(&mut c).await?)
+    };
+    if which == Listing::Mine {
+        // Visit order: by appointment, those without one after, then by number.
+        items.sort_by_key(|w| (w.appointment.map(|a| a.from).unwrap_or(Timestamp::MAX), w.id));
+    }
+    let n = crate::requests::names(
+        app,
+        ctx,
+        actor,
+        "work_order_list",
+        items.iter().map(|w| w.customer_id).collect(),
+        items.iter().filter_map(|w| w.station_id.map(|s| s.0)).collect::<Vec<_>>(),
+        items.iter().filter_map(|w| w.engineer_id.map(|u| u.0)).collect::<Vec<_>>(),
+    )
+    .await?;
+    let mut cals: std::collections::HashMap<String, shouhou_domain::calendar::BusinessCalendar> = Default::default();
+    let mut out = Vec::with_capacity(items.len());
+    for w in items {
+        if !cals.contains_key(&w.calendar_code) {
+            let mut rd = app.db.read().await?;
+            let cal = calendar_or_default(&mut rd.conn(), &w.calendar_code).await?;
+            cals.insert(w.calendar_code.clone(), cal);
+        }
+        let arrange = match cals.get(&w.calendar_code) {
+            Some(cal) => w.arrange.status(rules.arrange_target(), cal, now).health,
+            None => shouhou_domain::sla::Health::Ok,
+        };
+        out.push(WorkOrderListItem {
+            customer_name: n.customers.get(&w.customer_id).map(|c| c.0.clone()).unwrap_or_default(),
+            station_name: w.station_id.and_then(|s| n.stations.get(&s.0).cloned()),
+            engineer_name: w.engineer_id.and_then(|u| n.users.get(&u.0).cloned()),
+            arrange,
+            work_order: w,
+        });
+    }
+    Ok(out)
+}

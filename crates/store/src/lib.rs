@@ -65,7 +65,8 @@ pub(crate) fn scope_clause(scope: &shouhou_domain::auth::Scope, column: &str, fi
 /// SQL condition: the customer `table`.id (a table name or alias) is visible in `scope`, with its
 /// parameters numbered from `first`. The one rule for every path to a customer (D25):
 /// headquarters see every customer; a station sees the customers of its stations and those with
-/// a service request at one of its stations; a customer of no station is headquarters' own.
+/// a service request or a work order at one of its stations (the engineer sent there must find
+/// and call them); a customer of no station is headquarters' own.
 pub(crate) fn customer_scope_clause(
     scope: &shouhou_domain::auth::Scope,
     table: &str,
@@ -77,8 +78,11 @@ pub(crate) fn customer_scope_clause(
             let (own, mut params) = scope_clause(scope, &format!("{table}.station_id"), first);
             let (via, more) = scope_clause(scope, "sr.station_id", first + ids.len());
             params.extend(more);
+            let (visit, more) = scope_clause(scope, "wo.station_id", first + 2 * ids.len());
+            params.extend(more);
             let sql = format!(
-                "({own} OR EXISTS (SELECT 1 FROM service_requests sr WHERE sr.customer_id = {table}.id AND {via}))"
+                "({own} OR EXISTS (SELECT 1 FROM service_requests sr WHERE sr.customer_id = {table}.id AND {via}) \
+                 OR EXISTS (SELECT 1 FROM work_orders wo WHERE wo.customer_id = {table}.id AND {visit}))"
             );
             (sql, params)
         }

@@ -405,6 +405,23 @@ mod tests {
         assert!(doc["components"]["schemas"]["RequestDetailAnswer"].is_object());
     }
 
+    /// Operation ids are unique across the document (OpenAPI requires it; two handlers named
+    /// `assign` in two modules once gave two operations the same id).
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(super::router().1).unwrap_or_default();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in ops.as_object().into_iter().flatten() {
+                if let Some(id) = op["operationId"].as_str() {
+                    let first = seen.insert(id.to_string(), format!("{method} {path}"));
+                    assert!(first.is_none(), "operation id {id} of {method} {path} is also {first:?}");
+                }
+            }
+        }
+        assert!(seen.len() > 40);
+    }
+
     /// Every operation declares its error answers as problem+json with the `Problem` schema, and
     /// no error answer is declared as plain JSON (schemathesis counted thousands undocumented).
     #[test]

@@ -319,7 +319,7 @@ impl RecommendationsAnswer {
 }
 
 /// Create a work order from a service request, or on its own for a customer's device.
-#[utoipa::path(post, path = "/api/v1/work-orders", tag = "field service", request_body = WorkOrderForm,
+#[utoipa::path(post, path = "/api/v1/work-orders", operation_id = "create_work_order", tag = "field service", request_body = WorkOrderForm,
     security(("bearer" = [])), responses((status = 201, body = CreatedAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn create_work_order(
     State(s): State<AppState>,
@@ -331,7 +331,7 @@ pub async fn create_work_order(
 }
 
 /// One work order with its clock, timeline and parts; 404 outside the caller's stations.
-#[utoipa::path(get, path = "/api/v1/work-orders/{id}", tag = "field service", params(("id" = i64, Path, description = "record id")),
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}", operation_id = "get_work_order", tag = "field service", params(("id" = i64, Path, description = "record id")),
     security(("bearer" = [])), responses((status = 200, body = WorkOrderDetailAnswer), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_work_order(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
     let d = shouhou_app::work_orders::get_work_order(&s.app, &rc.ctx, id).await?;
@@ -341,7 +341,7 @@ pub async fn get_work_order(State(s): State<AppState>, rc: ReqCtx, Path(id): Pat
 
 /// The stations for a work order, best first, and the engineers of the station it is dispatched
 /// to, each with its reasons in words; those left out say why.
-#[utoipa::path(get, path = "/api/v1/work-orders/{id}/recommendations", tag = "field service",
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}/recommendations", operation_id = "work_order_recommendations", tag = "field service",
     params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, body = RecommendationsAnswer), (status = 404, body = super::ProblemDoc)))]
 pub async fn recommendations(
@@ -363,7 +363,7 @@ pub struct DispatchBody {
 
 /// Send a work order to a station (headquarters' tier). The station must be active and cover the
 /// visit's region unless the caller may override.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/dispatch", tag = "field service",
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/dispatch", operation_id = "dispatch_work_order", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = DispatchBody, security(("bearer" = [])),
     responses((status = 200, body = MovedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn dispatch(
@@ -388,7 +388,7 @@ pub struct AssignBody {
 
 /// Give a work order to an engineer of its station (the station's tier). Two at once: one wins,
 /// the other gets 409.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/assign", tag = "field service",
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/assign", operation_id = "assign_work_order", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = AssignBody, security(("bearer" = [])),
     responses((status = 200, body = MovedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn assign(
@@ -406,7 +406,7 @@ pub async fn assign(
 /// A step of the lifecycle: accept, decline (with a reason), depart, check_in, diagnose,
 /// wait_for_parts, resume, complete, close, return (with a reason), cancel (with a reason). Out of
 /// order: 409 naming the allowed steps; a stale version: 409.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/transitions", tag = "field service",
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/transitions", operation_id = "work_order_transition", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = StepForm, security(("bearer" = [])),
     responses((status = 200, body = MovedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn transition(
@@ -437,7 +437,7 @@ pub struct CoverageAnswer {
 }
 
 /// Replace the regions a station covers.
-#[utoipa::path(put, path = "/api/v1/stations/{id}/coverage", tag = "field service",
+#[utoipa::path(put, path = "/api/v1/stations/{id}/coverage", operation_id = "set_station_coverage", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = CoverageBody, security(("bearer" = [])),
     responses((status = 200, body = CoverageAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn set_coverage(
@@ -466,7 +466,7 @@ pub struct SkillsAnswer {
 }
 
 /// Replace the product lines an engineer is certified for.
-#[utoipa::path(put, path = "/api/v1/users/{id}/skills", tag = "field service",
+#[utoipa::path(put, path = "/api/v1/users/{id}/skills", operation_id = "set_user_skills", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = SkillsBody, security(("bearer" = [])),
     responses((status = 200, body = SkillsAnswer), (status = 422, body = super::ProblemDoc)))]
 pub async fn set_skills(
@@ -489,7 +489,7 @@ pub struct FileQuery {
 
 /// Add a photo (before or after the work) or the customer's signature to a visit under way: an
 /// image, checked on its content; anything else is 422.
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/files", tag = "field service",
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/files", operation_id = "add_work_order_file", tag = "field service",
     params(("id" = i64, Path, description = "record id"), FileQuery), security(("bearer" = [])),
     request_body(content_type = "multipart/form-data", description = "field `file`"),
     responses((status = 201, body = super::Created), (status = 422, body = super::ProblemDoc)))]
@@ -509,7 +509,7 @@ pub async fn add_file(
 }
 
 /// A visit's photo or signature (served as a download, never rendered inline).
-#[utoipa::path(get, path = "/api/v1/work-order-files/{id}", tag = "field service",
+#[utoipa::path(get, path = "/api/v1/work-order-files/{id}", operation_id = "get_work_order_file", tag = "field service",
     params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
     responses((status = 200, description = "the file"), (status = 404, body = super::ProblemDoc)))]
 pub async fn get_file(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
@@ -518,7 +518,7 @@ pub async fn get_file(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>
 }
 
 /// Record a part used on the visit (code, name, quantity, old and new serials).
-#[utoipa::path(post, path = "/api/v1/work-orders/{id}/parts", tag = "field service",
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/parts", operation_id = "add_work_order_part", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = PartForm, security(("bearer" = [])),
     responses((status = 201, body = super::Created), (status = 422, body = super::ProblemDoc)))]
 pub async fn add_part(
@@ -532,7 +532,7 @@ pub async fn add_part(
 }
 
 /// Agree the visit window with the customer, or move it (with a reason); before check-in only.
-#[utoipa::path(put, path = "/api/v1/work-orders/{id}/appointment", tag = "field service",
+#[utoipa::path(put, path = "/api/v1/work-orders/{id}/appointment", operation_id = "set_work_order_appointment", tag = "field service",
     params(("id" = i64, Path, description = "record id")), request_body = AppointmentForm, security(("bearer" = [])),
     responses((status = 200, body = MovedAnswer), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn set_appointment(
