@@ -210,3 +210,18 @@ pub async fn me(app: &App, ctx: &Ctx) -> Result<User> {
     let mut rd = app.db.read().await?;
     users::get_user(&mut rd.conn(), actor.id).await?.ok_or(AppError::NotFound)
 }
+
+/// The display names of these users, for pages that show who holds or did something (a
+/// colleague's name is not confidential to staff).
+pub async fn display_names(app: &App, ctx: &Ctx, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+    ctx.require_read(Permission::BackOffice)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(u) = users::get_user(&mut c, UserId(*id)).await? {
+            out.insert(*id, u.display_name);
+        }
+    }
+    Ok(out)
+}

@@ -1305,6 +1305,8 @@ pub async fn listing(app: &App, ctx: &Ctx, which: Listing) -> Result<Vec<WorkOrd
         (store::open(&mut c, &actor.scope, &filter).await?, rules(&mut c).await?)
     };
     if which == Listing::Mine {
+        // A completed visit waits for the station's review, not for the engineer.
+        items.retain(|w| w.status != Status::Completed);
         // Visit order: by appointment, those without one after, then by number.
         items.sort_by_key(|w| (w.appointment.map(|a| a.from).unwrap_or(Timestamp::MAX), w.id));
     }
@@ -1339,4 +1341,37 @@ pub async fn listing(app: &App, ctx: &Ctx, which: Listing) -> Result<Vec<WorkOrd
         });
     }
     Ok(out)
+}
+
+/// The steps of `w` the actor may take now, in `Action` order (dispatch and assign are offered
+/// through the recommendations, not here).
+pub fn actions_for(actor: &Actor, w: &WorkOrder) -> Vec<Action> {
+    w.status
+        .allowed_actions()
+        .iter()
+        .copied()
+        .filter(|a| !matches!(a, Action::Dispatch | Action::Assign) && may_take(actor, w, *a))
+        .collect()
+}
+
+/// Whether the actor may send `w` on at the tier it is at: headquarters' dispatch while it has no
+/// engineer, the station's assignment once it has a station.
+pub fn may_dispatch(actor: &Actor, w: &WorkOrder) -> (bool, bool) {
+    let dispatch = actor.can(Permission::Dispatch) && w.status.allowed_actions().contains(&Action::Dispatch);
+    let assign =
+        actor.can(Permission::Assign) && w.station_id.is_some() && w.status.allowed_actions().contains(&Action::Assign);
+    (dispatch, assign)
+}
+
+/// The work orders of a request the caller may see, oldest first (a request's visits).
+pub async fn of_request(app: &App, ctx: &Ctx, request_id: i64) -> Result<Vec<WorkOrder>> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    request_in_scope(&mut c, actor, request_id).await?;
+    Ok(store::of_request(&mut c, request_id)
+        .await?
+        .into_iter()
+        .filter(|w| actor.scope.allows_opt(w.station_id))
+        .collect())
 }

@@ -307,7 +307,188 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         ..Default::default()
     };
     shouhou_app::requests::create_request(app, ctx, &f).await?;
-    seed_breach(app, ctx, customer_ids[0], &serials[0].1).await
+    seed_breach(app, ctx, customer_ids[0], &serials[0].1).await?;
+    seed_field_service(app, ctx, &serials).await
+}
+
+/// (station code, regions it covers): its own city, and the Guangdong stations the whole province
+/// between them, so a visit in Shenzhen ranks Nanshan's own station first and Guangzhou second.
+pub const COVERAGE: &[(&str, &[&str])] = &[
+    ("SZ-NS01", &["440300"]),
+    ("GZ-TH01", &["440100", "440000"]),
+    ("BJ-CY01", &["110000"]),
+    ("SH-PD01", &["310000"]),
+    ("CD-WH01", &["510100"]),
+    ("WH-HS01", &["420100"]),
+];
+
+/// (engineer, product lines they are certified for)
+pub const SKILLS: &[(&str, &[&str])] = &[
+    ("engineer", &["光传输", "数据通信", "宽带接入"]),
+    ("engineer2", &["光传输", "宽带接入", "动力配套"]),
+    ("engineer3", &["数据通信"]),
+];
+
+/// A PNG of 1 × 1 pixel: the demo's customer signature.
+const SIGNATURE_PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+async fn actor_ctx(app: &App, username: &str) -> Result<Ctx, AppError> {
+    let u = {
+        let mut rd = app.db.read().await?;
+        users::user_by_username(&mut rd.conn(), username).await?.ok_or(AppError::NotFound)?
+    };
+    Ok(Ctx { actor: Some(Actor::from_user(&u)), source: "demo".into(), request_id: String::new() })
+}
+
+/// Field service: coverage, skills, a day of leave, and work orders in every state, so that the
+/// dispatcher's board and the engineer's day show something real.
+async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Result<(), AppError> {
+    use shouhou_app::work_orders::{self as wo, StepForm, WorkOrderForm};
+    let station_ids: std::collections::HashMap<String, i64> = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let mut m = std::collections::HashMap::new();
+        for (code, ..) in STATIONS {
+            if let Some(st) = shouhou_store::stations::station_by_code(&mut c, code).await? {
+                m.insert((*code).to_string(), st.id);
+            }
+        }
+        m
+    };
+    for (code, regions) in COVERAGE {
+        let regions: Vec<String> = regions.iter().map(|r| r.to_string()).collect();
+        wo::set_coverage(app, ctx, station_ids[*code], &regions).await?;
+    }
+    for (username, lines) in SKILLS {
+        let id = actor_ctx(app, username).await?.actor_id().unwrap_or_default();
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        wo::set_skills(app, ctx, id, &lines).await?;
+    }
+    // The Beijing engineer is away tomorrow.
+    {
+        let id = actor_ctx(app, "engineer3").await?.actor_id().unwrap_or_default();
+        let tomorrow =
+            shouhou_domain::requests::business_day(jiff::Timestamp::from_millisecond(app.now()).unwrap_or_default())
+                .tomorrow()
+                .ok();
+        if let Some(day) = tomorrow {
+            let mut tx = app.db.begin().await?;
+            shouhou_store::work_orders::set_leave(&mut tx.conn(), UserId(id), &day.to_string(), Some("年假")).await?;
+            tx.commit().await?;
+        }
+    }
+    let engineer = actor_ctx(app, "engineer").await?;
+    let station = actor_ctx(app, "station").await?;
+    let engineer_id = engineer.actor_id().unwrap_or_default();
+    // Visits of Shenzhen customers (the devices of the first customers), each taken as far as its
+    // story goes: (kind, the steps after dispatch and assignment, a note)
+    let stories: &[(&str, &[&str])] = &[
+        ("repair", &[]),
+        ("maintenance", &["dispatch"]),
+        ("repair", &["dispatch", "assign"]),
+        ("installation", &["dispatch", "assign", "accept"]),
+        ("repair", &["dispatch", "assign", "accept", "depart"]),
+        ("repair", &["dispatch", "assign", "accept", "depart", "check_in", "diagnose"]),
+        ("repair", &["dispatch", "assign", "accept", "depart", "check_in", "diagnose", "wait_for_parts"]),
+        ("inspection", &["dispatch", "assign", "accept", "depart", "check_in", "complete"]),
+        ("maintenance", &["dispatch", "assign", "accept", "depart", "check_in", "complete", "close"]),
+        ("repair", &["dispatch", "cancel"]),
+    ];
+    let shenzhen: Vec<&(i64, String)> = serials.iter().take(4).collect();
+    let now = jiff::Timestamp::from_millisecond(app.now()).unwrap_or_default();
+    for (i, (kind, steps)) in stories.iter().enumerate() {
+        let (customer, serial) = shenzhen[i % shenzhen.len()];
+        let hour = 9 + (i as i64 % 8);
+        let day = shouhou_domain::requests::business_day(now);
+        let from = format!("{day}T{hour:02}:00:00+08:00");
+        let to = format!("{day}T{:02}:00:00+08:00", hour + 2);
+        let f = WorkOrderForm {
+            customer_id: Some(*customer),
+            serial_number: Some(serial.clone()),
+            kind: (*kind).into(),
+            appointment_from: (i > 0).then_some(from),
+            appointment_to: (i > 0).then_some(to),
+            description: Some(
+                ["设备告警，需上门检查", "首次保养", "更换风扇模块", "新设备安装调试", "光模块收光异常"][i % 5].into(),
+            ),
+            ..Default::default()
+        };
+        let c = wo::create_work_order(app, ctx, &f).await?;
+        let mut v = c.version;
+        for step in *steps {
+            let moved = match *step {
+                "dispatch" => wo::dispatch(app, ctx, c.id, v, station_ids["SZ-NS01"]).await?,
+                "assign" => wo::assign(app, &station, c.id, v, engineer_id).await?,
+                "check_in" => {
+                    let f = StepForm {
+                        action: (*step).into(),
+                        lat: Some(22.5405),
+                        lng: Some(113.9345),
+                        ..Default::default()
+                    };
+                    wo::step(app, &engineer, c.id, v, &f).await?
+                }
+                "diagnose" => {
+                    let f = StepForm {
+                        action: (*step).into(),
+                        fault_code: Some("E-LOS".into()),
+                        cause: Some("光模块老化，收光功率低于 -28 dBm".into()),
+                        ..Default::default()
+                    };
+                    wo::step(app, &engineer, c.id, v, &f).await?
+                }
+                "wait_for_parts" => {
+                    let f = StepForm {
+                        action: (*step).into(),
+                        note: Some("等待 10G 光模块到货".into()),
+                        ..Default::default()
+                    };
+                    wo::step(app, &engineer, c.id, v, &f).await?
+                }
+                "complete" => {
+                    wo::add_part(
+                        app,
+                        &engineer,
+                        c.id,
+                        &wo::PartForm {
+                            part_code: "OM-10G-LR".into(),
+                            part_name: "10G 光模块".into(),
+                            quantity: 1,
+                            old_serial: Some(format!("OM-{:04}", 100 + i)),
+                            new_serial: Some(format!("OM-{:04}", 900 + i)),
+                        },
+                    )
+                    .await?;
+                    wo::add_file(app, &engineer, c.id, "signature", "签字.png", SIGNATURE_PNG).await?;
+                    let f = StepForm {
+                        action: (*step).into(),
+                        work_done: Some("更换光模块，清洁尾纤，业务恢复".into()),
+                        labour_minutes: Some(75),
+                        customer_confirmed: Some(true),
+                        ..Default::default()
+                    };
+                    wo::step(app, &engineer, c.id, v, &f).await?
+                }
+                "close" => {
+                    wo::step(app, &station, c.id, v, &StepForm { action: (*step).into(), ..Default::default() }).await?
+                }
+                "cancel" => {
+                    let f = StepForm {
+                        action: (*step).into(),
+                        note: Some("客户已自行恢复，取消上门".into()),
+                        ..Default::default()
+                    };
+                    wo::step(app, ctx, c.id, v, &f).await?
+                }
+                _ => {
+                    wo::step(app, &engineer, c.id, v, &StepForm { action: (*step).into(), ..Default::default() })
+                        .await?
+                }
+            };
+            v = moved.version;
+        }
+    }
+    Ok(())
 }
 
 /// An urgent request registered ten days ago, accepted and assigned to the Shenzhen engineer but

@@ -13,6 +13,7 @@ mod sla;
 mod stations;
 mod users;
 mod warehouses;
+mod work_orders;
 mod workbench;
 
 use crate::AppState;
@@ -71,6 +72,15 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/count", get(inbox::count))
         .route("/inbox/{id}/open", post(inbox::open))
         .route("/regions/options", get(regions::options))
+        .route("/work-orders", get(work_orders::board).post(work_orders::create))
+        .route("/work-orders/{id}", get(work_orders::work_order))
+        .route("/work-orders/{id}/transitions", post(work_orders::transition))
+        .route("/work-orders/{id}/dispatch", post(work_orders::dispatch))
+        .route("/work-orders/{id}/assign", post(work_orders::assign))
+        .route("/work-orders/{id}/parts", post(work_orders::add_part))
+        .route("/work-orders/{id}/files", post(work_orders::upload))
+        .route("/work-order-files/{id}", get(work_orders::download))
+        .route("/my-day", get(work_orders::my_day))
         .route("/audit", get(audit::audit))
         .route("/audit/verify", post(audit::verify_audit))
 }
@@ -102,10 +112,12 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 12] = [
+    let entries: [(&'static str, &str, Option<Permission>); 14] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
+        ("/my-day", "nav-my-day", Some(Permission::FieldWork)),
         ("/requests", "nav-requests", Some(Permission::RequestRead)),
+        ("/work-orders", "nav-work-orders", Some(Permission::WorkOrderRead)),
         ("/customers", "nav-customers", Some(Permission::CustomerRead)),
         ("/devices", "nav-devices", Some(Permission::CustomerRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),

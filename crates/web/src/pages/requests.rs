@@ -155,6 +155,10 @@ struct RequestPage {
     events: Vec<EventVm>,
     /// (id, name, size in KiB)
     attachments: Vec<(i64, String, i64)>,
+    /// The request's visits: (id, number, kind, status).
+    work_orders: Vec<(i64, String, String, String)>,
+    /// Whether the reader may send an engineer (the kinds offered).
+    wo_kinds: Vec<(&'static str, String)>,
     error: Option<String>,
 }
 
@@ -241,7 +245,27 @@ async fn request_page(
             note: e.note.clone(),
         })
         .collect();
+    let can = |p| rc.ctx.actor.as_ref().is_some_and(|a| a.can(p));
+    let work_orders = if can(shouhou_domain::auth::Permission::WorkOrderRead) {
+        shouhou_app::work_orders::of_request(&s.app, &rc.ctx, id)
+            .await
+            .map_err(page_err(rc, &path))?
+            .iter()
+            .map(|w| {
+                (w.id, w.number.clone(), tr.t(&format!("wo-kind-{}", w.kind)), tr.t(&format!("wo-status-{}", w.status)))
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let wo_kinds = if can(shouhou_domain::auth::Permission::WorkOrderWrite) && r.is_open() {
+        shouhou_domain::work_orders::Kind::ALL.iter().map(|k| (k.as_str(), tr.t(&format!("wo-kind-{k}")))).collect()
+    } else {
+        vec![]
+    };
     let page = RequestPage {
+        work_orders,
+        wo_kinds,
         c: Chrome::new(rc, "requests-title", "/requests"),
         actions: d.allowed_actions.iter().map(|a| (*a, tr.t(&format!("action-{a}")))).collect(),
         r: vm,
