@@ -195,7 +195,6 @@ impl Role {
                 Dispatch,
                 DispatchOverride,
                 Assign,
-                FieldWork,
             ],
         }
     }
