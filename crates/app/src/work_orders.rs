@@ -1375,3 +1375,28 @@ pub async fn of_request(app: &App, ctx: &Ctx, request_id: i64) -> Result<Vec<Wor
         .filter(|w| actor.scope.allows_opt(w.station_id))
         .collect())
 }
+
+/// The customer of a work order for the reader. The engineer it is assigned to reads the
+/// customer's name, phone and address in clear while the visit is open (they must find and call
+/// them), whatever their role's right to personal data; the read is audited like any other in
+/// clear. Everyone else reads them as their role allows.
+#[tracing::instrument(skip_all)]
+pub async fn customer_of(app: &App, ctx: &Ctx, id: i64) -> Result<crate::customers::CustomerView> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let (w, stored) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let w = work_order_in_scope(&mut c, actor, id).await?;
+        let stored = customers::get_customer(&mut c, &app.keys, w.customer_id).await?.ok_or(AppError::NotFound)?;
+        (w, stored)
+    };
+    let on_the_visit = w.engineer_id == Some(actor.id)
+        && actor.can(Permission::FieldWork)
+        && w.status.blocks_resolution()
+        && w.status.is_arranged();
+    if !on_the_visit {
+        return crate::customers::get_customer(app, ctx, w.customer_id).await;
+    }
+    crate::customers::log_clear_read(app, ctx, "work_order", &[stored.id]).await?;
+    Ok(crate::customers::view(stored, true))
+}

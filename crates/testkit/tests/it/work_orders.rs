@@ -485,6 +485,82 @@ async fn two_assignments_at_once_one_wins(b: Backend) {
     let w = read(&t, &o.admin, id).await;
     assert_eq!(w["events"].as_array().unwrap().iter().filter(|e| e["action"] == "assign").count(), 1);
     assert_eq!(w["version"], 3);
+
+    // The same race between two instances (their own pools on one database): one through HTTP, the
+    // other a second `App`, five times over.
+    use shouhou_app::{Actor, App, AppConfig, AppError, Ctx};
+    let db2 = shouhou_store::Db::connect(&t.db.url, &shouhou_store::DbOptions::default()).await.unwrap();
+    let second = App::new(
+        db2,
+        std::sync::Arc::new(shouhou_app::SystemClock),
+        AppConfig::default(),
+        shouhou_store::crypto::test_keyring(),
+    );
+    let disp_ctx = {
+        let mut rd = second.db.read().await.unwrap();
+        let u = shouhou_store::users::user_by_username(&mut rd.conn(), "disp").await.unwrap().unwrap();
+        Ctx { actor: Some(Actor::from_user(&u)), source: "test".into(), request_id: String::new() }
+    };
+    for _ in 0..5 {
+        let c: Value =
+            post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+                .await
+                .json()
+                .await
+                .unwrap();
+        let id = c["id"].as_i64().unwrap();
+        let r =
+            post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+                .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let url = format!("/api/v1/work-orders/{id}/assign");
+        let (x, y) = tokio::join!(
+            post(&t, &mgr, &url, json!({"engineer_id": a1, "version": 2})),
+            shouhou_app::work_orders::assign(&second, &disp_ctx, id, 2, a2),
+        );
+        match (x.status(), y) {
+            (StatusCode::OK, Err(AppError::Stale)) | (StatusCode::CONFLICT, Ok(_)) => {}
+            (s, y) => panic!("both or neither won: HTTP {s}, second instance {y:?}"),
+        }
+        let w = read(&t, &o.admin, id).await;
+        assert_eq!(w["events"].as_array().unwrap().iter().filter(|e| e["action"] == "assign").count(), 1);
+    }
+    second.db.close().await;
+}
+
+/// A phone that resends a step with its Idempotency-Key (the answer was lost in a basement) gets
+/// the first answer again, and the step is on the timeline once.
+async fn a_resent_step_with_its_key_is_done_once(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    let a1 = user_id(&t, &o, "eng.a").await;
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    let eng = login(&t, "eng.a").await;
+    let send = || {
+        client()
+            .post(t.url(&format!("/api/v1/work-orders/{id}/transitions")))
+            .bearer_auth(&eng)
+            .header("Idempotency-Key", "phone-accept-1")
+            .json(&json!({"action": "accept", "version": 3}))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "the same answer, not a stale version");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["events"].as_array().unwrap().iter().filter(|e| e["action"] == "accept").count(), 1);
+    assert_eq!(w["version"], 4);
 }
 
 /// The worker of two instances (their own pools on one database) sweeping at once: an engineer who
@@ -574,7 +650,49 @@ async fn missed_deadlines_and_the_arranged_clock_fire_once_across_instances(b: B
     second.db.close().await;
 }
 
+/// The engineer on the visit reads the customer's phone and address in clear (and the read is
+/// audited); a colleague of the same station, the engineer before accepting and after completing,
+/// read them masked as their role has it.
+async fn the_engineer_on_the_visit_reads_the_customer_in_clear(b: Backend) {
+    use shouhou_app::{Actor, Ctx};
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    let a1 = user_id(&t, &o, "eng.a").await;
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    let ctx = |name: &'static str| {
+        let app = t.app.clone();
+        async move {
+            let mut rd = app.db.read().await.unwrap();
+            let u = shouhou_store::users::user_by_username(&mut rd.conn(), name).await.unwrap().unwrap();
+            Ctx { actor: Some(Actor::from_user(&u)), source: "test".into(), request_id: String::new() }
+        }
+    };
+    let (eng, colleague) = (ctx("eng.a").await, ctx("eng.a2").await);
+    let phone = |v: shouhou_app::customers::CustomerView| v.phone;
+    let before = shouhou_app::work_orders::customer_of(&t.app, &eng, id).await.unwrap();
+    assert_eq!(before.phone, "138****5678", "not before accepting");
+    let eng_token = login(&t, "eng.a").await;
+    ok_step(&t, &eng_token, id, json!({"action": "accept"})).await;
+    let audited = count(&t, "audit_log").await;
+    assert_eq!(phone(shouhou_app::work_orders::customer_of(&t.app, &eng, id).await.unwrap()), "13812345678");
+    assert_eq!(count(&t, "audit_log").await, audited + 1, "the read in clear is audited");
+    assert_eq!(phone(shouhou_app::work_orders::customer_of(&t.app, &colleague, id).await.unwrap()), "138****5678");
+    let v: Value =
+        get(&t, &o.admin, "/api/v1/audit?action=customer.read_personal&per_page=1").await.json().await.unwrap();
+    assert_eq!(v["items"][0]["actor_name"], "eng.a");
+}
+
 crate::on_both_backends!(
+    the_engineer_on_the_visit_reads_the_customer_in_clear,
+    a_resent_step_with_its_key_is_done_once,
     missed_deadlines_and_the_arranged_clock_fire_once_across_instances,
     a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeline,
     a_decline_goes_to_the_next_engineer_then_to_the_next_station,

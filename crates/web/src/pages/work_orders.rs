@@ -209,7 +209,7 @@ async fn work_order_page(
     let w = &d.work_order;
     let actor = rc.ctx.actor().map_err(&err)?.clone();
     // The customer as the reader may see them (a read in clear is audited by the use case).
-    let cu = shouhou_app::customers::get_customer(&s.app, &rc.ctx, w.customer_id).await.map_err(&err)?;
+    let cu = shouhou_app::work_orders::customer_of(&s.app, &rc.ctx, id).await.map_err(&err)?;
     let device = match w.device_id {
         Some(did) => match shouhou_app::devices::device_record(&s.app, &rc.ctx, did).await {
             Ok(r) => {
