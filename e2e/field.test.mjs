@@ -3,13 +3,14 @@
 // the way; then the dispatcher at 1280 px sees it completed on the board.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { DESKTOP, PHONE, logIn, newPage, screenshot, useShouhou } from './support.mjs';
 
 useShouhou('field');
 
-// A 1 × 1 PNG: a photo as far as the server's content check goes.
+// An 8 × 8 red PNG: a photo the report can embed.
 const PNG = Buffer.from(
-  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  '89504e470d0a1a0a0000000d49484452000000080000000808020000004b6d29dc0000001149444154789c633861638315310c2d090065995001520faf530000000049454e44ae426082',
   'hex',
 );
 
@@ -107,4 +108,25 @@ test('the dispatcher at 1280 px sees it completed on the board, waiting for the 
   assert.match(await row.innerText(), /已完工/);
   assert.equal(await page.locator('[data-group=board] [data-testid=wo-row]').count() >= 1, true, 'the board has its unassigned work');
   await screenshot(page, 'work-orders-board-desktop', { fullPage: true });
+  const customer = (await row.locator('td.cust').innerText()).trim();
+
+  // The service report: downloaded from the work order's page, its text read back by pdf.js (not
+  // by the code that wrote it) holds the customer's Chinese name and what was done.
+  await row.locator('a').first().click();
+  await page.waitForSelector('[data-testid=report-link]');
+  const href = await page.locator('[data-testid=report-link]').getAttribute('href');
+  const res = await page.request.get(href);
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()['content-type'], 'application/pdf');
+  const doc = await getDocument({ data: new Uint8Array(await res.body()), useSystemFonts: false, disableFontFace: true }).promise;
+  let text = '';
+  for (let i = 1; i <= doc.numPages; i++) {
+    const content = await (await doc.getPage(i)).getTextContent();
+    text += content.items.map((it) => it.str).join('');
+  }
+  assert.match(text, /服务报告/);
+  assert.ok(text.includes(customer), `the customer's name ${customer} is in the report`);
+  assert.match(text, /重新熔接尾纤/);
+  assert.match(text, new RegExp(number));
+  assert.doesNotMatch(text, /草稿/, 'a completed visit is no draft');
 });

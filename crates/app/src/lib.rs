@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod products;
+pub mod reports;
 pub mod requests;
 pub mod secrets;
 pub mod sheets;
@@ -107,4 +108,10 @@ impl App {
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
     }
+}
+
+/// An instant as people in China read it: `2026-12-06 18:56` (Asia/Shanghai, to the minute).
+pub(crate) fn rfc3339_local(t: jiff::Timestamp) -> String {
+    let z = t.to_zoned(shouhou_domain::calendar::shanghai());
+    z.strftime("%Y-%m-%d %H:%M").to_string()
 }

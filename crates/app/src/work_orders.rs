@@ -1400,3 +1400,112 @@ pub async fn customer_of(app: &App, ctx: &Ctx, id: i64) -> Result<crate::custome
     crate::customers::log_clear_read(app, ctx, "work_order", &[stored.id]).await?;
     Ok(crate::customers::view(stored, true))
 }
+
+// ---------- the service report ----------
+
+/// The service report of a visit as a PDF (`WO-….pdf`): from check-in on, marked as a draft until
+/// completion; the customer masked as the reader may see them (the engineer on the visit, and
+/// roles with the right, in clear).
+#[tracing::instrument(skip_all)]
+pub async fn report(app: &App, ctx: &Ctx, id: i64) -> Result<(String, Vec<u8>)> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let (w, parts, files, station, engineer, request, device, org) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let w = work_order_in_scope(&mut c, actor, id).await?;
+        let parts = store::parts_of(&mut c, id).await?;
+        let mut files = vec![];
+        for f in store::files_of(&mut c, id).await? {
+            if let Some((meta, bytes)) = store::file(&mut c, f.id).await? {
+                files.push((meta, bytes));
+            }
+        }
+        let station = match w.station_id {
+            Some(s) => stations::get_station(&mut c, s).await?.map(|s| s.name),
+            None => None,
+        };
+        let engineer = match w.engineer_id {
+            Some(u) => shouhou_store::users::get_user(&mut c, u).await?.map(|u| u.display_name),
+            None => None,
+        };
+        let request = match w.service_request_id {
+            Some(r) => requests::get_request(&mut c, r).await?,
+            None => None,
+        };
+        let device = match w.device_id {
+            Some(d) => devices::get_device(&mut c, &app.keys, d).await?,
+            None => None,
+        };
+        let org = settings::get(&mut c, "organisation").await?.unwrap_or_else(|| "售后服务中心".to_string());
+        (w, parts, files, station, engineer, request, device, org)
+    };
+    if w.checked_in_at.is_none() {
+        return Err(ValidationErrors::single("work_order", "not_checked_in").into());
+    }
+    let customer = customer_of(app, ctx, id).await?;
+    let when = |t: Option<Timestamp>| t.map(crate::rfc3339_local).unwrap_or_else(|| "—".into());
+    let mut lines = vec![
+        ("派工单号".to_string(), w.number.clone()),
+        ("服务请求".to_string(), request.as_ref().map(|r| r.number.clone()).unwrap_or_else(|| "—".into())),
+        ("服务类型".to_string(), kind_words(w.kind).to_string()),
+        ("客户".to_string(), customer.name.clone()),
+        ("电话".to_string(), customer.phone.clone()),
+        ("地址".to_string(), format!("{} {}", customer.region_name, customer.address)),
+    ];
+    if let Some(d) = &device {
+        lines.push(("设备".into(), format!("{} {} · 序列号 {}", d.model_code, d.model_name, d.serial_number)));
+        lines.push(("销售日期".into(), d.sale_date.clone()));
+    }
+    lines.extend([
+        ("服务站".to_string(), station.unwrap_or_else(|| "—".into())),
+        ("工程师".to_string(), engineer.unwrap_or_else(|| "—".into())),
+        ("报修时间".to_string(), when(Some(request.as_ref().map(|r| r.created_at).unwrap_or(w.created_at)))),
+        ("到场时间".to_string(), when(w.checked_in_at)),
+        ("完工时间".to_string(), when(w.completed_at)),
+        ("故障描述".to_string(), w.description.clone()),
+        ("故障代码".to_string(), w.fault_code.clone().unwrap_or_else(|| "—".into())),
+        ("故障原因".to_string(), w.cause.clone().unwrap_or_else(|| "—".into())),
+        ("处理结果".to_string(), w.work_done.clone().unwrap_or_else(|| "—".into())),
+        ("工时".to_string(), w.labour_minutes.map(|m| format!("{m} 分钟")).unwrap_or_else(|| "—".into())),
+        ("客户确认".to_string(), if w.customer_confirmed { "已确认服务完成" } else { "未确认" }.to_string()),
+    ]);
+    let r = crate::reports::Report {
+        organisation: org,
+        title: "服务报告".into(),
+        draft: (w.completed_at.is_none()).then(|| "草稿".to_string()),
+        lines,
+        parts_title: "使用备件".into(),
+        parts: parts
+            .iter()
+            .map(|p| {
+                let serials = match (&p.old_serial, &p.new_serial) {
+                    (Some(o), Some(n)) => format!("（旧件 {o} → 新件 {n}）"),
+                    (None, Some(n)) => format!("（新件 {n}）"),
+                    (Some(o), None) => format!("（旧件 {o}）"),
+                    (None, None) => String::new(),
+                };
+                format!("{} {} × {}{serials}", p.part_code, p.part_name, p.quantity)
+            })
+            .collect(),
+        photos_title: "现场照片".into(),
+        photos: files
+            .iter()
+            .filter(|(m, _)| m.purpose != "signature")
+            .map(|(m, b)| (if m.purpose == "before" { "维修前" } else { "维修后" }.to_string(), b.clone()))
+            .collect(),
+        signature_title: "客户签字".into(),
+        signature: files.iter().rev().find(|(m, _)| m.purpose == "signature").map(|(_, b)| b.clone()),
+        footer: format!("{} · 生成于 {}", w.number, crate::rfc3339_local(crate::instant(app.now())?)),
+    };
+    let pdf = crate::reports::service_report_pdf(&r)?;
+    Ok((format!("{}.pdf", w.number), pdf))
+}
+
+fn kind_words(k: Kind) -> &'static str {
+    match k {
+        Kind::Repair => "故障维修",
+        Kind::Installation => "安装调试",
+        Kind::Inspection => "例行检查",
+        Kind::Maintenance => "保养",
+    }
+}

@@ -80,6 +80,7 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("POST",  "/api/v1/work-orders/{wo}/transitions",       [401, 403, 403, 403, 403, 404, 404, 404, 403, 404, 404]),
     ("PUT",   "/api/v1/stations/{b}/coverage",              [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("POST",  "/api/v1/work-orders/{wo}/files?purpose=before", [401, 422, 403, 422, 403, 404, 404, 404, 403, 404, 404]),
+    ("GET",   "/api/v1/work-orders/{wo}/report.pdf",        [401, 422, 422, 422, 422, 404, 404, 404, 422, 404, 404]),
     ("GET",   "/api/v1/work-order-files/999999",            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/work-orders/{wo}/parts",             [401, 422, 403, 422, 403, 404, 404, 404, 403, 404, 404]),
     ("PUT",   "/api/v1/work-orders/{wo}/appointment",       [401, 422, 403, 422, 422, 404, 404, 404, 403, 404, 404]),

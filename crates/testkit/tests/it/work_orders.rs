@@ -145,6 +145,14 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
     problem(get(&t, &eng_b, &format!("/api/v1/work-orders/{id}")).await, StatusCode::NOT_FOUND, "not_found").await;
 
     let eng = login(&t, "eng.a").await;
+    // No report before the engineer is there.
+    let p = problem(
+        get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/report.pdf")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "not_checked_in");
     // Out of order: a check-in before accepting and departing names what is allowed.
     let r = step(&t, &eng, id, json!({"action": "check_in", "version": 3})).await;
     let p = problem(r, StatusCode::CONFLICT, "illegal_transition").await;
@@ -250,6 +258,12 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
     let v = read(&t, &eng, id).await["version"].clone();
     problem(step(&t, &eng, id, json!({"action": "close", "version": v})).await, StatusCode::FORBIDDEN, "forbidden")
         .await;
+    // The service report: a PDF from check-in on.
+    let pdf = get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/report.pdf")).await;
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-") && bytes.len() < 500_000, "{} bytes", bytes.len());
     let done = ok_step(&t, &mgr, id, json!({"action": "close"})).await;
     assert_eq!(done["status"], "closed");
 

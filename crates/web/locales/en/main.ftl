@@ -665,3 +665,5 @@ wo-note-declined = Re-dispatched after a decline
 wo-note-returned = Re-dispatched after a return
 wo-note-automatic = Automatic dispatch
 event-work_order = Work order
+wo-report = Service report (PDF)
+err-not_checked_in = : the report exists from check-in on

@@ -665,3 +665,5 @@ wo-note-declined = 拒单后系统改派
 wo-note-returned = 退回后系统改派
 wo-note-automatic = 自动派工
 event-work_order = 派工
+wo-report = 服务报告（PDF）
+err-not_checked_in = ：工程师签到后才有服务报告

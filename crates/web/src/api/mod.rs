@@ -98,6 +98,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::get_file))
         .routes(routes!(work_orders::add_part))
         .routes(routes!(work_orders::set_appointment))
+        .routes(routes!(work_orders::report))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -546,3 +546,14 @@ pub async fn set_appointment(
     let m = shouhou_app::work_orders::set_appointment(&s.app, &rc.ctx, id, version, &f).await?;
     Ok((etag(m.version), Json(MovedAnswer::from(m))).into_response())
 }
+
+/// The service report as a PDF, from check-in on (a draft until completion); the customer as the
+/// caller may see them.
+#[utoipa::path(get, path = "/api/v1/work-orders/{id}/report.pdf", operation_id = "work_order_report",
+    tag = "field service", params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
+    responses((status = 200, description = "the report", content_type = "application/pdf"),
+        (status = 404, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn report(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> ApiResult<Response> {
+    let (name, pdf) = shouhou_app::work_orders::report(&s.app, &rc.ctx, id).await?;
+    Ok(super::attachments::download(&name, "application/pdf", pdf))
+}

@@ -79,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders/{id}/assign", post(work_orders::assign))
         .route("/work-orders/{id}/parts", post(work_orders::add_part))
         .route("/work-orders/{id}/files", post(work_orders::upload))
+        .route("/work-orders/{id}/report.pdf", get(work_orders::report))
         .route("/work-order-files/{id}", get(work_orders::download))
         .route("/my-day", get(work_orders::my_day))
         .route("/audit", get(audit::audit))

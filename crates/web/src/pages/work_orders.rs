@@ -192,6 +192,8 @@ struct WorkOrderPage {
     /// (id, purpose, file name)
     files: Vec<(i64, String, String)>,
     has_signature: bool,
+    /// The report can be downloaded (from check-in on).
+    report: bool,
     error: Option<String>,
 }
 
@@ -388,6 +390,7 @@ async fn work_order_page(
             })
             .collect(),
         has_signature: d.files.iter().any(|f| f.purpose == "signature"),
+        report: w.checked_in_at.is_some(),
         files: d.files.iter().map(|f| (f.id, tr.t(&format!("wo-file-{}", f.purpose)), f.file_name.clone())).collect(),
         w: detail,
         error,
@@ -559,5 +562,16 @@ pub async fn create(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm
     match shouhou_app::work_orders::create_work_order(&s.app, &rc.ctx, &form).await {
         Ok(c) => Ok(Redirect::to(&format!("/work-orders/{}", c.id)).into_response()),
         Err(e) => Err(page_err(&rc, &back)(e)),
+    }
+}
+
+/// The service report from the work order's page.
+pub async fn report(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let path = format!("/work-orders/{id}");
+    require_login(&rc, &path)?;
+    match shouhou_app::work_orders::report(&s.app, &rc.ctx, id).await {
+        Ok((name, pdf)) => Ok(crate::api::attachments::download(&name, "application/pdf", pdf)),
+        Err(e @ AppError::Validation(_)) => after(&s, &rc, id, Err(e)).await,
+        Err(e) => Err(page_err(&rc, &path)(e)),
     }
 }
