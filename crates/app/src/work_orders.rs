@@ -382,7 +382,7 @@ async fn rank(
     w: &WorkOrder,
     now: Timestamp,
 ) -> Result<Recommendations> {
-    let stations = rank_stations(&w.region_code, &store::station_candidates(c).await?, &rules.weights);
+    let stations = rank_stations(&w.region_code, &store::station_candidates(c, &w.region_code).await?, &rules.weights);
     let engineers = match w.station_id {
         None => Ranking { ranked: vec![], excluded: vec![] },
         Some(s) => {

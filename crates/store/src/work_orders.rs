@@ -368,15 +368,6 @@ pub async fn coverage(c: &mut Conn<'_>) -> Result<Vec<(StationId, String)>> {
     Ok(rows.into_iter().map(|(s, r)| (StationId(s), r)).collect())
 }
 
-/// Open work orders per station.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn station_loads(c: &mut Conn<'_>) -> Result<Vec<(StationId, i64)>> {
-    let rows: Vec<(i64, i64)> = both!(c, c => sqlx::query_as(
-        "SELECT station_id, COUNT(*) FROM work_orders WHERE station_id IS NOT NULL \
-         AND status NOT IN ('closed', 'cancelled') GROUP BY station_id").fetch_all(c).await)?;
-    Ok(rows.into_iter().map(|(s, n)| (StationId(s), n)).collect())
-}
-
 /// Replace an engineer's product lines.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_skills(c: &mut Conn<'_>, user: UserId, lines: &[String]) -> Result<()> {
@@ -454,13 +445,41 @@ pub async fn engineers_of(
     Ok(out)
 }
 
-/// Every station as dispatch ranks it: active or not, where it is, what it covers, its open load.
+/// Every station as dispatch ranks it for a visit in `visit_region`: active or not, where it is,
+/// what it covers, and its open load — counted only for the stations that cover the visit (the
+/// others are left out of the ranking whatever their load), so a call reads a few hundred station
+/// and coverage rows and the open work orders of a handful of stations, never all of them.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn station_candidates(c: &mut Conn<'_>) -> Result<Vec<shouhou_domain::dispatch::StationCandidate>> {
+pub async fn station_candidates(
+    c: &mut Conn<'_>,
+    visit_region: &str,
+) -> Result<Vec<shouhou_domain::dispatch::StationCandidate>> {
     let stations: Vec<(i64, bool, String)> =
         both!(c, c => sqlx::query_as("SELECT id, active, region_code FROM stations ORDER BY id").fetch_all(c).await)?;
     let cover = coverage(c).await?;
-    let loads: std::collections::HashMap<StationId, i64> = station_loads(c).await?.into_iter().collect();
+    let mut covering: Vec<i64> = cover
+        .iter()
+        .filter(|(_, code)| shouhou_domain::dispatch::covers(code, visit_region))
+        .map(|(s, _)| s.0)
+        .collect();
+    covering.sort_unstable();
+    covering.dedup();
+    let mut loads = std::collections::HashMap::new();
+    for chunk in covering.chunks(crate::BATCH) {
+        let sql = format!(
+            "SELECT station_id, COUNT(*) FROM work_orders WHERE station_id IN ({}) \
+             AND status NOT IN ('closed', 'cancelled') GROUP BY station_id",
+            crate::placeholders(1, chunk.len())
+        );
+        let rows: Vec<(i64, i64)> = both!(c, c => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        loads.extend(rows.into_iter().map(|(s, n)| (StationId(s), n)));
+    }
     Ok(stations
         .into_iter()
         .map(|(id, active, region_code)| {
