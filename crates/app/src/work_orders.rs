@@ -26,7 +26,8 @@ use shouhou_store::{Conn, customers, devices, requests, settings, stations};
 
 /// Dispatch settings (key `dispatch` in `settings`, JSON); every field has its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct DispatchRules {
     /// The "arranged within" target: request registered → an engineer accepted.
     pub arrange_minutes: i64,
@@ -34,7 +35,9 @@ pub struct DispatchRules {
     pub station_accept_minutes: [i64; 4],
     /// How long an engineer has to accept, per urgency.
     pub engineer_accept_minutes: [i64; 4],
-    /// Urgencies whose new work orders go to the top recommendation at once, at both tiers.
+    /// Urgencies whose new work orders go to the top recommendation at once, at both tiers
+    /// (urgent high normal low).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub automatic: Vec<Urgency>,
     pub weights: Weights,
 }
@@ -1508,4 +1511,143 @@ fn kind_words(k: Kind) -> &'static str {
         Kind::Inspection => "例行检查",
         Kind::Maintenance => "保养",
     }
+}
+
+// ---------- leave and the dispatch settings ----------
+
+/// A day an engineer is away.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LeaveDay {
+    /// YYYY-MM-DD
+    pub day: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Replace an engineer's leave from today on with `days` (past days stay as they were).
+#[tracing::instrument(skip_all)]
+pub async fn set_leave(app: &App, ctx: &Ctx, user: i64, days: &[LeaveDay]) -> Result<Vec<LeaveDay>> {
+    let actor = ctx.require_read(Permission::UserRead)?;
+    let today = business_day(crate::instant(app.now())?);
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    // Who may, before what they sent is judged: a refusal reveals nothing.
+    let u = shouhou_store::users::get_user(&mut c, UserId(user)).await?.ok_or(AppError::NotFound)?;
+    if !matches!(actor.scope, shouhou_domain::auth::Scope::All) && !u.stations.iter().any(|s| actor.scope.allows(*s)) {
+        return Err(AppError::NotFound);
+    }
+    if !(actor.can(Permission::UserWrite) || actor.can(Permission::Assign)) {
+        return Err(AppError::Forbidden);
+    }
+    let mut e = ValidationErrors::default();
+    let mut list = vec![];
+    for d in days {
+        match d.day.trim().parse::<jiff::civil::Date>() {
+            Ok(day) if day >= today => {
+                let reason = e.take(optional_text("reason", Some(&d.reason), 100)).flatten().unwrap_or_default();
+                list.push(LeaveDay { day: day.to_string(), reason });
+            }
+            Ok(_) => e.push("day", "in_past"),
+            Err(_) => e.push("day", "invalid_date"),
+        }
+    }
+    e.into_result()?;
+    list.sort_by(|a, b| a.day.cmp(&b.day));
+    list.dedup_by(|a, b| a.day == b.day);
+    for (day, _) in store::leave_of(&mut c, UserId(user), &today.to_string()).await? {
+        store::set_leave(&mut c, UserId(user), &day, None).await?;
+    }
+    for d in &list {
+        store::set_leave(&mut c, UserId(user), &d.day, Some(&d.reason)).await?;
+    }
+    record(
+        &mut c,
+        app,
+        ctx,
+        "user.leave",
+        "user",
+        Some(user.to_string()),
+        json!({"days": list.iter().map(|d| &d.day).collect::<Vec<_>>()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// An engineer's skills and leave from today on, for the people who plan their work.
+pub async fn field_profile(app: &App, ctx: &Ctx, user: i64) -> Result<(Vec<String>, Vec<LeaveDay>)> {
+    let actor = ctx.require_read(Permission::UserRead)?;
+    let today = business_day(crate::instant(app.now())?);
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let u = shouhou_store::users::get_user(&mut c, UserId(user)).await?.ok_or(AppError::NotFound)?;
+    if !matches!(actor.scope, shouhou_domain::auth::Scope::All) && !u.stations.iter().any(|s| actor.scope.allows(*s)) {
+        return Err(AppError::NotFound);
+    }
+    let skills = store::skills_of(&mut c, UserId(user)).await?;
+    let leave = store::leave_of(&mut c, UserId(user), &today.to_string())
+        .await?
+        .into_iter()
+        .map(|(day, reason)| LeaveDay { day, reason })
+        .collect();
+    Ok((skills, leave))
+}
+
+/// A station's coverage, for the page that edits it.
+pub async fn coverage_of(app: &App, ctx: &Ctx, station: i64) -> Result<Vec<String>> {
+    ctx.require_read(Permission::StationRead)?;
+    let mut rd = app.db.read().await?;
+    let all = store::coverage(&mut rd.conn()).await?;
+    Ok(all.into_iter().filter(|(s, _)| s.0 == station).map(|(_, r)| r).collect())
+}
+
+/// The dispatch settings as they stand.
+pub async fn dispatch_rules(app: &App, ctx: &Ctx) -> Result<DispatchRules> {
+    ctx.require_read(Permission::WorkOrderRead)?;
+    let mut rd = app.db.read().await?;
+    rules(&mut rd.conn()).await
+}
+
+/// Replace the dispatch settings (an administrator's): targets and deadlines of 1 minute to a
+/// day, weights not negative.
+#[tracing::instrument(skip_all)]
+pub async fn set_dispatch_rules(app: &App, ctx: &Ctx, r: &DispatchRules) -> Result<DispatchRules> {
+    ctx.require(Permission::SettingsWrite)?;
+    let mut e = ValidationErrors::default();
+    let minutes = |m: i64| (1..=24 * 60).contains(&m);
+    if !minutes(r.arrange_minutes) {
+        e.push("arrange_minutes", "out_of_range");
+    }
+    if !r.station_accept_minutes.iter().all(|m| minutes(*m)) {
+        e.push("station_accept_minutes", "out_of_range");
+    }
+    if !r.engineer_accept_minutes.iter().all(|m| minutes(*m)) {
+        e.push("engineer_accept_minutes", "out_of_range");
+    }
+    let w = &r.weights;
+    if [w.coverage, w.station_load, w.distance, w.engineer_load].iter().any(|x| *x < 0 || *x > 1_000_000_000) {
+        e.push("weights", "out_of_range");
+    }
+    e.into_result()?;
+    let mut r = r.clone();
+    r.automatic.sort();
+    r.automatic.dedup();
+    let text = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    settings::put(&mut c, "dispatch", &text).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "settings.dispatch",
+        "settings",
+        Some("dispatch".into()),
+        serde_json::to_value(&r).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(r)
 }

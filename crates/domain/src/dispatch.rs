@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// How much each criterion counts. With the defaults the order is lexicographic: coverage
 /// (district over city over province), then open load, then distance in the region tree.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Weights {
     /// Per level of the covering code: 3 district, 2 city, 1 province.
     pub coverage: i64,

@@ -84,6 +84,9 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/work-order-files/999999",            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/work-orders/{wo}/parts",             [401, 422, 403, 422, 403, 404, 404, 404, 403, 404, 404]),
     ("PUT",   "/api/v1/work-orders/{wo}/appointment",       [401, 422, 403, 422, 422, 404, 404, 404, 403, 404, 404]),
+    ("PUT",   "/api/v1/users/{user}/leave",                 [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",   "/api/v1/dispatch-settings",                  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("PUT",   "/api/v1/dispatch-settings",                  [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
 ];
 
@@ -114,6 +117,8 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/calendar") => json!({"calendar_code": "no-such-calendar"}),
         p if p.ends_with("/coverage") => json!({"region_codes": ["999999"]}),
         p if p.ends_with("/skills") => json!({"product_lines": ["不存在的产品线"]}),
+        p if p.ends_with("/leave") => json!({"days": [{"day": "2000-01-01", "reason": ""}]}),
+        "/api/v1/dispatch-settings" => json!({"arrange_minutes": 0}),
         p if p.ends_with("/dispatch") => json!({"station_id": 0, "version": 0}),
         p if p.ends_with("/assign") => json!({"engineer_id": 0, "version": 0}),
         p if p.ends_with("/parts") => json!({"part_code": "", "part_name": "", "quantity": 0}),

@@ -704,7 +704,71 @@ async fn the_engineer_on_the_visit_reads_the_customer_in_clear(b: Backend) {
     assert_eq!(v["items"][0]["actor_name"], "eng.a");
 }
 
+/// Leave keeps an engineer out of the ranking on the visit day, saying why; the automatic mode of
+/// the dispatch settings sends a new work order of a chosen urgency to the top station and its
+/// top engineer at once; bad settings are refused, named.
+async fn leave_and_the_automatic_mode_shape_dispatch(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let a1 = user_id(&t, &o, "eng.a").await;
+    let day = "2030-01-07";
+    let r = put(&t, &o.admin, &format!("/api/v1/users/{a1}/leave"), json!({"days": [{"day": day, "reason": "年假"}]}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(
+        put(&t, &o.admin, &format!("/api/v1/users/{a1}/leave"), json!({"days": [{"day": "2020-01-01"}]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "in_past");
+    let c: Value = post(
+        &t,
+        &o.admin,
+        "/api/v1/work-orders",
+        json!({"service_request_id": request, "kind": "repair",
+        "appointment_from": format!("{day}T09:00:00+08:00"), "appointment_to": format!("{day}T11:00:00+08:00")}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    let rec: Value =
+        get(&t, &o.admin, &format!("/api/v1/work-orders/{id}/recommendations")).await.json().await.unwrap();
+    let ranked: Vec<i64> =
+        rec["engineers"].as_array().unwrap().iter().map(|e| e["user_id"].as_i64().unwrap()).collect();
+    assert_eq!(ranked, vec![user_id(&t, &o, "eng.a2").await]);
+    let out = rec["excluded_engineers"].as_array().unwrap().iter().find(|e| e["user_id"] == a1).unwrap();
+    assert_eq!(out["reasons"][0], "1月7日 请假");
+
+    let p = problem(
+        put(&t, &o.admin, "/api/v1/dispatch-settings", json!({"arrange_minutes": 0})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "arrange_minutes");
+    let r = put(&t, &o.admin, "/api/v1/dispatch-settings", json!({"automatic": ["high"], "arrange_minutes": 90})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let s: Value = get(&t, &o.admin, "/api/v1/dispatch-settings").await.json().await.unwrap();
+    assert_eq!((s["automatic"].clone(), s["arrange_minutes"].as_i64()), (json!(["high"]), Some(90)));
+    // The request is of urgency high: its new work order goes to A (南山 itself) and to the first
+    // certified engineer on hand today at once.
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["status"], "assigned", "{c}");
+    let w = read(&t, &o.admin, c["id"].as_i64().unwrap()).await;
+    assert_eq!((w["station_id"].as_i64(), w["engineer_id"].as_i64()), (Some(o.a), Some(a1)));
+}
+
 crate::on_both_backends!(
+    leave_and_the_automatic_mode_shape_dispatch,
     the_engineer_on_the_visit_reads_the_customer_in_clear,
     a_resent_step_with_its_key_is_done_once,
     missed_deadlines_and_the_arranged_clock_fire_once_across_instances,

@@ -99,6 +99,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::add_part))
         .routes(routes!(work_orders::set_appointment))
         .routes(routes!(work_orders::report))
+        .routes(routes!(work_orders::set_leave))
+        .routes(routes!(work_orders::get_dispatch_settings, work_orders::set_dispatch_settings))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -557,3 +557,55 @@ pub async fn report(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) 
     let (name, pdf) = shouhou_app::work_orders::report(&s.app, &rc.ctx, id).await?;
     Ok(super::attachments::download(&name, "application/pdf", pdf))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveBody {
+    /// Every day away from today on; replaces the list (past days stay as they were).
+    pub days: Vec<shouhou_app::work_orders::LeaveDay>,
+    /// Accepted and ignored: the list is replaced whole.
+    pub version: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LeaveAnswer {
+    pub user_id: i64,
+    pub days: Vec<shouhou_app::work_orders::LeaveDay>,
+}
+
+/// Replace an engineer's days of leave from today on.
+#[utoipa::path(put, path = "/api/v1/users/{id}/leave", operation_id = "set_user_leave", tag = "field service",
+    params(("id" = i64, Path, description = "record id")), request_body = LeaveBody, security(("bearer" = [])),
+    responses((status = 200, body = LeaveAnswer), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_leave(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<LeaveBody>,
+) -> ApiResult<Json<LeaveAnswer>> {
+    let days = shouhou_app::work_orders::set_leave(&s.app, &rc.ctx, id, &b.days).await?;
+    Ok(Json(LeaveAnswer { user_id: id, days }))
+}
+
+/// The dispatch settings: the "arranged" target, each tier's accept deadlines by urgency (urgent,
+/// high, normal, low), the urgencies dispatched automatically, the ranking's weights.
+#[utoipa::path(get, path = "/api/v1/dispatch-settings", operation_id = "get_dispatch_settings", tag = "field service",
+    security(("bearer" = [])), responses((status = 200, body = shouhou_app::work_orders::DispatchRules)))]
+pub async fn get_dispatch_settings(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+) -> ApiResult<Json<shouhou_app::work_orders::DispatchRules>> {
+    Ok(Json(shouhou_app::work_orders::dispatch_rules(&s.app, &rc.ctx).await?))
+}
+
+/// Replace the dispatch settings (administrators).
+#[utoipa::path(put, path = "/api/v1/dispatch-settings", operation_id = "set_dispatch_settings", tag = "field service",
+    request_body = shouhou_app::work_orders::DispatchRules, security(("bearer" = [])),
+    responses((status = 200, body = shouhou_app::work_orders::DispatchRules), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_dispatch_settings(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(b): ApiJson<shouhou_app::work_orders::DispatchRules>,
+) -> ApiResult<Json<shouhou_app::work_orders::DispatchRules>> {
+    Ok(Json(shouhou_app::work_orders::set_dispatch_rules(&s.app, &rc.ctx, &b).await?))
+}
