@@ -1651,3 +1651,10 @@ pub async fn set_dispatch_rules(app: &App, ctx: &Ctx, r: &DispatchRules) -> Resu
     tx.commit().await?;
     Ok(r)
 }
+
+/// The product lines of the catalogue, for the pages that certify engineers.
+pub async fn product_lines(app: &App, ctx: &Ctx) -> Result<Vec<String>> {
+    ctx.require_read(Permission::BackOffice)?;
+    let mut rd = app.db.read().await?;
+    Ok(shouhou_store::products::product_lines(&mut rd.conn()).await?)
+}

@@ -395,7 +395,73 @@ async fn regions_are_picked_province_city_district(b: Backend) {
     assert_eq!(v["region_name"], "广东省 深圳市");
 }
 
+/// An administrator sets a station's coverage with the region picker and an engineer's skills and
+/// leave on the pages; the API reads back what the pages wrote.
+async fn coverage_skills_and_leave_are_kept_on_the_pages(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/product-models",
+        serde_json::json!({"code": "XG-5000", "name": "光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (web, csrf) = web_login(&t, "admin").await;
+    let form = |extra: Vec<(&'static str, String)>| {
+        let mut v = vec![("_csrf", csrf.clone())];
+        v.extend(extra);
+        v
+    };
+    let url = t.url(&format!("/stations/{}/coverage", o.a));
+    let r = web
+        .post(&url)
+        .form(&form(vec![("region_province", "440000".into()), ("region_city", "440300".into())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    web.post(&url).form(&form(vec![("region_province", "440000".into())])).send().await.unwrap();
+    let html = web.get(t.url(&format!("/stations/{}", o.a))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("广东省 深圳市") && html.contains("440000"), "both listed");
+    web.post(&url).form(&form(vec![("remove", "440000".into())])).send().await.unwrap();
+    let html = web.get(t.url(&format!("/stations/{}", o.a))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("440300")
+            && !html.contains(r#"value="440000">"#.replace("value=", "name=\"remove\" value=").as_str())
+    );
+
+    let users: serde_json::Value = get(&t, &o.admin, "/api/v1/users?q=eng.a").await.json().await.unwrap();
+    let eng = users["items"][0]["id"].as_i64().unwrap();
+    let r = web
+        .post(t.url(&format!("/users/{eng}/skills")))
+        .form(&form(vec![("product_lines", "光传输".into())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = web
+        .post(t.url(&format!("/users/{eng}/leave")))
+        .form(&form(vec![("day", "2031-03-02".into()), ("reason", "婚假".into())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = web
+        .post(t.url(&format!("/users/{eng}/leave")))
+        .form(&form(vec![("day", "2001-03-02".into())]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a day in the past is refused on the page");
+    let html = web.get(t.url(&format!("/users/{eng}/field"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("2031-03-02") && html.contains("婚假"));
+    assert!(html.contains(r#"value="光传输" checked"#));
+}
+
 crate::on_both_backends!(
+    coverage_skills_and_leave_are_kept_on_the_pages,
     regions_are_picked_province_city_district,
     solved_during_the_call_is_a_checkbox_with_its_note,
     a_form_sent_twice_with_its_key_registers_one_request_and_steps_once,

@@ -83,6 +83,10 @@ struct StationPage {
     warehouses: Vec<(String, String)>,
     members: Vec<(String, String)>,
     can_write: bool,
+    /// The regions the station covers: (code, name).
+    coverage: Vec<(String, String)>,
+    /// The picker to add one (administrators).
+    picker: Option<RegionPicker>,
 }
 
 pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
@@ -118,14 +122,48 @@ pub async fn station(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>)
             })
             .collect();
     }
+    let coverage = shouhou_app::work_orders::coverage_of(&s.app, &rc.ctx, id)
+        .await
+        .map_err(&err)?
+        .into_iter()
+        .map(|c| (shouhou_domain::regions::region_name(&c), c))
+        .map(|(n, c)| (c, n))
+        .collect();
+    let can_write = can(&rc, Permission::StationWrite);
     let page = StationPage {
         c: Chrome::new(&rc, "stations-title", "/stations"),
         s: st.into(),
         warehouses,
         members,
-        can_write: can(&rc, Permission::StationWrite),
+        can_write,
+        coverage,
+        picker: can_write.then(|| RegionPicker::new(rc.tr, "")),
     };
     Ok(render(&page))
+}
+
+/// Add the region chosen in the picker to a station's coverage, or take one off (`remove`).
+pub async fn update_coverage(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    let path = format!("/stations/{id}");
+    let err = page_err(&rc, &path);
+    let mut codes = shouhou_app::work_orders::coverage_of(&s.app, &rc.ctx, id).await.map_err(&err)?;
+    let remove = f.get("remove");
+    if remove.is_empty() {
+        let chosen = region_of(&f, "region_code");
+        if chosen.trim().is_empty() {
+            return Ok(Redirect::to(&path).into_response());
+        }
+        codes.push(chosen);
+    } else {
+        codes.retain(|c| *c != remove);
+    }
+    shouhou_app::work_orders::set_coverage(&s.app, &rc.ctx, id, &codes).await.map_err(&err)?;
+    Ok(Redirect::to(&path).into_response())
 }
 
 #[derive(Template)]

@@ -91,6 +91,8 @@ struct UserFormPage {
     show_active: bool,
     active: bool,
     error: Option<String>,
+    /// An engineer's skills and leave, on their own page.
+    field_link: Option<String>,
 }
 
 struct UserFormState {
@@ -143,7 +145,6 @@ fn user_form_page(
     let page = UserFormPage {
         c: Chrome::new(rc, heading, "/users"),
         heading: rc.tr.t(heading),
-        action,
         version: st.version,
         fields,
         roles: Role::ALL
@@ -155,6 +156,8 @@ fn user_form_page(
         show_active: st.active.is_some(),
         active: st.active.unwrap_or(true),
         error: (!errors.is_empty()).then(|| rc.tr.t("error-validation")),
+        field_link: (editing && st.roles.iter().any(|r| r == "engineer")).then(|| format!("{action}/field")),
+        action,
     };
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, render(&page)).into_response()
@@ -269,4 +272,82 @@ pub async fn update_user(
             Ok(user_form_page(&rc, "users-edit", format!("/users/{id}"), &st, true, &errs))
         }
     }
+}
+
+// ---------- an engineer's skills and leave ----------
+
+#[derive(Template)]
+#[template(path = "user_field.html")]
+struct FieldPage {
+    c: Chrome,
+    id: i64,
+    name: String,
+    /// (product line, certified)
+    lines: Vec<(String, bool)>,
+    /// (day, reason)
+    leave: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn field_page(s: &AppState, rc: &ReqCtx, id: i64, error: Option<String>) -> Result<Response, PageError> {
+    let path = format!("/users/{id}/field");
+    let err = page_err(rc, &path);
+    let u = shouhou_app::users::get_user(&s.app, &rc.ctx, UserId(id)).await.map_err(&err)?;
+    let (skills, leave) = shouhou_app::work_orders::field_profile(&s.app, &rc.ctx, id).await.map_err(&err)?;
+    let all = shouhou_app::work_orders::product_lines(&s.app, &rc.ctx).await.map_err(&err)?;
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = FieldPage {
+        c: Chrome::new(rc, "user-field", "/users"),
+        id,
+        name: u.display_name,
+        lines: all.into_iter().map(|l| (l.clone(), skills.contains(&l))).collect(),
+        leave: leave.into_iter().map(|d| (d.day, d.reason)).collect(),
+        error,
+    };
+    Ok((status, render(&page)).into_response())
+}
+
+pub async fn field(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
+    require_login(&rc, &format!("/users/{id}/field"))?;
+    field_page(&s, &rc, id, None).await
+}
+
+async fn after_field(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/users/{id}/field")).into_response()),
+        Err(AppError::Validation(v)) => field_page(s, rc, id, Some(super::joined_messages(rc.tr, &v.0))).await,
+        Err(e) => Err(page_err(rc, &format!("/users/{id}/field"))(e)),
+    }
+}
+
+pub async fn update_skills(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    let r = shouhou_app::work_orders::set_skills(&s.app, &rc.ctx, id, &f.all("product_lines")).await.map(|_| ());
+    after_field(&s, &rc, id, r).await
+}
+
+/// Add a day of leave (`day`, `reason`) or take one off (`remove`).
+pub async fn update_leave(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    use shouhou_app::work_orders::LeaveDay;
+    let (_, mut days) = match shouhou_app::work_orders::field_profile(&s.app, &rc.ctx, id).await {
+        Ok(p) => p,
+        Err(e) => return after_field(&s, &rc, id, Err(e)).await,
+    };
+    let remove = f.get("remove");
+    if remove.is_empty() {
+        days.push(LeaveDay { day: f.get("day"), reason: f.get("reason") });
+    } else {
+        days.retain(|d| d.day != remove);
+    }
+    let r = shouhou_app::work_orders::set_leave(&s.app, &rc.ctx, id, &days).await.map(|_| ());
+    after_field(&s, &rc, id, r).await
 }
