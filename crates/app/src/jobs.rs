@@ -171,6 +171,9 @@ pub async fn tick(app: &App, instance: &str) {
     if let Err(e) = crate::work_orders::sweep(app, instance).await {
         tracing::warn!(error = %e, "work-order sweep failed");
     }
+    if let Err(e) = crate::maintenance::sweep(app, instance).await {
+        tracing::warn!(error = %e, "maintenance sweep failed");
+    }
     if let Err(e) = dispatch_outbox(app, instance).await {
         tracing::warn!(error = %e, "outbox dispatch failed");
     }

@@ -18,6 +18,7 @@ pub mod imports;
 pub mod inbox;
 pub mod jobs;
 pub mod keys;
+pub mod maintenance;
 pub mod products;
 pub mod reports;
 pub mod requests;

@@ -216,47 +216,18 @@ pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Resul
     };
     let cal = calendar_or_default(&mut c, &calendar_code).await?;
     let arrange_from = request.as_ref().map(|r| r.created_at).unwrap_or(now);
-    let day = business_day(now);
-    let counter = requests::next_counter(&mut c, &format!("WO {day}")).await?;
-    let number = format_number(day, u64::try_from(counter).unwrap_or(0));
     let description = description
         .filter(|d| !d.is_empty())
         .or_else(|| request.as_ref().map(|r| r.description.clone()))
         .unwrap_or_default();
-    let mut w = WorkOrder {
-        id: 0,
-        number: number.clone(),
-        kind,
-        status: Status::Created,
-        service_request_id: request.as_ref().map(|r| r.id),
-        customer_id,
-        device_id: device.as_ref().map(|d| d.id),
-        urgency: request.as_ref().map(|r| r.urgency).unwrap_or(Urgency::Normal),
-        region_code,
-        description,
-        station_id: None,
-        engineer_id: None,
-        calendar_code,
-        arrange: Arrange::start(arrange_from, rules.arrange_target(), &cal),
-        accept_due_at: None,
-        passed_stations: vec![],
-        passed_engineers: vec![],
-        appointment,
-        departed_at: None,
-        checked_in_at: None,
-        check_in_location: None,
-        fault_code: None,
-        cause: None,
-        work_done: None,
-        labour_minutes: None,
-        customer_confirmed: false,
-        completed_at: None,
-        closed_at: None,
-        created_by: Some(actor.id.0),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut w = new_work_order(&mut c, now, kind, customer_id, region_code, description, calendar_code).await?;
+    w.service_request_id = request.as_ref().map(|r| r.id);
+    w.device_id = device.as_ref().map(|d| d.id);
+    w.urgency = request.as_ref().map(|r| r.urgency).unwrap_or(Urgency::Normal);
+    w.arrange = Arrange::start(arrange_from, rules.arrange_target(), &cal);
+    w.appointment = appointment;
+    w.created_by = Some(actor.id.0);
+    let number = w.number.clone();
     w.id = store::insert(&mut c, &w).await?;
     let data = json!({"number": number, "kind": kind.as_str()}).to_string();
     store::insert_event(
@@ -286,6 +257,89 @@ pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Resul
     .await?;
     tx.commit().await?;
     Ok(Created { id: w.id, number, status: w.status, version: w.version })
+}
+
+/// A new work order on the board with its number taken (gap-free: the counter rolls back with the
+/// transaction), the "arranged" clock started now on `calendar_code`; the caller fills in the rest.
+pub(crate) async fn new_work_order(
+    c: &mut Conn<'_>,
+    now: Timestamp,
+    kind: Kind,
+    customer_id: i64,
+    region_code: String,
+    description: String,
+    calendar_code: String,
+) -> Result<WorkOrder> {
+    let rules = rules(c).await?;
+    let cal = calendar_or_default(c, &calendar_code).await?;
+    let day = business_day(now);
+    let counter = requests::next_counter(c, &format!("WO {day}")).await?;
+    Ok(WorkOrder {
+        id: 0,
+        number: format_number(day, u64::try_from(counter).unwrap_or(0)),
+        kind,
+        status: Status::Created,
+        service_request_id: None,
+        customer_id,
+        device_id: None,
+        urgency: Urgency::Normal,
+        region_code,
+        description,
+        station_id: None,
+        engineer_id: None,
+        calendar_code,
+        arrange: Arrange::start(now, rules.arrange_target(), &cal),
+        accept_due_at: None,
+        passed_stations: vec![],
+        passed_engineers: vec![],
+        appointment: None,
+        departed_at: None,
+        checked_in_at: None,
+        check_in_location: None,
+        fault_code: None,
+        cause: None,
+        work_done: None,
+        labour_minutes: None,
+        customer_confirmed: false,
+        completed_at: None,
+        closed_at: None,
+        created_by: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// A work order the system creates for a device (a maintenance plan's item), with its first event
+/// and, for the urgencies dispatched automatically, its dispatch: in the caller's transaction.
+pub(crate) async fn create_for_device(
+    c: &mut Conn<'_>,
+    app: &App,
+    device_id: i64,
+    kind: Kind,
+    description: String,
+    now: Timestamp,
+) -> Result<WorkOrder> {
+    let d = devices::get_device(c, &app.keys, device_id).await?.ok_or(AppError::NotFound)?;
+    let customer = customers::get_customer(c, &app.keys, d.customer_id).await?.ok_or(AppError::NotFound)?;
+    let region = d.install_region_code.clone().unwrap_or_else(|| customer.region_code.clone());
+    let mut w = new_work_order(c, now, kind, customer.id, region, description, "cn-workday".into()).await?;
+    w.device_id = Some(d.id);
+    w.id = store::insert(c, &w).await?;
+    let data = json!({"number": w.number, "kind": kind.as_str()}).to_string();
+    store::insert_event(
+        c,
+        &NewEvent { to_status: Some("created"), data: &data, ..system_event(w.id, now, "created", "") },
+    )
+    .await?;
+    let rules = rules(c).await?;
+    if rules.automatic.contains(&w.urgency) {
+        auto_dispatch(c, app, &rules, &mut w, now, "automatic").await?;
+        if w.status != Status::Created {
+            w.version = store::save(c, &w, now).await?;
+        }
+    }
+    Ok(w)
 }
 
 fn event<'a>(id: i64, now: Timestamp, actor: &'a Actor, kind: &'a str, note: &'a str) -> NewEvent<'a> {
@@ -713,6 +767,10 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
         _ => {}
     }
     w.version = store::save(&mut c, &w, now).await?;
+    if action == Action::Complete && w.kind == Kind::Maintenance {
+        // A device's first maintenance (首保) done is recorded on the device.
+        shouhou_store::maintenance::mark_first_maintenance(&mut c, id, now.as_millisecond()).await?;
+    }
     record(
         &mut c,
         app,

@@ -12,6 +12,7 @@ mod error;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
+pub mod maintenance;
 pub mod outbox;
 pub mod page;
 pub mod personal;

@@ -767,7 +767,82 @@ async fn leave_and_the_automatic_mode_shape_dispatch(b: Backend) {
     assert_eq!((w["station_id"].as_i64(), w["engineer_id"].as_i64()), (Some(o.a), Some(a1)));
 }
 
+/// A first-maintenance plan for a model: when the item falls within its lead, the workers of two
+/// instances sweeping at once make one work order per device and item, never two; the list shows
+/// it due; the visit completed, the device records its 首保.
+async fn maintenance_items_become_work_orders_once_across_instances(b: Backend) {
+    use shouhou_app::{App, AppConfig, FixedClock};
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    // The demo device was sold on 2025-01-31; today is 2025-02-25.
+    let clock = Arc::new(FixedClock::new(at("2025-02-25T09:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    field(&t, &o).await;
+    let p = problem(
+        post(&t, &o.admin, "/api/v1/maintenance-plans", json!({"kind": "maintenance"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "model_or_serial");
+    // First maintenance 30 days after the sale (2025-03-02), then every 90 days; work orders a week ahead.
+    let r = post(&t, &o.admin, "/api/v1/maintenance-plans", json!({"model_code": "XG-5000", "kind": "maintenance", "first_after_days": 30, "every_days": 90, "lead_days": 7})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let db2 = shouhou_store::Db::connect(&t.db.url, &shouhou_store::DbOptions::default()).await.unwrap();
+    let second = App::new(db2, clock.clone(), AppConfig::default(), shouhou_store::crypto::test_keyring());
+    let race = |first: App, second: App| async move {
+        let mut tasks = vec![];
+        for (i, app) in [first.clone(), second.clone(), first, second].into_iter().enumerate() {
+            tasks.push(tokio::spawn(async move {
+                shouhou_app::maintenance::sweep(&app, &format!("node-{}", i % 2 + 1)).await.unwrap().work_orders
+            }));
+        }
+        let mut n = 0;
+        for t in tasks {
+            n += t.await.unwrap();
+        }
+        n
+    };
+    let before = count(&t, "work_orders").await;
+    assert_eq!(race(t.app.clone(), second.clone()).await, 1, "one item within the lead, one work order");
+    assert_eq!(race(t.app.clone(), second.clone()).await, 0, "and never again");
+    assert_eq!(count(&t, "work_orders").await, before + 1);
+    let due: Value = get(&t, &o.admin, "/api/v1/maintenance/due").await.json().await.unwrap();
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!((due[0]["due_on"].as_str(), due[0]["seq"].as_i64()), (Some("2025-03-02"), Some(0)));
+    let id = due[0]["work_order_id"].as_i64().unwrap();
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(w["kind"], "maintenance");
+    assert!(w["description"].as_str().unwrap().contains("首保"));
+    // The visit, done and signed: the device records its first maintenance; the item is no longer due.
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
+    let a1 = user_id(&t, &o, "eng.a").await;
+    post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    let eng = login(&t, "eng.a").await;
+    for a in ["accept", "depart", "check_in"] {
+        ok_step(&t, &eng, id, json!({"action": a})).await;
+    }
+    assert_eq!(upload(&t, &eng, id, "signature", "签名.png", PNG.to_vec()).await.status(), StatusCode::CREATED);
+    ok_step(
+        &t,
+        &eng,
+        id,
+        json!({"action": "complete", "work_done": "首次保养：清洁、紧固、检测", "labour_minutes": 60}),
+    )
+    .await;
+    let device = w["device_id"].as_i64().unwrap();
+    let mut rd = t.app.db.read().await.unwrap();
+    let done: Option<i64> = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT first_maintenance_at FROM devices WHERE id = $1").bind(device).fetch_one(c).await).unwrap();
+    drop(rd);
+    assert!(done.is_some(), "the 首保 is recorded on the device");
+    let due: Value = get(&t, &o.admin, "/api/v1/maintenance/due").await.json().await.unwrap();
+    assert_eq!(due, json!([]));
+    second.db.close().await;
+}
+
 crate::on_both_backends!(
+    maintenance_items_become_work_orders_once_across_instances,
     leave_and_the_automatic_mode_shape_dispatch,
     the_engineer_on_the_visit_reads_the_customer_in_clear,
     a_resent_step_with_its_key_is_done_once,

@@ -679,3 +679,5 @@ user-leave-day = Day
 user-leave-reason = Reason
 user-leave-add = Add leave
 common-back = Back
+err-model_or_serial = : give a model code or a serial number, one of the two
+err-ambiguous_serial = fits several devices; plan by model

@@ -679,3 +679,5 @@ user-leave-day = 日期
 user-leave-reason = 事由
 user-leave-add = 登记请假
 common-back = 返回
+err-model_or_serial = ：请填写产品型号或设备序列号（二选一）
+err-ambiguous_serial = 对应多台设备，请按型号建计划

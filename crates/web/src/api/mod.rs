@@ -7,6 +7,7 @@ pub mod desk;
 pub mod devices;
 pub mod docs;
 pub mod inbox;
+pub mod maintenance;
 pub mod products;
 pub mod regions;
 pub mod requests;
@@ -99,6 +100,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(work_orders::add_part))
         .routes(routes!(work_orders::set_appointment))
         .routes(routes!(work_orders::report))
+        .routes(routes!(maintenance::create_plan, maintenance::list_plans))
+        .routes(routes!(maintenance::due))
         .routes(routes!(work_orders::set_leave))
         .routes(routes!(work_orders::get_dispatch_settings, work_orders::set_dispatch_settings))
         .split_for_parts();
