@@ -1,6 +1,5 @@
 //! `bench-desk create`: request creation through the use case and through HTTP against the raw
 //! limit of the database, measured side by side in one run.
-use crate::http::{Client, Server};
 use crate::place::{Place, bootstrap_admin};
 use crate::{BackendArg, CreateArgs};
 use anyhow::{anyhow, ensure};
@@ -12,6 +11,7 @@ use shouhou_app::{
     devices::{self, DeviceForm},
     products::{self, ProductModelForm},
 };
+use shouhou_bench::http::{Client, Server};
 use shouhou_bench::stats::{Pcts, pcts, pcts_json};
 use shouhou_bench::sys::{CpuUse, cpu_mark, loadavg, machine};
 use shouhou_domain::customers::CustomerTier;

@@ -25,9 +25,9 @@
 
 mod create;
 mod explain;
+mod field;
 mod generate;
 
-mod http;
 mod load;
 mod place;
 mod plan;
@@ -41,7 +41,7 @@ use std::time::Duration;
 
 pub const DAY_MS: i64 = 86_400_000;
 pub const YEAR_MS: i64 = 365 * DAY_MS;
-pub const PASSWORD: &str = "Shouhou@2026";
+pub use shouhou_bench::http::PASSWORD;
 
 // ---------- command line ----------
 
@@ -58,6 +58,9 @@ pub enum Cmd {
     Create(CreateArgs),
     /// Screen-pop latency on generated customers, devices and past requests.
     ScreenPop(PopArgs),
+    /// Dispatch recommendations over 300 stations, 3 000 engineers and 50 000 open work orders,
+    /// and the service report PDF.
+    Field(field::FieldArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -163,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.cmd {
         Cmd::Create(a) => create::cmd_create(a).await,
         Cmd::ScreenPop(a) => screen_pop::cmd_screen_pop(a).await,
+        Cmd::Field(a) => field::cmd_field(a).await,
     }
 }
 

@@ -1,6 +1,5 @@
 //! `bench-desk screen-pop`: load (or reuse) a data set, then time `shouhou_app::desk::screen_pop`.
 use crate::explain::{breakdown, explain};
-use crate::http::{Client, Server};
 use crate::load::{gen_only, load, meta_of, read_meta};
 use crate::place::{Place, actor_ctx};
 use crate::plan::{MOBILE_PREFIXES, Plan};
@@ -11,6 +10,7 @@ use anyhow::{bail, ensure};
 use serde_json::json;
 use shouhou_app::desk::{self, Lookup};
 use shouhou_app::{App, AppConfig, Ctx, SystemClock};
+use shouhou_bench::http::{Client, Server};
 use shouhou_bench::stats::{Pcts, pcts, pcts_json};
 use shouhou_bench::sys::{CpuUse, cpu_mark, loadavg, machine};
 use shouhou_store::crypto::test_keyring;

@@ -12,13 +12,13 @@
 //! `--sbs-rounds` slices of `--sbs-secs / rounds`, taking turns (the order reversed every other
 //! round), and its figures are over all its slices; an untimed warm-up of each comes first.
 use crate::PopArgs;
-use crate::http::{Client, Run, Series, Server, closed_loop};
 use crate::place::actor_ctx;
 use crate::plan::Plan;
 use anyhow::{Context as _, anyhow, ensure};
 use serde_json::json;
 use shouhou_app::desk::{self, Lookup};
 use shouhou_app::{App, Ctx};
+use shouhou_bench::http::{Client, Run, Series, Server, closed_loop};
 use shouhou_bench::stats::pcts_json;
 use shouhou_store::{Db, both};
 use std::sync::Arc;

@@ -2,15 +2,17 @@
 //! router, middleware and edge as `shouhou serve`), clients logged in through
 //! `POST /api/v1/auth/login`, and a closed-loop load driver shared by the function-call and the
 //! HTTP series.
-use crate::PASSWORD;
+use crate::stats::{Pcts, pcts};
+use crate::sys::{CpuUse, cpu_mark};
 use anyhow::anyhow;
 use serde_json::json;
 use shouhou_app::App;
-use shouhou_bench::stats::{Pcts, pcts};
-use shouhou_bench::sys::{CpuUse, cpu_mark};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The password of every user the benchmarks create and log in.
+pub const PASSWORD: &str = "Shouhou@2026";
 
 /// A server of `app` on 127.0.0.1 (a free port), stopped by [`Server::stop`].
 pub struct Server {
