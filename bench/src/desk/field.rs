@@ -164,7 +164,7 @@ async fn run(place: &Place, a: &FieldArgs) -> anyhow::Result<serde_json::Value> 
             },
         )
         .await?;
-        shouhou_app::work_orders::set_coverage(&app, &admin, id.0, &[city.clone()]).await?;
+        shouhou_app::work_orders::set_coverage(&app, &admin, id.0, std::slice::from_ref(city)).await?;
         let customer = shouhou_app::customers::create_customer(
             &app,
             &admin,
