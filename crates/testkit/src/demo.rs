@@ -488,6 +488,30 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
             v = moved.version;
         }
     }
+    // First maintenance falling due in two days for one device, and the sweep that turns it into a
+    // work order, so the board shows what is due this week.
+    let today =
+        shouhou_domain::requests::business_day(jiff::Timestamp::from_millisecond(app.now()).unwrap_or_default());
+    let (_, serial) = shenzhen[1];
+    let device = {
+        let mut rd = app.db.read().await?;
+        shouhou_store::devices::devices_by_serial(&mut rd.conn(), &app.keys, serial).await?.into_iter().next()
+    };
+    if let Some(d) = device
+        && let Ok(sale) = d.sale_date.parse::<jiff::civil::Date>()
+        && let Ok(span) = sale.until(today)
+    {
+        let plan = shouhou_app::maintenance::PlanForm {
+            serial_number: Some(serial.clone()),
+            kind: "maintenance".into(),
+            first_after_days: Some(i64::from(span.get_days()) + 2),
+            every_days: Some(180),
+            lead_days: Some(7),
+            ..Default::default()
+        };
+        shouhou_app::maintenance::create_plan(app, ctx, &plan).await?;
+        shouhou_app::maintenance::sweep(app, "demo").await?;
+    }
     Ok(())
 }
 

@@ -90,6 +90,9 @@ struct BoardPage {
     /// (key, title, rows)
     groups: Vec<(&'static str, String, Vec<Row>)>,
     total: usize,
+    /// Maintenance and inspections due this week or overdue: (due day, what, work order id and
+    /// number, status, overdue)
+    due: Vec<(String, String, Option<(i64, String)>, String, bool)>,
 }
 
 /// The columns of the board, each a set of statuses.
@@ -117,7 +120,24 @@ pub async fn board(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pa
             (*key, tr.t(&format!("wo-board-{key}")), rows)
         })
         .collect();
-    Ok(render(&BoardPage { c: Chrome::new(&rc, "wo-board-title", "/work-orders"), groups, total: items.len() }))
+    let today =
+        shouhou_domain::requests::business_day(jiff::Timestamp::from_millisecond(s.app.now()).unwrap_or_default())
+            .to_string();
+    let due = shouhou_app::maintenance::due(&s.app, &rc.ctx, 7)
+        .await
+        .map_err(page_err(&rc, "/work-orders"))?
+        .into_iter()
+        .map(|d| {
+            let what = match (d.kind.as_str(), d.seq) {
+                ("inspection", _) => tr.t("wo-due-inspection"),
+                (_, 0) => tr.t("wo-due-first"),
+                _ => tr.t1("wo-due-nth", "n", d.seq + 1),
+            };
+            let status = d.status.as_deref().map(|st| tr.t(&format!("wo-status-{st}"))).unwrap_or_default();
+            (d.due_on.clone(), what, d.work_order_id.zip(d.number), status, d.due_on < today)
+        })
+        .collect();
+    Ok(render(&BoardPage { c: Chrome::new(&rc, "wo-board-title", "/work-orders"), groups, total: items.len(), due }))
 }
 
 #[derive(Template)]
