@@ -90,10 +90,12 @@ struct BoardPage {
     /// (key, title, rows)
     groups: Vec<(&'static str, String, Vec<Row>)>,
     total: usize,
-    /// Maintenance and inspections due this week or overdue: (due day, what, work order id and
-    /// number, status, overdue)
-    due: Vec<(String, String, Option<(i64, String)>, String, bool)>,
+    /// Maintenance and inspections due this week or overdue.
+    due: Vec<DueRow>,
 }
+
+/// (due day, what, work order id and number, status, overdue)
+type DueRow = (String, String, Option<(i64, String)>, String, bool);
 
 /// The columns of the board, each a set of statuses.
 const BOARD: [(&str, &[&str]); 5] = [
