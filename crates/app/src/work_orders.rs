@@ -767,6 +767,23 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
         _ => {}
     }
     w.version = store::save(&mut c, &w, now).await?;
+    // Waiting for parts pauses the request's resolution clock; the parts there (or the visit
+    // cancelled meanwhile), it runs on. The request's cached figures follow.
+    if let Some(rid) = w.service_request_id {
+        let kind = match (from, action) {
+            (_, Action::WaitForParts) => Some("parts_wait"),
+            (Status::WaitingParts, Action::Resume | Action::Cancel) => Some("parts_arrived"),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let note = w.number.clone();
+            requests::insert_event(&mut c, &crate::sla::event(rid, now.as_millisecond(), actor, kind, &note)).await?;
+            if let Some(r) = requests::get_request(&mut c, rid).await? {
+                let figures = crate::sla::clocks_now(&mut c, &r, now.as_millisecond()).await?.figures();
+                requests::set_sla(&mut c, rid, &requests::SlaCache::from(figures)).await?;
+            }
+        }
+    }
     if action == Action::Complete && w.kind == Kind::Maintenance {
         // A device's first maintenance (首保) done is recorded on the device.
         shouhou_store::maintenance::mark_first_maintenance(&mut c, id, now.as_millisecond()).await?;

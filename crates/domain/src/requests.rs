@@ -264,6 +264,11 @@ pub enum StepKind {
     Created,
     /// A lifecycle step from a status.
     Transition { from: Status, action: Action },
+    /// A visit of the request waits for parts: the resolution clock pauses (the response clock
+    /// is not touched).
+    PartsWait,
+    /// The parts are there (or the visit was cancelled while waiting): the resolution clock runs on.
+    PartsArrived,
 }
 
 /// Signals are derived from the status a step starts from, which cannot tell everything (an

@@ -260,6 +260,10 @@ pub fn replay(steps: &[Step]) -> (Vec<ClockEvent>, Vec<ClockEvent>) {
         let effects = match step.kind {
             StepKind::Created => on_creation(),
             StepKind::Transition { from, action } => clock_effects(from, action),
+            StepKind::PartsWait => crate::requests::ClockEffects { response: None, resolution: Some(Signal::Pause) },
+            StepKind::PartsArrived => {
+                crate::requests::ClockEffects { response: None, resolution: Some(Signal::Resume) }
+            }
         };
         if let Some(s) = effects.response {
             response.push(ClockEvent::new(step.at, s));
@@ -675,5 +679,26 @@ mod tests {
         assert_eq!(select_policy(&ps[1..4], Consultation, Low, Standard), None, "no catch-all, no policy");
         let tie = vec![policy(7, None, None, None, 5), policy(6, None, None, None, 5)];
         assert_eq!(select_policy(&tie, Repair, Low, Standard).map(|p| p.id), Some(6), "then the lowest id");
+    }
+
+    #[test]
+    fn a_visit_waiting_for_parts_pauses_only_the_resolution_clock() {
+        use crate::requests::{Step, StepKind};
+        let steps = [
+            Step { at: at("2025-10-13T09:00:00+08:00"), kind: StepKind::Created },
+            Step { at: at("2025-10-13T10:00:00+08:00"), kind: StepKind::PartsWait },
+            Step { at: at("2025-10-14T10:00:00+08:00"), kind: StepKind::PartsArrived },
+        ];
+        let (response, resolution) = replay(&steps);
+        assert_eq!(response.iter().map(|e| e.signal).collect::<Vec<_>>(), vec![Signal::Start]);
+        assert_eq!(
+            resolution.iter().map(|e| e.signal).collect::<Vec<_>>(),
+            vec![Signal::Start, Signal::Pause, Signal::Resume]
+        );
+        // One working hour counted before the wait; the wait itself not at all.
+        let cal = BusinessCalendar::cn_workday();
+        let st =
+            evaluate(&resolution, &Target::new(SignedDuration::from_hours(8)), &cal, at("2025-10-14T10:00:00+08:00"));
+        assert_eq!(st.elapsed, SignedDuration::from_hours(1));
     }
 }

@@ -301,6 +301,8 @@ impl RequestEvent {
     pub fn step(&self) -> Result<Option<Step>> {
         let kind = match (self.kind.as_str(), self.from_status.as_deref(), self.action.as_deref()) {
             ("created", _, _) => StepKind::Created,
+            ("parts_wait", _, _) => StepKind::PartsWait,
+            ("parts_arrived", _, _) => StepKind::PartsArrived,
             ("status", Some(from), Some(action)) => StepKind::Transition {
                 from: choice("from_status", from, Status::parse)?,
                 action: choice("action", action, Action::parse)?,

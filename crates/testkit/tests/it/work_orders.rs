@@ -220,7 +220,13 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
     .await;
     assert_eq!(p["errors"][0]["field"], "quantity");
     ok_step(&t, &eng, id, json!({"action": "wait_for_parts", "note": "等光模块"})).await;
+    // Waiting for parts pauses the request's resolution clock; the parts there, it runs on.
+    let sr: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{request}")).await.json().await.unwrap();
+    assert_eq!(sr["clocks"]["resolution"]["phase"], "paused", "{}", sr["clocks"]);
+    assert_eq!(sr["clocks"]["response"]["phase"], "running", "the response clock is not the visit's");
     ok_step(&t, &eng, id, json!({"action": "resume"})).await;
+    let sr: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{request}")).await.json().await.unwrap();
+    assert_eq!(sr["clocks"]["resolution"]["phase"], "running");
     let v = read(&t, &eng, id).await["version"].clone();
     let p = problem(
         step(&t, &eng, id, json!({"action": "complete", "version": v, "work_done": "更换光模块"})).await,

@@ -686,3 +686,5 @@ wo-due-overdue = Overdue
 wo-due-first = First maintenance
 wo-due-nth = Maintenance no. { $n }
 wo-due-inspection = Inspection
+event-parts_wait = A visit waits for parts (resolution clock paused)
+event-parts_arrived = Parts arrived (resolution clock running)

@@ -686,3 +686,5 @@ wo-due-overdue = 已逾期
 wo-due-first = 首次保养（首保）
 wo-due-nth = 第 { $n } 次保养
 wo-due-inspection = 例行检查
+event-parts_wait = 上门工单等待备件（解决时限暂停）
+event-parts_arrived = 备件到位（解决时限继续）
