@@ -437,12 +437,23 @@ pub async fn engineers_of(
          FROM users u JOIN user_stations us ON us.user_id = u.id JOIN user_roles r ON r.user_id = u.id \
          WHERE us.station_id = $1 AND r.role = 'engineer' ORDER BY u.id")
         .bind(station.0).bind(day).bind(ms(day_from)).bind(ms(day_to)).fetch_all(c).await)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, display_name, active, on_leave, open_load, load_on_day) in rows {
-        let skills = skills_of(c, UserId(id)).await?;
-        out.push(EngineerRow { id: UserId(id), display_name, active, skills, on_leave, open_load, load_on_day });
-    }
-    Ok(out)
+    // Every engineer's product lines in one statement, not one per engineer.
+    let lines: Vec<(i64, String)> = both!(c, c => sqlx::query_as(
+        "SELECT s.user_id, s.product_line FROM user_skills s JOIN user_stations us ON us.user_id = s.user_id \
+         WHERE us.station_id = $1 ORDER BY s.user_id, s.product_line")
+        .bind(station.0).fetch_all(c).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, display_name, active, on_leave, open_load, load_on_day)| EngineerRow {
+            id: UserId(id),
+            display_name,
+            active,
+            skills: lines.iter().filter(|(u, _)| *u == id).map(|(_, l)| l.clone()).collect(),
+            on_leave,
+            open_load,
+            load_on_day,
+        })
+        .collect())
 }
 
 /// Every station as dispatch ranks it for a visit in `visit_region`: active or not, where it is,
