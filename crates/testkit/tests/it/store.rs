@@ -27,6 +27,8 @@ fn expected_tables() -> Vec<String> {
         "jobs",
         "key_fingerprints",
         "login_attempts",
+        "maintenance_due",
+        "maintenance_plans",
         "notifications",
         "outbox",
         "product_models",
