@@ -477,9 +477,11 @@ pub async fn station_candidates(
     covering.dedup();
     let mut loads = std::collections::HashMap::new();
     for chunk in covering.chunks(crate::BATCH) {
+        // One count per covering station, each read from the open work orders' index of that
+        // station (a GROUP BY over an IN list lets PostgreSQL scan the whole table instead).
         let sql = format!(
-            "SELECT station_id, COUNT(*) FROM work_orders WHERE station_id IN ({}) \
-             AND status NOT IN ('closed', 'cancelled') GROUP BY station_id",
+            "SELECT s.id, (SELECT COUNT(*) FROM work_orders w WHERE w.station_id = s.id \
+             AND w.status NOT IN ('closed', 'cancelled')) FROM stations s WHERE s.id IN ({})",
             crate::placeholders(1, chunk.len())
         );
         let rows: Vec<(i64, i64)> = both!(c, c => {
