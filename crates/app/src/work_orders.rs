@@ -1375,11 +1375,7 @@ pub async fn listing(app: &App, ctx: &Ctx, which: Listing) -> Result<Vec<WorkOrd
     let (mut items, rules) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
-        let filter = store::Filter {
-            engineer: (which == Listing::Mine).then_some(actor.id),
-            limit: LIST_MAX,
-            ..Default::default()
-        };
+        let filter = store::Filter { engineer: (which == Listing::Mine).then_some(actor.id), limit: LIST_MAX };
         (store::open(&mut c, &actor.scope, &filter).await?, rules(&mut c).await?)
     };
     if which == Listing::Mine {

@@ -194,11 +194,8 @@ pub async fn of_request(c: &mut Conn<'_>, request_id: i64) -> Result<Vec<WorkOrd
 /// What a list of work orders is narrowed to.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Only these statuses (none: every open one).
-    pub statuses: Vec<Status>,
+    /// Only this engineer's (the engineer's day).
     pub engineer: Option<UserId>,
-    /// Only those with no station (the headquarters' board).
-    pub unassigned_station: bool,
     /// At most this many, soonest "arranged" due first.
     pub limit: i64,
 }
@@ -212,13 +209,6 @@ pub async fn open(c: &mut Conn<'_>, scope: &Scope, f: &Filter) -> Result<Vec<Wor
     if let Some(e) = f.engineer {
         params.push(e.0);
         sql.push_str(&format!(" AND engineer_id = ${}", params.len()));
-    }
-    if f.unassigned_station {
-        sql.push_str(" AND station_id IS NULL");
-    }
-    if !f.statuses.is_empty() {
-        let list: Vec<String> = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        sql.push_str(&format!(" AND status IN ({})", list.join(", ")));
     }
     params.push(f.limit.max(1));
     sql.push_str(&format!(" ORDER BY arrange_due_at, id LIMIT ${}", params.len()));

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use shouhou_app::AppError;
 use shouhou_app::work_orders::{Listing, WorkOrder, WorkOrderListItem};
 use shouhou_domain::auth::Permission;
+use shouhou_domain::dispatch::Ranking;
 use shouhou_domain::regions::region_name;
 use shouhou_domain::sla::Health;
 
@@ -249,54 +250,21 @@ async fn work_order_page(
     let (mut stations, mut engineers, mut excluded) = (vec![], vec![], vec![]);
     if may_dispatch || may_assign {
         let rec = shouhou_app::work_orders::recommendations(&s.app, &rc.ctx, id).await.map_err(&err)?;
-        let words = |rs: &[shouhou_domain::dispatch::Reason]| {
-            rs.iter().map(|r| crate::api::work_orders::reason_words(tr, r)).collect::<Vec<_>>().join(" · ")
-        };
         if may_dispatch && w.engineer_id.is_none() {
-            let ids: Vec<i64> = rec
-                .stations
-                .ranked
-                .iter()
-                .map(|c| c.id.0)
-                .chain(rec.stations.excluded.iter().map(|c| c.id.0))
-                .collect();
-            let names = shouhou_app::stations::station_names(&s.app, &rc.ctx, &ids).await.map_err(&err)?;
-            let name = |i: i64| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-            stations = rec
-                .stations
-                .ranked
-                .iter()
-                .filter(|c| Some(c.id) != w.station_id)
-                .map(|c| Candidate { id: c.id.0, name: name(c.id.0), reasons: words(&c.reasons) })
-                .collect();
-            excluded.extend(rec.stations.excluded.iter().map(|c| Candidate {
-                id: c.id.0,
-                name: name(c.id.0),
-                reasons: words(&c.reasons),
-            }));
+            let names = shouhou_app::stations::station_names(&s.app, &rc.ctx, &ids(&rec.stations, |i| i.0))
+                .await
+                .map_err(&err)?;
+            let (ranked, out) = candidates(tr, &rec.stations, |i| i.0, w.station_id, &names);
+            stations = ranked;
+            excluded.extend(out);
         }
         if may_assign {
-            let ids: Vec<i64> = rec
-                .engineers
-                .ranked
-                .iter()
-                .map(|c| c.id.0)
-                .chain(rec.engineers.excluded.iter().map(|c| c.id.0))
-                .collect();
-            let names = shouhou_app::users::display_names(&s.app, &rc.ctx, &ids).await.map_err(&err)?;
-            let name = |i: i64| names.get(&i).cloned().unwrap_or_else(|| i.to_string());
-            engineers = rec
-                .engineers
-                .ranked
-                .iter()
-                .filter(|c| Some(c.id) != w.engineer_id)
-                .map(|c| Candidate { id: c.id.0, name: name(c.id.0), reasons: words(&c.reasons) })
-                .collect();
-            excluded.extend(rec.engineers.excluded.iter().map(|c| Candidate {
-                id: c.id.0,
-                name: name(c.id.0),
-                reasons: words(&c.reasons),
-            }));
+            let names = shouhou_app::users::display_names(&s.app, &rc.ctx, &ids(&rec.engineers, |i| i.0))
+                .await
+                .map_err(&err)?;
+            let (ranked, out) = candidates(tr, &rec.engineers, |i| i.0, w.engineer_id, &names);
+            engineers = ranked;
+            excluded.extend(out);
         }
     }
     let actions: Vec<(&'static str, String, bool)> = shouhou_app::work_orders::actions_for(&actor, w)
@@ -418,6 +386,31 @@ async fn work_order_page(
         error,
     };
     Ok((status, render(&page)).into_response())
+}
+
+/// The ids of a ranking's candidates, ranked and left out.
+fn ids<Id: Copy>(r: &Ranking<Id>, raw: fn(Id) -> i64) -> Vec<i64> {
+    r.ranked.iter().map(|c| raw(c.id)).chain(r.excluded.iter().map(|c| raw(c.id))).collect()
+}
+
+/// A ranking as the page shows it, by name with its reasons in words: the candidates (the one
+/// holding the work order now left out) and those excluded.
+fn candidates<Id: Copy + PartialEq>(
+    tr: Tr,
+    r: &Ranking<Id>,
+    raw: fn(Id) -> i64,
+    holder: Option<Id>,
+    names: &std::collections::HashMap<i64, String>,
+) -> (Vec<Candidate>, Vec<Candidate>) {
+    let one = |id: Id, reasons: &[shouhou_domain::dispatch::Reason]| Candidate {
+        id: raw(id),
+        name: names.get(&raw(id)).cloned().unwrap_or_else(|| raw(id).to_string()),
+        reasons: reasons.iter().map(|x| crate::api::work_orders::reason_words(tr, x)).collect::<Vec<_>>().join(" · "),
+    };
+    (
+        r.ranked.iter().filter(|c| Some(c.id) != holder).map(|c| one(c.id, &c.reasons)).collect(),
+        r.excluded.iter().map(|c| one(c.id, &c.reasons)).collect(),
+    )
 }
 
 pub async fn work_order(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> Result<Response, PageError> {
