@@ -125,10 +125,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Option<(Actor, Optio
     let now = app.now();
     let mut rd = app.db.read().await?;
     let mut c = rd.conn();
-    let Some(t) = users::live_token(&mut c, &token_digest(token), now).await? else {
-        return Ok(None);
-    };
-    let Some(u) = users::get_user(&mut c, UserId(t.user_id)).await? else {
+    let Some((t, u)) = users::live_token_user(&mut c, &token_digest(token), now).await? else {
         return Ok(None);
     };
     if !u.active {

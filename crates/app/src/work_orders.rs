@@ -247,7 +247,7 @@ pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Resul
         .await?;
     }
     if rules.automatic.contains(&w.urgency) {
-        auto_dispatch(&mut c, app, &rules, &mut w, now, "automatic").await?;
+        auto_dispatch(&mut c, &rules, &mut w, now, "automatic").await?;
         if w.status != Status::Created {
             w.version = store::save(&mut c, &w, now).await?;
         }
@@ -334,7 +334,7 @@ pub(crate) async fn create_for_device(
     .await?;
     let rules = rules(c).await?;
     if rules.automatic.contains(&w.urgency) {
-        auto_dispatch(c, app, &rules, &mut w, now, "automatic").await?;
+        auto_dispatch(c, &rules, &mut w, now, "automatic").await?;
         if w.status != Status::Created {
             w.version = store::save(c, &w, now).await?;
         }
@@ -425,23 +425,24 @@ fn visit_day(w: &WorkOrder, now: Timestamp) -> (jiff::civil::Date, Timestamp, Ti
     (day, start, end)
 }
 
-async fn product_line(c: &mut Conn<'_>, app: &App, w: &WorkOrder) -> Result<Option<String>> {
+async fn product_line(c: &mut Conn<'_>, w: &WorkOrder) -> Result<Option<String>> {
     Ok(match w.device_id {
-        Some(d) => devices::get_device(c, &app.keys, d).await?.map(|d| d.product_line),
+        Some(d) => devices::product_line(c, d).await?,
         None => None,
     })
 }
 
 async fn rank(
     c: &mut Conn<'_>,
-    app: &App,
     rules: &DispatchRules,
     w: &WorkOrder,
     now: Timestamp,
 ) -> Result<Recommendations> {
-    let stations = rank_stations(&w.region_code, &store::station_candidates(c, &w.region_code).await?, &rules.weights);
+    let (candidates, outside) = store::station_candidates(c, &w.region_code).await?;
+    let mut stations = rank_stations(&w.region_code, &candidates, &rules.weights);
+    stations.outside += outside;
     let engineers = match w.station_id {
-        None => Ranking { ranked: vec![], excluded: vec![] },
+        None => Ranking::default(),
         Some(s) => {
             let (day, from, to) = visit_day(w, now);
             let rows = store::engineers_of(c, s, &day.to_string(), from, to).await?;
@@ -457,7 +458,7 @@ async fn rank(
                 })
                 .collect();
             // A device of no known product line asks for no certificate.
-            let line = product_line(c, app, w).await?;
+            let line = product_line(c, w).await?;
             match line {
                 Some(line) => rank_engineers(&line, day, &cands, &rules.weights),
                 None => {
@@ -484,7 +485,7 @@ pub async fn recommendations(app: &App, ctx: &Ctx, id: i64) -> Result<Recommenda
     let mut c = rd.conn();
     let w = work_order_in_scope(&mut c, actor, id).await?;
     let rules = rules(&mut c).await?;
-    rank(&mut c, app, &rules, &w, now).await
+    rank(&mut c, &rules, &w, now).await
 }
 
 // ---------- dispatch, assignment, the lifecycle ----------
@@ -531,9 +532,8 @@ pub async fn dispatch(app: &App, ctx: &Ctx, id: i64, version: i64, station: i64)
         return Err(ValidationErrors::single("station_id", "unknown_station").into());
     };
     if !actor.can(Permission::DispatchOverride) {
-        let covering = store::coverage(&mut c).await?;
-        let covers =
-            covering.iter().any(|(sid, code)| sid.0 == s.id && shouhou_domain::dispatch::covers(code, &w.region_code));
+        let codes = store::coverage(&mut c, StationId(s.id)).await?;
+        let covers = codes.iter().any(|code| shouhou_domain::dispatch::covers(code, &w.region_code));
         if !s.active {
             return Err(ValidationErrors::single("station_id", "station_inactive").into());
         }
@@ -762,8 +762,8 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
     step_event(&mut c, &w, now, Some(actor), from, action, &note, json!({})).await?;
     // A decline or a hand-back goes on to the next candidate at once.
     match action {
-        Action::Decline => auto_assign(&mut c, app, &rules, &mut w, now, "declined").await?,
-        Action::Return => auto_dispatch(&mut c, app, &rules, &mut w, now, "returned").await?,
+        Action::Decline => auto_assign(&mut c, &rules, &mut w, now, "declined").await?,
+        Action::Return => auto_dispatch(&mut c, &rules, &mut w, now, "returned").await?,
         _ => {}
     }
     w.version = store::save(&mut c, &w, now).await?;
@@ -799,6 +799,12 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
     )
     .await?;
     tx.commit().await?;
+    // The service report goes onto the request now; should this fail, the sweep files it later.
+    if action == Action::Complete && w.service_request_id.is_some() {
+        if let Err(e) = file_report(app, id).await {
+            tracing::warn!(error = %e, work_order = id, "filing the service report failed; the sweep will retry");
+        }
+    }
     Ok(moved(&w))
 }
 
@@ -818,13 +824,12 @@ fn required(e: &mut ValidationErrors, field: &str, v: Option<&str>, max: usize) 
 /// it; with none left, the station's tier has failed: on to the next station.
 async fn auto_assign(
     c: &mut Conn<'_>,
-    app: &App,
     rules: &DispatchRules,
     w: &mut WorkOrder,
     now: Timestamp,
     why: &str,
 ) -> Result<()> {
-    if assign_next(c, app, rules, w, now, why).await? {
+    if assign_next(c, rules, w, now, why).await? {
         return Ok(());
     }
     let from = w.status;
@@ -834,20 +839,19 @@ async fn auto_assign(
     }
     w.accept_due_at = None;
     step_event(c, w, now, None, from, Action::Return, "no_engineer_left", json!({"automatic": true})).await?;
-    auto_dispatch(c, app, rules, w, now, why).await
+    auto_dispatch(c, rules, w, now, why).await
 }
 
 /// Send `w` (on the board) to the best station that has not passed on it, and there to its best
 /// engineer; with no station left it stays on the dispatcher's board.
 async fn auto_dispatch(
     c: &mut Conn<'_>,
-    app: &App,
     rules: &DispatchRules,
     w: &mut WorkOrder,
     now: Timestamp,
     why: &str,
 ) -> Result<()> {
-    let rec = rank(c, app, rules, w, now).await?;
+    let rec = rank(c, rules, w, now).await?;
     let Some(station) = rec.stations.ranked.iter().find(|r| !w.passed_stations.contains(&r.id)).map(|r| r.id) else {
         store::insert_event(c, &system_event(w.id, now, "note", "no_station_left")).await?;
         return Ok(());
@@ -861,19 +865,18 @@ async fn auto_dispatch(
         .await?;
     // The engineer tier too, among those who have not declined it already; with none, it stays
     // with the station (its deadline runs) rather than bouncing on.
-    Box::pin(assign_next(c, app, rules, w, now, why)).await.map(|_| ())
+    Box::pin(assign_next(c, rules, w, now, why)).await.map(|_| ())
 }
 
 /// Assign the best engineer of `w`'s station who has not passed on it; false when none is left.
 async fn assign_next(
     c: &mut Conn<'_>,
-    app: &App,
     rules: &DispatchRules,
     w: &mut WorkOrder,
     now: Timestamp,
     why: &str,
 ) -> Result<bool> {
-    let rec = rank(c, app, rules, w, now).await?;
+    let rec = rank(c, rules, w, now).await?;
     let Some(eng) = rec.engineers.ranked.iter().find(|r| !w.passed_engineers.contains(&r.id)).map(|r| r.id) else {
         return Ok(false);
     };
@@ -944,6 +947,8 @@ pub struct SweepReport {
     pub breaches: u64,
     /// Work orders another instance changed first (left to it).
     pub skipped: u64,
+    /// Service reports filed on their requests (ones the completing step could not file).
+    pub reports: u64,
 }
 
 const SWEEP_BATCH: i64 = 200;
@@ -971,13 +976,29 @@ pub async fn sweep(app: &App, instance: &str) -> Result<SweepReport> {
         let mut rd = app.db.read().await?;
         store::arrange_due(&mut rd.conn(), now, SWEEP_BATCH).await?
     };
-    for w in due {
-        match arrange_alerts(app, instance, &w, now).await {
+    let on_site = {
+        let mut rd = app.db.read().await?;
+        store::on_site_due(&mut rd.conn(), now, SWEEP_BATCH).await?
+    };
+    let due = due.into_iter().map(|w| (w, VisitClock::Arrange));
+    for (w, clock) in due.chain(on_site.into_iter().map(|w| (w, VisitClock::OnSite))) {
+        match clock_alerts(app, instance, &w, clock, now).await {
             Ok((warn, breach)) => {
                 report.warnings += u64::from(warn);
                 report.breaches += u64::from(breach);
             }
-            Err(e) => tracing::warn!(error = %e, "the arranged clock of a work order failed"),
+            Err(e) => tracing::warn!(error = %e, clock = clock.as_str(), "a work order's clock alert failed"),
+        }
+    }
+    let unfiled = {
+        let mut rd = app.db.read().await?;
+        store::reports_to_file(&mut rd.conn(), 20).await?
+    };
+    for id in unfiled {
+        match file_report(app, id).await {
+            Ok(Some(_)) => report.reports += 1,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, work_order = id, "filing a service report failed"),
         }
     }
     Ok(report)
@@ -1003,7 +1024,7 @@ async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timest
             w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
             step_event(&mut c, &w, now, None, from, Action::Decline, "deadline_missed", json!({"automatic": true}))
                 .await?;
-            auto_assign(&mut c, app, &rules, &mut w, now, "deadline_missed").await?;
+            auto_assign(&mut c, &rules, &mut w, now, "deadline_missed").await?;
         }
         Status::Dispatched => {
             w.status = w.status.apply(Action::Return).map_err(illegal)?;
@@ -1013,7 +1034,7 @@ async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timest
             w.accept_due_at = None;
             step_event(&mut c, &w, now, None, from, Action::Return, "deadline_missed", json!({"automatic": true}))
                 .await?;
-            auto_dispatch(&mut c, app, &rules, &mut w, now, "deadline_missed").await?;
+            auto_dispatch(&mut c, &rules, &mut w, now, "deadline_missed").await?;
         }
         _ => return Ok(false),
     }
@@ -1039,56 +1060,102 @@ async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timest
     Ok(true)
 }
 
-/// The "arranged" clock's warning and breach for `w`, each once; answers what fired here.
-async fn arrange_alerts(app: &App, instance: &str, w: &WorkOrder, now: Timestamp) -> Result<(bool, bool)> {
+/// The two clocks of a visit that the sweep alerts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VisitClock {
+    /// Request registered → an engineer accepted, on the station's calendar.
+    Arrange,
+    /// The agreed window → the engineer checked in, in wall time.
+    OnSite,
+}
+
+impl VisitClock {
+    fn as_str(self) -> &'static str {
+        match self {
+            VisitClock::Arrange => "arrange",
+            VisitClock::OnSite => "on_site",
+        }
+    }
+}
+
+/// Where the on-site clock of `w` stands, if a window was agreed.
+pub fn on_site_status(w: &WorkOrder, now: Timestamp) -> Option<shouhou_domain::sla::ClockStatus> {
+    w.appointment.map(|a| a.on_site_status(w.checked_in_at, now))
+}
+
+/// A clock's warning and breach for `w`, each once across instances; answers what fired here.
+/// The arranged clock tells headquarters' dispatchers and the station's managers; the on-site
+/// clock tells them and the engineer who is due.
+async fn clock_alerts(
+    app: &App,
+    instance: &str,
+    w: &WorkOrder,
+    clock: VisitClock,
+    now: Timestamp,
+) -> Result<(bool, bool)> {
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let rules = rules(&mut c).await?;
-    let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
-    let st = w.arrange.status(rules.arrange_target(), &cal, now);
+    let st = match clock {
+        VisitClock::Arrange => {
+            let rules = rules(&mut c).await?;
+            let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
+            w.arrange.status(rules.arrange_target(), &cal, now)
+        }
+        VisitClock::OnSite => match on_site_status(w, now) {
+            Some(st) => st,
+            None => return Ok((false, false)),
+        },
+    };
     let (mut warned, mut breached) = (false, false);
+    let name = clock.as_str();
     use shouhou_domain::sla::Health;
     match st.health {
         Health::Breached => {
-            breached = store::fire_alert(&mut c, w.id, "arrange", "breach", now, instance).await?;
-            store::fire_alert(&mut c, w.id, "arrange", "warning", now, instance).await?;
+            breached = store::fire_alert(&mut c, w.id, name, "breach", now, instance).await?;
+            store::fire_alert(&mut c, w.id, name, "warning", now, instance).await?;
         }
-        Health::AtRisk => warned = store::fire_alert(&mut c, w.id, "arrange", "warning", now, instance).await?,
+        Health::AtRisk => warned = store::fire_alert(&mut c, w.id, name, "warning", now, instance).await?,
         Health::Ok => {}
     }
+    if !warned && !breached {
+        return Ok((false, false));
+    }
     let link = format!("/work-orders/{}", w.id);
-    let target = rules.arrange_minutes;
-    if warned {
-        let title = format!("派工单 {} 即将超过 {target} 分钟派工时限", w.number);
-        notify_dispatch(
-            &mut c,
-            w,
-            "work_order.arrange_warning",
-            &title,
-            "已用去 80% 时限，仍无工程师接单。",
-            &link,
-            now,
-        )
+    let level = if breached { "breach" } else { "warning" };
+    let (title, body) = match (clock, breached) {
+        (VisitClock::Arrange, false) => {
+            let target = rules(&mut c).await?.arrange_minutes;
+            (format!("派工单 {} 即将超过 {target} 分钟派工时限", w.number), "已用去 80% 时限，仍无工程师接单。".to_string())
+        }
+        (VisitClock::Arrange, true) => {
+            let target = rules(&mut c).await?.arrange_minutes;
+            (format!("派工单 {} 已超过 {target} 分钟派工时限", w.number), "仍无工程师接单，请立即处理。".to_string())
+        }
+        (VisitClock::OnSite, false) => {
+            let until = w.appointment.map(|a| crate::rfc3339_local(a.to)).unwrap_or_default();
+            (format!("派工单 {} 即将错过约定上门时间", w.number), format!("约定时段至 {until}，工程师尚未到场签到。"))
+        }
+        (VisitClock::OnSite, true) => {
+            let until = w.appointment.map(|a| crate::rfc3339_local(a.to)).unwrap_or_default();
+            (format!("派工单 {} 已错过约定上门时间", w.number), format!("约定时段至 {until} 已过，工程师仍未到场，请联系客户改约。"))
+        }
+    };
+    let kind = format!("work_order.{name}_{level}");
+    notify_dispatch(&mut c, w, &kind, &title, &body, &link, now).await?;
+    if let (VisitClock::OnSite, Some(engineer)) = (clock, w.engineer_id) {
+        let n = shouhou_store::inbox::NewNotification {
+            user_id: engineer.0,
+            kind: &kind,
+            title: &title,
+            body: &body,
+            link: Some(&link),
+            urgent: true,
+            deliver_after: now.as_millisecond(),
+        };
+        shouhou_store::inbox::insert_notification(&mut c, &n, &["inbox"], now.as_millisecond()).await?;
+    }
+    audit_system(&mut c, app, instance, &format!("work_order.{name}_{level}"), w.id, json!({"number": w.number}), now)
         .await?;
-    }
-    if breached {
-        let title = format!("派工单 {} 已超过 {target} 分钟派工时限", w.number);
-        notify_dispatch(&mut c, w, "work_order.arrange_breach", &title, "仍无工程师接单，请立即处理。", &link, now)
-            .await?;
-    }
-    if warned || breached {
-        let level = if breached { "breach" } else { "warning" };
-        audit_system(
-            &mut c,
-            app,
-            instance,
-            &format!("work_order.arrange_{level}"),
-            w.id,
-            json!({"number": w.number}),
-            now,
-        )
-        .await?;
-    }
     tx.commit().await?;
     Ok((warned, breached))
 }
@@ -1483,40 +1550,66 @@ pub async fn customer_of(app: &App, ctx: &Ctx, id: i64) -> Result<crate::custome
 #[tracing::instrument(skip_all)]
 pub async fn report(app: &App, ctx: &Ctx, id: i64) -> Result<(String, Vec<u8>)> {
     let actor = ctx.require_read(Permission::WorkOrderRead)?;
-    let (w, parts, files, station, engineer, request, device, org) = {
+    let data = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let w = work_order_in_scope(&mut c, actor, id).await?;
-        let parts = store::parts_of(&mut c, id).await?;
-        let mut files = vec![];
-        for f in store::files_of(&mut c, id).await? {
-            if let Some((meta, bytes)) = store::file(&mut c, f.id).await? {
-                files.push((meta, bytes));
-            }
-        }
-        let station = match w.station_id {
-            Some(s) => stations::get_station(&mut c, s).await?.map(|s| s.name),
-            None => None,
-        };
-        let engineer = match w.engineer_id {
-            Some(u) => shouhou_store::users::get_user(&mut c, u).await?.map(|u| u.display_name),
-            None => None,
-        };
-        let request = match w.service_request_id {
-            Some(r) => requests::get_request(&mut c, r).await?,
-            None => None,
-        };
-        let device = match w.device_id {
-            Some(d) => devices::get_device(&mut c, &app.keys, d).await?,
-            None => None,
-        };
-        let org = settings::get(&mut c, "organisation").await?.unwrap_or_else(|| "售后服务中心".to_string());
-        (w, parts, files, station, engineer, request, device, org)
+        report_data(&mut c, app, w).await?
     };
-    if w.checked_in_at.is_none() {
+    if data.w.checked_in_at.is_none() {
         return Err(ValidationErrors::single("work_order", "not_checked_in").into());
     }
     let customer = customer_of(app, ctx, id).await?;
+    render_report(app, &data, &customer)
+}
+
+/// What a service report shows besides the customer.
+struct ReportData {
+    w: WorkOrder,
+    parts: Vec<PartUsed>,
+    files: Vec<(FileMeta, Vec<u8>)>,
+    station: Option<String>,
+    engineer: Option<String>,
+    request: Option<shouhou_domain::requests::Request>,
+    device: Option<devices::Device>,
+    org: String,
+}
+
+async fn report_data(c: &mut Conn<'_>, app: &App, w: WorkOrder) -> Result<ReportData> {
+    let parts = store::parts_of(c, w.id).await?;
+    let mut files = vec![];
+    for f in store::files_of(c, w.id).await? {
+        if let Some((meta, bytes)) = store::file(c, f.id).await? {
+            files.push((meta, bytes));
+        }
+    }
+    let station = match w.station_id {
+        Some(s) => stations::get_station(c, s).await?.map(|s| s.name),
+        None => None,
+    };
+    let engineer = match w.engineer_id {
+        Some(u) => shouhou_store::users::get_user(c, u).await?.map(|u| u.display_name),
+        None => None,
+    };
+    let request = match w.service_request_id {
+        Some(r) => requests::get_request(c, r).await?,
+        None => None,
+    };
+    let device = match w.device_id {
+        Some(d) => devices::get_device(c, &app.keys, d).await?,
+        None => None,
+    };
+    let org = settings::get(c, "organisation").await?.unwrap_or_else(|| "售后服务中心".to_string());
+    Ok(ReportData { w, parts, files, station, engineer, request, device, org })
+}
+
+/// The report as a PDF (`WO-….pdf`) with the customer as given (masked or not).
+fn render_report(
+    app: &App,
+    d: &ReportData,
+    customer: &crate::customers::CustomerView,
+) -> Result<(String, Vec<u8>)> {
+    let ReportData { w, parts, files, station, engineer, request, device, org } = d;
     let when = |t: Option<Timestamp>| t.map(crate::rfc3339_local).unwrap_or_else(|| "—".into());
     let mut lines = vec![
         ("派工单号".to_string(), w.number.clone()),
@@ -1531,8 +1624,8 @@ pub async fn report(app: &App, ctx: &Ctx, id: i64) -> Result<(String, Vec<u8>)> 
         lines.push(("销售日期".into(), d.sale_date.clone()));
     }
     lines.extend([
-        ("服务站".to_string(), station.unwrap_or_else(|| "—".into())),
-        ("工程师".to_string(), engineer.unwrap_or_else(|| "—".into())),
+        ("服务站".to_string(), station.clone().unwrap_or_else(|| "—".into())),
+        ("工程师".to_string(), engineer.clone().unwrap_or_else(|| "—".into())),
         ("报修时间".to_string(), when(Some(request.as_ref().map(|r| r.created_at).unwrap_or(w.created_at)))),
         ("到场时间".to_string(), when(w.checked_in_at)),
         ("完工时间".to_string(), when(w.completed_at)),
@@ -1544,7 +1637,7 @@ pub async fn report(app: &App, ctx: &Ctx, id: i64) -> Result<(String, Vec<u8>)> 
         ("客户确认".to_string(), if w.customer_confirmed { "已确认服务完成" } else { "未确认" }.to_string()),
     ]);
     let r = crate::reports::Report {
-        organisation: org,
+        organisation: org.clone(),
         title: "服务报告".into(),
         draft: (w.completed_at.is_none()).then(|| "草稿".to_string()),
         lines,
@@ -1573,6 +1666,77 @@ pub async fn report(app: &App, ctx: &Ctx, id: i64) -> Result<(String, Vec<u8>)> 
     };
     let pdf = crate::reports::service_report_pdf(&r)?;
     Ok((format!("{}.pdf", w.number), pdf))
+}
+
+/// File a completed visit's service report on its request, once across instances: the report as
+/// anyone reading the request may see it (the customer masked), an attachment on the request's
+/// timeline. Answers the attachment filed here (`None`: nothing to file, or filed already).
+#[tracing::instrument(skip_all)]
+pub async fn file_report(app: &App, id: i64) -> Result<Option<i64>> {
+    let (data, stored) = {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        let Some(w) = store::get(&mut c, id).await? else { return Ok(None) };
+        if w.completed_at.is_none() || w.service_request_id.is_none() || store::report_attachment(&mut c, id).await?.is_some()
+        {
+            return Ok(None);
+        }
+        let stored = customers::get_customer(&mut c, &app.keys, w.customer_id).await?.ok_or(AppError::NotFound)?;
+        (report_data(&mut c, app, w).await?, stored)
+    };
+    let Some(request_id) = data.w.service_request_id else { return Ok(None) };
+    let (name, pdf) = render_report(app, &data, &crate::customers::view(stored, false))?;
+    let name = format!("服务报告 {name}");
+    let sha = crate::secrets::sha256_hex(&pdf);
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let event_data = json!({"sha256": sha, "size": pdf.len(), "content_type": "application/pdf", "work_order_id": id});
+    let event_data = event_data.to_string();
+    let event = requests::NewEvent {
+        request_id,
+        at: now,
+        actor_id: None,
+        actor_name: "system",
+        kind: "attachment",
+        action: None,
+        from_status: None,
+        to_status: None,
+        note: &name,
+        data: &event_data,
+    };
+    let event_id = requests::insert_event(&mut c, &event).await?;
+    let new = requests::NewAttachment {
+        request_id,
+        event_id: Some(event_id),
+        file_name: &name,
+        content_type: "application/pdf",
+        sha256: &sha,
+        content: &pdf,
+        created_by: None,
+    };
+    let att = requests::insert_attachment(&mut c, &new, now).await?;
+    if !store::set_report_attachment(&mut c, id, att).await? {
+        return Ok(None);
+    }
+    shouhou_store::audit::append(
+        &mut c,
+        &app.keys,
+        shouhou_store::audit::Event {
+            at_ms: now,
+            actor_id: None,
+            actor_name: "system".into(),
+            action: "work_order.report_filed".into(),
+            entity: "service_request".into(),
+            entity_id: Some(request_id.to_string()),
+            detail: json!({"work_order_id": id, "number": data.w.number, "attachment_id": att, "sha256": sha}).to_string(),
+            source: "app".into(),
+            request_id: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(att))
 }
 
 fn kind_words(k: Kind) -> &'static str {
@@ -1670,8 +1834,7 @@ pub async fn field_profile(app: &App, ctx: &Ctx, user: i64) -> Result<(Vec<Strin
 pub async fn coverage_of(app: &App, ctx: &Ctx, station: i64) -> Result<Vec<String>> {
     ctx.require_read(Permission::StationRead)?;
     let mut rd = app.db.read().await?;
-    let all = store::coverage(&mut rd.conn()).await?;
-    Ok(all.into_iter().filter(|(s, _)| s.0 == station).map(|(_, r)| r).collect())
+    Ok(store::coverage(&mut rd.conn(), StationId(station)).await?)
 }
 
 /// The dispatch settings as they stand.

@@ -82,9 +82,6 @@ pub enum Reason {
     },
     // Exclusions.
     Inactive,
-    NotCovering {
-        region_code: String,
-    },
     NotCertified {
         product_line: String,
     },
@@ -106,16 +103,25 @@ pub struct Excluded<Id> {
     pub reasons: Vec<Reason>,
 }
 
-/// Candidates best first, and the ones left out with why.
+/// Candidates best first, and the ones left out with why; `outside` counts those that were never
+/// candidates (stations that do not cover the visit's region), named by nobody.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ranking<Id> {
     pub ranked: Vec<Ranked<Id>>,
     pub excluded: Vec<Excluded<Id>>,
+    pub outside: i64,
+}
+
+impl<Id> Default for Ranking<Id> {
+    fn default() -> Self {
+        Ranking { ranked: vec![], excluded: vec![], outside: 0 }
+    }
 }
 
 /// The six-digit codes a region code belongs to, widest first: province, city, district (a
-/// province code has only itself, a city code its province and itself).
-fn ancestry(code: &str) -> Vec<String> {
+/// province code has only itself, a city code its province and itself); a station covering any
+/// of them covers the region. Empty for a malformed code.
+pub fn ancestry(code: &str) -> Vec<String> {
     let Ok(c) = code.trim().parse::<u32>() else { return vec![] };
     if code.trim().len() != 6 {
         return vec![];
@@ -140,22 +146,22 @@ pub fn distance(a: &str, b: &str) -> u8 {
 /// The stations for a visit in `visit_region`, best first. A station covers the visit when one
 /// of its codes is the visit's district, city or province; the nearest covering code counts.
 pub fn rank_stations(visit_region: &str, stations: &[StationCandidate], w: &Weights) -> Ranking<StationId> {
-    let mut ranked = vec![];
-    let mut excluded = vec![];
+    let visit = ancestry(visit_region);
+    let mut r = Ranking::default();
     for s in stations {
-        if !s.active {
-            excluded.push(Excluded { id: s.id, reasons: vec![Reason::Inactive] });
-            continue;
-        }
-        let best = s.coverage.iter().map(|c| (ancestry(c).len(), c)).filter(|(_, c)| covers(c, visit_region)).max();
+        // The nearest covering code: the longest of the visit's ancestry the station lists.
+        let best = visit.iter().enumerate().rev().find(|(_, a)| s.coverage.iter().any(|c| c.trim() == a.as_str()));
         let Some((level, code)) = best else {
-            excluded
-                .push(Excluded { id: s.id, reasons: vec![Reason::NotCovering { region_code: visit_region.into() }] });
+            r.outside += 1;
             continue;
         };
+        if !s.active {
+            r.excluded.push(Excluded { id: s.id, reasons: vec![Reason::Inactive] });
+            continue;
+        }
         let steps = distance(&s.region_code, visit_region);
-        let score = w.coverage * level as i64 - w.station_load * s.open_load - w.distance * i64::from(steps);
-        ranked.push(Ranked {
+        let score = w.coverage * (level as i64 + 1) - w.station_load * s.open_load - w.distance * i64::from(steps);
+        r.ranked.push(Ranked {
             id: s.id,
             score,
             reasons: vec![
@@ -166,8 +172,8 @@ pub fn rank_stations(visit_region: &str, stations: &[StationCandidate], w: &Weig
         });
     }
     // Best score first; a tie goes to the lower id, so the order never depends on load order.
-    ranked.sort_by(|a, b| b.score.cmp(&a.score).then(a.id.cmp(&b.id)));
-    Ranking { ranked, excluded }
+    r.ranked.sort_by(|a, b| b.score.cmp(&a.score).then(a.id.cmp(&b.id)));
+    r
 }
 
 /// Whether coverage code `c` holds the visit's region: `c` is the visit's code or one of its
@@ -207,7 +213,7 @@ pub fn rank_engineers(product_line: &str, day: Date, engineers: &[EngineerCandid
         });
     }
     ranked.sort_by(|a, b| b.score.cmp(&a.score).then(a.id.cmp(&b.id)));
-    Ranking { ranked, excluded }
+    Ranking { ranked, excluded, outside: 0 }
 }
 
 #[cfg(test)]
@@ -238,10 +244,9 @@ mod tests {
         assert_eq!(order, vec![2, 3, 1]);
         assert_eq!(r.ranked[0].reasons[0], Reason::Covers { region_code: "440305".into() });
         assert_eq!(r.ranked[1].reasons[0], Reason::Covers { region_code: "440300".into() });
-        assert_eq!(
-            r.excluded,
-            vec![Excluded { id: StationId(4), reasons: vec![Reason::NotCovering { region_code: "440305".into() }] }]
-        );
+        // Beijing's station is no candidate at all: counted, not listed.
+        assert!(r.excluded.is_empty());
+        assert_eq!(r.outside, 1);
     }
 
     #[test]
@@ -268,9 +273,12 @@ mod tests {
     fn an_inactive_station_is_out_and_says_so() {
         let mut s = st(1, "440305", &["440305"], 0);
         s.active = false;
-        let r = rank_stations("440305", &[s], &Weights::default());
+        let mut far = st(2, "110105", &["110000"], 0);
+        far.active = false;
+        let r = rank_stations("440305", &[s, far], &Weights::default());
         assert!(r.ranked.is_empty());
-        assert_eq!(r.excluded[0].reasons, vec![Reason::Inactive]);
+        assert_eq!(r.excluded, vec![Excluded { id: StationId(1), reasons: vec![Reason::Inactive] }]);
+        assert_eq!(r.outside, 1, "an inactive station that does not cover the visit is simply outside");
     }
 
     #[test]

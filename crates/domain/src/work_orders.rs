@@ -261,6 +261,26 @@ impl Window {
     }
 }
 
+impl Window {
+    /// The "on site by the agreed window" clock: it runs in wall time through the window agreed
+    /// with the customer (the customer's clock, not the station's calendar) and stops at the
+    /// check-in; met when the engineer arrived before the window closed, at risk once 80 % of the
+    /// window has gone by without them, breached when it closed. A check-in before the window
+    /// opened meets it.
+    pub fn on_site_status(&self, checked_in_at: Option<Timestamp>, now: Timestamp) -> ClockStatus {
+        let mut events = vec![ClockEvent::new(self.from, Signal::Start)];
+        if let Some(at) = checked_in_at {
+            events.push(ClockEvent::new(at.max(self.from), Signal::Stop));
+        }
+        evaluate(&events, &Target::new(self.to.duration_since(self.from)), &BusinessCalendar::always_open(), now)
+    }
+
+    /// When the on-site clock warns: 80 % through the window.
+    pub fn on_site_warn_at(&self) -> Timestamp {
+        self.from + Target::new(self.to.duration_since(self.from)).warn_after()
+    }
+}
+
 /// The longest free text of a work order (diagnosis, cause, work done, a reason), in characters.
 pub const TEXT_MAX: usize = 2000;
 
@@ -283,6 +303,28 @@ pub fn location(lat: Option<f64>, lng: Option<f64>) -> Result<Option<(f64, f64)>
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_site_by_the_agreed_window() {
+        use crate::sla::Health;
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let w = Window::new(t("2026-12-07T01:00:00Z"), t("2026-12-07T03:00:00Z")).unwrap();
+        // Before the window: nothing counts yet.
+        assert_eq!(w.on_site_status(None, t("2026-12-07T00:30:00Z")).health, Health::Ok);
+        // 80 % through (1 h 36 min) without a check-in: at risk; past the end: breached.
+        assert_eq!(w.on_site_warn_at(), t("2026-12-07T02:36:00Z"));
+        assert_eq!(w.on_site_status(None, t("2026-12-07T02:35:00Z")).health, Health::Ok);
+        assert_eq!(w.on_site_status(None, t("2026-12-07T02:36:00Z")).health, Health::AtRisk);
+        assert_eq!(w.on_site_status(None, t("2026-12-07T03:00:01Z")).health, Health::Breached);
+        // Checked in within the window: met, whenever asked; early counts as met.
+        let met = w.on_site_status(Some(t("2026-12-07T02:50:00Z")), t("2026-12-08T00:00:00Z"));
+        assert_eq!(met.met, Some(true));
+        let early = w.on_site_status(Some(t("2026-12-07T00:40:00Z")), t("2026-12-07T05:00:00Z"));
+        assert_eq!(early.met, Some(true));
+        // Late: stopped, not met.
+        let late = w.on_site_status(Some(t("2026-12-07T03:10:00Z")), t("2026-12-07T05:00:00Z"));
+        assert_eq!(late.met, Some(false));
+    }
 
     #[test]
     fn the_happy_path_goes_from_the_board_to_closed() {

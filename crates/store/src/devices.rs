@@ -113,6 +113,14 @@ pub async fn get_device(c: &mut Conn<'_>, keys: &Keyring, id: i64) -> Result<Opt
     row.map(|r| open_device(keys, r)).transpose()
 }
 
+/// A device's product line (its model's), without reading or decrypting the rest of it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn product_line(c: &mut Conn<'_>, id: i64) -> Result<Option<String>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT m.product_line FROM devices d JOIN product_models m ON m.id = d.model_id WHERE d.id = $1")
+        .bind(id).fetch_optional(c).await)?)
+}
+
 /// Devices whose serial number starts with `prefix` (upper case), newest first, those whose
 /// customer is visible in `scope` (the customer rule, D25).
 #[tracing::instrument(level = "debug", skip_all)]

@@ -235,12 +235,31 @@ pub async fn accept_overdue(c: &mut Conn<'_>, now: Timestamp, limit: i64) -> Res
     )
 }
 
-/// Open work orders not yet arranged whose "arranged" warning instant has come by `now`.
+/// Open work orders not yet arranged whose "arranged" warning instant has come by `now`, leaving
+/// out those whose breach has fired already (nothing more to say about them, and they must not
+/// crowd newer ones out of the batch).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn arrange_due(c: &mut Conn<'_>, now: Timestamp, limit: i64) -> Result<Vec<WorkOrder>> {
     let sql = format!(
         "SELECT {COLS} FROM work_orders WHERE arranged_at IS NULL AND status NOT IN ('closed', 'cancelled') \
-         AND arrange_warn_at <= $1 ORDER BY arrange_warn_at, id LIMIT $2"
+         AND arrange_warn_at <= $1 AND NOT EXISTS (SELECT 1 FROM work_order_alerts a \
+           WHERE a.work_order_id = work_orders.id AND a.clock = 'arrange' AND a.level = 'breach') \
+         ORDER BY arrange_warn_at, id LIMIT $2"
+    );
+    typed(
+        both!(c, c => sqlx::query_as::<_, WorkOrderRow>(AssertSqlSafe(sql)).bind(ms(now)).bind(limit).fetch_all(c).await)?,
+    )
+}
+
+/// Open visits whose agreed window has begun by `now` without a check-in, leaving out those whose
+/// on-site breach has fired already: the on-site clock's sweep decides which are at risk.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn on_site_due(c: &mut Conn<'_>, now: Timestamp, limit: i64) -> Result<Vec<WorkOrder>> {
+    let sql = format!(
+        "SELECT {COLS} FROM work_orders WHERE checked_in_at IS NULL AND appointment_from IS NOT NULL \
+         AND appointment_from <= $1 AND status NOT IN ('closed', 'cancelled') AND NOT EXISTS (SELECT 1 \
+           FROM work_order_alerts a WHERE a.work_order_id = work_orders.id AND a.clock = 'on_site' AND a.level = 'breach') \
+         ORDER BY appointment_from, id LIMIT $2"
     );
     typed(
         both!(c, c => sqlx::query_as::<_, WorkOrderRow>(AssertSqlSafe(sql)).bind(ms(now)).bind(limit).fetch_all(c).await)?,
@@ -350,12 +369,12 @@ pub async fn set_coverage(c: &mut Conn<'_>, station: StationId, codes: &[String]
     Ok(())
 }
 
-/// Every station's coverage, by station.
+/// One station's coverage codes.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn coverage(c: &mut Conn<'_>) -> Result<Vec<(StationId, String)>> {
-    let rows: Vec<(i64, String)> = both!(c, c => sqlx::query_as(
-        "SELECT station_id, region_code FROM station_coverage ORDER BY station_id, region_code").fetch_all(c).await)?;
-    Ok(rows.into_iter().map(|(s, r)| (StationId(s), r)).collect())
+pub async fn coverage(c: &mut Conn<'_>, station: StationId) -> Result<Vec<String>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT region_code FROM station_coverage WHERE station_id = $1 ORDER BY region_code")
+        .bind(station.0).fetch_all(c).await)?)
 }
 
 /// Replace an engineer's product lines.
@@ -418,27 +437,25 @@ pub async fn engineers_of(
     day_from: Timestamp,
     day_to: Timestamp,
 ) -> Result<Vec<EngineerRow>> {
-    let rows: Vec<(i64, String, bool, bool, i64, i64)> = both!(c, c => sqlx::query_as(
+    // One statement: each engineer with leave, loads and product lines (joined by the unit
+    // separator, which no typed name holds).
+    let rows: Vec<(i64, String, bool, bool, i64, i64, Option<String>)> = both!(c, c => sqlx::query_as(
         "SELECT u.id, u.display_name, u.active, \
            EXISTS (SELECT 1 FROM user_leave l WHERE l.user_id = u.id AND l.day = $2), \
            (SELECT COUNT(*) FROM work_orders w WHERE w.engineer_id = u.id AND w.status NOT IN ('closed', 'cancelled')), \
            (SELECT COUNT(*) FROM work_orders w WHERE w.engineer_id = u.id AND w.status NOT IN ('closed', 'cancelled') \
-              AND w.appointment_from >= $3 AND w.appointment_from < $4) \
+              AND w.appointment_from >= $3 AND w.appointment_from < $4), \
+           (SELECT string_agg(s.product_line, $5) FROM user_skills s WHERE s.user_id = u.id) \
          FROM users u JOIN user_stations us ON us.user_id = u.id JOIN user_roles r ON r.user_id = u.id \
          WHERE us.station_id = $1 AND r.role = 'engineer' ORDER BY u.id")
-        .bind(station.0).bind(day).bind(ms(day_from)).bind(ms(day_to)).fetch_all(c).await)?;
-    // Every engineer's product lines in one statement, not one per engineer.
-    let lines: Vec<(i64, String)> = both!(c, c => sqlx::query_as(
-        "SELECT s.user_id, s.product_line FROM user_skills s JOIN user_stations us ON us.user_id = s.user_id \
-         WHERE us.station_id = $1 ORDER BY s.user_id, s.product_line")
-        .bind(station.0).fetch_all(c).await)?;
+        .bind(station.0).bind(day).bind(ms(day_from)).bind(ms(day_to)).bind(UNIT_SEPARATOR).fetch_all(c).await)?;
     Ok(rows
         .into_iter()
-        .map(|(id, display_name, active, on_leave, open_load, load_on_day)| EngineerRow {
+        .map(|(id, display_name, active, on_leave, open_load, load_on_day, lines)| EngineerRow {
             id: UserId(id),
             display_name,
             active,
-            skills: lines.iter().filter(|(u, _)| *u == id).map(|(_, l)| l.clone()).collect(),
+            skills: lines.as_deref().unwrap_or("").split(UNIT_SEPARATOR).filter(|l| !l.is_empty()).map(str::to_string).collect(),
             on_leave,
             open_load,
             load_on_day,
@@ -446,56 +463,57 @@ pub async fn engineers_of(
         .collect())
 }
 
-/// Every station as dispatch ranks it for a visit in `visit_region`: active or not, where it is,
-/// what it covers, and its open load — counted only for the stations that cover the visit (the
-/// others are left out of the ranking whatever their load), so a call reads a few hundred station
-/// and coverage rows and the open work orders of a handful of stations, never all of them.
+const UNIT_SEPARATOR: &str = "\u{1f}";
+
+/// The stations dispatch ranks for a visit in `visit_region`: those covering its district, its
+/// city or its province (active or not), each with the covering codes, where it is and its open
+/// load; and how many stations cover none of them. One statement reads the coverage index and
+/// each covering station's open work orders from their own index, so a call costs the same with
+/// 300 stations or 3 000 and never reads the stations that cannot take the visit.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn station_candidates(
     c: &mut Conn<'_>,
     visit_region: &str,
-) -> Result<Vec<shouhou_domain::dispatch::StationCandidate>> {
-    let stations: Vec<(i64, bool, String)> =
-        both!(c, c => sqlx::query_as("SELECT id, active, region_code FROM stations ORDER BY id").fetch_all(c).await)?;
-    let cover = coverage(c).await?;
-    let mut covering: Vec<i64> = cover
-        .iter()
-        .filter(|(_, code)| shouhou_domain::dispatch::covers(code, visit_region))
-        .map(|(s, _)| s.0)
-        .collect();
-    covering.sort_unstable();
-    covering.dedup();
-    let mut loads = std::collections::HashMap::new();
-    for chunk in covering.chunks(crate::BATCH) {
-        // One count per covering station, each read from the open work orders' index of that
-        // station (a GROUP BY over an IN list lets PostgreSQL scan the whole table instead).
-        let sql = format!(
-            "SELECT s.id, (SELECT COUNT(*) FROM work_orders w WHERE w.station_id = s.id \
-             AND w.status NOT IN ('closed', 'cancelled')) FROM stations s WHERE s.id IN ({})",
-            crate::placeholders(1, chunk.len())
-        );
-        let rows: Vec<(i64, i64)> = both!(c, c => {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.fetch_all(c).await
-        })?;
-        loads.extend(rows.into_iter().map(|(s, n)| (StationId(s), n)));
+) -> Result<(Vec<shouhou_domain::dispatch::StationCandidate>, i64)> {
+    let codes = shouhou_domain::dispatch::ancestry(visit_region);
+    if codes.is_empty() {
+        let all: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM stations").fetch_one(c).await)?;
+        return Ok((vec![], all));
     }
-    Ok(stations
-        .into_iter()
-        .map(|(id, active, region_code)| {
-            let id = StationId(id);
-            shouhou_domain::dispatch::StationCandidate {
-                id,
+    let sql = format!(
+        "SELECT s.id, s.active, s.region_code, v.region_code, \
+           (SELECT COUNT(*) FROM work_orders w WHERE w.station_id = s.id AND w.status NOT IN ('closed', 'cancelled')), \
+           (SELECT COUNT(*) FROM stations) \
+         FROM station_coverage v JOIN stations s ON s.id = v.station_id \
+         WHERE v.region_code IN ({}) ORDER BY s.id, v.region_code",
+        crate::placeholders(1, codes.len())
+    );
+    let rows: Vec<(i64, bool, String, String, i64, i64)> = both!(c, c => {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql));
+        for code in &codes {
+            q = q.bind(code);
+        }
+        q.fetch_all(c).await
+    })?;
+    let total = match rows.first() {
+        Some(r) => r.5,
+        None => both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM stations").fetch_one(c).await)?,
+    };
+    let mut out: Vec<shouhou_domain::dispatch::StationCandidate> = vec![];
+    for (id, active, region_code, code, open_load, _) in rows {
+        match out.last_mut() {
+            Some(last) if last.id.0 == id => last.coverage.push(code),
+            _ => out.push(shouhou_domain::dispatch::StationCandidate {
+                id: StationId(id),
                 active,
                 region_code,
-                coverage: cover.iter().filter(|(s, _)| *s == id).map(|(_, r)| r.clone()).collect(),
-                open_load: loads.get(&id).copied().unwrap_or(0),
-            }
-        })
-        .collect())
+                coverage: vec![code],
+                open_load,
+            }),
+        }
+    }
+    let outside = total - out.len() as i64;
+    Ok((out, outside))
 }
 
 // ---------- files of a visit ----------
@@ -549,4 +567,32 @@ pub async fn file(c: &mut Conn<'_>, file_id: i64) -> Result<Option<(FileMeta, Ve
     let bytes: Vec<u8> = both!(c, c => sqlx::query_scalar("SELECT content FROM work_order_files WHERE id = $1")
         .bind(file_id).fetch_one(c).await)?;
     Ok(Some((meta, bytes)))
+}
+
+// ---------- the service report filed on the request ----------
+
+/// Completed visits of a request whose service report is not filed on it yet, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn reports_to_file(c: &mut Conn<'_>, limit: i64) -> Result<Vec<i64>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT id FROM work_orders WHERE report_attachment_id IS NULL AND service_request_id IS NOT NULL \
+         AND completed_at IS NOT NULL ORDER BY id LIMIT $1")
+        .bind(limit).fetch_all(c).await)?)
+}
+
+/// The request attachment holding a visit's filed report, if it is filed.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn report_attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<i64>> {
+    Ok(both!(c, c => sqlx::query_scalar("SELECT report_attachment_id FROM work_orders WHERE id = $1")
+        .bind(id).fetch_optional(c).await)?.flatten())
+}
+
+/// Record the attachment as the visit's filed report; false if one was filed first (the caller
+/// rolls back its own).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_report_attachment(c: &mut Conn<'_>, id: i64, attachment: i64) -> Result<bool> {
+    let n = both!(c, c => sqlx::query(
+        "UPDATE work_orders SET report_attachment_id = $1 WHERE id = $2 AND report_attachment_id IS NULL")
+        .bind(attachment).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }

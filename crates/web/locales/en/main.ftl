@@ -549,7 +549,6 @@ wo-reason-distance-3 = Another province
 wo-reason-certified = Certified for { $line }
 wo-reason-day-load = { $count } on { $day }
 wo-reason-inactive = Inactive
-wo-reason-not-covering = Does not cover { $region }
 wo-reason-not-certified = Not certified for { $line }
 wo-reason-on-leave = On leave { $day }
 
@@ -605,6 +604,7 @@ wo-recommend-stations = Recommended stations
 wo-recommend-engineers = Recommended engineers
 wo-dispatch-to = Dispatch
 wo-assign-to = Assign
+wo-stations-outside = { $count } other stations do not cover this region
 wo-excluded = Candidates left out
 wo-signature = Customer's signature
 wo-signed = Signed

@@ -549,7 +549,6 @@ wo-reason-distance-3 = 跨省
 wo-reason-certified = 持 { $line } 资质
 wo-reason-day-load = { $day } { $count } 单
 wo-reason-inactive = 已停用
-wo-reason-not-covering = 不覆盖 { $region }
 wo-reason-not-certified = 无 { $line } 资质
 wo-reason-on-leave = { $day } 请假
 
@@ -605,6 +604,7 @@ wo-recommend-stations = 推荐服务站
 wo-recommend-engineers = 推荐工程师
 wo-dispatch-to = 派给该站
 wo-assign-to = 派给他/她
+wo-stations-outside = 另有 { $count } 个服务站不覆盖该地区
 wo-excluded = 不符合条件的候选
 wo-signature = 客户签字
 wo-signed = 已签字

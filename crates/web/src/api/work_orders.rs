@@ -251,7 +251,6 @@ pub fn reason_words(tr: Tr, r: &Reason) -> String {
         Reason::Certified { product_line } => tr.t1("wo-reason-certified", "line", product_line),
         Reason::DayLoad { day: d, count } => tr.t2("wo-reason-day-load", "day", day(d), "count", count),
         Reason::Inactive => tr.t("wo-reason-inactive"),
-        Reason::NotCovering { region_code } => tr.t1("wo-reason-not-covering", "region", region_name(region_code)),
         Reason::NotCertified { product_line } => tr.t1("wo-reason-not-certified", "line", product_line),
         Reason::OnLeave { day: d } => tr.t1("wo-reason-on-leave", "day", day(d)),
     }
@@ -292,6 +291,8 @@ pub struct RecommendationsAnswer {
     pub engineers: Vec<EngineerChoice>,
     pub excluded_stations: Vec<StationLeftOut>,
     pub excluded_engineers: Vec<EngineerLeftOut>,
+    /// Stations that do not cover the visit's region: no candidates, only counted.
+    pub stations_outside: i64,
 }
 
 fn words(tr: Tr, rs: &[Reason]) -> Vec<String> {
@@ -314,6 +315,7 @@ impl RecommendationsAnswer {
             engineers: r.engineers.ranked.iter().map(en).collect(),
             excluded_stations: r.stations.excluded.iter().map(xs).collect(),
             excluded_engineers: r.engineers.excluded.iter().map(xe).collect(),
+            stations_outside: r.stations.outside,
         }
     }
 }

@@ -210,6 +210,8 @@ struct WorkOrderPage {
     stations: Vec<Candidate>,
     engineers: Vec<Candidate>,
     excluded: Vec<Candidate>,
+    /// How many stations do not cover the visit's region (said, not listed).
+    outside: i64,
     events: Vec<(String, String, String, String)>,
     parts: Vec<String>,
     /// (id, purpose, file name)
@@ -247,7 +249,7 @@ async fn work_order_page(
         None => tr.t("request-none"),
     };
     let (may_dispatch, may_assign) = shouhou_app::work_orders::may_dispatch(&actor, w);
-    let (mut stations, mut engineers, mut excluded) = (vec![], vec![], vec![]);
+    let (mut stations, mut engineers, mut excluded, mut outside) = (vec![], vec![], vec![], 0);
     if may_dispatch || may_assign {
         let rec = shouhou_app::work_orders::recommendations(&s.app, &rc.ctx, id).await.map_err(&err)?;
         if may_dispatch && w.engineer_id.is_none() {
@@ -257,6 +259,7 @@ async fn work_order_page(
             let (ranked, out) = candidates(tr, &rec.stations, |i| i.0, w.station_id, &names);
             stations = ranked;
             excluded.extend(out);
+            outside = rec.stations.outside;
         }
         if may_assign {
             let names = shouhou_app::users::display_names(&s.app, &rc.ctx, &ids(&rec.engineers, |i| i.0))
@@ -366,6 +369,7 @@ async fn work_order_page(
         stations,
         engineers,
         excluded,
+        outside,
         events,
         parts: d
             .parts
