@@ -800,10 +800,11 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
     .await?;
     tx.commit().await?;
     // The service report goes onto the request now; should this fail, the sweep files it later.
-    if action == Action::Complete && w.service_request_id.is_some() {
-        if let Err(e) = file_report(app, id).await {
-            tracing::warn!(error = %e, work_order = id, "filing the service report failed; the sweep will retry");
-        }
+    if action == Action::Complete
+        && w.service_request_id.is_some()
+        && let Err(e) = file_report(app, id).await
+    {
+        tracing::warn!(error = %e, work_order = id, "filing the service report failed; the sweep will retry");
     }
     Ok(moved(&w))
 }

@@ -439,26 +439,36 @@ pub async fn engineers_of(
 ) -> Result<Vec<EngineerRow>> {
     // One statement: each engineer with leave, loads and product lines (joined by the unit
     // separator, which no typed name holds).
-    let rows: Vec<(i64, String, bool, bool, i64, i64, Option<String>)> = both!(c, c => sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        display_name: String,
+        active: bool,
+        on_leave: bool,
+        open_load: i64,
+        load_on_day: i64,
+        lines: Option<String>,
+    }
+    let rows: Vec<Row> = both!(c, c => sqlx::query_as(
         "SELECT u.id, u.display_name, u.active, \
-           EXISTS (SELECT 1 FROM user_leave l WHERE l.user_id = u.id AND l.day = $2), \
-           (SELECT COUNT(*) FROM work_orders w WHERE w.engineer_id = u.id AND w.status NOT IN ('closed', 'cancelled')), \
+           EXISTS (SELECT 1 FROM user_leave l WHERE l.user_id = u.id AND l.day = $2) AS on_leave, \
+           (SELECT COUNT(*) FROM work_orders w WHERE w.engineer_id = u.id AND w.status NOT IN ('closed', 'cancelled')) AS open_load, \
            (SELECT COUNT(*) FROM work_orders w WHERE w.engineer_id = u.id AND w.status NOT IN ('closed', 'cancelled') \
-              AND w.appointment_from >= $3 AND w.appointment_from < $4), \
-           (SELECT string_agg(s.product_line, $5) FROM user_skills s WHERE s.user_id = u.id) \
+              AND w.appointment_from >= $3 AND w.appointment_from < $4) AS load_on_day, \
+           (SELECT string_agg(s.product_line, $5) FROM user_skills s WHERE s.user_id = u.id) AS lines \
          FROM users u JOIN user_stations us ON us.user_id = u.id JOIN user_roles r ON r.user_id = u.id \
          WHERE us.station_id = $1 AND r.role = 'engineer' ORDER BY u.id")
         .bind(station.0).bind(day).bind(ms(day_from)).bind(ms(day_to)).bind(UNIT_SEPARATOR).fetch_all(c).await)?;
     Ok(rows
         .into_iter()
-        .map(|(id, display_name, active, on_leave, open_load, load_on_day, lines)| EngineerRow {
-            id: UserId(id),
-            display_name,
-            active,
-            skills: lines.as_deref().unwrap_or("").split(UNIT_SEPARATOR).filter(|l| !l.is_empty()).map(str::to_string).collect(),
-            on_leave,
-            open_load,
-            load_on_day,
+        .map(|r| EngineerRow {
+            id: UserId(r.id),
+            display_name: r.display_name,
+            active: r.active,
+            skills: r.lines.as_deref().unwrap_or("").split(UNIT_SEPARATOR).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            on_leave: r.on_leave,
+            open_load: r.open_load,
+            load_on_day: r.load_on_day,
         })
         .collect())
 }
