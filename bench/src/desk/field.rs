@@ -304,9 +304,10 @@ async fn run(place: &Place, a: &FieldArgs) -> anyhow::Result<serde_json::Value> 
         rec.engineers.excluded.first()
     );
     let shows = format!(
-        "{} stations ranked ({} left out), {} engineers ranked ({} left out)",
+        "{} stations ranked ({} left out, {} not covering), {} engineers ranked ({} left out)",
         rec.stations.ranked.len(),
         rec.stations.excluded.len(),
+        rec.stations.outside,
         rec.engineers.ranked.len(),
         rec.engineers.excluded.len()
     );

@@ -157,6 +157,8 @@ pub struct DeviceView {
     pub install_region_code: Option<String>,
     pub install_address: Option<String>,
     pub dealer_name: Option<String>,
+    /// When its first maintenance (首保) was done.
+    pub first_maintenance_at: Option<jiff::Timestamp>,
 }
 
 pub fn device_view(d: Device, today: jiff::civil::Date, clear: bool) -> DeviceView {
@@ -175,6 +177,7 @@ pub fn device_view(d: Device, today: jiff::civil::Date, clear: bool) -> DeviceVi
         install_region_code: d.install_region_code,
         install_address: d.install_address.map(|a| if clear { a } else { mask_address(&a) }),
         dealer_name: d.dealer_name,
+        first_maintenance_at: d.first_maintenance_at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()),
     }
 }
 

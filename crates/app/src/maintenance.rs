@@ -28,6 +28,9 @@ pub struct PlanForm {
     pub every_days: Option<i64>,
     /// Days ahead of the due day its work order is created (default 7).
     pub lead_days: Option<i64>,
+    /// With `model_code`: only that model's devices installed in this region (GB/T 2260, any
+    /// level): an inspection route per region.
+    pub region_code: Option<String>,
 }
 
 /// A plan as the API answers it.
@@ -44,6 +47,7 @@ pub struct PlanView {
     /// Items due before this day are not generated.
     pub starts_on: String,
     pub active: bool,
+    pub region_code: Option<String>,
 }
 
 impl From<Plan> for PlanView {
@@ -58,6 +62,7 @@ impl From<Plan> for PlanView {
             lead_days: p.lead_days,
             starts_on: p.starts_on,
             active: p.active,
+            region_code: p.region_code,
         }
     }
 }
@@ -118,6 +123,14 @@ pub async fn create_plan(app: &App, ctx: &Ctx, f: &PlanForm) -> Result<PlanView>
             (None, None)
         }
     };
+    let region = match f.region_code.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        None => None,
+        Some(_) if device.is_some() => {
+            e.push("region_code", "not_with_serial");
+            None
+        }
+        Some(r) => e.take(shouhou_domain::regions::RegionCode::parse("region_code", r)).map(|c| c.code()),
+    };
     let first = first.flatten().or(model.as_ref().and_then(|m| m.first_maintenance_days));
     if first.is_none() && e.is_empty() {
         e.push("first_after_days", "required");
@@ -134,6 +147,7 @@ pub async fn create_plan(app: &App, ctx: &Ctx, f: &PlanForm) -> Result<PlanView>
         lead_days: lead.unwrap_or(7),
         starts_on,
         active: true,
+        region_code: region,
     };
     p.id = store::insert_plan(&mut c, &p, Some(actor.id.0), now).await?;
     record(
@@ -144,7 +158,7 @@ pub async fn create_plan(app: &App, ctx: &Ctx, f: &PlanForm) -> Result<PlanView>
         "maintenance_plan",
         Some(p.id.to_string()),
         json!({"model_id": p.model_id, "device_id": p.device_id, "kind": p.kind, "first_after_days": p.first_after_days,
-            "every_days": p.every_days, "lead_days": p.lead_days}),
+            "every_days": p.every_days, "lead_days": p.lead_days, "region_code": p.region_code}),
     )
     .await?;
     tx.commit().await?;
@@ -255,16 +269,26 @@ pub async fn sweep(app: &App, instance: &str) -> Result<SweepReport> {
     Ok(report)
 }
 
+/// An item due, and whether its day has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    pub item: DueItem,
+    pub overdue: bool,
+}
+
 /// Items due within `days` from today and overdue ones whose visit is not done, in the caller's
-/// scope, soonest first.
-pub async fn due(app: &App, ctx: &Ctx, days: i64) -> Result<Vec<DueItem>> {
+/// scope (narrowed to one station if asked), soonest first.
+pub async fn due(app: &App, ctx: &Ctx, days: i64, station: Option<i64>) -> Result<Vec<Due>> {
     let actor = ctx.require_read(Permission::WorkOrderRead)?;
     if !(0..=366).contains(&days) {
         return Err(ValidationErrors::single("days", "out_of_range").into());
     }
-    let until = today(app)?.checked_add(jiff::Span::new().days(days)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let today = today(app)?;
+    let until = today.checked_add(jiff::Span::new().days(days)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let today = today.to_string();
     let mut rd = app.db.read().await?;
-    Ok(store::due_items(&mut rd.conn(), &actor.scope, &until.to_string(), 500).await?)
+    let items = store::due_items(&mut rd.conn(), &actor.scope, &until.to_string(), station, 500).await?;
+    Ok(items.into_iter().map(|item| Due { overdue: item.due_on < today, item }).collect())
 }
 
 #[cfg(test)]
@@ -282,6 +306,7 @@ mod tests {
             lead_days: 7,
             starts_on: "2026-01-01".into(),
             active: true,
+            region_code: None,
         }
     }
     fn d(s: &str) -> Date {

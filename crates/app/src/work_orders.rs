@@ -389,6 +389,8 @@ pub struct WorkOrderDetail {
     pub parts: Vec<PartUsed>,
     pub files: Vec<FileMeta>,
     pub arrange: shouhou_domain::sla::ClockStatus,
+    /// "On site by the agreed window", once a window is agreed.
+    pub on_site: Option<shouhou_domain::sla::ClockStatus>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -404,7 +406,8 @@ pub async fn get_work_order(app: &App, ctx: &Ctx, id: i64) -> Result<WorkOrderDe
     let rules = rules(&mut c).await?;
     let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
     let arrange = w.arrange.status(rules.arrange_target(), &cal, now);
-    Ok(WorkOrderDetail { work_order: w, events, parts, files, arrange })
+    let on_site = on_site_status(&w, now);
+    Ok(WorkOrderDetail { work_order: w, events, parts, files, arrange, on_site })
 }
 
 // ---------- recommendations ----------
@@ -432,12 +435,7 @@ async fn product_line(c: &mut Conn<'_>, w: &WorkOrder) -> Result<Option<String>>
     })
 }
 
-async fn rank(
-    c: &mut Conn<'_>,
-    rules: &DispatchRules,
-    w: &WorkOrder,
-    now: Timestamp,
-) -> Result<Recommendations> {
+async fn rank(c: &mut Conn<'_>, rules: &DispatchRules, w: &WorkOrder, now: Timestamp) -> Result<Recommendations> {
     let (candidates, outside) = store::station_candidates(c, &w.region_code).await?;
     let mut stations = rank_stations(&w.region_code, &candidates, &rules.weights);
     stations.outside += outside;
@@ -1126,7 +1124,10 @@ async fn clock_alerts(
     let (title, body) = match (clock, breached) {
         (VisitClock::Arrange, false) => {
             let target = rules(&mut c).await?.arrange_minutes;
-            (format!("派工单 {} 即将超过 {target} 分钟派工时限", w.number), "已用去 80% 时限，仍无工程师接单。".to_string())
+            (
+                format!("派工单 {} 即将超过 {target} 分钟派工时限", w.number),
+                "已用去 80% 时限，仍无工程师接单。".to_string(),
+            )
         }
         (VisitClock::Arrange, true) => {
             let target = rules(&mut c).await?.arrange_minutes;
@@ -1138,7 +1139,10 @@ async fn clock_alerts(
         }
         (VisitClock::OnSite, true) => {
             let until = w.appointment.map(|a| crate::rfc3339_local(a.to)).unwrap_or_default();
-            (format!("派工单 {} 已错过约定上门时间", w.number), format!("约定时段至 {until} 已过，工程师仍未到场，请联系客户改约。"))
+            (
+                format!("派工单 {} 已错过约定上门时间", w.number),
+                format!("约定时段至 {until} 已过，工程师仍未到场，请联系客户改约。"),
+            )
         }
     };
     let kind = format!("work_order.{name}_{level}");
@@ -1506,16 +1510,34 @@ pub fn may_dispatch(actor: &Actor, w: &WorkOrder) -> (bool, bool) {
 }
 
 /// The work orders of a request the caller may see, oldest first (a request's visits).
-pub async fn of_request(app: &App, ctx: &Ctx, request_id: i64) -> Result<Vec<WorkOrder>> {
+pub async fn of_request(app: &App, ctx: &Ctx, request_id: i64) -> Result<Vec<VisitClocks>> {
     let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let now = crate::instant(app.now())?;
     let mut rd = app.db.read().await?;
     let mut c = rd.conn();
     request_in_scope(&mut c, actor, request_id).await?;
-    Ok(store::of_request(&mut c, request_id)
+    let visits: Vec<WorkOrder> = store::of_request(&mut c, request_id)
         .await?
         .into_iter()
         .filter(|w| actor.scope.allows_opt(w.station_id))
-        .collect())
+        .collect();
+    let rules = rules(&mut c).await?;
+    let mut out = Vec::with_capacity(visits.len());
+    for w in visits {
+        let cal = calendar_or_default(&mut c, &w.calendar_code).await?;
+        let arrange = w.arrange.status(rules.arrange_target(), &cal, now);
+        let on_site = on_site_status(&w, now);
+        out.push(VisitClocks { work_order: w, arrange, on_site });
+    }
+    Ok(out)
+}
+
+/// A visit of a request with where its two clocks stand.
+#[derive(Debug, Clone)]
+pub struct VisitClocks {
+    pub work_order: WorkOrder,
+    pub arrange: shouhou_domain::sla::ClockStatus,
+    pub on_site: Option<shouhou_domain::sla::ClockStatus>,
 }
 
 /// The customer of a work order for the reader. The engineer it is assigned to reads the
@@ -1605,11 +1627,7 @@ async fn report_data(c: &mut Conn<'_>, app: &App, w: WorkOrder) -> Result<Report
 }
 
 /// The report as a PDF (`WO-….pdf`) with the customer as given (masked or not).
-fn render_report(
-    app: &App,
-    d: &ReportData,
-    customer: &crate::customers::CustomerView,
-) -> Result<(String, Vec<u8>)> {
+fn render_report(app: &App, d: &ReportData, customer: &crate::customers::CustomerView) -> Result<(String, Vec<u8>)> {
     let ReportData { w, parts, files, station, engineer, request, device, org } = d;
     let when = |t: Option<Timestamp>| t.map(crate::rfc3339_local).unwrap_or_else(|| "—".into());
     let mut lines = vec![
@@ -1678,7 +1696,9 @@ pub async fn file_report(app: &App, id: i64) -> Result<Option<i64>> {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let Some(w) = store::get(&mut c, id).await? else { return Ok(None) };
-        if w.completed_at.is_none() || w.service_request_id.is_none() || store::report_attachment(&mut c, id).await?.is_some()
+        if w.completed_at.is_none()
+            || w.service_request_id.is_none()
+            || store::report_attachment(&mut c, id).await?.is_some()
         {
             return Ok(None);
         }
@@ -1730,7 +1750,8 @@ pub async fn file_report(app: &App, id: i64) -> Result<Option<i64>> {
             action: "work_order.report_filed".into(),
             entity: "service_request".into(),
             entity_id: Some(request_id.to_string()),
-            detail: json!({"work_order_id": id, "number": data.w.number, "attachment_id": att, "sha256": sha}).to_string(),
+            detail: json!({"work_order_id": id, "number": data.w.number, "attachment_id": att, "sha256": sha})
+                .to_string(),
             source: "app".into(),
             request_id: String::new(),
         },

@@ -24,6 +24,8 @@ pub struct Device {
     pub contract_until: Option<String>,
     pub station_id: Option<i64>,
     pub version: i64,
+    /// When its first maintenance (首保) was done, epoch ms.
+    pub first_maintenance_at: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -43,11 +45,12 @@ struct DeviceRow {
     contract_until: Option<String>,
     station_id: Option<i64>,
     version: i64,
+    first_maintenance_at: Option<i64>,
 }
 
 const DEVICE_SELECT: &str = "SELECT d.id, d.serial_number, d.model_id, m.code AS model_code, m.name AS model_name, m.product_line, \
     m.warranty_months, d.customer_id, d.sale_date, d.install_region_code, d.install_address_enc, d.dealer_name, d.contract_until, \
-    d.station_id, d.version FROM devices d JOIN product_models m ON m.id = d.model_id";
+    d.station_id, d.version, d.first_maintenance_at FROM devices d JOIN product_models m ON m.id = d.model_id";
 
 fn open_device(keys: &Keyring, r: DeviceRow) -> Result<Device> {
     Ok(Device {
@@ -66,6 +69,7 @@ fn open_device(keys: &Keyring, r: DeviceRow) -> Result<Device> {
         contract_until: r.contract_until,
         station_id: r.station_id,
         version: r.version,
+        first_maintenance_at: r.first_maintenance_at,
     })
 }
 

@@ -13,17 +13,21 @@ pub struct Plan {
     pub lead_days: i64,
     pub starts_on: String,
     pub active: bool,
+    /// Only the devices installed in this region (any level; a device without an installation
+    /// region is where its customer is): an inspection route per region.
+    pub region_code: Option<String>,
 }
 
-const PLAN_COLS: &str = "id, model_id, device_id, kind, first_after_days, every_days, lead_days, starts_on, active";
+const PLAN_COLS: &str =
+    "id, model_id, device_id, kind, first_after_days, every_days, lead_days, starts_on, active, region_code";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_plan(c: &mut Conn<'_>, p: &Plan, created_by: Option<i64>, now: i64) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO maintenance_plans (model_id, device_id, kind, first_after_days, every_days, lead_days, starts_on, active, \
-         created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+         created_by, created_at, region_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
         .bind(p.model_id).bind(p.device_id).bind(&p.kind).bind(p.first_after_days).bind(p.every_days).bind(p.lead_days)
-        .bind(&p.starts_on).bind(p.active).bind(created_by).bind(now)
+        .bind(&p.starts_on).bind(p.active).bind(created_by).bind(now).bind(&p.region_code)
         .fetch_one(c).await)?)
 }
 
@@ -42,9 +46,22 @@ pub async fn devices_of_plan(c: &mut Conn<'_>, p: &Plan, sold_by: &str) -> Resul
     Ok(match (p.model_id, p.device_id) {
         (_, Some(d)) => both!(c, c => sqlx::query_as(
             "SELECT id, sale_date FROM devices WHERE id = $1 AND sale_date <= $2").bind(d).bind(sold_by).fetch_all(c).await)?,
-        (Some(m), None) => both!(c, c => sqlx::query_as(
-            "SELECT id, sale_date FROM devices WHERE model_id = $1 AND sale_date <= $2 ORDER BY id")
-            .bind(m).bind(sold_by).fetch_all(c).await)?,
+        (Some(m), None) => {
+            // A region narrows the model's devices to those installed under it: its code's
+            // significant digits (44 a province, 4403 a city, 440305 a district) as a prefix.
+            let prefix = match p.region_code.as_deref().map(shouhou_domain::dispatch::ancestry) {
+                Some(a) => match a.last() {
+                    Some(code) => format!("{}%", code.trim_end_matches("00")),
+                    None => return Ok(vec![]),
+                },
+                None => "%".to_string(),
+            };
+            both!(c, c => sqlx::query_as(
+                "SELECT d.id, d.sale_date FROM devices d JOIN customers cu ON cu.id = d.customer_id \
+                 WHERE d.model_id = $1 AND d.sale_date <= $2 AND COALESCE(d.install_region_code, cu.region_code) LIKE $3 \
+                 ORDER BY d.id")
+                .bind(m).bind(sold_by).bind(prefix).fetch_all(c).await)?
+        }
         (None, None) => vec![],
     })
 }
@@ -110,18 +127,19 @@ pub async fn due_items(
     c: &mut Conn<'_>,
     scope: &shouhou_domain::auth::Scope,
     until: &str,
+    station: Option<i64>,
     limit: i64,
 ) -> Result<Vec<DueItem>> {
-    let (clause, ids) = scope_clause(scope, "w.station_id", 3);
+    let (clause, ids) = scope_clause(scope, "w.station_id", 4);
     let sql = format!(
         "SELECT d.plan_id, d.device_id, d.due_on, d.seq, p.kind, d.work_order_id, w.number, w.status, w.station_id \
          FROM maintenance_due d JOIN maintenance_plans p ON p.id = d.plan_id \
          LEFT JOIN work_orders w ON w.id = d.work_order_id \
          WHERE d.due_on <= $1 AND (w.id IS NULL OR w.status NOT IN ('completed', 'closed', 'cancelled')) AND ({clause}) \
-         ORDER BY d.due_on, d.device_id LIMIT $2"
+         AND ($3 IS NULL OR w.station_id = $3) ORDER BY d.due_on, d.device_id LIMIT $2"
     );
     Ok(both!(c, c => {
-        let mut q = sqlx::query_as::<_, DueItem>(AssertSqlSafe(sql)).bind(until).bind(limit);
+        let mut q = sqlx::query_as::<_, DueItem>(AssertSqlSafe(sql)).bind(until).bind(limit).bind(station);
         for id in &ids {
             q = q.bind(*id);
         }

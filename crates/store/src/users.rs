@@ -126,7 +126,8 @@ fn complete(row: UserRow) -> User {
     };
     let mut roles: Vec<Role> = list(&row.roles).iter().filter_map(|r| Role::parse(r).ok()).collect();
     roles.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    let mut stations: Vec<StationId> = list(&row.stations).iter().filter_map(|s| s.parse().ok()).map(StationId).collect();
+    let mut stations: Vec<StationId> =
+        list(&row.stations).iter().filter_map(|s| s.parse().ok()).map(StationId).collect();
     stations.sort();
     User {
         id: row.id,
@@ -281,7 +282,8 @@ pub async fn live_token_user(c: &mut Conn<'_>, digest: &str, now: i64) -> Result
          FROM auth_tokens t JOIN users ON users.id = t.user_id \
          WHERE t.digest = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
     );
-    let row = both!(c, c => sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(digest).bind(now).fetch_optional(c).await)?;
+    let row =
+        both!(c, c => sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(digest).bind(now).fetch_optional(c).await)?;
     Ok(row.map(|r| {
         let token = TokenRow {
             id: r.token_id,

@@ -465,7 +465,14 @@ pub async fn engineers_of(
             id: UserId(r.id),
             display_name: r.display_name,
             active: r.active,
-            skills: r.lines.as_deref().unwrap_or("").split(UNIT_SEPARATOR).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+            skills: r
+                .lines
+                .as_deref()
+                .unwrap_or("")
+                .split(UNIT_SEPARATOR)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
             on_leave: r.on_leave,
             open_load: r.open_load,
             load_on_day: r.load_on_day,
@@ -594,7 +601,8 @@ pub async fn reports_to_file(c: &mut Conn<'_>, limit: i64) -> Result<Vec<i64>> {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn report_attachment(c: &mut Conn<'_>, id: i64) -> Result<Option<i64>> {
     Ok(both!(c, c => sqlx::query_scalar("SELECT report_attachment_id FROM work_orders WHERE id = $1")
-        .bind(id).fetch_optional(c).await)?.flatten())
+        .bind(id).fetch_optional(c).await)?
+    .flatten())
 }
 
 /// Record the attachment as the visit's filed report; false if one was filed first (the caller

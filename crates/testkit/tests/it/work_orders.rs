@@ -307,6 +307,23 @@ async fn a_work_order_goes_from_the_board_to_closed_with_each_step_on_its_timeli
     // The request's timeline names its visit, and now it can be resolved.
     let sr: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{request}")).await.json().await.unwrap();
     assert!(sr["events"].as_array().unwrap().iter().any(|e| e["kind"] == "work_order"), "{sr}");
+    // Completion filed the service report on the request, once: a PDF attachment on its timeline.
+    let number = w["number"].as_str().unwrap();
+    let reports: Vec<&Value> = sr["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["file_name"].as_str().unwrap().contains(number))
+        .collect();
+    assert_eq!(reports.len(), 1, "{sr}");
+    assert_eq!(reports[0]["content_type"], "application/pdf");
+    let filed = get(&t, &o.admin, &format!("/api/v1/attachments/{}", reports[0]["id"])).await;
+    assert_eq!(filed.status(), StatusCode::OK);
+    assert!(filed.bytes().await.unwrap().starts_with(b"%PDF-"));
+    assert_eq!(shouhou_app::work_orders::file_report(&t.app, id).await.unwrap(), None, "filed once");
+    let swept = shouhou_app::work_orders::sweep(&t.app, "node-1").await.unwrap();
+    assert_eq!(swept.reports, 0);
+    assert_eq!(count(&t, "attachments").await, 1);
     let r = post(
         &t,
         &o.admin,
@@ -670,6 +687,195 @@ async fn missed_deadlines_and_the_arranged_clock_fire_once_across_instances(b: B
     second.db.close().await;
 }
 
+/// An inspection route per region: a model's devices installed in the region (or whose customer
+/// is there) get their inspection work orders, those elsewhere do not; the due list says which
+/// station each is with and what is overdue, and narrows to one station.
+async fn an_inspection_route_covers_the_devices_of_its_region(b: Backend) {
+    use shouhou_app::FixedClock;
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = Arc::new(FixedClock::new(at("2025-02-25T09:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    field(&t, &o).await;
+    // A second device of the model at a customer in Guangzhou.
+    let c = post(
+        &t,
+        &o.admin,
+        "/api/v1/customers",
+        json!({"name": "李四", "phone": "13912345678", "region_code": "440103", "address": "荔湾路 8 号"}),
+    )
+    .await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+    let gz = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = post(
+        &t,
+        &o.admin,
+        "/api/v1/devices",
+        json!({"serial_number": "XG5K-0002", "model_code": "XG-5000", "customer_id": gz, "sale_date": "2025-01-31"}),
+    )
+    .await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    for (body, field, code) in [
+        (
+            json!({"model_code": "XG-5000", "kind": "inspection", "first_after_days": 20, "region_code": "449999"}),
+            "region_code",
+            "unknown_region",
+        ),
+        (
+            json!({"serial_number": "XG5K-0001", "kind": "inspection", "first_after_days": 20, "region_code": "440300"}),
+            "region_code",
+            "not_with_serial",
+        ),
+    ] {
+        let p = problem(
+            post(&t, &o.admin, "/api/v1/maintenance-plans", body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(
+            (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+            (Some(field), Some(code)),
+            "{p}"
+        );
+    }
+    assert_eq!(count(&t, "maintenance_plans").await, 0, "nothing written");
+    // Shenzhen's route: inspections 30 days after the sale (2025-03-02, within the week's lead), then every 90.
+    let r = post(&t, &o.admin, "/api/v1/maintenance-plans", json!({"model_code": "XG-5000", "kind": "inspection", "first_after_days": 30, "every_days": 90, "region_code": "440300"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["region_code"], "440300");
+    let n = shouhou_app::maintenance::sweep(&t.app, "node-1").await.unwrap().work_orders;
+    assert_eq!(n, 1, "the Shenzhen device only");
+    let due: Value = get(&t, &o.admin, "/api/v1/maintenance/due").await.json().await.unwrap();
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!((due[0]["due_on"].as_str(), due[0]["overdue"].as_bool()), (Some("2025-03-02"), Some(false)));
+    // Three days after its day, not done: overdue.
+    clock.set_ms(at("2025-03-05T09:00:00+08:00"));
+    let admin = login(&t, "admin").await; // the morning's session has expired
+    let due: Value = get(&t, &admin, "/api/v1/maintenance/due").await.json().await.unwrap();
+    assert_eq!((due[0]["due_on"].as_str(), due[0]["overdue"].as_bool()), (Some("2025-03-02"), Some(true)));
+    let id = due[0]["work_order_id"].as_i64().unwrap();
+    let w = read(&t, &admin, id).await;
+    assert_eq!((w["kind"].as_str(), w["region_code"].as_str()), (Some("inspection"), Some("440305")));
+    // Dispatched to station A, it is A's: the list narrowed to A has it, to B not.
+    let r = post(
+        &t,
+        &admin,
+        &format!("/api/v1/work-orders/{id}/dispatch"),
+        json!({"station_id": o.a, "version": w["version"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mine: Value =
+        get(&t, &admin, &format!("/api/v1/maintenance/due?station_id={}", o.a)).await.json().await.unwrap();
+    assert_eq!(mine[0]["station_id"], o.a);
+    let other: Value =
+        get(&t, &admin, &format!("/api/v1/maintenance/due?station_id={}", o.b)).await.json().await.unwrap();
+    assert_eq!(other, json!([]));
+    // The board lists it with its station.
+    let page = get(&t, &admin, "/work-orders").await.text().await.unwrap();
+    assert!(
+        page.contains(w["number"].as_str().unwrap()) && page.contains("逾期"),
+        "the board shows the overdue route item"
+    );
+}
+
+/// Every sweep of two instances at once, four sweeps in all; what they did together.
+async fn sweep_both(first: &shouhou_app::App, second: &shouhou_app::App) -> shouhou_app::work_orders::SweepReport {
+    let mut tasks = vec![];
+    for (i, app) in [first.clone(), second.clone(), first.clone(), second.clone()].into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            shouhou_app::work_orders::sweep(&app, &format!("node-{}", i % 2 + 1)).await.unwrap()
+        }));
+    }
+    let mut total = shouhou_app::work_orders::SweepReport::default();
+    for t in tasks {
+        let r = t.await.unwrap();
+        total.redispatched += r.redispatched;
+        total.warnings += r.warnings;
+        total.breaches += r.breaches;
+        total.reports += r.reports;
+    }
+    total
+}
+
+/// The "on site by the agreed window" clock: 80 % through the window without a check-in, the
+/// dispatchers and the engineer hear of it; at its end again; each once across two instances.
+/// The clock shows on the work order; a late check-in stops it as missed.
+async fn the_agreed_window_warns_then_breaches_once_across_instances(b: Backend) {
+    use shouhou_app::{App, AppConfig, FixedClock};
+    use shouhou_store::{Db, DbOptions};
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = Arc::new(FixedClock::new(at("2025-10-13T09:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (request, _) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let a1 = user_id(&t, &o, "eng.a").await;
+    let r =
+        post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let eng = login(&t, "eng.a").await;
+    ok_step(&t, &eng, id, json!({"action": "accept"})).await;
+    let w = read(&t, &o.admin, id).await;
+    assert!(w["on_site_clock"].is_null(), "no window agreed, no clock: {w}");
+    let r = put(
+        &t,
+        &eng,
+        &format!("/api/v1/work-orders/{id}/appointment"),
+        json!({"appointment_from": "2025-10-13T10:00:00+08:00", "appointment_to": "2025-10-13T12:00:00+08:00", "version": w["version"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    assert_eq!(read(&t, &o.admin, id).await["on_site_clock"]["state"], "not_started");
+
+    let db2 = Db::connect(&t.db.url, &DbOptions::default()).await.unwrap();
+    let second = App::new(db2, clock.clone(), AppConfig::default(), shouhou_store::crypto::test_keyring());
+    // 11:35: 95 of the window's 120 minutes gone, under 80 %.
+    clock.set_ms(at("2025-10-13T11:35:00+08:00"));
+    let r = sweep_both(&t.app, &second).await;
+    assert_eq!((r.warnings, r.breaches), (0, 0));
+    assert_eq!(read(&t, &o.admin, id).await["on_site_clock"]["state"], "running");
+    // 11:36 is 80 %.
+    clock.set_ms(at("2025-10-13T11:36:00+08:00"));
+    let r = sweep_both(&t.app, &second).await;
+    assert_eq!((r.warnings, r.breaches), (1, 0));
+    assert_eq!(read(&t, &o.admin, id).await["on_site_clock"]["state"], "at_risk");
+    let inbox: Value = get(&t, &eng, "/api/v1/inbox").await.json().await.unwrap();
+    let titles: Vec<&str> = inbox["items"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert!(titles.iter().any(|t| t.contains("即将错过约定上门时间")), "the engineer hears of it: {titles:?}");
+    let disp = login(&t, "disp").await;
+    let inbox: Value = get(&t, &disp, "/api/v1/inbox").await.json().await.unwrap();
+    assert_eq!(inbox["total"], 1, "and headquarters' dispatcher: {inbox}");
+    clock.set_ms(at("2025-10-13T12:01:00+08:00"));
+    let r = sweep_both(&t.app, &second).await;
+    assert_eq!((r.warnings, r.breaches), (0, 1));
+    let r = sweep_both(&t.app, &second).await;
+    assert_eq!((r.warnings, r.breaches), (0, 0), "each level once");
+    assert_eq!(count(&t, "work_order_alerts").await, 2);
+    assert_eq!(read(&t, &o.admin, id).await["on_site_clock"]["state"], "breached");
+    // The engineer arrives at 12:20: the clock stops, missed.
+    clock.set_ms(at("2025-10-13T12:20:00+08:00"));
+    ok_step(&t, &eng, id, json!({"action": "depart"})).await;
+    ok_step(&t, &eng, id, json!({"action": "check_in"})).await;
+    let w = read(&t, &o.admin, id).await;
+    assert_eq!(
+        (w["on_site_clock"]["state"].as_str(), w["on_site_clock"]["met"].as_bool()),
+        (Some("missed"), Some(false))
+    );
+    second.db.close().await;
+}
+
 /// The engineer on the visit reads the customer's phone and address in clear (and the read is
 /// audited); a colleague of the same station, the engineer before accepting and after completing,
 /// read them masked as their role has it.
@@ -848,6 +1054,8 @@ async fn maintenance_items_become_work_orders_once_across_instances(b: Backend) 
 }
 
 crate::on_both_backends!(
+    an_inspection_route_covers_the_devices_of_its_region,
+    the_agreed_window_warns_then_breaches_once_across_instances,
     maintenance_items_become_work_orders_once_across_instances,
     leave_and_the_automatic_mode_shape_dispatch,
     the_engineer_on_the_visit_reads_the_customer_in_clear,

@@ -39,6 +39,8 @@ pub struct DeviceAnswer {
     pub install_region_code: Option<String>,
     pub install_address: Option<String>,
     pub dealer_name: Option<String>,
+    /// When its first maintenance (首保) was done.
+    pub first_maintenance_at: Option<super::Instant>,
 }
 
 /// in_warranty (free warranty through `until`), extended (a service contract through `until`) or
@@ -75,6 +77,7 @@ impl From<DeviceView> for DeviceAnswer {
             install_region_code: d.install_region_code,
             install_address: d.install_address,
             dealer_name: d.dealer_name,
+            first_maintenance_at: super::Instant::opt(d.first_maintenance_at),
         }
     }
 }

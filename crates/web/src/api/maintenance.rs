@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shouhou_app::maintenance::{DueItem, PlanForm, PlanView};
+use shouhou_app::maintenance::{Due, PlanForm, PlanView};
 use utoipa::{IntoParams, ToSchema};
 
 /// Create a plan for every device of a model, or for one device.
@@ -35,6 +35,8 @@ pub async fn list_plans(State(s): State<AppState>, rc: ReqCtx) -> ApiResult<Json
 pub struct DueQuery {
     /// Due within this many days from today (default 7: this week), overdue ones included.
     pub days: Option<i64>,
+    /// Only this station's (within the caller's own scope).
+    pub station_id: Option<i64>,
 }
 
 /// One item due, with its work order.
@@ -52,11 +54,14 @@ pub struct DueAnswer {
     pub number: Option<String>,
     pub status: Option<String>,
     pub station_id: Option<i64>,
+    /// Its day has passed and the visit is not done.
+    pub overdue: bool,
 }
 
-impl From<DueItem> for DueAnswer {
-    fn from(d: DueItem) -> Self {
+impl From<Due> for DueAnswer {
+    fn from(Due { item: d, overdue }: Due) -> Self {
         DueAnswer {
+            overdue,
             plan_id: d.plan_id,
             device_id: d.device_id,
             due_on: d.due_on,
@@ -79,6 +84,6 @@ pub async fn due(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<DueQuery>,
 ) -> ApiResult<Json<Vec<DueAnswer>>> {
-    let items = shouhou_app::maintenance::due(&s.app, &rc.ctx, q.days.unwrap_or(7)).await?;
+    let items = shouhou_app::maintenance::due(&s.app, &rc.ctx, q.days.unwrap_or(7), q.station_id).await?;
     Ok(Json(items.into_iter().map(DueAnswer::from).collect()))
 }

@@ -160,6 +160,8 @@ pub struct WorkOrderDetailAnswer {
     #[serde(flatten)]
     pub work_order: WorkOrderAnswer,
     pub arrange_clock: ClockAnswer,
+    /// "On site by the agreed window" (wall time through the window), once a window is agreed.
+    pub on_site_clock: Option<ClockAnswer>,
     pub events: Vec<WorkOrderEventAnswer>,
     pub parts: Vec<PartAnswer>,
     pub files: Vec<FileAnswer>,
@@ -197,6 +199,7 @@ impl TryFrom<WorkOrderDetail> for WorkOrderDetailAnswer {
         Ok(WorkOrderDetailAnswer {
             work_order: WorkOrderAnswer::from(&d.work_order),
             arrange_clock: ClockAnswer::from(&d.arrange),
+            on_site_clock: d.on_site.as_ref().map(ClockAnswer::from),
             events: d.events.iter().map(WorkOrderEventAnswer::try_from).collect::<Result<_, _>>()?,
             parts: d.parts.iter().map(PartAnswer::from).collect(),
             files: d.files.iter().map(FileAnswer::try_from).collect::<Result<_, _>>()?,

@@ -193,6 +193,8 @@ struct DevicePage {
     product_line: String,
     install: String,
     dealer: String,
+    /// When the first maintenance (首保) was done, or that it is not yet.
+    first_maintenance: String,
     customer: CustomerVm,
     history: Vec<super::requests::ListRow>,
 }
@@ -217,6 +219,11 @@ pub async fn device(
         product_line: r.device.product_line.clone(),
         install,
         dealer: r.device.dealer_name.clone().unwrap_or_else(|| tr.t("request-none")),
+        first_maintenance: r
+            .device
+            .first_maintenance_at
+            .map(|t| shouhou_domain::requests::business_day(t).to_string())
+            .unwrap_or_else(|| tr.t("device-first-maintenance-none")),
         customer: customer_vm(tr, &r.customer),
         history: r.requests.iter().map(|x| super::requests::list_row(tr, x)).collect(),
         c: Chrome::new(&rc, "devices-title", "/devices"),

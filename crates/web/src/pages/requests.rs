@@ -146,6 +146,16 @@ pub struct EventVm {
     pub note: String,
 }
 
+/// A visit as the request's page lists it, with its two clocks (state in words, colour class).
+struct VisitRow {
+    id: i64,
+    number: String,
+    kind: String,
+    status: String,
+    arrange: (String, &'static str),
+    on_site: Option<(String, &'static str)>,
+}
+
 #[derive(Template)]
 #[template(path = "request_detail.html")]
 struct RequestPage {
@@ -156,7 +166,7 @@ struct RequestPage {
     /// (id, name, size in KiB)
     attachments: Vec<(i64, String, i64)>,
     /// The request's visits: (id, number, kind, status).
-    work_orders: Vec<(i64, String, String, String)>,
+    work_orders: Vec<VisitRow>,
     /// Whether the reader may send an engineer (the kinds offered).
     wo_kinds: Vec<(&'static str, String)>,
     error: Option<String>,
@@ -251,8 +261,20 @@ async fn request_page(
             .await
             .map_err(page_err(rc, &path))?
             .iter()
-            .map(|w| {
-                (w.id, w.number.clone(), tr.t(&format!("wo-kind-{}", w.kind)), tr.t(&format!("wo-status-{}", w.status)))
+            .map(|v| {
+                let w = &v.work_order;
+                let clock = |st: &shouhou_domain::sla::ClockStatus| {
+                    let state = st.state().as_str();
+                    (tr.t(&format!("sla-{state}")), super::desk::sla_class(state))
+                };
+                VisitRow {
+                    id: w.id,
+                    number: w.number.clone(),
+                    kind: tr.t(&format!("wo-kind-{}", w.kind)),
+                    status: tr.t(&format!("wo-status-{}", w.status)),
+                    arrange: clock(&v.arrange),
+                    on_site: v.on_site.as_ref().map(clock),
+                }
             })
             .collect()
     } else {

@@ -95,8 +95,8 @@ struct BoardPage {
     due: Vec<DueRow>,
 }
 
-/// (due day, what, work order id and number, status, overdue)
-type DueRow = (String, String, Option<(i64, String)>, String, bool);
+/// (due day, what, work order id and number, status, overdue, station)
+type DueRow = (String, String, Option<(i64, String)>, String, bool, String);
 
 /// The columns of the board, each a set of statuses.
 const BOARD: [(&str, &[&str]); 5] = [
@@ -123,21 +123,24 @@ pub async fn board(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, Pa
             (*key, tr.t(&format!("wo-board-{key}")), rows)
         })
         .collect();
-    let today =
-        shouhou_domain::requests::business_day(jiff::Timestamp::from_millisecond(s.app.now()).unwrap_or_default())
-            .to_string();
-    let due = shouhou_app::maintenance::due(&s.app, &rc.ctx, 7)
+    let due_items =
+        shouhou_app::maintenance::due(&s.app, &rc.ctx, 7, None).await.map_err(page_err(&rc, "/work-orders"))?;
+    let station_ids: Vec<i64> = due_items.iter().filter_map(|d| d.item.station_id).collect();
+    let stations = shouhou_app::stations::station_names(&s.app, &rc.ctx, &station_ids)
         .await
-        .map_err(page_err(&rc, "/work-orders"))?
+        .map_err(page_err(&rc, "/work-orders"))?;
+    let due = due_items
         .into_iter()
-        .map(|d| {
+        .map(|shouhou_app::maintenance::Due { item: d, overdue }| {
             let what = match (d.kind.as_str(), d.seq) {
                 ("inspection", _) => tr.t("wo-due-inspection"),
                 (_, 0) => tr.t("wo-due-first"),
                 _ => tr.t1("wo-due-nth", "n", d.seq + 1),
             };
             let status = d.status.as_deref().map(|st| tr.t(&format!("wo-status-{st}"))).unwrap_or_default();
-            (d.due_on.clone(), what, d.work_order_id.zip(d.number), status, d.due_on < today)
+            let station =
+                d.station_id.and_then(|s| stations.get(&s).cloned()).unwrap_or_else(|| tr.t("wo-board-unassigned"));
+            (d.due_on.clone(), what, d.work_order_id.zip(d.number), status, overdue, station)
         })
         .collect();
     Ok(render(&BoardPage { c: Chrome::new(&rc, "wo-board-title", "/work-orders"), groups, total: items.len(), due }))
@@ -190,6 +193,8 @@ struct Detail {
     arrange_state: String,
     arrange_class: &'static str,
     arrange_due: String,
+    /// The on-site clock (state, class), once a window is agreed.
+    on_site_clock: Option<(String, &'static str)>,
     accept_due: String,
     fault_code: String,
     cause: String,
@@ -337,6 +342,10 @@ async fn work_order_page(
         arrange_state: tr.t(&format!("sla-{arrange_state}")),
         arrange_class: super::desk::sla_class(arrange_state),
         arrange_due: local_at(w.arrange.due_at),
+        on_site_clock: d.on_site.as_ref().map(|st| {
+            let state = st.state().as_str();
+            (tr.t(&format!("sla-{state}")), super::desk::sla_class(state))
+        }),
         accept_due: w.accept_due_at.map(local_at).unwrap_or_default(),
         fault_code: w.fault_code.clone().unwrap_or_default(),
         cause: w.cause.clone().unwrap_or_default(),
