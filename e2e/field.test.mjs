@@ -129,4 +129,20 @@ test('the dispatcher at 1280 px sees it completed on the board, waiting for the 
   assert.match(text, /重新熔接尾纤/);
   assert.match(text, new RegExp(number));
   assert.doesNotMatch(text, /草稿/, 'a completed visit is no draft');
+
+  // Completion filed the report on the request too, as anyone reading the request may see it:
+  // the customer's phone masked.
+  await page.locator('a', { hasText: /^SR-/ }).first().click();
+  const filed = page.locator('.attachments a', { hasText: `服务报告 ${number}` });
+  assert.equal(await filed.count(), 1, 'the report is on the request once');
+  const res2 = await page.request.get(await filed.getAttribute('href'));
+  assert.equal(res2.status(), 200);
+  const doc2 = await getDocument({ data: new Uint8Array(await res2.body()), useSystemFonts: false, disableFontFace: true }).promise;
+  let filedText = '';
+  for (let i = 1; i <= doc2.numPages; i++) {
+    const content = await (await doc2.getPage(i)).getTextContent();
+    filedText += content.items.map((it) => it.str).join('');
+  }
+  assert.match(filedText, new RegExp(number));
+  assert.match(filedText, /电话\s*\d{3}\*{4}\d{4}/, 'the filed report masks the phone');
 });

@@ -60,6 +60,17 @@ impl From<shouhou_store::crypto::KeyError> for AppError {
     }
 }
 
+/// Any lifecycle's refused step, named as the problem document has it.
+impl<S: std::fmt::Display, A: std::fmt::Display> From<shouhou_domain::lifecycle::IllegalTransition<S, A>> for AppError {
+    fn from(e: shouhou_domain::lifecycle::IllegalTransition<S, A>) -> Self {
+        AppError::IllegalTransition {
+            from: e.from.to_string(),
+            action: e.action.to_string(),
+            allowed: e.allowed.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -251,11 +251,7 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
         }
     }
     let from = r.status;
-    let to = from.apply(action).map_err(|e| AppError::IllegalTransition {
-        from: e.from.as_str().to_string(),
-        action: e.action.as_str().to_string(),
-        allowed: e.allowed.iter().map(|a| a.as_str().to_string()).collect(),
-    })?;
+    let to = from.apply(action)?;
     requests::insert_event(
         &mut c,
         &NewEvent {

@@ -210,21 +210,23 @@ pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Resul
     let region_code =
         device.as_ref().and_then(|d| d.install_region_code.clone()).unwrap_or_else(|| customer.region_code.clone());
     let rules = rules(&mut c).await?;
-    let calendar_code = match &request {
-        Some(r) => r.calendar_code.clone(),
-        None => "cn-workday".to_string(),
-    };
-    let cal = calendar_or_default(&mut c, &calendar_code).await?;
-    let arrange_from = request.as_ref().map(|r| r.created_at).unwrap_or(now);
     let description = description
         .filter(|d| !d.is_empty())
         .or_else(|| request.as_ref().map(|r| r.description.clone()))
         .unwrap_or_default();
-    let mut w = new_work_order(&mut c, now, kind, customer_id, region_code, description, calendar_code).await?;
+    let new = NewWorkOrder {
+        kind,
+        customer_id,
+        region_code,
+        description,
+        // The "arranged" clock runs from the request's registration, on the request's calendar.
+        calendar_code: request.as_ref().map(|r| r.calendar_code.clone()).unwrap_or_else(|| "cn-workday".into()),
+        arrange_from: request.as_ref().map(|r| r.created_at).unwrap_or(now),
+    };
+    let mut w = new_work_order(&mut c, &rules, now, new).await?;
     w.service_request_id = request.as_ref().map(|r| r.id);
     w.device_id = device.as_ref().map(|d| d.id);
     w.urgency = request.as_ref().map(|r| r.urgency).unwrap_or(Urgency::Normal);
-    w.arrange = Arrange::start(arrange_from, rules.arrange_target(), &cal);
     w.appointment = appointment;
     w.created_by = Some(actor.id.0);
     let number = w.number.clone();
@@ -261,16 +263,24 @@ pub async fn create_work_order(app: &App, ctx: &Ctx, f: &WorkOrderForm) -> Resul
 
 /// A new work order on the board with its number taken (gap-free: the counter rolls back with the
 /// transaction), the "arranged" clock started now on `calendar_code`; the caller fills in the rest.
+/// What a new work order is made of.
+pub(crate) struct NewWorkOrder {
+    pub kind: Kind,
+    pub customer_id: i64,
+    pub region_code: String,
+    pub description: String,
+    pub calendar_code: String,
+    /// When its "arranged" clock starts (the request's registration, else now).
+    pub arrange_from: Timestamp,
+}
+
 pub(crate) async fn new_work_order(
     c: &mut Conn<'_>,
+    rules: &DispatchRules,
     now: Timestamp,
-    kind: Kind,
-    customer_id: i64,
-    region_code: String,
-    description: String,
-    calendar_code: String,
+    n: NewWorkOrder,
 ) -> Result<WorkOrder> {
-    let rules = rules(c).await?;
+    let NewWorkOrder { kind, customer_id, region_code, description, calendar_code, arrange_from } = n;
     let cal = calendar_or_default(c, &calendar_code).await?;
     let day = business_day(now);
     let counter = requests::next_counter(c, &format!("WO {day}")).await?;
@@ -288,7 +298,7 @@ pub(crate) async fn new_work_order(
         station_id: None,
         engineer_id: None,
         calendar_code,
-        arrange: Arrange::start(now, rules.arrange_target(), &cal),
+        arrange: Arrange::start(arrange_from, rules.arrange_target(), &cal),
         accept_due_at: None,
         passed_stations: vec![],
         passed_engineers: vec![],
@@ -323,7 +333,16 @@ pub(crate) async fn create_for_device(
     let d = devices::get_device(c, &app.keys, device_id).await?.ok_or(AppError::NotFound)?;
     let customer = customers::get_customer(c, &app.keys, d.customer_id).await?.ok_or(AppError::NotFound)?;
     let region = d.install_region_code.clone().unwrap_or_else(|| customer.region_code.clone());
-    let mut w = new_work_order(c, now, kind, customer.id, region, description, "cn-workday".into()).await?;
+    let rules = rules(c).await?;
+    let new = NewWorkOrder {
+        kind,
+        customer_id: customer.id,
+        region_code: region,
+        description,
+        calendar_code: "cn-workday".into(),
+        arrange_from: now,
+    };
+    let mut w = new_work_order(c, &rules, now, new).await?;
     w.device_id = Some(d.id);
     w.id = store::insert(c, &w).await?;
     let data = json!({"number": w.number, "kind": kind.as_str()}).to_string();
@@ -332,7 +351,6 @@ pub(crate) async fn create_for_device(
         &NewEvent { to_status: Some("created"), data: &data, ..system_event(w.id, now, "created", "") },
     )
     .await?;
-    let rules = rules(c).await?;
     if rules.automatic.contains(&w.urgency) {
         auto_dispatch(c, &rules, &mut w, now, "automatic").await?;
         if w.status != Status::Created {
@@ -488,12 +506,17 @@ pub async fn recommendations(app: &App, ctx: &Ctx, id: i64) -> Result<Recommenda
 
 // ---------- dispatch, assignment, the lifecycle ----------
 
-fn illegal(e: shouhou_domain::work_orders::IllegalTransition) -> AppError {
-    AppError::IllegalTransition {
-        from: e.from.as_str().to_string(),
-        action: e.action.as_str().to_string(),
-        allowed: e.allowed.iter().map(|a| a.as_str().to_string()).collect(),
+/// The work order a tier's step is about to change: in the caller's scope (404 otherwise), the
+/// caller holding `right` for it (403), at the version they read (409).
+async fn to_change(c: &mut Conn<'_>, actor: &Actor, id: i64, version: i64, right: Permission) -> Result<WorkOrder> {
+    let w = work_order_in_scope(c, actor, id).await?;
+    if !actor.can(right) {
+        return Err(AppError::Forbidden);
     }
+    if w.version != version {
+        return Err(AppError::Stale);
+    }
+    Ok(w)
 }
 
 /// What a step answers.
@@ -518,14 +541,8 @@ pub async fn dispatch(app: &App, ctx: &Ctx, id: i64, version: i64, station: i64)
     let now = crate::instant(app.now())?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let mut w = work_order_in_scope(&mut c, actor, id).await?;
-    if !actor.can(Permission::Dispatch) {
-        return Err(AppError::Forbidden);
-    }
-    if w.version != version {
-        return Err(AppError::Stale);
-    }
-    let to = w.status.apply(Action::Dispatch).map_err(illegal)?;
+    let mut w = to_change(&mut c, actor, id, version, Permission::Dispatch).await?;
+    let to = w.status.apply(Action::Dispatch)?;
     let Some(s) = stations::get_station(&mut c, StationId(station)).await? else {
         return Err(ValidationErrors::single("station_id", "unknown_station").into());
     };
@@ -604,14 +621,8 @@ pub async fn assign(app: &App, ctx: &Ctx, id: i64, version: i64, engineer: i64) 
     let now = crate::instant(app.now())?;
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
-    let mut w = work_order_in_scope(&mut c, actor, id).await?;
-    if !actor.can(Permission::Assign) {
-        return Err(AppError::Forbidden);
-    }
-    if w.version != version {
-        return Err(AppError::Stale);
-    }
-    let to = w.status.apply(Action::Assign).map_err(illegal)?;
+    let mut w = to_change(&mut c, actor, id, version, Permission::Assign).await?;
+    let to = w.status.apply(Action::Assign)?;
     let station = w.station_id.ok_or_else(|| ValidationErrors::single("engineer_id", "not_dispatched"))?;
     let Some(u) = engineer_of(&mut c, engineer, station).await? else {
         return Err(ValidationErrors::single("engineer_id", "not_an_engineer_of_the_station").into());
@@ -703,7 +714,7 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
     if w.version != version {
         return Err(AppError::Stale);
     }
-    let to = w.status.apply(action).map_err(illegal)?;
+    let to = w.status.apply(action)?;
     let from = w.status;
     match action {
         Action::CheckIn => {
@@ -832,7 +843,7 @@ async fn auto_assign(
         return Ok(());
     }
     let from = w.status;
-    w.status = w.status.apply(Action::Return).map_err(illegal)?;
+    w.status = w.status.apply(Action::Return)?;
     if let Some(s) = w.station_id.take() {
         w.passed_stations.push(s);
     }
@@ -856,7 +867,7 @@ async fn auto_dispatch(
         return Ok(());
     };
     let from = w.status;
-    w.status = w.status.apply(Action::Dispatch).map_err(illegal)?;
+    w.status = w.status.apply(Action::Dispatch)?;
     w.station_id = Some(station);
     w.engineer_id = None;
     w.accept_due_at = Some(rules.station_deadline(w.urgency, now));
@@ -880,7 +891,7 @@ async fn assign_next(
         return Ok(false);
     };
     let from = w.status;
-    w.status = w.status.apply(Action::Assign).map_err(illegal)?;
+    w.status = w.status.apply(Action::Assign)?;
     w.engineer_id = Some(eng);
     w.accept_due_at = Some(rules.engineer_deadline(w.urgency, now));
     step_event(c, w, now, None, from, Action::Assign, why, json!({"engineer_id": eng.0, "automatic": true})).await?;
@@ -1016,7 +1027,7 @@ async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timest
     let from = w.status;
     match w.status {
         Status::Assigned => {
-            w.status = w.status.apply(Action::Decline).map_err(illegal)?;
+            w.status = w.status.apply(Action::Decline)?;
             if let Some(e) = w.engineer_id.take() {
                 w.passed_engineers.push(e);
             }
@@ -1026,7 +1037,7 @@ async fn missed_deadline(app: &App, instance: &str, seen: WorkOrder, now: Timest
             auto_assign(&mut c, &rules, &mut w, now, "deadline_missed").await?;
         }
         Status::Dispatched => {
-            w.status = w.status.apply(Action::Return).map_err(illegal)?;
+            w.status = w.status.apply(Action::Return)?;
             if let Some(s) = w.station_id.take() {
                 w.passed_stations.push(s);
             }

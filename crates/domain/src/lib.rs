@@ -32,6 +32,7 @@ pub mod devices;
 pub mod dispatch;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod locale;
 pub mod mask;
 pub mod regions;

@@ -132,23 +132,8 @@ choice_enum! {
     }
 }
 
-/// An action that the request's current status does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} a request that is {from}; allowed: {}", list(.allowed))]
-pub struct IllegalTransition {
-    pub from: Status,
-    pub action: Action,
-    /// What `from` does allow, so the caller can say so.
-    pub allowed: &'static [Action],
-}
-
-fn list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        "none".to_string()
-    } else {
-        actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-    }
-}
+/// An action that the status does not allow.
+pub type IllegalTransition = crate::lifecycle::IllegalTransition<Status, Action>;
 
 impl Status {
     /// The actions this status allows, in `Action` declaration order. Empty for final statuses.
@@ -459,10 +444,10 @@ mod tests {
         let e = InProgress.apply(Confirm).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "cannot confirm a request that is in_progress; allowed: wait_for_customer, resolve, cancel"
+            "cannot confirm from in_progress; allowed: wait_for_customer, resolve, cancel"
         );
         let e = Closed.apply(Reopen).unwrap_err();
-        assert_eq!(e.to_string(), "cannot reopen a request that is closed; allowed: none");
+        assert_eq!(e.to_string(), "cannot reopen from closed; allowed: none");
     }
 
     #[test]

@@ -76,22 +76,8 @@ choice_enum! {
     }
 }
 
-/// An action that the work order's status does not allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("cannot {action} a work order that is {from}; allowed: {}", list(.allowed))]
-pub struct IllegalTransition {
-    pub from: Status,
-    pub action: Action,
-    pub allowed: &'static [Action],
-}
-
-fn list(actions: &[Action]) -> String {
-    if actions.is_empty() {
-        "none".to_string()
-    } else {
-        actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
-    }
-}
+/// An action that the status does not allow.
+pub type IllegalTransition = crate::lifecycle::IllegalTransition<Status, Action>;
 
 impl Status {
     /// The actions this status allows, in `Action` declaration order. Empty for final statuses.
@@ -359,7 +345,7 @@ mod tests {
     fn a_check_in_before_departure_is_refused_and_says_what_is_allowed() {
         let e = Status::Accepted.apply(Action::CheckIn).unwrap_err();
         assert_eq!(e.allowed, &[Action::Assign, Action::Depart, Action::Cancel]);
-        assert_eq!(e.to_string(), "cannot check_in a work order that is accepted; allowed: assign, depart, cancel");
+        assert_eq!(e.to_string(), "cannot check_in from accepted; allowed: assign, depart, cancel");
     }
 
     #[test]

@@ -402,7 +402,26 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
         let day = shouhou_domain::requests::business_day(now);
         let from = format!("{day}T{hour:02}:00:00+08:00");
         let to = format!("{day}T{:02}:00:00+08:00", hour + 2);
+        // A repair comes from a customer's call: its request first, the visit from it (its
+        // report is filed on the request at completion). The other kinds are planned visits.
+        let service_request_id = if *kind == "repair" {
+            let f = shouhou_app::requests::RequestForm {
+                customer_id: *customer,
+                serial_number: Some(serial.clone()),
+                request_type: "repair".into(),
+                channel: "phone".into(),
+                urgency: if i % 3 == 0 { "high" } else { "normal" }.into(),
+                description: ["设备告警，需上门检查", "首次保养", "更换风扇模块", "新设备安装调试", "光模块收光异常"]
+                    [i % 5]
+                    .into(),
+                ..Default::default()
+            };
+            Some(shouhou_app::requests::create_request(app, ctx, &f).await?.id)
+        } else {
+            None
+        };
         let f = WorkOrderForm {
+            service_request_id,
             customer_id: Some(*customer),
             serial_number: Some(serial.clone()),
             kind: (*kind).into(),
@@ -411,7 +430,6 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
             description: Some(
                 ["设备告警，需上门检查", "首次保养", "更换风扇模块", "新设备安装调试", "光模块收光异常"][i % 5].into(),
             ),
-            ..Default::default()
         };
         let c = wo::create_work_order(app, ctx, &f).await?;
         let mut v = c.version;
