@@ -781,6 +781,43 @@ async fn an_inspection_route_covers_the_devices_of_its_region(b: Backend) {
     );
 }
 
+/// The "arranged" clock on the stored PRC calendar, through the API: a request registered on the
+/// eve of the National Day holiday is due after it; one registered on the Friday before the
+/// make-up Saturday is due that Saturday, and breaches there.
+async fn the_arranged_clock_sleeps_through_the_holiday_and_works_the_make_up_saturday(b: Backend) {
+    use shouhou_app::FixedClock;
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = Arc::new(FixedClock::new(at("2025-09-30T17:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (request, customer) = field(&t, &o).await;
+    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let w = read(&t, &o.admin, c["id"].as_i64().unwrap()).await;
+    // Half an hour on Tue 30 Sep, 1–8 October off, the other 90 minutes on Thu 9 October from 08:30.
+    assert_eq!(w["arrange_due_at"], "2025-10-09T10:00:00+08:00");
+    clock.set_ms(at("2025-10-10T17:00:00+08:00"));
+    let admin = login(&t, "admin").await;
+    let r = post(&t, &admin, "/api/v1/service-requests", json!({"customer_id": customer, "serial_number": "XG5K-0001", "type": "repair", "channel": "phone", "urgency": "normal", "description": "周五傍晚报修"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let c: Value = post(&t, &admin, "/api/v1/work-orders", json!({"service_request_id": second, "kind": "repair"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    assert_eq!(read(&t, &admin, id).await["arrange_due_at"], "2025-10-11T10:00:00+08:00", "the make-up Saturday works");
+    clock.set_ms(at("2025-10-11T10:01:00+08:00"));
+    let w = read(&t, &admin, id).await;
+    assert_eq!(w["arrange_clock"]["state"], "breached");
+    assert_eq!(w["arrange_clock"]["breached_at"], "2025-10-11T10:00:00+08:00");
+}
+
 /// Every sweep of two instances at once, four sweeps in all; what they did together.
 async fn sweep_both(first: &shouhou_app::App, second: &shouhou_app::App) -> shouhou_app::work_orders::SweepReport {
     let mut tasks = vec![];
@@ -1054,6 +1091,7 @@ async fn maintenance_items_become_work_orders_once_across_instances(b: Backend) 
 }
 
 crate::on_both_backends!(
+    the_arranged_clock_sleeps_through_the_holiday_and_works_the_make_up_saturday,
     an_inspection_route_covers_the_devices_of_its_region,
     the_agreed_window_warns_then_breaches_once_across_instances,
     maintenance_items_become_work_orders_once_across_instances,
