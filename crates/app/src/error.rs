@@ -25,6 +25,9 @@ pub enum AppError {
     /// The lifecycle does not allow this action now.
     #[error("cannot {action} when it is {from}")]
     IllegalTransition { from: String, action: String, allowed: Vec<String> },
+    /// Fewer of a part are available in the warehouse than the movement takes (thousandths).
+    #[error("only {available} available")]
+    InsufficientStock { available: String },
     /// The request was carried out before under its idempotency key (its answer is replayed).
     #[error("carried out before under this idempotency key")]
     AlreadyDone,

@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod maintenance;
+pub mod parts;
 pub mod products;
 pub mod reports;
 pub mod requests;

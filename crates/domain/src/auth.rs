@@ -104,6 +104,10 @@ pub enum Permission {
     /// The engineer's own steps on their work orders (accept, decline, travel, check in, diagnose,
     /// parts, complete).
     FieldWork,
+    /// Keep the spare-parts catalog.
+    PartsWrite,
+    /// Record stock movements (receipts, transfers, scrap) in the warehouses of the scope.
+    StockWrite,
 }
 
 impl Role {
@@ -161,8 +165,9 @@ impl Role {
                 WorkOrderRead,
                 WorkOrderWrite,
                 Assign,
+                StockWrite,
             ],
-            Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite],
+            Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite, PartsWrite, StockWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
             Role::Manager => &[
                 BackOffice,
@@ -195,6 +200,8 @@ impl Role {
                 Dispatch,
                 DispatchOverride,
                 Assign,
+                PartsWrite,
+                StockWrite,
             ],
         }
     }

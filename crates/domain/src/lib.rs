@@ -35,6 +35,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod locale;
 pub mod mask;
+pub mod parts;
 pub mod regions;
 pub mod requests;
 pub mod sla;

@@ -442,10 +442,7 @@ mod tests {
     #[test]
     fn the_refusal_message_reads_well() {
         let e = InProgress.apply(Confirm).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "cannot confirm from in_progress; allowed: wait_for_customer, resolve, cancel"
-        );
+        assert_eq!(e.to_string(), "cannot confirm from in_progress; allowed: wait_for_customer, resolve, cancel");
         let e = Closed.apply(Reopen).unwrap_err();
         assert_eq!(e.to_string(), "cannot reopen from closed; allowed: none");
     }

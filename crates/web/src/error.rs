@@ -61,6 +61,11 @@ impl From<&AppError> for Problem {
                 ..Problem::new(S::CONFLICT, "illegal_transition")
             },
             AppError::AlreadyDone => Problem::new(S::CONFLICT, "idempotency_key_in_use"),
+            AppError::InsufficientStock { available } => Problem {
+                detail: Some(format!("only {available} available")),
+                extra: Some(serde_json::json!({"available": available})),
+                ..Problem::new(S::CONFLICT, "insufficient_stock")
+            },
             AppError::Unavailable(_) => Problem::new(S::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Undecryptable { version, .. } => Problem {
                 extra: Some(serde_json::json!({"key": shouhou_app::key_name(*version)})),

@@ -12,6 +12,7 @@ mod hygiene;
 mod keys;
 mod layers;
 mod pages;
+mod parts;
 mod plans;
 mod roles;
 mod scoping;

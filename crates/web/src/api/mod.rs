@@ -8,6 +8,7 @@ pub mod devices;
 pub mod docs;
 pub mod inbox;
 pub mod maintenance;
+pub mod parts;
 pub mod products;
 pub mod regions;
 pub mod requests;
@@ -104,6 +105,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(maintenance::due))
         .routes(routes!(work_orders::set_leave))
         .routes(routes!(work_orders::get_dispatch_settings, work_orders::set_dispatch_settings))
+        .routes(routes!(parts::create_part, parts::list_parts))
+        .routes(routes!(parts::record_movement))
+        .routes(routes!(parts::stock))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -213,6 +213,9 @@ impl PageError {
             // Answered by the idempotency layer with the first submission's answer.
             AppError::AlreadyDone => (StatusCode::CONFLICT, tr.t("problem-idempotency_key_in_use")),
             AppError::IllegalTransition { .. } => (StatusCode::CONFLICT, tr.t("error-illegal-transition")),
+            AppError::InsufficientStock { available } => {
+                (StatusCode::CONFLICT, tr.t1("error-insufficient-stock", "available", available))
+            }
             AppError::Validation(_) | AppError::Duplicate { .. } => {
                 (StatusCode::UNPROCESSABLE_ENTITY, tr.t("error-validation"))
             }

@@ -1,0 +1,410 @@
+//! Spare parts (备件): the catalog and the stock ledger. Every movement (a receipt, a reservation
+//! and its release, an issue and a return, a transfer out and its arrival, scrap) is one
+//! transaction that changes the warehouse's figures under the never-below-zero guard and appends
+//! its ledger row, audited; a movement the stock cannot bear writes nothing and says how many are
+//! available (409 `insufficient_stock`).
+use crate::audit::record;
+use crate::{App, AppError, Ctx, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shouhou_domain::ValidationErrors;
+use shouhou_domain::auth::Permission;
+use shouhou_domain::ids::StationId;
+use shouhou_domain::parts::{MovementKind, Quantity, format_milli, part_code};
+use shouhou_domain::text::optional_text;
+use shouhou_store::parts::{self as store, NewPart, Part, Refs};
+use shouhou_store::{Conn, Page, PageRequest, products, warehouses};
+
+/// A new part of the catalog.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PartForm {
+    /// Part code (letters, digits, `-_./`), unique.
+    pub code: String,
+    pub name: String,
+    /// 个, 台, 米 …
+    pub unit: String,
+    #[serde(default)]
+    pub specification: Option<String>,
+    /// Counted in fractions of its unit (metres of cable); default whole units.
+    #[serde(default)]
+    pub divisible: Option<bool>,
+    /// Price per unit in fen (分).
+    #[serde(default)]
+    pub price_fen: Option<i64>,
+    /// Tracked by serial number.
+    #[serde(default)]
+    pub serialised: Option<bool>,
+    /// Codes of the product models it fits.
+    #[serde(default)]
+    pub model_codes: Option<Vec<String>>,
+}
+
+/// A part as the API answers it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PartView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub specification: String,
+    pub unit: String,
+    pub divisible: bool,
+    pub price_fen: i64,
+    pub serialised: bool,
+    pub active: bool,
+    pub model_codes: Vec<String>,
+    pub version: i64,
+}
+
+fn view(p: Part, model_codes: Vec<String>) -> PartView {
+    PartView {
+        id: p.id,
+        code: p.code,
+        name: p.name,
+        specification: p.specification,
+        unit: p.unit,
+        divisible: p.divisible,
+        price_fen: p.price_fen,
+        serialised: p.serialised,
+        active: p.active,
+        model_codes,
+        version: p.version,
+    }
+}
+
+/// Add a part to the catalog.
+#[tracing::instrument(skip_all)]
+pub async fn create_part(app: &App, ctx: &Ctx, f: &PartForm) -> Result<PartView> {
+    ctx.require(Permission::PartsWrite)?;
+    let mut e = ValidationErrors::default();
+    let code = e.take(part_code("code", &f.code));
+    let name = e.take(optional_text("name", Some(&f.name), 100)).flatten().filter(|n| !n.is_empty());
+    if name.is_none() && !e.0.iter().any(|x| x.field == "name") {
+        e.push("name", "required");
+    }
+    let unit = e.take(optional_text("unit", Some(&f.unit), 10)).flatten().filter(|u| !u.is_empty());
+    if unit.is_none() && !e.0.iter().any(|x| x.field == "unit") {
+        e.push("unit", "required");
+    }
+    let spec = e.take(optional_text("specification", f.specification.as_deref(), 200)).flatten().unwrap_or_default();
+    let price = f.price_fen.unwrap_or(0);
+    if !(0..=100_000_000_000).contains(&price) {
+        e.push("price_fen", "out_of_range");
+    }
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut conn = tx.conn();
+    let c = &mut conn;
+    let mut models = vec![];
+    for m in f.model_codes.iter().flatten() {
+        match products::model_by_code(c, m.trim()).await? {
+            Some(model) => models.push((model.id, model.code)),
+            None => e.push("model_codes", "unknown_model"),
+        }
+    }
+    let (Some(code), Some(name), Some(unit)) = (code, name, unit) else { return Err(e.into()) };
+    e.into_result()?;
+    let new = NewPart {
+        code: &code,
+        name: &name,
+        specification: &spec,
+        unit: &unit,
+        divisible: f.divisible.unwrap_or(false),
+        price_fen: price,
+        serialised: f.serialised.unwrap_or(false),
+    };
+    let ids: Vec<i64> = models.iter().map(|(id, _)| *id).collect();
+    let id = store::insert_part(c, &new, &ids, now).await?;
+    record(c, app, ctx, "part.create", "part", Some(id.to_string()), json!({"code": code, "name": name, "unit": unit}))
+        .await?;
+    let part = store::get_part(c, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    let mut codes: Vec<String> = models.into_iter().map(|(_, c)| c).collect();
+    codes.sort();
+    Ok(view(part, codes))
+}
+
+/// Parts whose code or name holds `q`.
+pub async fn list_parts(app: &App, ctx: &Ctx, q: &str, page: PageRequest) -> Result<Page<PartView>> {
+    ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    let mut conn = rd.conn();
+    let c = &mut conn;
+    let p = store::list_parts(c, q, page).await?;
+    let mut items = Vec::with_capacity(p.items.len());
+    for part in p.items {
+        let models = store::models_of(c, part.id).await?;
+        items.push(view(part, models));
+    }
+    Ok(Page { items, page: p.page, per_page: p.per_page, total: p.total })
+}
+
+/// A stock movement as a caller records it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MovementForm {
+    /// receipt, reserve, release, issue, return, transfer_out, transfer_in, scrap
+    pub kind: String,
+    /// The warehouse whose stock moves (for a transfer's arrival, the receiving one).
+    pub warehouse_id: i64,
+    /// Required except for a transfer's arrival (the transfer says what arrives).
+    #[serde(default)]
+    pub part_code: Option<String>,
+    /// In the part's unit: whole for counted parts, up to three decimals for divisible ones.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub quantity: Option<serde_json::Number>,
+    /// transfer_out: where the goods go.
+    #[serde(default)]
+    pub to_warehouse_id: Option<i64>,
+    /// transfer_in: the transfer that arrives.
+    #[serde(default)]
+    pub transfer_id: Option<i64>,
+    #[serde(default)]
+    pub work_order_id: Option<i64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// What a recorded movement answers: its ledger row, the transfer it opened or closed, and the
+/// warehouse's figures for the part afterwards.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MovementDone {
+    pub id: i64,
+    pub kind: String,
+    pub transfer_id: Option<i64>,
+    pub stock: StockView,
+}
+
+/// A warehouse's figures for a part, in the part's unit (decimal strings, exact).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StockView {
+    pub warehouse_id: i64,
+    pub warehouse_code: String,
+    pub part_code: String,
+    pub part_name: String,
+    pub unit: String,
+    pub on_hand: String,
+    pub reserved: String,
+    pub available: String,
+    pub in_transit: String,
+    /// Below its threshold.
+    pub low: bool,
+}
+
+impl From<store::StockRow> for StockView {
+    fn from(r: store::StockRow) -> Self {
+        let available = r.on_hand - r.reserved;
+        StockView {
+            warehouse_id: r.warehouse_id,
+            warehouse_code: r.warehouse_code,
+            part_code: r.part_code,
+            part_name: r.part_name,
+            unit: r.unit,
+            on_hand: format_milli(r.on_hand),
+            reserved: format_milli(r.reserved),
+            available: format_milli(available),
+            in_transit: format_milli(r.in_transit),
+            low: r.low_threshold.is_some_and(|t| available < t),
+        }
+    }
+}
+
+/// A warehouse the actor may move stock in: in their scope (else it is unknown to them), active.
+async fn warehouse_in_scope(
+    c: &mut Conn<'_>,
+    actor: &crate::Actor,
+    field: &'static str,
+    id: i64,
+) -> Result<Option<warehouses::Warehouse>> {
+    let w = warehouses::get_warehouse(c, shouhou_domain::ids::WarehouseId(id))
+        .await?
+        .filter(|w| actor.scope.allows_opt(w.station_id.map(StationId)));
+    match w {
+        Some(w) if !w.active => Err(ValidationErrors::single(field, "warehouse_inactive").into()),
+        other => Ok(other),
+    }
+}
+
+/// Record a movement: one transaction; nothing written if it is refused.
+#[tracing::instrument(skip_all)]
+pub async fn record_movement(app: &App, ctx: &Ctx, f: &MovementForm) -> Result<MovementDone> {
+    let actor = ctx.require(Permission::StockWrite)?;
+    let mut tx = app.db.begin().await?;
+    let done = movement(&mut tx.conn(), app, ctx, actor, f).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+async fn movement(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    actor: &crate::Actor,
+    f: &MovementForm,
+) -> Result<MovementDone> {
+    let mut e = ValidationErrors::default();
+    let kind = e.take(MovementKind::parse("kind", &f.kind));
+    let note = e.take(optional_text("note", f.note.as_deref(), 500)).flatten().unwrap_or_default();
+    let now = app.now();
+    let warehouse = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id).await?;
+    if warehouse.is_none() {
+        e.push("warehouse_id", "unknown_warehouse");
+    }
+    let Some(kind) = kind else { return Err(e.into()) };
+    let refs = Refs { work_order_id: f.work_order_id, transfer_id: None, note: &note, created_by: Some(actor.id.0) };
+    // A transfer's arrival: the transfer says what, how many and where to.
+    if kind == MovementKind::TransferIn {
+        let t = match f.transfer_id {
+            None => {
+                e.push("transfer_id", "required");
+                None
+            }
+            Some(id) => match store::get_transfer(c, id).await? {
+                Some(t) if t.to_warehouse_id == f.warehouse_id => Some(t),
+                _ => {
+                    e.push("transfer_id", "unknown_transfer");
+                    None
+                }
+            },
+        };
+        let Some(t) = t else { return Err(e.into()) };
+        e.into_result()?;
+        if !store::receive_transfer(c, t.id, now).await? {
+            return Err(ValidationErrors::single("transfer_id", "already_received").into());
+        }
+        let q = Quantity::from_milli(t.quantity);
+        let refs = Refs { transfer_id: Some(t.id), ..refs };
+        let Some(id) = store::apply(c, kind, t.to_warehouse_id, t.part_id, kind.effect(q), refs, now).await? else {
+            return Err(AppError::Internal(format!("transfer {} was not in transit", t.id)));
+        };
+        return finish(c, app, ctx, kind, id, Some(t.id), t.to_warehouse_id, t.part_id, q).await;
+    }
+    let part = match f.part_code.as_deref().map(|p| part_code("part_code", p)) {
+        None => {
+            e.push("part_code", "required");
+            None
+        }
+        Some(Err(err)) => {
+            e.push(err.field, err.code);
+            None
+        }
+        Some(Ok(code)) => match store::part_by_code(c, &code).await? {
+            Some(p) => Some(p),
+            None => {
+                e.push("part_code", "unknown_part");
+                None
+            }
+        },
+    };
+    let quantity = match (&f.quantity, &part) {
+        (None, _) => {
+            e.push("quantity", "required");
+            None
+        }
+        (Some(n), Some(p)) => e.take(Quantity::parse("quantity", &n.to_string(), p.divisible)),
+        (Some(n), None) => e.take(Quantity::parse("quantity", &n.to_string(), true)),
+    };
+    let destination = match (kind, f.to_warehouse_id) {
+        (MovementKind::TransferOut, None) => {
+            e.push("to_warehouse_id", "required");
+            None
+        }
+        (MovementKind::TransferOut, Some(to)) if to == f.warehouse_id => {
+            e.push("to_warehouse_id", "same_warehouse");
+            None
+        }
+        (MovementKind::TransferOut, Some(to)) => {
+            // Goods may be sent to any active warehouse, another station's included.
+            match warehouses::get_warehouse(c, shouhou_domain::ids::WarehouseId(to)).await? {
+                Some(w) if w.active => Some(w),
+                _ => {
+                    e.push("to_warehouse_id", "unknown_warehouse");
+                    None
+                }
+            }
+        }
+        (_, Some(_)) => {
+            e.push("to_warehouse_id", "only_for_transfer");
+            None
+        }
+        (_, None) => None,
+    };
+    let (Some(w), Some(part), Some(q)) = (warehouse, part, quantity) else { return Err(e.into()) };
+    e.into_result()?;
+    let mut transfer_id = None;
+    let refs = match &destination {
+        Some(to) => {
+            let t = store::insert_transfer(c, part.id, w.id, to.id, q.milli(), refs, now).await?;
+            transfer_id = Some(t);
+            Refs { transfer_id: Some(t), ..refs }
+        }
+        None => refs,
+    };
+    let Some(id) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
+        let available = store::stock(c, &shouhou_domain::auth::Scope::All, Some(w.id), Some(part.id), 1)
+            .await?
+            .first()
+            .map(|r| r.on_hand - r.reserved)
+            .unwrap_or(0);
+        return Err(AppError::InsufficientStock { available: format_milli(available) });
+    };
+    if let Some(to) = &destination {
+        let t = MovementKind::transit_effect(q);
+        if store::apply(c, MovementKind::TransferOut, to.id, part.id, t, refs, now).await?.is_none() {
+            return Err(AppError::Internal("in transit could not be recorded".into()));
+        }
+    }
+    finish(c, app, ctx, kind, id, transfer_id, w.id, part.id, q).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    kind: MovementKind,
+    id: i64,
+    transfer_id: Option<i64>,
+    warehouse: i64,
+    part: i64,
+    q: Quantity,
+) -> Result<MovementDone> {
+    record(
+        c,
+        app,
+        ctx,
+        &format!("stock.{}", kind.as_str()),
+        "stock_movement",
+        Some(id.to_string()),
+        json!({"warehouse_id": warehouse, "part_id": part, "quantity": format_milli(q.milli()), "transfer_id": transfer_id}),
+    )
+    .await?;
+    let row = store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    Ok(MovementDone { id, kind: kind.as_str().to_string(), transfer_id, stock: row.into() })
+}
+
+/// The figures of the warehouses in the caller's scope, narrowed to a warehouse and/or a part.
+pub async fn stock(app: &App, ctx: &Ctx, warehouse: Option<i64>, part_code_: Option<&str>) -> Result<Vec<StockView>> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    let mut conn = rd.conn();
+    let c = &mut conn;
+    let part = match part_code_.map(str::trim).filter(|p| !p.is_empty()) {
+        None => None,
+        Some(code) => match store::part_by_code(c, &code.to_ascii_uppercase()).await? {
+            Some(p) => Some(p.id),
+            None => return Ok(vec![]),
+        },
+    };
+    Ok(store::stock(c, &actor.scope, warehouse, part, 1000).await?.into_iter().map(StockView::from).collect())
+}

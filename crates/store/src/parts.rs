@@ -1,0 +1,219 @@
+//! Spare parts: the catalog, the figures of each warehouse, the ledger of movements and transfers.
+//! A movement changes a warehouse's figures with one guarded `UPDATE` (the rule of
+//! `domain::parts::Effect::leaves_valid` written in SQL) and appends its ledger row in the same
+//! transaction: under any concurrency, on SQLite's single writer or PostgreSQL's row lock (which
+//! re-reads the row it waited for), a movement that would leave a figure negative changes nothing.
+use crate::{Conn, Page, PageRequest, Result, both, scope_clause};
+use shouhou_domain::auth::Scope;
+use shouhou_domain::parts::{Effect, MovementKind};
+use sqlx::AssertSqlSafe;
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Part {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub specification: String,
+    pub unit: String,
+    pub divisible: bool,
+    pub price_fen: i64,
+    pub serialised: bool,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const PART_COLS: &str =
+    "id, code, name, specification, unit, divisible, price_fen, serialised, active, version, created_at, updated_at";
+
+pub struct NewPart<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub specification: &'a str,
+    pub unit: &'a str,
+    pub divisible: bool,
+    pub price_fen: i64,
+    pub serialised: bool,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_part(c: &mut Conn<'_>, p: &NewPart<'_>, models: &[i64], now: i64) -> Result<i64> {
+    let id: i64 = both!(c, c => sqlx::query_scalar(
+        "INSERT INTO parts (code, name, specification, unit, divisible, price_fen, serialised, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+        .bind(p.code).bind(p.name).bind(p.specification).bind(p.unit).bind(p.divisible).bind(p.price_fen)
+        .bind(p.serialised).bind(now).fetch_one(c).await)?;
+    for m in models {
+        both!(c, c => sqlx::query("INSERT INTO part_models (part_id, model_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id).bind(m).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(id)
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn part_by_code(c: &mut Conn<'_>, code: &str) -> Result<Option<Part>> {
+    let sql = format!("SELECT {PART_COLS} FROM parts WHERE code = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, Part>(AssertSqlSafe(sql)).bind(code).fetch_optional(c).await)?)
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get_part(c: &mut Conn<'_>, id: i64) -> Result<Option<Part>> {
+    let sql = format!("SELECT {PART_COLS} FROM parts WHERE id = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, Part>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
+}
+
+/// The codes of the product models a part fits.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn models_of(c: &mut Conn<'_>, part: i64) -> Result<Vec<String>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT m.code FROM part_models pm JOIN product_models m ON m.id = pm.model_id WHERE pm.part_id = $1 ORDER BY m.code")
+        .bind(part).fetch_all(c).await)?)
+}
+
+/// Parts whose code or name holds `q`, by code.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list_parts(c: &mut Conn<'_>, q: &str, page: PageRequest) -> Result<Page<Part>> {
+    let pattern = format!("%{}%", q.trim());
+    let sql =
+        format!("SELECT {PART_COLS} FROM parts WHERE code LIKE $1 OR name LIKE $1 ORDER BY code LIMIT $2 OFFSET $3");
+    let items = both!(c, c => sqlx::query_as::<_, Part>(AssertSqlSafe(sql)).bind(&pattern)
+        .bind(page.limit()).bind(page.offset()).fetch_all(c).await)?;
+    let total: i64 = both!(c, c => sqlx::query_scalar("SELECT COUNT(*) FROM parts WHERE code LIKE $1 OR name LIKE $1")
+        .bind(&pattern).fetch_one(c).await)?;
+    Ok(Page { items, page: page.page, per_page: page.per_page, total })
+}
+
+/// What a ledger row refers to besides its warehouse and part.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Refs<'a> {
+    pub work_order_id: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub note: &'a str,
+    pub created_by: Option<i64>,
+}
+
+/// Apply `effect` to the warehouse's figures for the part and append the ledger row, if the
+/// figures it leaves are allowed; `None` (nothing written) if they are not. The caller's
+/// transaction holds both.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn apply(
+    c: &mut Conn<'_>,
+    kind: MovementKind,
+    warehouse: i64,
+    part: i64,
+    effect: Effect,
+    refs: Refs<'_>,
+    now: i64,
+) -> Result<Option<i64>> {
+    both!(c, c => sqlx::query(
+        "INSERT INTO stock_levels (warehouse_id, part_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(warehouse).bind(part).execute(c).await.map(|r| r.rows_affected()))?;
+    let changed = both!(c, c => sqlx::query(
+        "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, in_transit = in_transit + $5 \
+         WHERE warehouse_id = $1 AND part_id = $2 AND on_hand + $3 >= 0 AND reserved + $4 >= 0 \
+         AND in_transit + $5 >= 0 AND (on_hand + $3) - (reserved + $4) >= 0")
+        .bind(warehouse).bind(part).bind(effect.on_hand).bind(effect.reserved).bind(effect.in_transit)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let id: i64 = both!(c, c => sqlx::query_scalar(
+        "INSERT INTO stock_movements (kind, warehouse_id, part_id, on_hand_delta, reserved_delta, in_transit_delta, \
+         work_order_id, transfer_id, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         RETURNING id")
+        .bind(kind.as_str()).bind(warehouse).bind(part).bind(effect.on_hand).bind(effect.reserved).bind(effect.in_transit)
+        .bind(refs.work_order_id).bind(refs.transfer_id).bind(refs.note).bind(refs.created_by).bind(now)
+        .fetch_one(c).await)?;
+    Ok(Some(id))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Transfer {
+    pub id: i64,
+    pub part_id: i64,
+    pub from_warehouse_id: i64,
+    pub to_warehouse_id: i64,
+    pub quantity: i64,
+    pub status: String,
+    pub created_at: i64,
+    pub received_at: Option<i64>,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_transfer(
+    c: &mut Conn<'_>,
+    part: i64,
+    from: i64,
+    to: i64,
+    quantity: i64,
+    refs: Refs<'_>,
+    now: i64,
+) -> Result<i64> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "INSERT INTO stock_transfers (part_id, from_warehouse_id, to_warehouse_id, quantity, status, note, created_by, \
+         created_at) VALUES ($1, $2, $3, $4, 'in_transit', $5, $6, $7) RETURNING id")
+        .bind(part).bind(from).bind(to).bind(quantity).bind(refs.note).bind(refs.created_by).bind(now)
+        .fetch_one(c).await)?)
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get_transfer(c: &mut Conn<'_>, id: i64) -> Result<Option<Transfer>> {
+    Ok(both!(c, c => sqlx::query_as::<_, Transfer>(
+        "SELECT id, part_id, from_warehouse_id, to_warehouse_id, quantity, status, created_at, received_at \
+         FROM stock_transfers WHERE id = $1")
+        .bind(id).fetch_optional(c).await)?)
+}
+
+/// Mark a transfer received; false if it was already (a second arrival changes nothing).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn receive_transfer(c: &mut Conn<'_>, id: i64, now: i64) -> Result<bool> {
+    let n = both!(c, c => sqlx::query(
+        "UPDATE stock_transfers SET status = 'received', received_at = $1 WHERE id = $2 AND status = 'in_transit'")
+        .bind(now).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A warehouse's figures for a part, in thousandths.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StockRow {
+    pub warehouse_id: i64,
+    pub warehouse_code: String,
+    pub station_id: Option<i64>,
+    pub part_id: i64,
+    pub part_code: String,
+    pub part_name: String,
+    pub unit: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub in_transit: i64,
+    pub low_threshold: Option<i64>,
+}
+
+/// The figures of the warehouses in `scope` (by the warehouse's station; a central warehouse is
+/// headquarters'), narrowed to one warehouse and/or part if asked, by warehouse and part code.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn stock(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    warehouse: Option<i64>,
+    part: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StockRow>> {
+    let (clause, ids) = scope_clause(scope, "w.station_id", 4);
+    let sql = format!(
+        "SELECT l.warehouse_id, w.code AS warehouse_code, w.station_id, l.part_id, p.code AS part_code, p.name AS part_name, \
+         p.unit, l.on_hand, l.reserved, l.in_transit, l.low_threshold \
+         FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id JOIN parts p ON p.id = l.part_id \
+         WHERE ($1 IS NULL OR l.warehouse_id = $1) AND ($2 IS NULL OR l.part_id = $2) AND ({clause}) \
+         ORDER BY w.code, p.code LIMIT $3"
+    );
+    Ok(both!(c, c => {
+        let mut q = sqlx::query_as::<_, StockRow>(AssertSqlSafe(sql)).bind(warehouse).bind(part).bind(limit);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?)
+}

@@ -1,0 +1,346 @@
+//! Spare parts (issue 12), through the API on both databases: the catalog, the stock ledger's
+//! movements and its invariants (on hand is the sum of the movements, nothing ever below zero),
+//! transfers in transit, and fifty concurrent issues of ten available through two instances.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shouhou_store::Backend;
+use shouhou_testkit::TestApp;
+
+async fn part(t: &TestApp, o: &Org, code: &str, unit: &str, divisible: bool) -> Value {
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/parts",
+        json!({"code": code, "name": format!("{code} 备件"), "unit": unit, "divisible": divisible}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn stock_of(t: &TestApp, token: &str, wh: i64, code: &str) -> Value {
+    let v: Value =
+        get(t, token, &format!("/api/v1/stock?warehouse_id={wh}&part_code={code}")).await.json().await.unwrap();
+    v["items"].get(0).cloned().unwrap_or(Value::Null)
+}
+
+async fn movement(t: &TestApp, token: &str, body: Value) -> reqwest::Response {
+    post(t, token, "/api/v1/stock-movements", body).await
+}
+
+/// On hand, reserved and in transit of every stock row equal the sums of their ledger rows.
+async fn ledger_adds_up(t: &TestApp) {
+    let mut rd = t.app.db.read().await.unwrap();
+    let bad: i64 = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stock_levels l WHERE l.on_hand <> (SELECT COALESCE(SUM(m.on_hand_delta), 0) FROM stock_movements m \
+           WHERE m.warehouse_id = l.warehouse_id AND m.part_id = l.part_id) \
+         OR l.reserved <> (SELECT COALESCE(SUM(m.reserved_delta), 0) FROM stock_movements m \
+           WHERE m.warehouse_id = l.warehouse_id AND m.part_id = l.part_id) \
+         OR l.in_transit <> (SELECT COALESCE(SUM(m.in_transit_delta), 0) FROM stock_movements m \
+           WHERE m.warehouse_id = l.warehouse_id AND m.part_id = l.part_id)")
+        .fetch_one(c).await).unwrap();
+    assert_eq!(bad, 0, "every figure is the sum of its movements");
+}
+
+async fn the_catalog_takes_good_parts_and_refuses_bad_ones(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post(&t, &o.admin, "/api/v1/parts", json!({"code": "om-10g-lr", "name": "10G 光模块", "unit": "个", "price_fen": 128000, "model_codes": ["XG-5000"], "specification": "SFP+ 1310nm 10km"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(
+        (p["code"].as_str(), p["model_codes"][0].as_str(), p["divisible"].as_bool()),
+        (Some("OM-10G-LR"), Some("XG-5000"), Some(false))
+    );
+    for (body, field, code) in [
+        (json!({"code": "OM-10G-LR", "name": "重复", "unit": "个"}), "code", "already_exists"),
+        (json!({"code": "FAN-1", "name": "风扇", "unit": ""}), "unit", "required"),
+        (json!({"code": "光模块", "name": "风扇", "unit": "个"}), "code", "invalid_code"),
+        (
+            json!({"code": "FAN-1", "name": "风扇", "unit": "个", "model_codes": ["NOPE"]}),
+            "model_codes",
+            "unknown_model",
+        ),
+        (json!({"code": "FAN-1", "name": "风扇", "unit": "个", "price_fen": -1}), "price_fen", "out_of_range"),
+    ] {
+        let p = problem(
+            post(&t, &o.admin, "/api/v1/parts", body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            p["errors"].as_array().unwrap().iter().any(|e| e["field"] == field && e["code"] == code),
+            "{field} {code}: {p}"
+        );
+    }
+    assert_eq!(count(&t, "parts").await, 1, "nothing else written");
+    let list: Value = get(&t, &o.admin, "/api/v1/parts?q=光模块").await.json().await.unwrap();
+    assert_eq!(list["total"], 1);
+    // The engineer reads the catalog; only keepers of the catalog add to it.
+    let eng = login(&t, "eng.a").await;
+    assert_eq!(get(&t, &eng, "/api/v1/parts").await.status(), StatusCode::OK);
+    problem(
+        post(&t, &eng, "/api/v1/parts", json!({"code": "X", "name": "x", "unit": "个"})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+async fn the_ledger_moves_stock_and_never_below_zero(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    part(&t, &o, "OM-10G-LR", "个", false).await;
+    part(&t, &o, "FIBRE-SM", "米", true).await;
+    let (a, bb) = (o.wh_a, o.wh_b);
+    let r =
+        movement(&t, &o.admin, json!({"kind": "receipt", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 10}))
+            .await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let done: Value = r.json().await.unwrap();
+    assert_eq!((done["stock"]["on_hand"].as_str(), done["stock"]["available"].as_str()), (Some("10"), Some("10")));
+    let r =
+        movement(&t, &o.admin, json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 3}))
+            .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // More than is available: 409, what is available said, nothing written.
+    let before = count(&t, "stock_movements").await;
+    let p = problem(
+        movement(&t, &o.admin, json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 8}))
+            .await,
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+    )
+    .await;
+    assert_eq!(p["available"], "7", "{p}");
+    assert_eq!(count(&t, "stock_movements").await, before);
+    // Bad input names its field; nothing written.
+    for (body, field, code) in [
+        (
+            json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 0}),
+            "quantity",
+            "must_be_positive",
+        ),
+        (
+            json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": -2}),
+            "quantity",
+            "must_be_positive",
+        ),
+        (
+            json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1.5}),
+            "quantity",
+            "whole_units",
+        ),
+        (json!({"kind": "issue", "warehouse_id": a, "part_code": "NOPE", "quantity": 1}), "part_code", "unknown_part"),
+        (
+            json!({"kind": "issue", "warehouse_id": 999999, "part_code": "OM-10G-LR", "quantity": 1}),
+            "warehouse_id",
+            "unknown_warehouse",
+        ),
+        (
+            json!({"kind": "borrow", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1}),
+            "kind",
+            "invalid_choice",
+        ),
+        (
+            json!({"kind": "transfer_out", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1}),
+            "to_warehouse_id",
+            "required",
+        ),
+        (
+            json!({"kind": "transfer_out", "warehouse_id": a, "to_warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1}),
+            "to_warehouse_id",
+            "same_warehouse",
+        ),
+        (
+            json!({"kind": "receipt", "warehouse_id": a, "to_warehouse_id": bb, "part_code": "OM-10G-LR", "quantity": 1}),
+            "to_warehouse_id",
+            "only_for_transfer",
+        ),
+        (json!({"kind": "transfer_in", "warehouse_id": bb}), "transfer_id", "required"),
+    ] {
+        let p =
+            problem(movement(&t, &o.admin, body.clone()).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+                .await;
+        assert!(
+            p["errors"].as_array().unwrap().iter().any(|e| e["field"] == field && e["code"] == code),
+            "{body}: {p}"
+        );
+    }
+    assert_eq!(count(&t, "stock_movements").await, before);
+    // A divisible part takes decimals, exactly.
+    let r =
+        movement(&t, &o.admin, json!({"kind": "receipt", "warehouse_id": a, "part_code": "FIBRE-SM", "quantity": 2.5}))
+            .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r =
+        movement(&t, &o.admin, json!({"kind": "issue", "warehouse_id": a, "part_code": "FIBRE-SM", "quantity": 0.125}))
+            .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["stock"]["on_hand"], "2.375");
+    // Reserved stock is on hand but not available.
+    movement(&t, &o.admin, json!({"kind": "reserve", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 2}))
+        .await;
+    let s = stock_of(&t, &o.admin, a, "OM-10G-LR").await;
+    assert_eq!(
+        (s["on_hand"].as_str(), s["reserved"].as_str(), s["available"].as_str()),
+        (Some("7"), Some("2"), Some("5"))
+    );
+    let p = problem(
+        movement(&t, &o.admin, json!({"kind": "scrap", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 6}))
+            .await,
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+    )
+    .await;
+    assert_eq!(p["available"], "5");
+    movement(&t, &o.admin, json!({"kind": "release", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 2}))
+        .await;
+    problem(
+        movement(&t, &o.admin, json!({"kind": "release", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1}))
+            .await,
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+    )
+    .await;
+    // A transfer: off A's hand at once, in transit at B until it arrives, once.
+    let r = movement(&t, &o.admin, json!({"kind": "transfer_out", "warehouse_id": a, "to_warehouse_id": bb, "part_code": "OM-10G-LR", "quantity": 4, "note": "调拨至广州站"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let transfer = r.json::<Value>().await.unwrap()["transfer_id"].as_i64().unwrap();
+    assert_eq!(stock_of(&t, &o.admin, a, "OM-10G-LR").await["on_hand"], "3");
+    let at_b = stock_of(&t, &o.admin, bb, "OM-10G-LR").await;
+    assert_eq!((at_b["on_hand"].as_str(), at_b["in_transit"].as_str()), (Some("0"), Some("4")));
+    let p = problem(
+        movement(&t, &o.admin, json!({"kind": "transfer_in", "warehouse_id": a, "transfer_id": transfer})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_transfer", "it arrives where it was sent");
+    let r = movement(&t, &o.admin, json!({"kind": "transfer_in", "warehouse_id": bb, "transfer_id": transfer})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let at_b = stock_of(&t, &o.admin, bb, "OM-10G-LR").await;
+    assert_eq!((at_b["on_hand"].as_str(), at_b["in_transit"].as_str()), (Some("4"), Some("0")));
+    let p = problem(
+        movement(&t, &o.admin, json!({"kind": "transfer_in", "warehouse_id": bb, "transfer_id": transfer})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "already_received");
+    ledger_adds_up(&t).await;
+    // A station's manager moves stock in the station's own warehouses only, and sees only them.
+    let mgr = login(&t, "mgr.a").await;
+    let r =
+        movement(&t, &mgr, json!({"kind": "issue", "warehouse_id": a, "part_code": "OM-10G-LR", "quantity": 1})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let p = problem(
+        movement(&t, &mgr, json!({"kind": "issue", "warehouse_id": bb, "part_code": "OM-10G-LR", "quantity": 1})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_warehouse");
+    let seen: Value = get(&t, &mgr, "/api/v1/stock").await.json().await.unwrap();
+    assert!(seen["items"].as_array().unwrap().iter().all(|i| i["warehouse_id"] == a), "{seen}");
+    // Every movement is audited.
+    let audit: Value = get(&t, &o.admin, "/api/v1/audit?action=stock.").await.json().await.unwrap();
+    let moves = count(&t, "stock_movements").await;
+    // One entry per recorded movement (a transfer out writes two ledger rows: sender and receiver).
+    assert_eq!(audit["total"].as_i64().unwrap(), moves - 1, "{audit}");
+}
+
+/// Fifty issues of one at once, of a part with ten available, half through HTTP on one instance
+/// and half as calls on a second instance (its own pool on the same database): exactly ten are
+/// issued, forty are refused with `insufficient_stock`, and nothing goes below zero.
+async fn fifty_concurrent_issues_of_ten_available_issue_exactly_ten(b: Backend) {
+    use shouhou_app::{App, AppConfig, AppError};
+    let t = app(b).await;
+    let o = org(&t).await;
+    part(&t, &o, "OM-10G-LR", "个", false).await;
+    let r = movement(
+        &t,
+        &o.admin,
+        json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "OM-10G-LR", "quantity": 10}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let db2 = shouhou_store::Db::connect(&t.db.url, &shouhou_store::DbOptions::default()).await.unwrap();
+    let second = App::new(db2, t.app.clock.clone(), AppConfig::default(), shouhou_store::crypto::test_keyring());
+    let admin_ctx = {
+        let mut rd = second.db.read().await.unwrap();
+        let u = shouhou_store::users::user_by_username(&mut rd.conn(), "admin").await.unwrap().unwrap();
+        shouhou_app::Ctx {
+            actor: Some(shouhou_app::Actor::from_user(&u)),
+            source: "test".into(),
+            request_id: String::new(),
+        }
+    };
+    let mut tasks = vec![];
+    for i in 0..50 {
+        let (url, token, second, ctx) =
+            (t.url("/api/v1/stock-movements"), o.admin.clone(), second.clone(), admin_ctx.clone());
+        let wh = o.wh_a;
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let r = client()
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&json!({"kind": "issue", "warehouse_id": wh, "part_code": "OM-10G-LR", "quantity": 1}))
+                    .send()
+                    .await
+                    .unwrap();
+                match r.status() {
+                    StatusCode::CREATED => true,
+                    StatusCode::CONFLICT => {
+                        assert_eq!(r.json::<Value>().await.unwrap()["code"], "insufficient_stock");
+                        false
+                    }
+                    s => panic!("HTTP {s}: {}", r.text().await.unwrap()),
+                }
+            } else {
+                let f = shouhou_app::parts::MovementForm {
+                    kind: "issue".into(),
+                    warehouse_id: wh,
+                    part_code: Some("OM-10G-LR".into()),
+                    quantity: Some(1.into()),
+                    ..Default::default()
+                };
+                match shouhou_app::parts::record_movement(&second, &ctx, &f).await {
+                    Ok(_) => true,
+                    Err(AppError::InsufficientStock { .. }) => false,
+                    Err(e) => panic!("second instance: {e:?}"),
+                }
+            }
+        }));
+    }
+    let mut issued = 0;
+    for task in tasks {
+        issued += u32::from(task.await.unwrap());
+    }
+    assert_eq!(issued, 10, "exactly the ten available, forty refused");
+    let s = stock_of(&t, &o.admin, o.wh_a, "OM-10G-LR").await;
+    assert_eq!((s["on_hand"].as_str(), s["available"].as_str()), (Some("0"), Some("0")));
+    let mut rd = t.app.db.read().await.unwrap();
+    let issues: i64 = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM stock_movements WHERE kind = 'issue'").fetch_one(c).await).unwrap();
+    drop(rd);
+    assert_eq!(issues, 10);
+    ledger_adds_up(&t).await;
+    second.db.close().await;
+}
+
+crate::on_both_backends!(
+    the_catalog_takes_good_parts_and_refuses_bad_ones,
+    the_ledger_moves_stock_and_never_below_zero,
+    fifty_concurrent_issues_of_ten_available_issue_exactly_ten,
+);

@@ -1,0 +1,86 @@
+//! Spare parts over the API: the catalog, stock movements and the stock of the caller's warehouses.
+use super::Paged;
+use crate::AppState;
+use crate::ctx::ReqCtx;
+use crate::error::ApiResult;
+use crate::json::{ApiJson, ApiQuery};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shouhou_app::parts::{MovementDone, MovementForm, PartForm, PartView, StockView};
+use utoipa::{IntoParams, ToSchema};
+
+/// Add a part to the catalog (administrators, warehouse keepers).
+#[utoipa::path(post, path = "/api/v1/parts", operation_id = "create_part", tag = "parts",
+    request_body = PartForm, security(("bearer" = [])),
+    responses((status = 201, body = PartView), (status = 422, body = super::ProblemDoc)))]
+pub async fn create_part(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(f): ApiJson<PartForm>,
+) -> ApiResult<(StatusCode, Json<PartView>)> {
+    Ok((StatusCode::CREATED, Json(shouhou_app::parts::create_part(&s.app, &rc.ctx, &f).await?)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PartQuery {
+    /// Part code or name holds this.
+    pub q: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// The catalog, by part code.
+#[utoipa::path(get, path = "/api/v1/parts", operation_id = "list_parts", tag = "parts", params(PartQuery),
+    security(("bearer" = [])), responses((status = 200, body = Paged<PartView>)))]
+pub async fn list_parts(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<PartQuery>,
+) -> ApiResult<Json<Paged<PartView>>> {
+    let page = super::page_of(q.page, q.per_page)?;
+    let p = shouhou_app::parts::list_parts(&s.app, &rc.ctx, q.q.as_deref().unwrap_or(""), page).await?;
+    Ok(Json(Paged::from(p, |v| v)))
+}
+
+/// Record a stock movement: one transaction that changes the warehouse's figures and appends the
+/// ledger row, or nothing at all (409 `insufficient_stock` when fewer are available).
+#[utoipa::path(post, path = "/api/v1/stock-movements", operation_id = "record_stock_movement", tag = "parts",
+    request_body = MovementForm, security(("bearer" = [])),
+    responses((status = 201, body = MovementDone), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn record_movement(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(f): ApiJson<MovementForm>,
+) -> ApiResult<(StatusCode, Json<MovementDone>)> {
+    Ok((StatusCode::CREATED, Json(shouhou_app::parts::record_movement(&s.app, &rc.ctx, &f).await?)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StockQuery {
+    pub warehouse_id: Option<i64>,
+    pub part_code: Option<String>,
+}
+
+/// The stock of the warehouses the caller may see.
+#[derive(Serialize, ToSchema)]
+pub struct StockAnswer {
+    pub items: Vec<StockView>,
+}
+
+/// On hand, reserved, available and in transit per warehouse and part, in the part's unit.
+#[utoipa::path(get, path = "/api/v1/stock", operation_id = "stock", tag = "parts", params(StockQuery),
+    security(("bearer" = [])), responses((status = 200, body = StockAnswer)))]
+pub async fn stock(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<StockQuery>,
+) -> ApiResult<Json<StockAnswer>> {
+    let items = shouhou_app::parts::stock(&s.app, &rc.ctx, q.warehouse_id, q.part_code.as_deref()).await?;
+    Ok(Json(StockAnswer { items }))
+}
