@@ -223,3 +223,105 @@ pub async fn device_record(app: &App, ctx: &Ctx, id: i64) -> Result<DeviceRecord
     };
     Ok(DeviceRecord { device: device_view(device, today(app), !customer.masked), customer, requests })
 }
+
+// ---------- 三包 entitlement ----------
+
+pub use shouhou_domain::entitlement::{Coverage, Entitlement, Reason as EntitlementReason, Remedy, SanbaoRules};
+
+/// The 三包 rules of a product line: the setting `sanbao_rules` (a JSON object of product line →
+/// rules, `"*"` for every other line), else the regulation's defaults.
+async fn sanbao_rules(c: &mut shouhou_store::Conn<'_>, product_line: &str) -> Result<SanbaoRules> {
+    let Some(raw) = shouhou_store::settings::get(c, "sanbao_rules").await? else { return Ok(SanbaoRules::default()) };
+    let by_line: std::collections::BTreeMap<String, SanbaoRules> =
+        serde_json::from_str(&raw).map_err(|e| AppError::Internal(format!("setting sanbao_rules: {e}")))?;
+    Ok(by_line.get(product_line).or_else(|| by_line.get("*")).cloned().unwrap_or_default())
+}
+
+fn date_field(field: &'static str, s: &str) -> std::result::Result<jiff::civil::Date, shouhou_domain::FieldError> {
+    s.trim().parse().map_err(|_| shouhou_domain::FieldError::new(field, "invalid_date"))
+}
+
+/// A device's 三包 entitlement on `at` (today if not given): covered or not and until when, and
+/// the remedies open for a performance fault reported that day, each with its rule.
+#[tracing::instrument(skip_all)]
+pub async fn entitlement(app: &App, ctx: &Ctx, id: i64, at: Option<&str>) -> Result<Entitlement> {
+    let actor = ctx.require_read(Permission::CustomerRead)?;
+    let at = match at.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => date_field("at", a)?,
+        None => today(app),
+    };
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let d = devices::get_device_in_scope(&mut c, &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?;
+    let (exchanged_on, void_reason) = devices::warranty_facts(&mut c, id).await?.unwrap_or_default();
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms).map(business_day).map_err(|e| AppError::Internal(e.to_string()))
+    };
+    let mut repairs = vec![];
+    for r in devices::repairs_of(&mut c, id).await? {
+        repairs.push(shouhou_domain::entitlement::PastRepair {
+            from: day(r.created_at)?,
+            done: r.completed_at.map(day).transpose()?,
+            fault_code: r.fault_code,
+            waited_for_parts: r.waited_for_parts,
+        });
+    }
+    let facts = shouhou_domain::entitlement::Facts {
+        sale: d.sale_date.parse().map_err(|_| AppError::Internal(format!("device {id}: sale date {}", d.sale_date)))?,
+        warranty_months: i32::try_from(d.warranty_months).unwrap_or(12),
+        contract_until: d.contract_until.as_deref().and_then(|s| s.parse().ok()),
+        exchanged_on: exchanged_on.as_deref().and_then(|s| s.parse().ok()),
+        void_reason,
+        repairs,
+    };
+    let rules = sanbao_rules(&mut c, &d.product_line).await?;
+    Ok(shouhou_domain::entitlement::entitlement(&facts, &rules, at))
+}
+
+/// The service administrator's warranty record of a device: the day of its last exchange for a
+/// new unit (the warranty runs again from it) and why its warranty is void (none: not void).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyForm {
+    /// YYYY-MM-DD, not before the sale nor after today.
+    pub exchanged_on: Option<String>,
+    pub void_reason: Option<String>,
+}
+
+/// Replace a device's warranty record (audited); answers its entitlement today.
+#[tracing::instrument(skip_all)]
+pub async fn set_warranty(app: &App, ctx: &Ctx, id: i64, f: &WarrantyForm) -> Result<Entitlement> {
+    let actor = ctx.require(Permission::WarrantyAudit)?;
+    let mut e = ValidationErrors::default();
+    let exchanged = match f.exchanged_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => e.take(date_field("exchanged_on", s)),
+    };
+    let void = e.take(optional_text("void_reason", f.void_reason.as_deref(), 200)).flatten().filter(|v| !v.is_empty());
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let d = devices::get_device_in_scope(&mut c, &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?;
+    if let Some(x) = exchanged {
+        if x > today(app) {
+            e.push("exchanged_on", "in_future");
+        } else if d.sale_date.parse::<jiff::civil::Date>().is_ok_and(|sale| x < sale) {
+            e.push("exchanged_on", "before_sale");
+        }
+    }
+    e.into_result()?;
+    let exchanged = exchanged.map(|x| x.to_string());
+    devices::set_warranty_facts(&mut c, id, exchanged.as_deref(), void.as_deref()).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "device.warranty",
+        "device",
+        Some(id.to_string()),
+        json!({"exchanged_on": exchanged, "void_reason": void}),
+    )
+    .await?;
+    tx.commit().await?;
+    entitlement(app, ctx, id, None).await
+}

@@ -108,6 +108,9 @@ pub enum Permission {
     PartsWrite,
     /// Record stock movements (receipts, transfers, scrap) in the warehouses of the scope.
     StockWrite,
+    /// The service administrator's part of warranty: void a warranty, record an exchange, audit
+    /// warranty cards.
+    WarrantyAudit,
 }
 
 impl Role {
@@ -202,6 +205,7 @@ impl Role {
                 Assign,
                 PartsWrite,
                 StockWrite,
+                WarrantyAudit,
             ],
         }
     }

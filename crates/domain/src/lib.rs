@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod customers;
 pub mod devices;
 pub mod dispatch;
+pub mod entitlement;
 pub mod error;
 pub mod ids;
 pub mod lifecycle;

@@ -194,3 +194,44 @@ pub async fn device_keys_by_serials(
     }
     Ok(out)
 }
+
+/// What the 三包 rules need of a device besides its model and sale: its last exchange and why its
+/// warranty is void, if it is.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn warranty_facts(c: &mut Conn<'_>, id: i64) -> Result<Option<(Option<String>, Option<String>)>> {
+    Ok(both!(c, c => sqlx::query_as("SELECT exchanged_on, warranty_void_reason FROM devices WHERE id = $1")
+        .bind(id).fetch_optional(c).await)?)
+}
+
+/// Record an exchange (the warranty runs again from that day) and/or void the warranty with a
+/// reason (`None` restores it).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_warranty_facts(
+    c: &mut Conn<'_>,
+    id: i64,
+    exchanged_on: Option<&str>,
+    void_reason: Option<&str>,
+) -> Result<bool> {
+    let n = both!(c, c => sqlx::query("UPDATE devices SET exchanged_on = $1, warranty_void_reason = $2, version = version + 1 WHERE id = $3")
+        .bind(exchanged_on).bind(void_reason).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A repair of a device as the 三包 rules count it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RepairRow {
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub fault_code: Option<String>,
+    pub waited_for_parts: bool,
+}
+
+/// A device's repairs (work orders of kind repair, not cancelled), oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn repairs_of(c: &mut Conn<'_>, id: i64) -> Result<Vec<RepairRow>> {
+    Ok(both!(c, c => sqlx::query_as::<_, RepairRow>(
+        "SELECT w.created_at, w.completed_at, w.fault_code, EXISTS (SELECT 1 FROM work_order_events e \
+           WHERE e.work_order_id = w.id AND e.action = 'wait_for_parts') AS waited_for_parts \
+         FROM work_orders w WHERE w.device_id = $1 AND w.kind = 'repair' AND w.status <> 'cancelled' ORDER BY w.id")
+        .bind(id).fetch_all(c).await)?)
+}

@@ -18,6 +18,7 @@ mod roles;
 mod scoping;
 mod store;
 mod transfer;
+mod warranty;
 mod work_orders;
 mod workplace;
 

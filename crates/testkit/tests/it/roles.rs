@@ -26,7 +26,8 @@ const CALLERS: [&str; 11] = [
 ];
 
 /// (method, path, statuses for CALLERS). `{b}` is station B, `{wh}` its warehouse, `{user}` its
-/// engineer, `{customer}`, `{request}`, `{attachment}` a customer of B, its request and a photo.
+/// engineer, `{customer}`, `{device}`, `{request}`, `{attachment}` a customer of B, its device, its
+/// request and a photo.
 #[rustfmt::skip]
 const TABLE: &[(&str, &str, [u16; 11])] = &[
     //                                                       nobody admin  mgr  disp agent  eng  stmg  wh   fin  dealer cust
@@ -41,6 +42,8 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("POST",  "/api/v1/customers",                          [401, 422, 403, 422, 422, 403, 422, 403, 403, 403, 403]),
     ("GET",   "/api/v1/customers/{customer}",               [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
     ("POST",  "/api/v1/devices",                            [401, 422, 403, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/devices/{device}/entitlement",       [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
+    ("PUT",   "/api/v1/devices/{device}/warranty",          [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("GET",   "/api/v1/inbox",                              [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",   "/api/v1/inbox/unread",                       [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST",  "/api/v1/inbox/999999/read",                  [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
@@ -124,6 +127,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/calendar") => json!({"calendar_code": "no-such-calendar"}),
         p if p.ends_with("/coverage") => json!({"region_codes": ["999999"]}),
         p if p.ends_with("/skills") => json!({"product_lines": ["不存在的产品线"]}),
+        p if p.ends_with("/warranty") => json!({"exchanged_on": "bogus"}),
         p if p.ends_with("/leave") => json!({"days": [{"day": "2000-01-01", "reason": ""}]}),
         "/api/v1/dispatch-settings" => json!({"arrange_minutes": 0}),
         "/api/v1/maintenance-plans" => json!({"kind": "party"}),
@@ -156,6 +160,10 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
     assert_eq!(post(&t, &o.admin, "/api/v1/product-models", model).await.status(), StatusCode::CREATED);
     let c = json!({"name": "陈乙", "phone": "13700002222", "region_code": "440106", "address": "广州市天河区体育西路 1 号", "station_code": "GZ-B"});
     let customer = post(&t, &o.admin, "/api/v1/customers", c).await.json::<Value>().await.unwrap()["id"].clone();
+    let d = json!({"serial_number": "XG5K-B-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"});
+    let r = post(&t, &o.admin, "/api/v1/devices", d).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let device = r.json::<Value>().await.unwrap()["id"].clone();
     let sr = json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "B 站的请求"});
     let request = post(&t, &o.admin, "/api/v1/service-requests", sr).await.json::<Value>().await.unwrap()["id"].clone();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
@@ -202,7 +210,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         .collect();
     let template = |path: &str| {
         let p = path.split('?').next().unwrap();
-        let known = ["{attachment}", "{customer}", "{request}", "{b}", "{wh}", "{user}", "{wo}"];
+        let known = ["{attachment}", "{customer}", "{request}", "{b}", "{wh}", "{user}", "{wo}", "{device}"];
         let mut out = p.to_string();
         for k in known {
             out = out.replace(k, "{id}");
@@ -232,6 +240,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         ("{wh}", o.wh_b.to_string()),
         ("{user}", user.to_string()),
         ("{wo}", wo.to_string()),
+        ("{device}", device.to_string()),
     ];
     let mut wrong = vec![];
     let mut actual_table = String::new();

@@ -693,3 +693,15 @@ wo-due-nth = Maintenance no. { $n }
 wo-due-inspection = Inspection
 event-parts_wait = A visit waits for parts (resolution clock paused)
 event-parts_arrived = Parts arrived (resolution clock running)
+
+ent-warranty = Under warranty until { $until }
+ent-warranty-restarted = Under warranty until { $until } (restarted by the exchange on { $on })
+ent-contract = A service contract covers repairs until { $until }
+ent-expired = The warranty ended on { $until }
+ent-void = Warranty void: { $reason }
+ent-within-refund = Day { $day } after the sale: a performance fault within { $days } days may be refunded, exchanged or repaired
+ent-within-exchange = Day { $day } after the sale: a performance fault within { $days } days may be exchanged or repaired
+ent-repeated = The same fault { $fault } repaired { $repairs } times: exchange or refund
+ent-parts-wait = The repair has waited { $days } days for the maker's parts (over { $limit }): exchange
+ent-repair-too-long = The repair has taken { $days } days (over { $limit }): exchange
+ent-free-repair = Free repair under warranty

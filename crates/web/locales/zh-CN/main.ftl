@@ -693,3 +693,15 @@ wo-due-nth = 第 { $n } 次保养
 wo-due-inspection = 例行检查
 event-parts_wait = 上门工单等待备件（解决时限暂停）
 event-parts_arrived = 备件到位（解决时限继续）
+
+ent-warranty = 三包有效期至 { $until }
+ent-warranty-restarted = 三包有效期至 { $until }（{ $on } 换货后重新计算）
+ent-contract = 服务合同保修至 { $until }（仅限维修）
+ent-expired = 保修期已于 { $until } 届满
+ent-void = 保修失效：{ $reason }
+ent-within-refund = 售出后第 { $day } 日，{ $days } 日内发生性能故障可选择退货、换货或修理
+ent-within-exchange = 售出后第 { $day } 日，{ $days } 日内发生性能故障可选择换货或修理
+ent-repeated = 同一故障 { $fault } 已修理 { $repairs } 次仍不能正常使用，可换货或退货
+ent-parts-wait = 因缺少生产者零配件，修理已 { $days } 日（超过 { $limit } 日），可换货
+ent-repair-too-long = 修理已 { $days } 日（超过 { $limit } 日），可换货
+ent-free-repair = 三包有效期内免费修理

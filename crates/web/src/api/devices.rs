@@ -81,3 +81,122 @@ impl From<DeviceView> for DeviceAnswer {
         }
     }
 }
+
+/// One reason of an entitlement: the rule, the article of 《部分商品修理更换退货责任规定》 it comes
+/// from (if any), in words, and its figures.
+#[derive(Serialize, ToSchema)]
+pub struct EntitlementReasonAnswer {
+    /// warranty, contract, expired, void, within_refund_days, within_exchange_days,
+    /// repeated_repairs, parts_wait, repair_too_long, free_repair
+    pub rule: String,
+    pub article: Option<String>,
+    pub text: String,
+    #[schema(value_type = Object)]
+    pub figures: serde_json::Value,
+}
+
+/// A device's 三包 entitlement on a day.
+#[derive(Serialize, ToSchema)]
+pub struct EntitlementAnswer {
+    /// in_warranty, expired, void
+    pub status: String,
+    /// YYYY-MM-DD, the last covered day.
+    pub warranty_until: String,
+    /// The remedies open for a performance fault reported that day: refund, exchange, repair.
+    pub remedies: Vec<String>,
+    pub reasons: Vec<EntitlementReasonAnswer>,
+}
+
+/// A reason in the caller's language, citing its article.
+pub fn entitlement_words(tr: crate::i18n::Tr, r: &shouhou_app::devices::EntitlementReason) -> String {
+    use shouhou_app::devices::EntitlementReason as R;
+    let words = match r {
+        R::Warranty { until, restarted_on: None } => tr.t1("ent-warranty", "until", until),
+        R::Warranty { until, restarted_on: Some(on) } => tr.t2("ent-warranty-restarted", "until", until, "on", on),
+        R::Contract { until } => tr.t1("ent-contract", "until", until),
+        R::Expired { until } => tr.t1("ent-expired", "until", until),
+        R::Void { reason } => tr.t1("ent-void", "reason", reason),
+        R::WithinRefundDays { days, day } => tr.t2("ent-within-refund", "days", days, "day", day),
+        R::WithinExchangeDays { days, day } => tr.t2("ent-within-exchange", "days", days, "day", day),
+        R::RepeatedRepairs { fault_code, repairs } => tr.t2("ent-repeated", "fault", fault_code, "repairs", repairs),
+        R::PartsWait { days, limit } => tr.t2("ent-parts-wait", "days", days, "limit", limit),
+        R::RepairTooLong { days, limit } => tr.t2("ent-repair-too-long", "days", days, "limit", limit),
+        R::FreeRepair => tr.t("ent-free-repair"),
+    };
+    match r.article() {
+        Some(a) => format!("{words}（《部分商品修理更换退货责任规定》{a}）"),
+        None => words,
+    }
+}
+
+impl EntitlementAnswer {
+    pub fn new(tr: crate::i18n::Tr, e: &shouhou_app::devices::Entitlement) -> Self {
+        use shouhou_app::devices::Coverage;
+        EntitlementAnswer {
+            status: match e.coverage {
+                Coverage::InWarranty => "in_warranty",
+                Coverage::Expired => "expired",
+                Coverage::Void => "void",
+            }
+            .to_string(),
+            warranty_until: e.warranty_until.to_string(),
+            remedies: e.remedies.iter().map(|r| r.as_str().to_string()).collect(),
+            reasons: e
+                .reasons
+                .iter()
+                .map(|r| {
+                    let mut figures = serde_json::to_value(r).unwrap_or_default();
+                    let rule = figures.get("rule").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                    if let Some(o) = figures.as_object_mut() {
+                        o.remove("rule");
+                    }
+                    EntitlementReasonAnswer {
+                        rule,
+                        article: r.article().map(str::to_string),
+                        text: entitlement_words(tr, r),
+                        figures,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EntitlementQuery {
+    /// YYYY-MM-DD; today if not given.
+    pub at: Option<String>,
+}
+
+/// What the device is entitled to on a day: covered or not, until when, and which 三包 remedies
+/// (refund, exchange, repair) are open for a performance fault reported that day, and why.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/entitlement", operation_id = "device_entitlement", tag = "warranty",
+    params(("id" = i64, Path, description = "record id"), EntitlementQuery), security(("bearer" = [])),
+    responses((status = 200, body = EntitlementAnswer), (status = 404, body = super::ProblemDoc)))]
+pub async fn entitlement(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<EntitlementQuery>,
+) -> ApiResult<Json<EntitlementAnswer>> {
+    let e = shouhou_app::devices::entitlement(&s.app, &rc.ctx, id, q.at.as_deref()).await?;
+    Ok(Json(EntitlementAnswer::new(rc.tr, &e)))
+}
+
+/// Record a device's exchange for a new unit (its warranty runs again from that day) and/or void
+/// its warranty with a reason (service administrators); answers the entitlement today.
+#[utoipa::path(put, path = "/api/v1/devices/{id}/warranty", operation_id = "set_device_warranty", tag = "warranty",
+    params(("id" = i64, Path, description = "record id")), request_body = shouhou_app::devices::WarrantyForm,
+    security(("bearer" = [])),
+    responses((status = 200, body = EntitlementAnswer), (status = 404, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_warranty(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    ApiJson(f): ApiJson<shouhou_app::devices::WarrantyForm>,
+) -> ApiResult<Json<EntitlementAnswer>> {
+    let e = shouhou_app::devices::set_warranty(&s.app, &rc.ctx, id, &f).await?;
+    Ok(Json(EntitlementAnswer::new(rc.tr, &e)))
+}

@@ -73,6 +73,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::list_customers, customers::create_customer))
         .routes(routes!(customers::get_customer))
         .routes(routes!(devices::create_device))
+        .routes(routes!(devices::entitlement))
+        .routes(routes!(devices::set_warranty))
         .routes(routes!(desk::screen_pop))
         .routes(routes!(requests::list_requests, requests::create_request))
         .routes(routes!(requests::get_request, requests::reclassify))

@@ -1,0 +1,102 @@
+//! 三包 entitlement (issue 12) through the API on both databases: the 7- and 15-day remedies with
+//! their articles, the last day of the warranty at a month's end, an exchange restarting it, a void
+//! warranty, and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shouhou_store::Backend;
+
+async fn entitlement_on_the_day_with_its_rules(b: Backend) {
+    use shouhou_app::FixedClock;
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let clock = Arc::new(FixedClock::new(at("2025-06-01T10:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = post(&t, &o.admin, "/api/v1/customers", json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"})).await;
+    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    // Sold on 31 January 2025: twelve months end on 31 January 2026.
+    let d = post(&t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"})).await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    let device = d.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let ent = |day: &'static str| {
+        let (t, token) = (&t, o.admin.clone());
+        async move {
+            let r = get(t, &token, &format!("/api/v1/devices/{device}/entitlement?at={day}")).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Day 7 after the sale (7 February): refund, exchange or repair, citing 第八条.
+    let e = ent("2025-02-07").await;
+    assert_eq!(
+        (e["status"].as_str(), e["remedies"].clone()),
+        (Some("in_warranty"), json!(["refund", "exchange", "repair"]))
+    );
+    let art: Vec<&str> = e["reasons"].as_array().unwrap().iter().filter_map(|r| r["article"].as_str()).collect();
+    assert_eq!(art, vec!["第八条"]);
+    assert!(e["reasons"][1]["text"].as_str().unwrap().contains("退货"), "{e}");
+    // Day 8: exchange or repair (第九条); day 16: repair only.
+    assert_eq!(ent("2025-02-08").await["remedies"], json!(["exchange", "repair"]));
+    assert_eq!(ent("2025-02-08").await["reasons"][1]["article"], "第九条");
+    assert_eq!(ent("2025-02-16").await["remedies"], json!(["repair"]));
+    // The last day of the warranty, and the day after.
+    let e = ent("2026-01-31").await;
+    assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2026-01-31")));
+    let e = ent("2026-02-01").await;
+    assert_eq!((e["status"].as_str(), e["remedies"].clone()), (Some("expired"), json!([])));
+    // An exchange on 1 May 2025 restarts the warranty: covered until 1 May 2026.
+    let url = format!("/api/v1/devices/{device}/warranty");
+    for (body, field, code) in [
+        (json!({"exchanged_on": "2025-13-01"}), "exchanged_on", "invalid_date"),
+        (json!({"exchanged_on": "2025-01-01"}), "exchanged_on", "before_sale"),
+        (json!({"exchanged_on": "2025-07-01"}), "exchanged_on", "in_future"),
+    ] {
+        let r = client().put(t.url(&url)).bearer_auth(&o.admin).json(&body).send().await.unwrap();
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!((p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()), (Some(field), Some(code)));
+    }
+    let r = client()
+        .put(t.url(&url))
+        .bearer_auth(&o.admin)
+        .json(&json!({"exchanged_on": "2025-05-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let e = ent("2026-03-01").await;
+    assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2026-05-01")));
+    assert_eq!(e["reasons"][0]["figures"]["restarted_on"], "2025-05-01");
+    // Void, with its reason; only the service administrator may.
+    let eng = login(&t, "eng.a").await;
+    let r = client().put(t.url(&url)).bearer_auth(&eng).json(&json!({"void_reason": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = client()
+        .put(t.url(&url))
+        .bearer_auth(&o.admin)
+        .json(&json!({"exchanged_on": "2025-05-01", "void_reason": "私自拆机，封条破损"}))
+        .send()
+        .await
+        .unwrap();
+    let e: Value = r.json().await.unwrap();
+    assert_eq!((e["status"].as_str(), e["remedies"].clone()), (Some("void"), json!([])));
+    assert!(e["reasons"][0]["text"].as_str().unwrap().contains("私自拆机"));
+    // A bad day is a clear error.
+    let r = get(&t, &o.admin, &format!("/api/v1/devices/{device}/entitlement?at=yesterday")).await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "at");
+    // Every warranty change is audited.
+    let audit: Value = get(&t, &o.admin, "/api/v1/audit?action=device.warranty").await.json().await.unwrap();
+    assert_eq!(audit["total"], 2);
+}
+
+crate::on_both_backends!(entitlement_on_the_day_with_its_rules);
