@@ -308,7 +308,77 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     };
     shouhou_app::requests::create_request(app, ctx, &f).await?;
     seed_breach(app, ctx, customer_ids[0], &serials[0].1).await?;
-    seed_field_service(app, ctx, &serials).await
+    seed_field_service(app, ctx, &serials).await?;
+    seed_parts(app, ctx).await
+}
+
+/// (code, name, specification, unit, divisible, price in fen, models it fits)
+const PARTS: &[(&str, &str, &str, &str, bool, i64, &[&str])] = &[
+    ("OM-10G-LR", "10G 光模块", "SFP+ 1310nm 10km", "个", false, 128_000, &["XG-5000", "XG-8800"]),
+    ("FAN-XG5", "风扇模块", "XG-5000 机框风扇", "个", false, 46_000, &["XG-5000"]),
+    ("PSU-XG5-AC", "交流电源模块", "220V AC 1200W", "个", false, 215_000, &["XG-5000"]),
+    ("LC-PC-3M", "单模跳纤", "LC/PC-LC/PC 3 米", "根", false, 1_800, &[]),
+    ("FIBRE-G652", "单模光缆", "G.652D 4 芯", "米", true, 350, &[]),
+    ("BAT-12V100", "蓄电池", "12V 100Ah 阀控铅酸", "块", false, 98_000, &["PD-UPS10K"]),
+];
+
+/// The catalog, stock at the central warehouse and two stations' (Nanshan's low on fans), and a
+/// transfer on its way to Nanshan.
+async fn seed_parts(app: &App, ctx: &Ctx) -> Result<(), AppError> {
+    use shouhou_app::parts::{MovementForm, PartForm};
+    for (code, name, spec, unit, divisible, price, models) in PARTS {
+        let f = PartForm {
+            code: (*code).into(),
+            name: (*name).into(),
+            unit: (*unit).into(),
+            specification: Some((*spec).into()),
+            divisible: Some(*divisible),
+            price_fen: Some(*price),
+            serialised: Some(false),
+            model_codes: Some(models.iter().map(|m| m.to_string()).collect()),
+        };
+        shouhou_app::parts::create_part(app, ctx, &f).await?;
+    }
+    let warehouses = shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100))).await?;
+    let id_of = |code: &str| warehouses.items.iter().find(|w| w.code == code).map(|w| w.id).unwrap_or_default();
+    let (hq, ns, th) = (id_of("HQ-CW"), id_of("SZ-NS01-WH"), id_of("GZ-TH01-WH"));
+    let stock: &[(i64, &str, &str)] = &[
+        (hq, "OM-10G-LR", "60"),
+        (hq, "FAN-XG5", "40"),
+        (hq, "PSU-XG5-AC", "12"),
+        (hq, "LC-PC-3M", "500"),
+        (hq, "FIBRE-G652", "2000"),
+        (hq, "BAT-12V100", "32"),
+        (ns, "OM-10G-LR", "8"),
+        (ns, "FAN-XG5", "1"),
+        (ns, "LC-PC-3M", "40"),
+        (ns, "FIBRE-G652", "150.5"),
+        (th, "OM-10G-LR", "5"),
+        (th, "PSU-XG5-AC", "2"),
+        (th, "BAT-12V100", "8"),
+    ];
+    for (warehouse, part, quantity) in stock {
+        let f = MovementForm {
+            kind: "receipt".into(),
+            warehouse_id: *warehouse,
+            part_code: Some((*part).into()),
+            quantity: Some(quantity.parse().map_err(|e| AppError::Internal(format!("demo quantity: {e}")))?),
+            note: Some("期初入库".into()),
+            ..Default::default()
+        };
+        shouhou_app::parts::record_movement(app, ctx, &f).await?;
+    }
+    let f = MovementForm {
+        kind: "transfer_out".into(),
+        warehouse_id: hq,
+        to_warehouse_id: Some(ns),
+        part_code: Some("FAN-XG5".into()),
+        quantity: Some(6.into()),
+        note: Some("南山站风扇模块低于安全库存，补货".into()),
+        ..Default::default()
+    };
+    shouhou_app::parts::record_movement(app, ctx, &f).await?;
+    Ok(())
 }
 
 /// (station code, regions it covers): its own city, and the Guangdong stations the whole province
