@@ -339,7 +339,9 @@ async fn seed_parts(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         };
         shouhou_app::parts::create_part(app, ctx, &f).await?;
     }
-    let warehouses = shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100))).await?;
+    let warehouses =
+        shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100)))
+            .await?;
     let id_of = |code: &str| warehouses.items.iter().find(|w| w.code == code).map(|w| w.id).unwrap_or_default();
     let (hq, ns, th) = (id_of("HQ-CW"), id_of("SZ-NS01-WH"), id_of("GZ-TH01-WH"));
     let stock: &[(i64, &str, &str)] = &[
