@@ -34,6 +34,7 @@ mod plan;
 mod rng;
 mod screen_pop;
 mod side_by_side;
+mod stock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -61,6 +62,9 @@ pub enum Cmd {
     /// Dispatch recommendations over 300 stations, 3 000 engineers and 50 000 open work orders,
     /// and the service report PDF.
     Field(field::FieldArgs),
+    /// Stock issues of one hot part under contention: the use case and HTTP against one ledger row
+    /// committed per transaction.
+    Stock(stock::StockArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -167,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Create(a) => create::cmd_create(a).await,
         Cmd::ScreenPop(a) => screen_pop::cmd_screen_pop(a).await,
         Cmd::Field(a) => field::cmd_field(a).await,
+        Cmd::Stock(a) => stock::cmd_stock(a).await,
     }
 }
 

@@ -313,7 +313,8 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
 }
 
 /// (code, name, specification, unit, divisible, price in fen, models it fits)
-const PARTS: &[(&str, &str, &str, &str, bool, i64, &[&str])] = &[
+type DemoPart = (&'static str, &'static str, &'static str, &'static str, bool, i64, &'static [&'static str]);
+const PARTS: &[DemoPart] = &[
     ("OM-10G-LR", "10G 光模块", "SFP+ 1310nm 10km", "个", false, 128_000, &["XG-5000", "XG-8800"]),
     ("FAN-XG5", "风扇模块", "XG-5000 机框风扇", "个", false, 46_000, &["XG-5000"]),
     ("PSU-XG5-AC", "交流电源模块", "220V AC 1200W", "个", false, 215_000, &["XG-5000"]),
