@@ -197,7 +197,7 @@ async fn verify(db: &Db, s: &Seed, n: usize, stock: usize, side: Side) -> anyhow
     let (issues, on_hand, sum): (i64, i64, i64) = both!(&mut rd.conn(), c => sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM stock_movements WHERE kind = 'issue'), \
          (SELECT on_hand FROM stock_levels WHERE warehouse_id = $1 AND part_id = $2), \
-         (SELECT COALESCE(SUM(on_hand_delta), 0) FROM stock_movements WHERE warehouse_id = $1 AND part_id = $2)")
+         (SELECT CAST(COALESCE(SUM(on_hand_delta), 0) AS BIGINT) FROM stock_movements WHERE warehouse_id = $1 AND part_id = $2)")
         .bind(s.warehouse).bind(s.part).fetch_one(c).await)?;
     ensure!(issues == i64::try_from(n)?, "{}: {issues} issues", side.as_str());
     if side != Side::Raw {
