@@ -58,10 +58,17 @@ test('an engineer on a phone accepts, travels, checks in, diagnoses, records a p
   await page.waitForSelector('[data-testid=wo-files]');
   assert.match(await page.locator('[data-testid=wo-files]').innerText(), /维修前/);
 
-  await page.fill('#part_code', 'PT-FIBER-3M');
-  await page.fill('#part_name', '3 米尾纤');
+  // A part from the station's own shelf: the catalog names it, the stock gives it.
+  await page.fill('#part_code', 'LC-PC-3M');
+  await page.selectOption('#warehouse_id', { label: 'SZ-NS01-WH 深圳南山备件库' });
   await Promise.all([page.waitForLoadState('load'), page.locator('[data-testid=part-form] button[type=submit]').click()]);
   await page.waitForSelector('[data-testid=wo-parts]');
+  assert.match(await page.locator('[data-testid=wo-parts]').innerText(), /LC-PC-3M 单模跳纤 × 1/);
+  // And one the customer supplied, not from stock.
+  await page.fill('#part_code', 'PT-FIBER-3M');
+  await page.fill('#part_name', '3 米尾纤');
+  await page.selectOption('#warehouse_id', '');
+  await Promise.all([page.waitForLoadState('load'), page.locator('[data-testid=part-form] button[type=submit]').click()]);
   assert.match(await page.locator('[data-testid=wo-parts]').innerText(), /PT-FIBER-3M 3 米尾纤 × 1/);
 
   // The customer signs on the screen with a finger.

@@ -347,12 +347,7 @@ async fn movement(
         None => refs,
     };
     let Some(id) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
-        let available = store::stock(c, &shouhou_domain::auth::Scope::All, Some(w.id), Some(part.id), 1)
-            .await?
-            .first()
-            .map(|r| r.on_hand - r.reserved)
-            .unwrap_or(0);
-        return Err(AppError::InsufficientStock { available: format_milli(available) });
+        return Err(insufficient(c, w.id, part.id).await);
     };
     if let Some(to) = &destination {
         let t = MovementKind::transit_effect(q);
@@ -407,4 +402,54 @@ pub async fn stock(app: &App, ctx: &Ctx, warehouse: Option<i64>, part_code_: Opt
         },
     };
     Ok(store::stock(c, &actor.scope, warehouse, part, 1000).await?.into_iter().map(StockView::from).collect())
+}
+
+/// Issue `quantity` whole units of the catalog part `code` from `warehouse` to work order
+/// `work_order`, in the caller's transaction: the warehouse must be one the actor's scope holds
+/// (their station's shelf or van). Answers the part and the ledger row; 409 `insufficient_stock`
+/// (nothing written) when fewer are available.
+pub(crate) async fn issue_to_work_order(
+    c: &mut Conn<'_>,
+    actor: &crate::Actor,
+    warehouse: i64,
+    code: &str,
+    quantity: i64,
+    work_order: i64,
+    now: i64,
+) -> Result<(Part, i64)> {
+    let mut e = ValidationErrors::default();
+    let w = warehouse_in_scope(c, actor, "warehouse_id", warehouse).await?;
+    if w.is_none() {
+        e.push("warehouse_id", "unknown_warehouse");
+    }
+    let part = match part_code("part_code", code) {
+        Ok(code) => store::part_by_code(c, &code).await?,
+        Err(err) => {
+            e.push(err.field, err.code);
+            None
+        }
+    };
+    if part.is_none() && !e.0.iter().any(|x| x.field == "part_code") {
+        e.push("part_code", "unknown_part");
+    }
+    let (Some(w), Some(part)) = (w, part) else { return Err(e.into()) };
+    e.into_result()?;
+    let q = Quantity::units(quantity);
+    let refs = Refs { work_order_id: Some(work_order), transfer_id: None, note: "", created_by: Some(actor.id.0) };
+    let Some(id) =
+        store::apply(c, MovementKind::Issue, w.id, part.id, MovementKind::Issue.effect(q), refs, now).await?
+    else {
+        return Err(insufficient(c, w.id, part.id).await);
+    };
+    Ok((part, id))
+}
+
+/// The refusal of a movement the stock cannot bear, saying what is available.
+async fn insufficient(c: &mut Conn<'_>, warehouse: i64, part: i64) -> AppError {
+    match store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), 1).await {
+        Ok(rows) => AppError::InsufficientStock {
+            available: format_milli(rows.first().map(|r| r.on_hand - r.reserved).unwrap_or(0)),
+        },
+        Err(e) => e.into(),
+    }
 }

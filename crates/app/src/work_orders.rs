@@ -1313,12 +1313,18 @@ pub async fn get_file(app: &App, ctx: &Ctx, file_id: i64) -> Result<(FileMeta, V
 #[serde(deny_unknown_fields)]
 pub struct PartForm {
     pub part_code: String,
+    /// Required for a part not taken from stock; a catalog part's own name otherwise.
+    #[serde(default)]
     pub part_name: String,
     /// 1 to 999.
     pub quantity: i64,
     /// The serial of the faulty part taken out, and of the new one put in (serialised parts).
     pub old_serial: Option<String>,
     pub new_serial: Option<String>,
+    /// Take it from this warehouse's stock (the engineer's van or the station's shelf): the
+    /// catalog part is issued to the work order, or 409 `insufficient_stock`.
+    #[serde(default)]
+    pub warehouse_id: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -1327,7 +1333,11 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
     let now = crate::instant(app.now())?;
     let mut e = ValidationErrors::default();
     let code = e.take(shouhou_domain::text::required_text("part_code", &f.part_code, 50));
-    let name = e.take(shouhou_domain::text::required_text("part_name", &f.part_name, 100));
+    // A part from stock is named by the catalog.
+    let name = match f.warehouse_id {
+        Some(_) => Some(String::new()),
+        None => e.take(shouhou_domain::text::required_text("part_name", &f.part_name, 100)),
+    };
     if !(1..=999).contains(&f.quantity) {
         e.push("quantity", "out_of_range");
     }
@@ -1337,8 +1347,15 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
     let mut c = tx.conn();
     let w = on_site_work_order(&mut c, actor, id).await?;
     at_the_customers(&w)?;
-    let (Some(code), Some(name)) = (code, name) else { return Err(e.into()) };
+    let (Some(code), Some(mut name)) = (code, name) else { return Err(e.into()) };
     e.into_result()?;
+    let (mut code, mut movement_id) = (code, None);
+    if let Some(warehouse) = f.warehouse_id {
+        let (p, m) =
+            crate::parts::issue_to_work_order(&mut c, actor, warehouse, &code, f.quantity, id, now.as_millisecond())
+                .await?;
+        (code, name, movement_id) = (p.code, p.name, Some(m));
+    }
     let part = PartUsed {
         id: 0,
         work_order_id: id,
@@ -1348,6 +1365,8 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
         old_serial,
         new_serial,
         created_at: now.as_millisecond(),
+        warehouse_id: f.warehouse_id,
+        movement_id,
     };
     let pid = store::insert_part(&mut c, &part).await?;
     let note = format!("{} {} × {}", part.part_code, part.part_name, part.quantity);

@@ -336,23 +336,26 @@ pub struct PartUsed {
     pub old_serial: Option<String>,
     pub new_serial: Option<String>,
     pub created_at: i64,
+    /// Taken from this warehouse's stock, by this ledger row (none: not from stock).
+    pub warehouse_id: Option<i64>,
+    pub movement_id: Option<i64>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_part(c: &mut Conn<'_>, p: &PartUsed) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
-        "INSERT INTO work_order_parts (work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+        "INSERT INTO work_order_parts (work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at, \
+         warehouse_id, movement_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
         .bind(p.work_order_id).bind(&p.part_code).bind(&p.part_name).bind(p.quantity).bind(&p.old_serial)
-        .bind(&p.new_serial).bind(p.created_at)
+        .bind(&p.new_serial).bind(p.created_at).bind(p.warehouse_id).bind(p.movement_id)
         .fetch_one(c).await)?)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn parts_of(c: &mut Conn<'_>, id: i64) -> Result<Vec<PartUsed>> {
     Ok(both!(c, c => sqlx::query_as::<_, PartUsed>(
-        "SELECT id, work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at \
-         FROM work_order_parts WHERE work_order_id = $1 ORDER BY id").bind(id).fetch_all(c).await)?)
+        "SELECT id, work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at, warehouse_id, \
+         movement_id FROM work_order_parts WHERE work_order_id = $1 ORDER BY id").bind(id).fetch_all(c).await)?)
 }
 
 // ---------- what dispatch reads ----------

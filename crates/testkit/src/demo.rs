@@ -308,8 +308,8 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     };
     shouhou_app::requests::create_request(app, ctx, &f).await?;
     seed_breach(app, ctx, customer_ids[0], &serials[0].1).await?;
-    seed_field_service(app, ctx, &serials).await?;
-    seed_parts(app, ctx).await
+    seed_parts(app, ctx).await?;
+    seed_field_service(app, ctx, &serials).await
 }
 
 /// (code, name, specification, unit, divisible, price in fen, models it fits)
@@ -452,6 +452,10 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
     }
     let engineer = actor_ctx(app, "engineer").await?;
     let station = actor_ctx(app, "station").await?;
+    let shelves =
+        shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100)))
+            .await?;
+    let nanshan_shelf = shelves.items.iter().find(|w| w.code == "SZ-NS01-WH").map(|w| w.id).unwrap_or_default();
     let engineer_id = engineer.actor_id().unwrap_or_default();
     // Visits of Shenzhen customers (the devices of the first customers), each taken as far as its
     // story goes: (kind, the steps after dispatch and assignment, a note)
@@ -547,6 +551,8 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
                             quantity: 1,
                             old_serial: Some(format!("OM-{:04}", 100 + i)),
                             new_serial: Some(format!("OM-{:04}", 900 + i)),
+                            // Taken from Nanshan's shelf (the stock is seeded first).
+                            warehouse_id: Some(nanshan_shelf),
                         },
                     )
                     .await?;

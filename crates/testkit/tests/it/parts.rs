@@ -339,7 +339,108 @@ async fn fifty_concurrent_issues_of_ten_available_issue_exactly_ten(b: Backend) 
     second.db.close().await;
 }
 
+/// A part used on a visit, taken from the engineer's station shelf: issued from its stock to the
+/// work order (the ledger row names it), or refused with what is available and nothing written.
+async fn a_part_used_on_a_visit_is_issued_from_the_station_shelf(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/product-models",
+        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c = post(&t, &o.admin, "/api/v1/customers", json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"})).await;
+    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = post(&t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"})).await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    let w: Value = post(
+        &t,
+        &o.admin,
+        "/api/v1/work-orders",
+        json!({"customer_id": customer, "serial_number": "XG5K-0001", "kind": "repair"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = w["id"].as_i64().unwrap();
+    let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let users: Value = get(&t, &o.admin, "/api/v1/users?q=eng.a").await.json().await.unwrap();
+    let eng_a = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "eng.a").unwrap()["id"].clone();
+    let r =
+        post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_a, "version": 2}))
+            .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let eng = login(&t, "eng.a").await;
+    for (action, version) in [("accept", 3), ("depart", 4), ("check_in", 5)] {
+        let r = post(
+            &t,
+            &eng,
+            &format!("/api/v1/work-orders/{id}/transitions"),
+            json!({"action": action, "version": version}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK, "{action}: {}", r.text().await.unwrap());
+    }
+    part(&t, &o, "OM-10G-LR", "个", false).await;
+    let r = movement(
+        &t,
+        &o.admin,
+        json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "OM-10G-LR", "quantity": 2}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let url = format!("/api/v1/work-orders/{id}/parts");
+    let r = post(&t, &eng, &url, json!({"part_code": "om-10g-lr", "quantity": 1, "warehouse_id": o.wh_a, "old_serial": "OM-0101", "new_serial": "OM-0909"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let s = stock_of(&t, &o.admin, o.wh_a, "OM-10G-LR").await;
+    assert_eq!(s["on_hand"], "1");
+    let wo: Value = get(&t, &eng, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
+    assert_eq!(
+        (wo["parts"][0]["part_code"].as_str(), wo["parts"][0]["part_name"].as_str()),
+        (Some("OM-10G-LR"), Some("OM-10G-LR 备件")),
+        "named by the catalog"
+    );
+    let mut rd = t.app.db.read().await.unwrap();
+    let linked: i64 = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar("SELECT COUNT(*) FROM stock_movements WHERE kind = 'issue' AND work_order_id = $1").bind(id).fetch_one(c).await).unwrap();
+    drop(rd);
+    assert_eq!(linked, 1, "the ledger row names the work order");
+    // Two more than the one left: refused, nothing written.
+    let before = count(&t, "work_order_parts").await;
+    let p = problem(
+        post(&t, &eng, &url, json!({"part_code": "OM-10G-LR", "quantity": 2, "warehouse_id": o.wh_a})).await,
+        StatusCode::CONFLICT,
+        "insufficient_stock",
+    )
+    .await;
+    assert_eq!(p["available"], "1");
+    // Another station's shelf, an unknown part: clear errors.
+    let p = problem(
+        post(&t, &eng, &url, json!({"part_code": "OM-10G-LR", "quantity": 1, "warehouse_id": o.wh_b})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "warehouse_id");
+    let p = problem(
+        post(&t, &eng, &url, json!({"part_code": "NOPE", "quantity": 1, "warehouse_id": o.wh_a})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "unknown_part");
+    assert_eq!(count(&t, "work_order_parts").await, before);
+    assert_eq!(stock_of(&t, &o.admin, o.wh_a, "OM-10G-LR").await["on_hand"], "1");
+    ledger_adds_up(&t).await;
+}
+
 crate::on_both_backends!(
+    a_part_used_on_a_visit_is_issued_from_the_station_shelf,
     the_catalog_takes_good_parts_and_refuses_bad_ones,
     the_ledger_moves_stock_and_never_below_zero,
     fifty_concurrent_issues_of_ten_available_issue_exactly_ten,

@@ -221,6 +221,8 @@ struct WorkOrderPage {
     parts: Vec<String>,
     /// (id, purpose, file name)
     files: Vec<(i64, String, String)>,
+    /// The warehouses a part may be taken from (id, code and name): the caller's stations'.
+    warehouses: Vec<(i64, String)>,
     has_signature: bool,
     /// The report can be downloaded (from check-in on).
     report: bool,
@@ -371,7 +373,21 @@ async fn work_order_page(
                 (local(e.at), e.actor_name.clone(), what, note)
             })
             .collect();
+    // The shelves a part may come from: the warehouses of the caller's stations (HQ: none offered,
+    // it does not fit parts on site).
+    let warehouses = if rc.ctx.actor.as_ref().is_some_and(|a| !matches!(a.scope, shouhou_domain::auth::Scope::All)) {
+        let page = shouhou_app::PageRequest::new(Some(1), Some(100));
+        shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, page)
+            .await
+            .map(|p| {
+                p.items.into_iter().filter(|w| w.active).map(|w| (w.id, format!("{} {}", w.code, w.name))).collect()
+            })
+            .unwrap_or_default()
+    } else {
+        vec![]
+    };
     let page = WorkOrderPage {
+        warehouses,
         c: Chrome::new(rc, "wo-title", "/work-orders"),
         actions,
         fields,
@@ -514,6 +530,7 @@ pub async fn add_part(
         quantity: f.get("quantity").trim().parse().unwrap_or(0),
         old_serial: opt("old_serial"),
         new_serial: opt("new_serial"),
+        warehouse_id: opt("warehouse_id").and_then(|w| w.trim().parse().ok()),
     };
     let r = shouhou_app::work_orders::add_part(&s.app, &rc.ctx, id, &form).await.map(|_| ());
     after(&s, &rc, id, r).await
