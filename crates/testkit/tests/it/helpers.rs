@@ -112,3 +112,18 @@ pub async fn count(t: &TestApp, table: &str) -> i64 {
     shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(c).await)
         .unwrap()
 }
+
+/// The product model XG-5000 (光传输) and, at station A, the customer 张三 in 深圳南山 with the
+/// device XG5K-0001 sold on 2025-01-31. Answers (customer id, device id).
+pub async fn nanshan_device(t: &TestApp, o: &Org) -> (i64, i64) {
+    let model = json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"});
+    assert_eq!(post(t, &o.admin, "/api/v1/product-models", model).await.status(), StatusCode::CREATED);
+    let c = json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"});
+    let c = post(t, &o.admin, "/api/v1/customers", c).await;
+    assert_eq!(c.status(), StatusCode::CREATED);
+    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let d = json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"});
+    let d = post(t, &o.admin, "/api/v1/devices", d).await;
+    assert_eq!(d.status(), StatusCode::CREATED);
+    (customer, d.json::<Value>().await.unwrap()["id"].as_i64().unwrap())
+}

@@ -344,18 +344,7 @@ async fn fifty_concurrent_issues_of_ten_available_issue_exactly_ten(b: Backend) 
 async fn a_part_used_on_a_visit_is_issued_from_the_station_shelf(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
-    let r = post(
-        &t,
-        &o.admin,
-        "/api/v1/product-models",
-        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let c = post(&t, &o.admin, "/api/v1/customers", json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"})).await;
-    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let d = post(&t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"})).await;
-    assert_eq!(d.status(), StatusCode::CREATED);
+    let (customer, _) = nanshan_device(&t, &o).await;
     let w: Value = post(
         &t,
         &o.admin,

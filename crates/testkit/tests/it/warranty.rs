@@ -14,20 +14,8 @@ async fn entitlement_on_the_day_with_its_rules(b: Backend) {
     let clock = Arc::new(FixedClock::new(at("2025-06-01T10:00:00+08:00")));
     let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
     let o = org(&t).await;
-    let r = post(
-        &t,
-        &o.admin,
-        "/api/v1/product-models",
-        json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"}),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let c = post(&t, &o.admin, "/api/v1/customers", json!({"name": "张三", "phone": "13812345678", "region_code": "440305", "address": "科技园南区 18 栋", "station_code": "SZ-A"})).await;
-    let customer = c.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     // Sold on 31 January 2025: twelve months end on 31 January 2026.
-    let d = post(&t, &o.admin, "/api/v1/devices", json!({"serial_number": "XG5K-0001", "model_code": "XG-5000", "customer_id": customer, "sale_date": "2025-01-31"})).await;
-    assert_eq!(d.status(), StatusCode::CREATED);
-    let device = d.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let (_, device) = nanshan_device(&t, &o).await;
     let ent = |day: &'static str| {
         let (t, token) = (&t, o.admin.clone());
         async move {
