@@ -239,6 +239,12 @@ async fn the_ledger_moves_stock_and_never_below_zero(b: Backend) {
     .await;
     assert_eq!(p["errors"][0]["code"], "already_received");
     ledger_adds_up(&t).await;
+    // The warehouses page lists the same figures.
+    let page = get(&t, &o.admin, "/warehouses?q=OM-10G-LR").await.text().await.unwrap();
+    assert!(
+        page.contains("OM-10G-LR") && page.contains("GZ-B-WH") && page.contains("备件库存"),
+        "the stock on the page"
+    );
     // A station's manager moves stock in the station's own warehouses only, and sees only them.
     let mgr = login(&t, "mgr.a").await;
     let r =

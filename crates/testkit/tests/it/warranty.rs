@@ -42,6 +42,12 @@ async fn entitlement_on_the_day_with_its_rules(b: Backend) {
     assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2026-01-31")));
     let e = ent("2026-02-01").await;
     assert_eq!((e["status"].as_str(), e["remedies"].clone()), (Some("expired"), json!([])));
+    // The device's page says the same today (1 June 2025: in warranty, free repair).
+    let page = get(&t, &o.admin, &format!("/devices/{device}")).await.text().await.unwrap();
+    assert!(
+        page.contains("三包权益") && page.contains("在保") && page.contains("可修理"),
+        "the device page shows the entitlement"
+    );
     // An exchange on 1 May 2025 restarts the warranty: covered until 1 May 2026.
     let url = format!("/api/v1/devices/{device}/warranty");
     for (body, field, code) in [

@@ -195,6 +195,10 @@ struct DevicePage {
     dealer: String,
     /// When the first maintenance (首保) was done, or that it is not yet.
     first_maintenance: String,
+    /// The 三包 entitlement today: (status words, class), the remedies open, the reasons in words.
+    entitlement: (String, &'static str),
+    remedies: Vec<String>,
+    entitlement_reasons: Vec<String>,
     customer: CustomerVm,
     history: Vec<super::requests::ListRow>,
 }
@@ -214,7 +218,16 @@ pub async fn device(
         (Some(code), None) => shouhou_domain::regions::region_name(code),
         (None, None) => tr.t("request-none"),
     };
+    let ent = shouhou_app::devices::entitlement(&s.app, &rc.ctx, id, None).await.map_err(page_err(&rc, &path))?;
+    let entitlement = match ent.coverage {
+        shouhou_app::devices::Coverage::InWarranty => (tr.t("ent-status-in_warranty"), "ok"),
+        shouhou_app::devices::Coverage::Expired => (tr.t("ent-status-expired"), "bad"),
+        shouhou_app::devices::Coverage::Void => (tr.t("ent-status-void"), "bad"),
+    };
     let page = DevicePage {
+        entitlement,
+        remedies: ent.remedies.iter().map(|r| tr.t(&format!("remedy-{}", r.as_str()))).collect(),
+        entitlement_reasons: ent.reasons.iter().map(|r| crate::api::devices::entitlement_words(tr, r)).collect(),
         d: device_row(tr, &r.device),
         product_line: r.device.product_line.clone(),
         install,

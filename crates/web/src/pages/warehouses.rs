@@ -24,6 +24,9 @@ struct WarehousesPage {
     c: Chrome,
     rows: Vec<WarehouseRow>,
     pager: Pager,
+    /// The spare parts in these warehouses (a part code narrows it).
+    stock: Vec<shouhou_app::parts::StockView>,
+    part: String,
 }
 
 pub async fn warehouses(
@@ -56,5 +59,7 @@ pub async fn warehouses(
             name: w.name,
         })
         .collect();
-    Ok(render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager }))
+    let part = q.q.clone().unwrap_or_default();
+    let stock = shouhou_app::parts::stock(&s.app, &rc.ctx, None, Some(&part)).await.map_err(&err)?;
+    Ok(render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager, stock, part }))
 }
