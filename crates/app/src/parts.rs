@@ -280,7 +280,9 @@ async fn movement(
         }
         let q = Quantity::from_milli(t.quantity);
         let refs = Refs { transfer_id: Some(t.id), ..refs };
-        let Some(id) = store::apply(c, kind, t.to_warehouse_id, t.part_id, kind.effect(q), refs, now).await? else {
+        let Some(store::Applied { id, .. }) =
+            store::apply(c, kind, t.to_warehouse_id, t.part_id, kind.effect(q), refs, now).await?
+        else {
             return Err(AppError::Internal(format!("transfer {} was not in transit", t.id)));
         };
         return finish(c, app, ctx, kind, id, Some(t.id), t.to_warehouse_id, t.part_id, q).await;
@@ -346,9 +348,13 @@ async fn movement(
         }
         None => refs,
     };
-    let Some(id) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
+    let Some(applied) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
         return Err(insufficient(c, w.id, part.id).await);
     };
+    let id = applied.id;
+    if applied.fell_below_threshold {
+        notify_low(c, &w, &part, now).await?;
+    }
     if let Some(to) = &destination {
         let t = MovementKind::transit_effect(q);
         if store::apply(c, MovementKind::TransferOut, to.id, part.id, t, refs, now).await?.is_none() {
@@ -380,7 +386,7 @@ async fn finish(
         json!({"warehouse_id": warehouse, "part_id": part, "quantity": format_milli(q.milli()), "transfer_id": transfer_id}),
     )
     .await?;
-    let row = store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), 1)
+    let row = store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), false, 1)
         .await?
         .into_iter()
         .next()
@@ -388,8 +394,15 @@ async fn finish(
     Ok(MovementDone { id, kind: kind.as_str().to_string(), transfer_id, stock: row.into() })
 }
 
-/// The figures of the warehouses in the caller's scope, narrowed to a warehouse and/or a part.
-pub async fn stock(app: &App, ctx: &Ctx, warehouse: Option<i64>, part_code_: Option<&str>) -> Result<Vec<StockView>> {
+/// The figures of the warehouses in the caller's scope, narrowed to a warehouse and/or a part,
+/// or to the ones below their threshold.
+pub async fn stock(
+    app: &App,
+    ctx: &Ctx,
+    warehouse: Option<i64>,
+    part_code_: Option<&str>,
+    only_low: bool,
+) -> Result<Vec<StockView>> {
     let actor = ctx.require_read(Permission::WarehouseRead)?;
     let mut rd = app.db.read().await?;
     let mut conn = rd.conn();
@@ -401,7 +414,7 @@ pub async fn stock(app: &App, ctx: &Ctx, warehouse: Option<i64>, part_code_: Opt
             None => return Ok(vec![]),
         },
     };
-    Ok(store::stock(c, &actor.scope, warehouse, part, 1000).await?.into_iter().map(StockView::from).collect())
+    Ok(store::stock(c, &actor.scope, warehouse, part, only_low, 1000).await?.into_iter().map(StockView::from).collect())
 }
 
 /// Issue `quantity` whole units of the catalog part `code` from `warehouse` to work order
@@ -436,20 +449,110 @@ pub(crate) async fn issue_to_work_order(
     e.into_result()?;
     let q = Quantity::units(quantity);
     let refs = Refs { work_order_id: Some(work_order), transfer_id: None, note: "", created_by: Some(actor.id.0) };
-    let Some(id) =
+    let Some(applied) =
         store::apply(c, MovementKind::Issue, w.id, part.id, MovementKind::Issue.effect(q), refs, now).await?
     else {
         return Err(insufficient(c, w.id, part.id).await);
     };
-    Ok((part, id))
+    if applied.fell_below_threshold {
+        notify_low(c, &w, &part, now).await?;
+    }
+    Ok((part, applied.id))
 }
 
 /// The refusal of a movement the stock cannot bear, saying what is available.
 async fn insufficient(c: &mut Conn<'_>, warehouse: i64, part: i64) -> AppError {
-    match store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), 1).await {
+    match store::stock(c, &shouhou_domain::auth::Scope::All, Some(warehouse), Some(part), false, 1).await {
         Ok(rows) => AppError::InsufficientStock {
             available: format_milli(rows.first().map(|r| r.on_hand - r.reserved).unwrap_or(0)),
         },
         Err(e) => e.into(),
     }
+}
+
+/// Tell the keepers of a warehouse that a part fell below its threshold there: the station's
+/// managers for a station's warehouse, headquarters' warehouse keepers for a central one. Once per
+/// fall (a movement that takes it from at or above the threshold to below).
+async fn notify_low(c: &mut Conn<'_>, w: &warehouses::Warehouse, part: &Part, now: i64) -> Result<()> {
+    let to = match w.station_id {
+        Some(s) => shouhou_store::users::station_members_with_role(c, s, "station_manager").await?,
+        None => shouhou_store::users::headquarters_with_role(c, "warehouse").await?,
+    };
+    let title = format!("{} {} 在 {} 低于安全库存", part.code, part.name, w.name);
+    let body = "请安排补货或调拨。".to_string();
+    let link = format!("/warehouses?q={}#stock", part.code);
+    for user in to {
+        let n = shouhou_store::inbox::NewNotification {
+            user_id: user,
+            kind: "stock.low",
+            title: &title,
+            body: &body,
+            link: Some(&link),
+            urgent: false,
+            deliver_after: now,
+        };
+        shouhou_store::inbox::insert_notification(c, &n, &["inbox"], now).await?;
+    }
+    Ok(())
+}
+
+/// Where a part is low in a warehouse: below this available quantity (none: no threshold).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdForm {
+    pub warehouse_id: i64,
+    pub part_code: String,
+    /// In the part's unit; null clears it.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub threshold: Option<serde_json::Number>,
+}
+
+/// Set or clear a part's low-stock threshold in a warehouse of the caller's scope (audited);
+/// answers the warehouse's figures for the part.
+#[tracing::instrument(skip_all)]
+pub async fn set_threshold(app: &App, ctx: &Ctx, f: &ThresholdForm) -> Result<StockView> {
+    let actor = ctx.require(Permission::StockWrite)?;
+    let mut e = ValidationErrors::default();
+    let mut tx = app.db.begin().await?;
+    let mut conn = tx.conn();
+    let c = &mut conn;
+    let w = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id).await?;
+    if w.is_none() {
+        e.push("warehouse_id", "unknown_warehouse");
+    }
+    let part = match part_code("part_code", &f.part_code) {
+        Ok(code) => store::part_by_code(c, &code).await?,
+        Err(err) => {
+            e.push(err.field, err.code);
+            None
+        }
+    };
+    if part.is_none() && !e.0.iter().any(|x| x.field == "part_code") {
+        e.push("part_code", "unknown_part");
+    }
+    let threshold = match (&f.threshold, &part) {
+        (None, _) => None,
+        (Some(n), p) => e.take(Quantity::parse("threshold", &n.to_string(), p.as_ref().is_none_or(|p| p.divisible))),
+    };
+    let (Some(w), Some(part)) = (w, part) else { return Err(e.into()) };
+    e.into_result()?;
+    store::set_threshold(c, w.id, part.id, threshold.map(Quantity::milli)).await?;
+    record(
+        c,
+        app,
+        ctx,
+        "stock.threshold",
+        "stock_level",
+        Some(format!("{}/{}", w.id, part.id)),
+        json!({"warehouse_id": w.id, "part_code": part.code, "threshold": threshold.map(|q| format_milli(q.milli()))}),
+    )
+    .await?;
+    let row = store::stock(c, &shouhou_domain::auth::Scope::All, Some(w.id), Some(part.id), false, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(row.into())
 }

@@ -93,6 +93,14 @@ pub struct Refs<'a> {
     pub created_by: Option<i64>,
 }
 
+/// A movement applied: its ledger row, and whether it took the available quantity below the
+/// warehouse's threshold for the part (from at or above it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub id: i64,
+    pub fell_below_threshold: bool,
+}
+
 /// Apply `effect` to the warehouse's figures for the part and append the ledger row, if the
 /// figures it leaves are allowed; `None` (nothing written) if they are not. The caller's
 /// transaction holds both.
@@ -106,19 +114,23 @@ pub async fn apply(
     effect: Effect,
     refs: Refs<'_>,
     now: i64,
-) -> Result<Option<i64>> {
+) -> Result<Option<Applied>> {
     both!(c, c => sqlx::query(
         "INSERT INTO stock_levels (warehouse_id, part_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(warehouse).bind(part).execute(c).await.map(|r| r.rows_affected()))?;
-    let changed = both!(c, c => sqlx::query(
+    let after: Option<(i64, i64, Option<i64>)> = both!(c, c => sqlx::query_as(
         "UPDATE stock_levels SET on_hand = on_hand + $3, reserved = reserved + $4, in_transit = in_transit + $5 \
          WHERE warehouse_id = $1 AND part_id = $2 AND on_hand + $3 >= 0 AND reserved + $4 >= 0 \
-         AND in_transit + $5 >= 0 AND (on_hand + $3) - (reserved + $4) >= 0")
+         AND in_transit + $5 >= 0 AND (on_hand + $3) - (reserved + $4) >= 0 \
+         RETURNING on_hand, reserved, low_threshold")
         .bind(warehouse).bind(part).bind(effect.on_hand).bind(effect.reserved).bind(effect.in_transit)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    if changed == 0 {
+        .fetch_optional(c).await)?;
+    let Some((on_hand, reserved, threshold)) = after else {
         return Ok(None);
-    }
+    };
+    let available = on_hand - reserved;
+    let before = available - (effect.on_hand - effect.reserved);
+    let fell_below_threshold = threshold.is_some_and(|t| before >= t && available < t);
     let id: i64 = both!(c, c => sqlx::query_scalar(
         "INSERT INTO stock_movements (kind, warehouse_id, part_id, on_hand_delta, reserved_delta, in_transit_delta, \
          work_order_id, transfer_id, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -126,7 +138,19 @@ pub async fn apply(
         .bind(kind.as_str()).bind(warehouse).bind(part).bind(effect.on_hand).bind(effect.reserved).bind(effect.in_transit)
         .bind(refs.work_order_id).bind(refs.transfer_id).bind(refs.note).bind(refs.created_by).bind(now)
         .fetch_one(c).await)?;
-    Ok(Some(id))
+    Ok(Some(Applied { id, fell_below_threshold }))
+}
+
+/// Set (or with `None` clear) the available quantity below which the part is low in the
+/// warehouse, in thousandths.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_threshold(c: &mut Conn<'_>, warehouse: i64, part: i64, threshold: Option<i64>) -> Result<()> {
+    both!(c, c => sqlx::query(
+        "INSERT INTO stock_levels (warehouse_id, part_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(warehouse).bind(part).execute(c).await.map(|r| r.rows_affected()))?;
+    both!(c, c => sqlx::query("UPDATE stock_levels SET low_threshold = $3 WHERE warehouse_id = $1 AND part_id = $2")
+        .bind(warehouse).bind(part).bind(threshold).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -199,14 +223,17 @@ pub async fn stock(
     scope: &Scope,
     warehouse: Option<i64>,
     part: Option<i64>,
+    only_low: bool,
     limit: i64,
 ) -> Result<Vec<StockRow>> {
     let (clause, ids) = scope_clause(scope, "w.station_id", 4);
+    let low =
+        if only_low { "AND l.low_threshold IS NOT NULL AND l.on_hand - l.reserved < l.low_threshold" } else { "" };
     let sql = format!(
         "SELECT l.warehouse_id, w.code AS warehouse_code, w.station_id, l.part_id, p.code AS part_code, p.name AS part_name, \
          p.unit, l.on_hand, l.reserved, l.in_transit, l.low_threshold \
          FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id JOIN parts p ON p.id = l.part_id \
-         WHERE ($1 IS NULL OR l.warehouse_id = $1) AND ($2 IS NULL OR l.part_id = $2) AND ({clause}) \
+         WHERE ($1 IS NULL OR l.warehouse_id = $1) AND ($2 IS NULL OR l.part_id = $2) AND ({clause}) {low} \
          ORDER BY w.code, p.code LIMIT $3"
     );
     Ok(both!(c, c => {

@@ -434,7 +434,72 @@ async fn a_part_used_on_a_visit_is_issued_from_the_station_shelf(b: Backend) {
     ledger_adds_up(&t).await;
 }
 
+/// A low-stock threshold per warehouse and part: the movement that takes the available quantity
+/// below it tells the station's managers, once per fall; the low ones can be listed.
+async fn falling_below_the_threshold_tells_the_station_once(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    part(&t, &o, "FAN-XG5", "个", false).await;
+    let mgr = login(&t, "mgr.a").await;
+    let put = |token: String, body: Value| {
+        let url = t.url("/api/v1/stock-thresholds");
+        async move { client().put(url).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    for (body, field, code) in [
+        (json!({"warehouse_id": o.wh_b, "part_code": "FAN-XG5", "threshold": 5}), "warehouse_id", "unknown_warehouse"),
+        (json!({"warehouse_id": o.wh_a, "part_code": "NOPE", "threshold": 5}), "part_code", "unknown_part"),
+        (json!({"warehouse_id": o.wh_a, "part_code": "FAN-XG5", "threshold": -1}), "threshold", "must_be_positive"),
+    ] {
+        let p = problem(put(mgr.clone(), body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(
+            (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+            (Some(field), Some(code)),
+            "{p}"
+        );
+    }
+    let r = put(mgr.clone(), json!({"warehouse_id": o.wh_a, "part_code": "FAN-XG5", "threshold": 5})).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let r = movement(
+        &t,
+        &o.admin,
+        json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "FAN-XG5", "quantity": 6}),
+    )
+    .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["stock"]["low"], false);
+    let inbox = |token: String| {
+        let t = &t;
+        async move { get(t, &token, "/api/v1/inbox").await.json::<Value>().await.unwrap()["total"].as_i64().unwrap() }
+    };
+    let before = inbox(mgr.clone()).await;
+    // 6 → 4: below 5, the station's manager hears of it; 4 → 3: still low, no second word.
+    let r =
+        movement(&t, &o.admin, json!({"kind": "issue", "warehouse_id": o.wh_a, "part_code": "FAN-XG5", "quantity": 2}))
+            .await;
+    assert_eq!(r.json::<Value>().await.unwrap()["stock"]["low"], true);
+    assert_eq!(inbox(mgr.clone()).await, before + 1);
+    movement(&t, &o.admin, json!({"kind": "issue", "warehouse_id": o.wh_a, "part_code": "FAN-XG5", "quantity": 1}))
+        .await;
+    assert_eq!(inbox(mgr.clone()).await, before + 1, "once per fall");
+    let low: Value = get(&t, &mgr, "/api/v1/stock?low=true").await.json().await.unwrap();
+    assert_eq!(low["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (low["items"][0]["part_code"].as_str(), low["items"][0]["available"].as_str()),
+        (Some("FAN-XG5"), Some("3"))
+    );
+    // Back above and down again: told again.
+    movement(&t, &o.admin, json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "FAN-XG5", "quantity": 10}))
+        .await;
+    movement(&t, &o.admin, json!({"kind": "scrap", "warehouse_id": o.wh_a, "part_code": "FAN-XG5", "quantity": 9}))
+        .await;
+    assert_eq!(inbox(mgr.clone()).await, before + 2);
+    // Cleared, nothing is low.
+    put(mgr.clone(), json!({"warehouse_id": o.wh_a, "part_code": "FAN-XG5", "threshold": null})).await;
+    let low: Value = get(&t, &mgr, "/api/v1/stock?low=true").await.json().await.unwrap();
+    assert_eq!(low["items"], json!([]));
+}
+
 crate::on_both_backends!(
+    falling_below_the_threshold_tells_the_station_once,
     a_part_used_on_a_visit_is_issued_from_the_station_shelf,
     the_catalog_takes_good_parts_and_refuses_bad_ones,
     the_ledger_moves_stock_and_never_below_zero,

@@ -110,6 +110,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parts::create_part, parts::list_parts))
         .routes(routes!(parts::record_movement))
         .routes(routes!(parts::stock))
+        .routes(routes!(parts::set_threshold))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shouhou_app::parts::{MovementDone, MovementForm, PartForm, PartView, StockView};
+use shouhou_app::parts::{MovementDone, MovementForm, PartForm, PartView, StockView, ThresholdForm};
 use utoipa::{IntoParams, ToSchema};
 
 /// Add a part to the catalog (administrators, warehouse keepers).
@@ -65,6 +65,8 @@ pub async fn record_movement(
 pub struct StockQuery {
     pub warehouse_id: Option<i64>,
     pub part_code: Option<String>,
+    /// Only the parts below their threshold.
+    pub low: Option<bool>,
 }
 
 /// The stock of the warehouses the caller may see.
@@ -81,6 +83,21 @@ pub async fn stock(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<StockQuery>,
 ) -> ApiResult<Json<StockAnswer>> {
-    let items = shouhou_app::parts::stock(&s.app, &rc.ctx, q.warehouse_id, q.part_code.as_deref()).await?;
+    let items =
+        shouhou_app::parts::stock(&s.app, &rc.ctx, q.warehouse_id, q.part_code.as_deref(), q.low.unwrap_or(false))
+            .await?;
     Ok(Json(StockAnswer { items }))
+}
+
+/// Set or clear the available quantity below which a part is low in a warehouse; a movement that
+/// takes it below tells the warehouse's keepers (the station's managers, or headquarters' keepers).
+#[utoipa::path(put, path = "/api/v1/stock-thresholds", operation_id = "set_stock_threshold", tag = "parts",
+    request_body = ThresholdForm, security(("bearer" = [])),
+    responses((status = 200, body = StockView), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_threshold(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(f): ApiJson<ThresholdForm>,
+) -> ApiResult<Json<StockView>> {
+    Ok(Json(shouhou_app::parts::set_threshold(&s.app, &rc.ctx, &f).await?))
 }

@@ -60,6 +60,6 @@ pub async fn warehouses(
         })
         .collect();
     let part = q.q.clone().unwrap_or_default();
-    let stock = shouhou_app::parts::stock(&s.app, &rc.ctx, None, Some(&part)).await.map_err(&err)?;
+    let stock = shouhou_app::parts::stock(&s.app, &rc.ctx, None, Some(&part), false).await.map_err(&err)?;
     Ok(render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager, stock, part }))
 }
