@@ -133,11 +133,16 @@ pub async fn list_parts(app: &App, ctx: &Ctx, q: &str, page: PageRequest) -> Res
     let mut conn = rd.conn();
     let c = &mut conn;
     let p = store::list_parts(c, q, page).await?;
-    let mut items = Vec::with_capacity(p.items.len());
-    for part in p.items {
-        let models = store::models_of(c, part.id).await?;
-        items.push(view(part, models));
-    }
+    let ids: Vec<i64> = p.items.iter().map(|x| x.id).collect();
+    let models = store::models_of(c, &ids).await?;
+    let items = p
+        .items
+        .into_iter()
+        .map(|part| {
+            let codes = models.iter().filter(|(id, _)| *id == part.id).map(|(_, m)| m.clone()).collect();
+            view(part, codes)
+        })
+        .collect();
     Ok(Page { items, page: p.page, per_page: p.per_page, total: p.total })
 }
 
@@ -215,20 +220,49 @@ impl From<store::StockRow> for StockView {
     }
 }
 
-/// A warehouse the actor may move stock in: in their scope (else it is unknown to them), active.
+/// A warehouse the actor may move stock in: in their scope and active; otherwise the field's
+/// error goes into `e` (a warehouse outside the scope is unknown to them).
 async fn warehouse_in_scope(
     c: &mut Conn<'_>,
     actor: &crate::Actor,
     field: &'static str,
     id: i64,
+    e: &mut ValidationErrors,
 ) -> Result<Option<warehouses::Warehouse>> {
     let w = warehouses::get_warehouse(c, shouhou_domain::ids::WarehouseId(id))
         .await?
         .filter(|w| actor.scope.allows_opt(w.station_id.map(StationId)));
     match w {
-        Some(w) if !w.active => Err(ValidationErrors::single(field, "warehouse_inactive").into()),
-        other => Ok(other),
+        Some(w) if !w.active => {
+            e.push(field, "warehouse_inactive");
+            Ok(None)
+        }
+        None => {
+            e.push(field, "unknown_warehouse");
+            Ok(None)
+        }
+        w => Ok(w),
     }
+}
+
+/// The catalog part named `code` (required); its error goes into `e`.
+async fn catalog_part(c: &mut Conn<'_>, code: Option<&str>, e: &mut ValidationErrors) -> Result<Option<Part>> {
+    let code = match code.map(|p| part_code("part_code", p)) {
+        None => {
+            e.push("part_code", "required");
+            return Ok(None);
+        }
+        Some(Err(err)) => {
+            e.push(err.field, err.code);
+            return Ok(None);
+        }
+        Some(Ok(code)) => code,
+    };
+    let part = store::part_by_code(c, &code).await?;
+    if part.is_none() {
+        e.push("part_code", "unknown_part");
+    }
+    Ok(part)
 }
 
 /// Record a movement: one transaction; nothing written if it is refused.
@@ -252,10 +286,7 @@ async fn movement(
     let kind = e.take(MovementKind::parse("kind", &f.kind));
     let note = e.take(optional_text("note", f.note.as_deref(), 500)).flatten().unwrap_or_default();
     let now = app.now();
-    let warehouse = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id).await?;
-    if warehouse.is_none() {
-        e.push("warehouse_id", "unknown_warehouse");
-    }
+    let warehouse = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id, &mut e).await?;
     let Some(kind) = kind else { return Err(e.into()) };
     let refs = Refs { work_order_id: f.work_order_id, transfer_id: None, note: &note, created_by: Some(actor.id.0) };
     // A transfer's arrival: the transfer says what, how many and where to.
@@ -287,23 +318,7 @@ async fn movement(
         };
         return finish(c, app, ctx, kind, id, Some(t.id), t.to_warehouse_id, t.part_id, q).await;
     }
-    let part = match f.part_code.as_deref().map(|p| part_code("part_code", p)) {
-        None => {
-            e.push("part_code", "required");
-            None
-        }
-        Some(Err(err)) => {
-            e.push(err.field, err.code);
-            None
-        }
-        Some(Ok(code)) => match store::part_by_code(c, &code).await? {
-            Some(p) => Some(p),
-            None => {
-                e.push("part_code", "unknown_part");
-                None
-            }
-        },
-    };
+    let part = catalog_part(c, f.part_code.as_deref(), &mut e).await?;
     let quantity = match (&f.quantity, &part) {
         (None, _) => {
             e.push("quantity", "required");
@@ -431,20 +446,8 @@ pub(crate) async fn issue_to_work_order(
     now: i64,
 ) -> Result<(Part, i64)> {
     let mut e = ValidationErrors::default();
-    let w = warehouse_in_scope(c, actor, "warehouse_id", warehouse).await?;
-    if w.is_none() {
-        e.push("warehouse_id", "unknown_warehouse");
-    }
-    let part = match part_code("part_code", code) {
-        Ok(code) => store::part_by_code(c, &code).await?,
-        Err(err) => {
-            e.push(err.field, err.code);
-            None
-        }
-    };
-    if part.is_none() && !e.0.iter().any(|x| x.field == "part_code") {
-        e.push("part_code", "unknown_part");
-    }
+    let w = warehouse_in_scope(c, actor, "warehouse_id", warehouse, &mut e).await?;
+    let part = catalog_part(c, Some(code), &mut e).await?;
     let (Some(w), Some(part)) = (w, part) else { return Err(e.into()) };
     e.into_result()?;
     let q = Quantity::units(quantity);
@@ -517,20 +520,8 @@ pub async fn set_threshold(app: &App, ctx: &Ctx, f: &ThresholdForm) -> Result<St
     let mut tx = app.db.begin().await?;
     let mut conn = tx.conn();
     let c = &mut conn;
-    let w = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id).await?;
-    if w.is_none() {
-        e.push("warehouse_id", "unknown_warehouse");
-    }
-    let part = match part_code("part_code", &f.part_code) {
-        Ok(code) => store::part_by_code(c, &code).await?,
-        Err(err) => {
-            e.push(err.field, err.code);
-            None
-        }
-    };
-    if part.is_none() && !e.0.iter().any(|x| x.field == "part_code") {
-        e.push("part_code", "unknown_part");
-    }
+    let w = warehouse_in_scope(c, actor, "warehouse_id", f.warehouse_id, &mut e).await?;
+    let part = catalog_part(c, Some(&f.part_code), &mut e).await?;
     let threshold = match (&f.threshold, &part) {
         (None, _) => None,
         (Some(n), p) => e.take(Quantity::parse("threshold", &n.to_string(), p.as_ref().is_none_or(|p| p.divisible))),

@@ -63,12 +63,27 @@ pub async fn get_part(c: &mut Conn<'_>, id: i64) -> Result<Option<Part>> {
     Ok(both!(c, c => sqlx::query_as::<_, Part>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
 }
 
-/// The codes of the product models a part fits.
+/// The codes of the product models each of `parts` fits, in one statement: (part id, model code),
+/// by code.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn models_of(c: &mut Conn<'_>, part: i64) -> Result<Vec<String>> {
-    Ok(both!(c, c => sqlx::query_scalar(
-        "SELECT m.code FROM part_models pm JOIN product_models m ON m.id = pm.model_id WHERE pm.part_id = $1 ORDER BY m.code")
-        .bind(part).fetch_all(c).await)?)
+pub async fn models_of(c: &mut Conn<'_>, parts: &[i64]) -> Result<Vec<(i64, String)>> {
+    let mut out = vec![];
+    for chunk in parts.chunks(crate::BATCH) {
+        let sql = format!(
+            "SELECT pm.part_id, m.code FROM part_models pm JOIN product_models m ON m.id = pm.model_id \
+             WHERE pm.part_id IN ({}) ORDER BY m.code",
+            crate::placeholders(1, chunk.len())
+        );
+        let rows: Vec<(i64, String)> = both!(c, c => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Parts whose code or name holds `q`, by code.

@@ -81,6 +81,13 @@ async fn upload(t: &TestApp, token: &str, id: i64, purpose: &str, name: &str, by
         .unwrap()
 }
 
+/// A repair work order made from `request` by the administrator; answers its id.
+async fn repair_visit(t: &TestApp, o: &Org, request: i64) -> i64 {
+    let r = post(t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+}
+
 async fn read(t: &TestApp, token: &str, id: i64) -> Value {
     let r = get(t, token, &format!("/api/v1/work-orders/{id}")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -338,12 +345,7 @@ async fn a_decline_goes_to_the_next_engineer_then_to_the_next_station(b: Backend
     let t = app(b).await;
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     let disp = login(&t, "disp").await;
     let r =
         post(&t, &disp, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
@@ -500,12 +502,7 @@ async fn two_assignments_at_once_one_wins(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -571,12 +568,7 @@ async fn a_resent_step_with_its_key_is_done_once(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
     let a1 = user_id(&t, &o, "eng.a").await;
     post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
@@ -615,12 +607,7 @@ async fn missed_deadlines_and_the_arranged_clock_fire_once_across_instances(b: B
     let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     let w = read(&t, &o.admin, id).await;
     assert_eq!(w["arrange_due_at"], "2025-10-13T14:30:00+08:00");
     let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
@@ -849,12 +836,7 @@ async fn the_agreed_window_warns_then_breaches_once_across_instances(b: Backend)
     let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     let r = post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -921,12 +903,7 @@ async fn the_engineer_on_the_visit_reads_the_customer_in_clear(b: Backend) {
     let t = app(b).await;
     let o = org(&t).await;
     let (request, _) = field(&t, &o).await;
-    let c: Value = post(&t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = c["id"].as_i64().unwrap();
+    let id = repair_visit(&t, &o, request).await;
     post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1})).await;
     let a1 = user_id(&t, &o, "eng.a").await;
     post(&t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": a1, "version": 2})).await;
