@@ -409,9 +409,9 @@ async fn report_series(
     }
     let photo = png(1200, 900);
     for purpose in ["before", "after"] {
-        wo::add_file(app, &eng, c.id, purpose, &format!("{purpose}.png"), &photo).await?;
+        wo::add_file(app, &eng, c.id, purpose, &format!("{purpose}.png"), &photo, None).await?;
     }
-    wo::add_file(app, &eng, c.id, "signature", "signature.png", &png(300, 120)).await?;
+    wo::add_file(app, &eng, c.id, "signature", "signature.png", &png(300, 120), None).await?;
     wo::step(
         app,
         &eng,

@@ -253,12 +253,22 @@ pub async fn entitlement(app: &App, ctx: &Ctx, id: i64, at: Option<&str>) -> Res
     let mut rd = app.db.read().await?;
     let mut c = rd.conn();
     let d = devices::get_device_in_scope(&mut c, &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?;
-    let (exchanged_on, void_reason) = devices::warranty_facts(&mut c, id).await?.unwrap_or_default();
+    entitlement_on(&mut c, &d, at).await
+}
+
+/// The entitlement of device `d` on `at`, read in the caller's transaction.
+pub(crate) async fn entitlement_on(
+    c: &mut shouhou_store::Conn<'_>,
+    d: &Device,
+    at: jiff::civil::Date,
+) -> Result<Entitlement> {
+    let id = d.id;
+    let (exchanged_on, void_reason) = devices::warranty_facts(c, id).await?.unwrap_or_default();
     let day = |ms: i64| {
         jiff::Timestamp::from_millisecond(ms).map(business_day).map_err(|e| AppError::Internal(e.to_string()))
     };
     let mut repairs = vec![];
-    for r in devices::repairs_of(&mut c, id).await? {
+    for r in devices::repairs_of(c, id).await? {
         repairs.push(shouhou_domain::entitlement::PastRepair {
             from: day(r.created_at)?,
             done: r.completed_at.map(day).transpose()?,
@@ -274,7 +284,7 @@ pub async fn entitlement(app: &App, ctx: &Ctx, id: i64, at: Option<&str>) -> Res
         void_reason,
         repairs,
     };
-    let rules = sanbao_rules(&mut c, &d.product_line).await?;
+    let rules = sanbao_rules(c, &d.product_line).await?;
     Ok(shouhou_domain::entitlement::entitlement(&facts, &rules, at))
 }
 

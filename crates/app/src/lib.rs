@@ -30,6 +30,7 @@ pub mod stations;
 pub mod system;
 pub mod users;
 pub mod warehouses;
+pub mod warranty_cards;
 pub mod work_orders;
 
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -797,6 +797,9 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
         // A device's first maintenance (首保) done is recorded on the device.
         shouhou_store::maintenance::mark_first_maintenance(&mut c, id, now.as_millisecond()).await?;
     }
+    if action == Action::Complete {
+        crate::warranty_cards::judge_warranty_work(&mut c, app, &w, now).await?;
+    }
     record(
         &mut c,
         app,
@@ -1263,7 +1266,15 @@ fn at_the_customers(w: &WorkOrder) -> Result<()> {
 /// A photo before or after the work, or the customer's signature: an image (checked on its
 /// content, not its name), at most 10 MB (the web layer refuses more).
 #[tracing::instrument(skip_all)]
-pub async fn add_file(app: &App, ctx: &Ctx, id: i64, purpose: &str, file_name: &str, bytes: &[u8]) -> Result<i64> {
+pub async fn add_file(
+    app: &App,
+    ctx: &Ctx,
+    id: i64,
+    purpose: &str,
+    file_name: &str,
+    bytes: &[u8],
+    taken_at: Option<&str>,
+) -> Result<i64> {
     let actor = ctx.require_read(Permission::WorkOrderRead)?;
     let now = crate::instant(app.now())?;
     let mut tx = app.db.begin().await?;
@@ -1278,7 +1289,18 @@ pub async fn add_file(app: &App, ctx: &Ctx, id: i64, purpose: &str, file_name: &
     if !content_type.starts_with("image/") {
         return Err(ValidationErrors::single("file", "not_an_image").into());
     }
-    let file = store::insert_file(&mut c, id, purpose, &name, content_type, bytes, Some(actor.id.0), now).await?;
+    // When the phone took the photo (the file's own time, as the page reads it): the audit of the
+    // warranty card compares it with the visit.
+    let taken_at = match taken_at.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<Timestamp>()
+                .map_err(|_| shouhou_domain::FieldError::new("taken_at", "invalid_instant"))?
+                .as_millisecond(),
+        ),
+    };
+    let file =
+        store::insert_file(&mut c, id, purpose, &name, content_type, bytes, Some(actor.id.0), taken_at, now).await?;
     let data = json!({"file_id": file, "purpose": purpose, "size": bytes.len()}).to_string();
     store::insert_event(&mut c, &NewEvent { data: &data, ..event(id, now, actor, "file", &name) }).await?;
     record(&mut c, app, ctx, "work_order.file", "work_order", Some(id.to_string()),

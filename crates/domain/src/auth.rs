@@ -108,6 +108,8 @@ pub enum Permission {
     PartsWrite,
     /// Record stock movements (receipts, transfers, scrap) in the warehouses of the scope.
     StockWrite,
+    /// The station's part of warranty: file its warranty cards and correct the returned ones.
+    WarrantyClaim,
     /// The service administrator's part of warranty: void a warranty, record an exchange, audit
     /// warranty cards.
     WarrantyAudit,
@@ -169,6 +171,7 @@ impl Role {
                 WorkOrderWrite,
                 Assign,
                 StockWrite,
+                WarrantyClaim,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite, PartsWrite, StockWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
@@ -205,6 +208,7 @@ impl Role {
                 Assign,
                 PartsWrite,
                 StockWrite,
+                WarrantyClaim,
                 WarrantyAudit,
             ],
         }

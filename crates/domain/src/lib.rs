@@ -43,6 +43,7 @@ pub mod sla;
 pub mod stations;
 pub mod text;
 pub mod warehouses;
+pub mod warranty_cards;
 pub mod work_orders;
 
 pub use error::{FieldError, ValidationErrors};

@@ -24,6 +24,7 @@ pub mod sla;
 pub mod stations;
 pub mod users;
 pub mod warehouses;
+pub mod warranty_cards;
 pub mod work_orders;
 
 pub use db::{Backend, Conn, Db, DbOptions, Rd, Tx, redact_url};

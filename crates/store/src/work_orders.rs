@@ -549,6 +549,8 @@ pub struct FileMeta {
     pub size_bytes: i64,
     pub created_by: Option<i64>,
     pub created_at: i64,
+    /// When the photo was taken, as the phone said (epoch ms), if it did.
+    pub taken_at: Option<i64>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -561,27 +563,28 @@ pub async fn insert_file(
     content_type: &str,
     content: &[u8],
     created_by: Option<i64>,
+    taken_at: Option<i64>,
     now: Timestamp,
 ) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
-        "INSERT INTO work_order_files (work_order_id, purpose, file_name, content_type, size_bytes, content, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+        "INSERT INTO work_order_files (work_order_id, purpose, file_name, content_type, size_bytes, content, created_by, created_at, taken_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
         .bind(work_order_id).bind(purpose).bind(file_name).bind(content_type).bind(content.len() as i64).bind(content)
-        .bind(created_by).bind(ms(now))
+        .bind(created_by).bind(ms(now)).bind(taken_at)
         .fetch_one(c).await)?)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn files_of(c: &mut Conn<'_>, id: i64) -> Result<Vec<FileMeta>> {
     Ok(both!(c, c => sqlx::query_as::<_, FileMeta>(
-        "SELECT id, work_order_id, purpose, file_name, content_type, size_bytes, created_by, created_at \
+        "SELECT id, work_order_id, purpose, file_name, content_type, size_bytes, created_by, created_at, taken_at \
          FROM work_order_files WHERE work_order_id = $1 ORDER BY id").bind(id).fetch_all(c).await)?)
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn file(c: &mut Conn<'_>, file_id: i64) -> Result<Option<(FileMeta, Vec<u8>)>> {
     let meta = both!(c, c => sqlx::query_as::<_, FileMeta>(
-        "SELECT id, work_order_id, purpose, file_name, content_type, size_bytes, created_by, created_at \
+        "SELECT id, work_order_id, purpose, file_name, content_type, size_bytes, created_by, created_at, taken_at \
          FROM work_order_files WHERE id = $1").bind(file_id).fetch_optional(c).await)?;
     let Some(meta) = meta else { return Ok(None) };
     let bytes: Vec<u8> = both!(c, c => sqlx::query_scalar("SELECT content FROM work_order_files WHERE id = $1")

@@ -556,7 +556,7 @@ async fn seed_field_service(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> 
                         },
                     )
                     .await?;
-                    wo::add_file(app, &engineer, c.id, "signature", "签字.png", SIGNATURE_PNG).await?;
+                    wo::add_file(app, &engineer, c.id, "signature", "签字.png", SIGNATURE_PNG, None).await?;
                     let f = StepForm {
                         action: (*step).into(),
                         work_done: Some("更换光模块，清洁尾纤，业务恢复".into()),

@@ -49,6 +49,14 @@ impl Tr {
         args.insert(Cow::Borrowed(name2), FluentValue::from(value2.to_string()));
         LOCALES.try_lookup_with_args(self.lang(), key, &args).unwrap_or_else(|| key.to_string())
     }
+    /// The text of `key` with any number of arguments.
+    pub fn tn(&self, key: &str, args: &[(&'static str, String)]) -> String {
+        let mut map: HashMap<Cow<'static, str>, FluentValue> = HashMap::new();
+        for (name, value) in args {
+            map.insert(Cow::Borrowed(*name), FluentValue::from(value.clone()));
+        }
+        LOCALES.try_lookup_with_args(self.lang(), key, &map).unwrap_or_else(|| key.to_string())
+    }
     pub fn code(&self) -> &'static str {
         self.0.as_str()
     }

@@ -153,6 +153,10 @@
     var input = e.target;
     if (!input || input.type !== 'file' || !input.dataset.shrink || !input.files || !input.files[0]) return;
     var file = input.files[0];
+    // When the photo was taken, as the phone's file says: the warranty card's audit compares it
+    // with the visit.
+    var taken = input.form && input.form.querySelector('input[name=taken_at]');
+    if (taken && file.lastModified) taken.value = new Date(file.lastModified).toISOString();
     if (!/^image\/(jpeg|png|webp)$/.test(file.type) || typeof DataTransfer === 'undefined') return;
     var max = parseInt(input.dataset.shrink, 10);
     var img = new Image();

@@ -127,3 +127,64 @@ pub async fn nanshan_device(t: &TestApp, o: &Org) -> (i64, i64) {
     assert_eq!(d.status(), StatusCode::CREATED);
     (customer, d.json::<Value>().await.unwrap()["id"].as_i64().unwrap())
 }
+
+/// A one-pixel PNG: a photo or a signature as far as the checks go.
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+pub async fn upload(t: &TestApp, token: &str, id: i64, purpose: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    client()
+        .post(t.url(&format!("/api/v1/work-orders/{id}/files?purpose={purpose}")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A repair visit of station A's engineer `eng.a` to device `serial` of `customer`, brought to
+/// the customer's door: created, dispatched to A, assigned, accepted, departed and checked in at
+/// `at` (latitude, longitude). Answers (work order id, the engineer's token).
+pub async fn on_site_visit(t: &TestApp, o: &Org, customer: i64, serial: &str, at: (f64, f64)) -> (i64, String) {
+    let r = post(
+        t,
+        &o.admin,
+        "/api/v1/work-orders",
+        json!({"customer_id": customer, "serial_number": serial, "kind": "repair"}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let users: Value = get(t, &o.admin, "/api/v1/users?q=eng.a").await.json().await.unwrap();
+    let eng_a = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "eng.a").unwrap()["id"].clone();
+    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_a, "version": 2}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let eng = login(t, "eng.a").await;
+    for (action, version) in [("accept", 3), ("depart", 4), ("check_in", 5)] {
+        let body = json!({"action": action, "version": version, "lat": at.0, "lng": at.1});
+        let r = post(t, &eng, &format!("/api/v1/work-orders/{id}/transitions"), body).await;
+        assert_eq!(r.status(), StatusCode::OK, "{action}: {}", r.text().await.unwrap());
+    }
+    (id, eng)
+}
+
+/// The engineer diagnoses `fault_code`, the customer signs, and the visit is completed with
+/// `labour_minutes`.
+pub async fn finish_visit(t: &TestApp, eng: &str, id: i64, fault_code: &str, labour_minutes: i64) {
+    let step = |body: Value| async move {
+        let v: Value = get(t, eng, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
+        let mut body = body;
+        body["version"] = v["version"].clone();
+        let r = post(t, eng, &format!("/api/v1/work-orders/{id}/transitions"), body).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    };
+    step(json!({"action": "diagnose", "fault_code": fault_code, "cause": "光模块老化"})).await;
+    assert_eq!(upload(t, eng, id, "signature", "签名.png", PNG.to_vec()).await.status(), StatusCode::CREATED);
+    step(json!({"action": "complete", "work_done": "更换光模块", "labour_minutes": labour_minutes, "customer_confirmed": true}))
+        .await;
+}

@@ -19,6 +19,7 @@ mod scoping;
 mod store;
 mod transfer;
 mod warranty;
+mod warranty_cards;
 mod work_orders;
 mod workplace;
 

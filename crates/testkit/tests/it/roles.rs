@@ -96,6 +96,14 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("POST",  "/api/v1/stock-movements",                    [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
     ("GET",   "/api/v1/stock",                              [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("PUT",   "/api/v1/stock-thresholds",                   [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
+    ("POST",  "/api/v1/warranty-cards",                     [401, 422, 403, 403, 403, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/warranty-cards",                     [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/warranty-cards/overdue",             [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/warranty-cards/999999",              [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/warranty-cards/999999/review",       [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST",  "/api/v1/warranty-cards/999999/resubmit",     [401, 404, 403, 403, 403, 403, 404, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/faulty-returns",                     [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
+    ("POST",  "/api/v1/faulty-returns/999999/receive",      [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
     ("GET",   "/api/v1/dispatch-settings",                  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("PUT",   "/api/v1/dispatch-settings",                  [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
@@ -137,6 +145,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         "/api/v1/stock-thresholds" => json!({"warehouse_id": 0, "part_code": ""}),
         p if p.ends_with("/dispatch") => json!({"station_id": 0, "version": 0}),
         p if p.ends_with("/assign") => json!({"engineer_id": 0, "version": 0}),
+        "/api/v1/warranty-cards" => json!({"work_order_id": 0}),
+        p if p.ends_with("/review") => json!({"decision": "bogus", "version": 0}),
+        p if p.ends_with("/resubmit") => json!({"labour_minutes": -1, "version": 0}),
+        p if p.ends_with("/receive") => json!({"inspection": "bogus"}),
         p if p.ends_with("/parts") => json!({"part_code": "", "part_name": "", "quantity": 0}),
         p if p.ends_with("/appointment") => json!({"appointment_from": "x", "appointment_to": "y", "version": 0}),
         "/api/v1/work-orders" => json!({"service_request_id": 0, "kind": "bogus"}),
@@ -221,6 +233,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             .replace("/999999/", "/{id}/")
             .replace("sla-policies/1", "sla-policies/{id}")
             .replace("files/999999", "files/{id}")
+            .replace("cards/999999", "cards/{id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();

@@ -67,20 +67,6 @@ async fn user_id(t: &TestApp, o: &Org, username: &str) -> i64 {
     v["items"].as_array().unwrap().iter().find(|u| u["username"] == username).unwrap()["id"].as_i64().unwrap()
 }
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-
-async fn upload(t: &TestApp, token: &str, id: i64, purpose: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    client()
-        .post(t.url(&format!("/api/v1/work-orders/{id}/files?purpose={purpose}")))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// A repair work order made from `request` by the administrator; answers its id.
 async fn repair_visit(t: &TestApp, o: &Org, request: i64) -> i64 {
     let r = post(t, &o.admin, "/api/v1/work-orders", json!({"service_request_id": request, "kind": "repair"})).await;

@@ -16,6 +16,7 @@ pub mod sla;
 pub mod stations;
 pub mod users;
 pub mod warehouses;
+pub mod warranty_cards;
 pub mod work_orders;
 
 use crate::AppState;
@@ -111,6 +112,13 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parts::record_movement))
         .routes(routes!(parts::stock))
         .routes(routes!(parts::set_threshold))
+        .routes(routes!(warranty_cards::file_card, warranty_cards::list_cards))
+        .routes(routes!(warranty_cards::overdue))
+        .routes(routes!(warranty_cards::get_card))
+        .routes(routes!(warranty_cards::review))
+        .routes(routes!(warranty_cards::resubmit))
+        .routes(routes!(warranty_cards::list_returns))
+        .routes(routes!(warranty_cards::receive_return))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

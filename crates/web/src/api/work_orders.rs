@@ -490,6 +490,9 @@ pub async fn set_skills(
 pub struct FileQuery {
     /// before after signature
     pub purpose: String,
+    /// When the photo was taken (RFC 3339), as the phone knows it: the warranty card's audit
+    /// compares it with the visit.
+    pub taken_at: Option<String>,
 }
 
 /// Add a photo (before or after the work) or the customer's signature to a visit under way: an
@@ -509,7 +512,9 @@ pub async fn add_file(
         Ok(f) => f,
         Err(p) => return Ok(p.into_response()),
     };
-    let file = shouhou_app::work_orders::add_file(&s.app, &rc.ctx, id, &q.purpose, &name, &bytes).await?;
+    let file =
+        shouhou_app::work_orders::add_file(&s.app, &rc.ctx, id, &q.purpose, &name, &bytes, q.taken_at.as_deref())
+            .await?;
     Ok((StatusCode::CREATED, Json(super::Created { id: file })).into_response())
 }
 

@@ -545,11 +545,12 @@ pub async fn upload(
     headers: axum::http::HeaderMap,
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
-    let (mut csrf, mut purpose, mut file) = (String::new(), String::new(), None);
+    let (mut csrf, mut purpose, mut file, mut taken_at) = (String::new(), String::new(), None, String::new());
     while let Ok(Some(field)) = multipart.next_field().await {
         match field.name() {
             Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("purpose") => purpose = field.text().await.unwrap_or_default(),
+            Some("taken_at") => taken_at = field.text().await.unwrap_or_default(),
             Some("file") => {
                 let name =
                     crate::json::upload_file_name(field.file_name().unwrap_or("")).unwrap_or_else(|_| "file".into());
@@ -576,7 +577,9 @@ pub async fn upload(
     let Some((name, bytes)) = file else {
         return after(&s, &rc, id, Err(shouhou_domain::ValidationErrors::single("file", "required").into())).await;
     };
-    let r = shouhou_app::work_orders::add_file(&s.app, &rc.ctx, id, &purpose, &name, &bytes).await.map(|_| ());
+    let r = shouhou_app::work_orders::add_file(&s.app, &rc.ctx, id, &purpose, &name, &bytes, Some(&taken_at))
+        .await
+        .map(|_| ());
     if headers.get("x-requested-with").is_some_and(|v| v == "fetch") {
         // The signature pad sends it by fetch: an answer it can read, not a page.
         return Ok(match r {
