@@ -672,3 +672,19 @@ pub async fn receive_return(app: &App, ctx: &Ctx, id: i64, f: &ReceiveForm) -> R
     tx.commit().await?;
     Ok(r)
 }
+
+/// The card of a work order the caller may see (id, number, status), and whether the caller may
+/// file one now (completed warranty work without a card, and the right to claim).
+pub async fn card_of(app: &App, ctx: &Ctx, work_order: i64) -> Result<(Option<(i64, String, String)>, bool)> {
+    let actor = ctx.require_read(Permission::WorkOrderRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let w = crate::work_orders::work_order_in_scope(&mut c, actor, work_order).await?;
+    let card = store::of_work_order(&mut c, work_order).await?;
+    let may_file = card.is_none()
+        && actor.can(Permission::WarrantyClaim)
+        && is_warranty_kind(&w)
+        && w.completed_at.is_some()
+        && w.status.as_str() != "cancelled";
+    Ok((card, may_file))
+}

@@ -309,7 +309,8 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     shouhou_app::requests::create_request(app, ctx, &f).await?;
     seed_breach(app, ctx, customer_ids[0], &serials[0].1).await?;
     seed_parts(app, ctx).await?;
-    seed_field_service(app, ctx, &serials).await
+    seed_field_service(app, ctx, &serials).await?;
+    seed_warranty_cards(app, ctx, &serials).await
 }
 
 /// (code, name, specification, unit, divisible, price in fen, models it fits)
@@ -352,7 +353,8 @@ async fn seed_parts(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         (hq, "LC-PC-3M", "500"),
         (hq, "FIBRE-G652", "2000"),
         (hq, "BAT-12V100", "32"),
-        (ns, "OM-10G-LR", "8"),
+        (ns, "OM-10G-LR", "20"),
+        (ns, "PSU-XG5-AC", "3"),
         (ns, "FAN-XG5", "1"),
         (ns, "LC-PC-3M", "40"),
         (ns, "FIBRE-G652", "150.5"),
@@ -637,5 +639,159 @@ async fn seed_breach(app: &App, ctx: &Ctx, customer_id: i64, serial: &str) -> Re
     let v = shouhou_app::requests::transition(&past, ctx, r.id, 2, "accept", "").await?.version;
     shouhou_app::requests::assign(&past, ctx, r.id, v, Some(engineer.id)).await?;
     shouhou_app::alerts::sweep(app, "demo").await?;
+    Ok(())
+}
+
+/// A past repair visit of the Shenzhen engineer, completed `days_ago` with `part` replaced from
+/// Nanshan's shelf; answers its id.
+#[allow(clippy::too_many_arguments)]
+async fn past_repair(
+    app: &App,
+    ctx: &Ctx,
+    (customer, serial): (i64, &str),
+    days_ago: i64,
+    fault: (&str, &str),
+    part: (&str, Option<(String, String)>),
+    labour: i64,
+    at: (f64, f64),
+) -> Result<i64, AppError> {
+    use shouhou_app::work_orders::{self as wo, StepForm, WorkOrderForm};
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let past = app.with_clock(std::sync::Arc::new(shouhou_app::FixedClock::new(app.now() - days_ago * DAY_MS)));
+    let (station, engineer) = (actor_ctx(app, "station").await?, actor_ctx(app, "engineer").await?);
+    let station_id = {
+        let mut rd = app.db.read().await?;
+        shouhou_store::stations::station_by_code(&mut rd.conn(), "SZ-NS01").await?.ok_or(AppError::NotFound)?.id
+    };
+    let shelves =
+        shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100)))
+            .await?;
+    let shelf = shelves.items.iter().find(|w| w.code == "SZ-NS01-WH").map(|w| w.id).ok_or(AppError::NotFound)?;
+    let f = WorkOrderForm {
+        customer_id: Some(customer),
+        serial_number: Some(serial.into()),
+        kind: "repair".into(),
+        description: Some("设备告警，需上门检查".into()),
+        ..Default::default()
+    };
+    let c = wo::create_work_order(&past, ctx, &f).await?;
+    let mut v = wo::dispatch(&past, ctx, c.id, c.version, station_id).await?.version;
+    v = wo::assign(&past, &station, c.id, v, engineer.actor_id().unwrap_or_default()).await?.version;
+    for action in ["accept", "depart"] {
+        v = wo::step(&past, &engineer, c.id, v, &StepForm { action: action.into(), ..Default::default() }).await?.version;
+    }
+    let f = StepForm { action: "check_in".into(), lat: Some(at.0), lng: Some(at.1), ..Default::default() };
+    v = wo::step(&past, &engineer, c.id, v, &f).await?.version;
+    let f = StepForm {
+        action: "diagnose".into(),
+        fault_code: Some(fault.0.into()),
+        cause: Some(fault.1.into()),
+        ..Default::default()
+    };
+    v = wo::step(&past, &engineer, c.id, v, &f).await?.version;
+    let (old_serial, new_serial) = part.1.unzip();
+    let p = wo::PartForm {
+        part_code: part.0.into(),
+        quantity: 1,
+        old_serial,
+        new_serial,
+        warehouse_id: Some(shelf),
+        ..Default::default()
+    };
+    wo::add_part(&past, &engineer, c.id, &p).await?;
+    wo::add_file(&past, &engineer, c.id, "signature", "签字.png", SIGNATURE_PNG, None).await?;
+    let f = StepForm {
+        action: "complete".into(),
+        work_done: Some("更换故障件，测试业务恢复".into()),
+        labour_minutes: Some(labour),
+        customer_confirmed: Some(true),
+        ..Default::default()
+    };
+    wo::step(&past, &engineer, c.id, v, &f).await?;
+    Ok(c.id)
+}
+
+/// Warranty cards in every state: approved and paid (its old module received and inspected),
+/// approved waiting for its old part, returned for correction, rejected, a flagged one and a clean
+/// one waiting for the audit; and a visit whose card is overdue, its station told.
+async fn seed_warranty_cards(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Result<(), AppError> {
+    use shouhou_app::warranty_cards as wc;
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    // Devices in warranty today (their cards are warranty work; the flagged one shows the rest).
+    let mut covered = vec![];
+    for (customer, serial) in serials {
+        let found = {
+            let mut rd = app.db.read().await?;
+            shouhou_store::devices::devices_by_serial(&mut rd.conn(), &app.keys, serial).await?.into_iter().next()
+        };
+        if let Some(d) = found
+            && shouhou_app::devices::entitlement(app, ctx, d.id, None).await?.coverage
+                == shouhou_app::devices::Coverage::InWarranty
+        {
+            covered.push((*customer, serial.clone()));
+        }
+    }
+    let pool = if covered.len() >= 4 { covered } else { serials.to_vec() };
+    let device = |i: usize| (pool[i].0, pool[i].1.as_str());
+    let nanshan = (22.5405, 113.9345);
+    let los = ("E-LOS", "光模块老化，收光功率低于 -28 dBm");
+    let module = |n: i64| ("OM-10G-LR", Some((format!("OM-{:04}", 200 + n), format!("OM-{:04}", 800 + n))));
+    let station = actor_ctx(app, "station").await?;
+    let keeper = actor_ctx(app, "warehouse").await?;
+    let file = |id: i64, days_ago: i64| {
+        let past = app.with_clock(std::sync::Arc::new(shouhou_app::FixedClock::new(app.now() - days_ago * DAY_MS)));
+        let station = station.clone();
+        async move { wc::file_card(&past, &station, id).await }
+    };
+    let review = |d: wc::CardDetail, decision: &str, reason: &str| {
+        let f = wc::ReviewForm { decision: decision.into(), reason: Some(reason.into()), version: None };
+        async move { wc::review(app, ctx, d.card.id, d.card.version, &f).await }
+    };
+    // Approved, its old module back and confirmed faulty: payable.
+    let a = past_repair(app, ctx, device(0), 20, los, module(1), 75, nanshan).await?;
+    let d = review(file(a, 19).await?, "approve", "").await?;
+    if let Some(r) = d.returns.first() {
+        let f = wc::ReceiveForm { inspection: "confirmed_faulty".into(), note: Some("激光器输出功率衰减".into()) };
+        wc::receive_return(app, &keeper, r.id, &f).await?;
+    }
+    // Approved, its old module still on the way.
+    let b = past_repair(app, ctx, device(1), 16, los, module(2), 60, nanshan).await?;
+    review(file(b, 15).await?, "approve", "").await?;
+    // Returned for correction.
+    let c = past_repair(
+        app,
+        ctx,
+        device(2),
+        12,
+        ("E-PWR", "电源模块输出电压异常"),
+        ("PSU-XG5-AC", Some(("PSU-0031".into(), "PSU-0077".into()))),
+        90,
+        nanshan,
+    )
+    .await?;
+    review(file(c, 11).await?, "return", "请核对新件序列号并补充更换前照片").await?;
+    // Rejected.
+    let r = past_repair(app, ctx, device(3), 9, ("E-LINK", "跳纤弯折"), ("LC-PC-3M", None), 45, nanshan).await?;
+    review(file(r, 8).await?, "reject", "跳纤为耗材，不属于三包范围").await?;
+    // Flagged, waiting for the audit: the first device's same fault again, 300 minutes, checked in
+    // in Guangzhou, the old module's serial claimed before.
+    let f = past_repair(
+        app,
+        ctx,
+        device(0),
+        5,
+        los,
+        ("OM-10G-LR", Some(("OM-0201".into(), "OM-0899".into()))),
+        300,
+        (23.1291, 113.2644),
+    )
+    .await?;
+    file(f, 4).await?;
+    // Clean, waiting for the audit.
+    let g = past_repair(app, ctx, device(1), 3, ("E-LINK", "尾纤端面污染"), ("LC-PC-3M", None), 40, nanshan).await?;
+    file(g, 2).await?;
+    // Completed ten days ago, no card: overdue, the station told.
+    past_repair(app, ctx, device(2), 10, los, module(5), 60, nanshan).await?;
+    wc::sweep_overdue(app).await?;
     Ok(())
 }

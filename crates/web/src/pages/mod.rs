@@ -13,6 +13,7 @@ mod sla;
 mod stations;
 mod users;
 mod warehouses;
+mod warranty_cards;
 mod work_orders;
 mod workbench;
 
@@ -86,6 +87,11 @@ pub fn router() -> Router<AppState> {
         .route("/work-orders/{id}/report.pdf", get(work_orders::report))
         .route("/work-order-files/{id}", get(work_orders::download))
         .route("/my-day", get(work_orders::my_day))
+        .route("/warranty-cards", get(warranty_cards::list).post(warranty_cards::file))
+        .route("/warranty-cards/{id}", get(warranty_cards::card))
+        .route("/warranty-cards/{id}/review", post(warranty_cards::review))
+        .route("/warranty-cards/{id}/resubmit", post(warranty_cards::resubmit))
+        .route("/faulty-returns/{id}/receive", post(warranty_cards::receive))
         .route("/audit", get(audit::audit))
         .route("/audit/verify", post(audit::verify_audit))
 }
@@ -117,7 +123,7 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 14] = [
+    let entries: [(&'static str, &str, Option<Permission>); 15] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/my-day", "nav-my-day", Some(Permission::FieldWork)),
@@ -126,6 +132,7 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
         ("/customers", "nav-customers", Some(Permission::CustomerRead)),
         ("/devices", "nav-devices", Some(Permission::CustomerRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
+        ("/warranty-cards", "nav-warranty-cards", Some(Permission::WorkOrderRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),
         ("/admin/sla", "nav-sla", Some(Permission::SettingsWrite)),
@@ -135,7 +142,10 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     ];
     entries
         .into_iter()
-        .filter(|(_, _, p)| p.is_none_or(|p| a.can(p)))
+        // Headquarters' keepers reach the warranty page for the faulty parts coming back.
+        .filter(|(href, _, p)| {
+            p.is_none_or(|p| a.can(p)) || (*href == "/warranty-cards" && a.can(Permission::WarehouseRead))
+        })
         .map(|(href, key, _)| NavItem {
             href,
             label: rc.tr.t(key),

@@ -226,6 +226,9 @@ struct WorkOrderPage {
     has_signature: bool,
     /// The report can be downloaded (from check-in on).
     report: bool,
+    /// Its warranty card (id, number, status in words), and whether the caller may file it now.
+    card: Option<(i64, String, String)>,
+    may_file_card: bool,
     error: Option<String>,
 }
 
@@ -315,6 +318,8 @@ async fn work_order_page(
         )),
         None => None,
     };
+    let (card, may_file_card) = shouhou_app::warranty_cards::card_of(&s.app, &rc.ctx, id).await.map_err(&err)?;
+    let card = card.map(|(cid, number, st)| (cid, number, tr.t(&format!("wc-status-{st}"))));
     let address = format!("{} {}", cu.region_name, cu.address);
     let arrange_state = d.arrange.state().as_str();
     let detail = Detail {
@@ -410,6 +415,8 @@ async fn work_order_page(
             .collect(),
         has_signature: d.files.iter().any(|f| f.purpose == "signature"),
         report: w.checked_in_at.is_some(),
+        card,
+        may_file_card,
         files: d.files.iter().map(|f| (f.id, tr.t(&format!("wo-file-{}", f.purpose)), f.file_name.clone())).collect(),
         w: detail,
         error,
