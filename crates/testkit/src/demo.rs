@@ -678,7 +678,9 @@ async fn past_repair(
     let mut v = wo::dispatch(&past, ctx, c.id, c.version, station_id).await?.version;
     v = wo::assign(&past, &station, c.id, v, engineer.actor_id().unwrap_or_default()).await?.version;
     for action in ["accept", "depart"] {
-        v = wo::step(&past, &engineer, c.id, v, &StepForm { action: action.into(), ..Default::default() }).await?.version;
+        v = wo::step(&past, &engineer, c.id, v, &StepForm { action: action.into(), ..Default::default() })
+            .await?
+            .version;
     }
     let f = StepForm { action: "check_in".into(), lat: Some(at.0), lng: Some(at.1), ..Default::default() };
     v = wo::step(&past, &engineer, c.id, v, &f).await?.version;
@@ -751,7 +753,8 @@ async fn seed_warranty_cards(app: &App, ctx: &Ctx, serials: &[(i64, String)]) ->
     let a = past_repair(app, ctx, device(0), 20, los, module(1), 75, nanshan).await?;
     let d = review(file(a, 19).await?, "approve", "").await?;
     if let Some(r) = d.returns.first() {
-        let f = wc::ReceiveForm { inspection: "confirmed_faulty".into(), note: Some("激光器输出功率衰减".into()) };
+        let f =
+            wc::ReceiveForm { inspection: "confirmed_faulty".into(), note: Some("激光器输出功率衰减".into()) };
         wc::receive_return(app, &keeper, r.id, &f).await?;
     }
     // Approved, its old module still on the way.

@@ -261,12 +261,7 @@ async fn card_page(
 }
 
 /// After a form: to the card, or the page again with the message.
-async fn after_card(
-    s: &AppState,
-    rc: &ReqCtx,
-    id: i64,
-    r: Result<(), AppError>,
-) -> Result<Response, PageError> {
+async fn after_card(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
     match r {
         Ok(()) => Ok(Redirect::to(&format!("/warranty-cards/{id}")).into_response()),
         Err(AppError::Validation(v)) => {
