@@ -21,6 +21,7 @@ pub mod keys;
 pub mod maintenance;
 pub mod parts;
 pub mod products;
+pub mod recalls;
 pub mod reports;
 pub mod requests;
 pub mod secrets;

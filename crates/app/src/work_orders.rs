@@ -799,6 +799,7 @@ pub async fn step(app: &App, ctx: &Ctx, id: i64, version: i64, f: &StepForm) -> 
     }
     if action == Action::Complete {
         crate::warranty_cards::judge_warranty_work(&mut c, app, &w, now).await?;
+        crate::recalls::work_order_completed(&mut c, id, now.as_millisecond()).await?;
     }
     record(
         &mut c,

@@ -37,6 +37,7 @@ pub mod lifecycle;
 pub mod locale;
 pub mod mask;
 pub mod parts;
+pub mod recalls;
 pub mod regions;
 pub mod requests;
 pub mod sla;

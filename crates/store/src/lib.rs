@@ -18,6 +18,7 @@ pub mod page;
 pub mod parts;
 pub mod personal;
 pub mod products;
+pub mod recalls;
 pub mod requests;
 pub mod settings;
 pub mod sla;

@@ -144,8 +144,8 @@ pub async fn upload(t: &TestApp, token: &str, id: i64, purpose: &str, name: &str
 }
 
 /// A repair visit of station A's engineer `eng.a` to device `serial` of `customer`, brought to
-/// the customer's door: created, dispatched to A, assigned, accepted, departed and checked in at
-/// `at` (latitude, longitude). Answers (work order id, the engineer's token).
+/// the customer's door: created, then [`bring_on_site`]. Answers (work order id, the engineer's
+/// token).
 pub async fn on_site_visit(t: &TestApp, o: &Org, customer: i64, serial: &str, at: (f64, f64)) -> (i64, String) {
     let r = post(
         t,
@@ -156,21 +156,36 @@ pub async fn on_site_visit(t: &TestApp, o: &Org, customer: i64, serial: &str, at
     .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), json!({"station_id": o.a, "version": 1}))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
+    (id, bring_on_site(t, o, id, at).await)
+}
+
+/// Work order `id` dispatched to station A, assigned to `eng.a`, accepted, departed and checked
+/// in at `at` (latitude, longitude), each step at the version it has. Answers the engineer's token.
+pub async fn bring_on_site(t: &TestApp, o: &Org, id: i64, at: (f64, f64)) -> String {
+    let version = |token: String| async move {
+        let w: Value = get(t, &token, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
+        w["version"].clone()
+    };
+    let w: Value = get(t, &o.admin, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
+    if w["status"] == "created" {
+        let body = json!({"station_id": o.a, "version": w["version"]});
+        let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), body).await;
+        assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    }
     let users: Value = get(t, &o.admin, "/api/v1/users?q=eng.a").await.json().await.unwrap();
     let eng_a = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "eng.a").unwrap()["id"].clone();
-    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_a, "version": 2}))
+    let v = version(o.admin.clone()).await;
+    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_a, "version": v}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     let eng = login(t, "eng.a").await;
-    for (action, version) in [("accept", 3), ("depart", 4), ("check_in", 5)] {
-        let body = json!({"action": action, "version": version, "lat": at.0, "lng": at.1});
+    for action in ["accept", "depart", "check_in"] {
+        let v = version(eng.clone()).await;
+        let body = json!({"action": action, "version": v, "lat": at.0, "lng": at.1});
         let r = post(t, &eng, &format!("/api/v1/work-orders/{id}/transitions"), body).await;
         assert_eq!(r.status(), StatusCode::OK, "{action}: {}", r.text().await.unwrap());
     }
-    (id, eng)
+    eng
 }
 
 /// The engineer diagnoses `fault_code`, the customer signs, and the visit is completed with

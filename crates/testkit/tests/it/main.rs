@@ -14,6 +14,7 @@ mod layers;
 mod pages;
 mod parts;
 mod plans;
+mod recalls;
 mod roles;
 mod scoping;
 mod store;

@@ -104,6 +104,13 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("POST",  "/api/v1/warranty-cards/999999/resubmit",     [401, 404, 403, 403, 403, 403, 404, 403, 403, 403, 403]),
     ("GET",   "/api/v1/faulty-returns",                     [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("POST",  "/api/v1/faulty-returns/999999/receive",      [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
+    ("POST",  "/api/v1/recalls",                            [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/recalls",                            [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/recalls/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",   "/api/v1/recalls/999999/devices",             [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("PUT",   "/api/v1/recalls/999999/devices/999999",      [401, 422, 403, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST",  "/api/v1/recalls/999999/work-orders",         [401, 404, 403, 404, 404, 403, 404, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/recalls/999999/export.xlsx",         [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET",   "/api/v1/dispatch-settings",                  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("PUT",   "/api/v1/dispatch-settings",                  [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
@@ -146,6 +153,8 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/dispatch") => json!({"station_id": 0, "version": 0}),
         p if p.ends_with("/assign") => json!({"engineer_id": 0, "version": 0}),
         "/api/v1/warranty-cards" => json!({"work_order_id": 0}),
+        "/api/v1/recalls" => json!({"name": "", "model_code": "", "serial_from": "A1", "serial_to": "A22"}),
+        p if p.starts_with("/api/v1/recalls/") && p.contains("/devices/") => json!({"state": "bogus"}),
         p if p.ends_with("/review") => json!({"decision": "bogus", "version": 0}),
         p if p.ends_with("/resubmit") => json!({"labour_minutes": -1, "version": 0}),
         p if p.ends_with("/receive") => json!({"inspection": "bogus"}),
@@ -234,6 +243,8 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             .replace("sla-policies/1", "sla-policies/{id}")
             .replace("files/999999", "files/{id}")
             .replace("cards/999999", "cards/{id}")
+            .replace("recalls/999999", "recalls/{id}")
+            .replace("devices/999999", "devices/{device_id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();
     let missing: Vec<_> = documented.difference(&tabled).collect();

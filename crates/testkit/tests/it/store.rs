@@ -35,6 +35,8 @@ fn expected_tables() -> Vec<String> {
         "part_models",
         "parts",
         "product_models",
+        "recall_devices",
+        "recalls",
         "request_counters",
         "request_events",
         "service_requests",

@@ -10,6 +10,7 @@ pub mod inbox;
 pub mod maintenance;
 pub mod parts;
 pub mod products;
+pub mod recalls;
 pub mod regions;
 pub mod requests;
 pub mod sla;
@@ -119,6 +120,12 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(warranty_cards::resubmit))
         .routes(routes!(warranty_cards::list_returns))
         .routes(routes!(warranty_cards::receive_return))
+        .routes(routes!(recalls::create, recalls::list))
+        .routes(routes!(recalls::get))
+        .routes(routes!(recalls::devices))
+        .routes(routes!(recalls::record_state))
+        .routes(routes!(recalls::make_work_orders))
+        .routes(routes!(recalls::export))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);

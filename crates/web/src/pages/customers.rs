@@ -244,7 +244,7 @@ pub async fn device(
     Ok(render(&page))
 }
 
-fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),

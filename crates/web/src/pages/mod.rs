@@ -1,7 +1,7 @@
 //! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
 mod account;
 mod audit;
-mod customers;
+pub(crate) mod customers;
 mod desk;
 mod inbox;
 mod login;
