@@ -310,7 +310,33 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     seed_breach(app, ctx, customer_ids[0], &serials[0].1).await?;
     seed_parts(app, ctx).await?;
     seed_field_service(app, ctx, &serials).await?;
-    seed_warranty_cards(app, ctx, &serials).await
+    seed_warranty_cards(app, ctx, &serials).await?;
+    seed_recall(app, ctx).await
+}
+
+/// A recall in progress: XG-5000 units of one serial batch, their work orders made, one done by
+/// hand and one customer unreachable.
+async fn seed_recall(app: &App, ctx: &Ctx) -> Result<(), AppError> {
+    use shouhou_app::recalls as rc;
+    let f = rc::RecallForm {
+        name: "XG-5000 电源模块批次召回".into(),
+        model_code: "XG-5000".into(),
+        serial_from: "5000-10000".into(),
+        serial_to: "5000-10099".into(),
+        reason: Some("2024 年第三批电源模块电容存在鼓包风险，免费更换".into()),
+    };
+    let d = rc::create_recall(app, ctx, &f).await?;
+    let devices = rc::devices(app, ctx, d.recall.id).await?;
+    rc::make_work_orders(app, ctx, d.recall.id).await?;
+    if let Some(first) = devices.first() {
+        let f = rc::StateForm { state: "done".into(), note: Some("客户自行送修，已在服务站更换".into()) };
+        rc::record_state(app, ctx, d.recall.id, first.device_id, &f).await?;
+    }
+    if let Some(last) = devices.get(1) {
+        let f = rc::StateForm { state: "unreachable".into(), note: Some("电话三次无人接听".into()) };
+        rc::record_state(app, ctx, d.recall.id, last.device_id, &f).await?;
+    }
+    Ok(())
 }
 
 /// (code, name, specification, unit, divisible, price in fen, models it fits)

@@ -9,6 +9,7 @@ mod regions;
 mod requests;
 mod shared;
 pub(crate) use shared::can;
+mod recalls;
 mod sla;
 mod stations;
 mod users;
@@ -92,6 +93,11 @@ pub fn router() -> Router<AppState> {
         .route("/warranty-cards/{id}/review", post(warranty_cards::review))
         .route("/warranty-cards/{id}/resubmit", post(warranty_cards::resubmit))
         .route("/faulty-returns/{id}/receive", post(warranty_cards::receive))
+        .route("/recalls", get(recalls::list).post(recalls::create))
+        .route("/recalls/{id}", get(recalls::recall))
+        .route("/recalls/{id}/devices/{device}", post(recalls::record_state))
+        .route("/recalls/{id}/work-orders", post(recalls::make_work_orders))
+        .route("/recalls/{id}/export.xlsx", get(recalls::export))
         .route("/audit", get(audit::audit))
         .route("/audit/verify", post(audit::verify_audit))
 }
@@ -123,7 +129,7 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 15] = [
+    let entries: [(&'static str, &str, Option<Permission>); 16] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/my-day", "nav-my-day", Some(Permission::FieldWork)),
@@ -133,6 +139,7 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
         ("/devices", "nav-devices", Some(Permission::CustomerRead)),
         ("/stations", "nav-stations", Some(Permission::StationRead)),
         ("/warranty-cards", "nav-warranty-cards", Some(Permission::WorkOrderRead)),
+        ("/recalls", "nav-recalls", Some(Permission::WorkOrderRead)),
         ("/warehouses", "nav-warehouses", Some(Permission::WarehouseRead)),
         ("/users", "nav-users", Some(Permission::UserRead)),
         ("/admin/sla", "nav-sla", Some(Permission::SettingsWrite)),
