@@ -19,6 +19,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod keys;
 pub mod maintenance;
+pub mod part_applications;
 pub mod parts;
 pub mod products;
 pub mod recalls;

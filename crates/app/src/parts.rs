@@ -354,29 +354,44 @@ async fn movement(
     };
     let (Some(w), Some(part), Some(q)) = (warehouse, part, quantity) else { return Err(e.into()) };
     e.into_result()?;
-    let mut transfer_id = None;
-    let refs = match &destination {
-        Some(to) => {
-            let t = store::insert_transfer(c, part.id, w.id, to.id, q.milli(), refs, now).await?;
-            transfer_id = Some(t);
-            Refs { transfer_id: Some(t), ..refs }
-        }
-        None => refs,
-    };
+    if let Some(to) = &destination {
+        let (id, t) = ship(c, &w, to.id, &part, q, refs, now).await?;
+        return finish(c, app, ctx, kind, id, Some(t), w.id, part.id, q).await;
+    }
     let Some(applied) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
         return Err(insufficient(c, w.id, part.id).await);
     };
-    let id = applied.id;
     if applied.fell_below_threshold {
         notify_low(c, &w, &part, now).await?;
     }
-    if let Some(to) = &destination {
-        let t = MovementKind::transit_effect(q);
-        if store::apply(c, MovementKind::TransferOut, to.id, part.id, t, refs, now).await?.is_none() {
-            return Err(AppError::Internal("in transit could not be recorded".into()));
-        }
+    finish(c, app, ctx, kind, applied.id, None, w.id, part.id, q).await
+}
+
+/// Send `q` of `part` from warehouse `from` to warehouse `to`, in the caller's transaction: the
+/// transfer, the sender's ledger row (goods off its shelf) and the receiver's (in transit). Answers
+/// (the sender's ledger row, the transfer); 409 `insufficient_stock` when the sender has fewer.
+pub(crate) async fn ship(
+    c: &mut Conn<'_>,
+    from: &warehouses::Warehouse,
+    to: i64,
+    part: &Part,
+    q: Quantity,
+    refs: Refs<'_>,
+    now: i64,
+) -> Result<(i64, i64)> {
+    let t = store::insert_transfer(c, part.id, from.id, to, q.milli(), refs, now).await?;
+    let refs = Refs { transfer_id: Some(t), ..refs };
+    let kind = MovementKind::TransferOut;
+    let Some(applied) = store::apply(c, kind, from.id, part.id, kind.effect(q), refs, now).await? else {
+        return Err(insufficient(c, from.id, part.id).await);
+    };
+    if applied.fell_below_threshold {
+        notify_low(c, from, part, now).await?;
     }
-    finish(c, app, ctx, kind, id, transfer_id, w.id, part.id, q).await
+    if store::apply(c, kind, to, part.id, MovementKind::transit_effect(q), refs, now).await?.is_none() {
+        return Err(AppError::Internal("in transit could not be recorded".into()));
+    }
+    Ok((applied.id, t))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -110,6 +110,8 @@ pub enum Permission {
     StockWrite,
     /// The station's part of warranty: file its warranty cards and correct the returned ones.
     WarrantyClaim,
+    /// Apply to headquarters for warranty parts (三包配件申请).
+    PartsApply,
     /// The service administrator's part of warranty: void a warranty, record an exchange, audit
     /// warranty cards.
     WarrantyAudit,
@@ -156,6 +158,7 @@ impl Role {
                 RequestWrite,
                 WorkOrderRead,
                 FieldWork,
+                PartsApply,
             ],
             Role::StationManager => &[
                 BackOffice,
@@ -172,6 +175,7 @@ impl Role {
                 Assign,
                 StockWrite,
                 WarrantyClaim,
+                PartsApply,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite, PartsWrite, StockWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
@@ -209,6 +213,7 @@ impl Role {
                 PartsWrite,
                 StockWrite,
                 WarrantyClaim,
+                PartsApply,
                 WarrantyAudit,
             ],
         }

@@ -36,6 +36,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod locale;
 pub mod mask;
+pub mod part_applications;
 pub mod parts;
 pub mod recalls;
 pub mod regions;

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod maintenance;
 pub mod outbox;
 pub mod page;
+pub mod part_applications;
 pub mod parts;
 pub mod personal;
 pub mod products;

@@ -12,6 +12,7 @@ mod hygiene;
 mod keys;
 mod layers;
 mod pages;
+mod part_applications;
 mod parts;
 mod plans;
 mod recalls;

@@ -32,6 +32,8 @@ fn expected_tables() -> Vec<String> {
         "maintenance_plans",
         "notifications",
         "outbox",
+        "part_application_lines",
+        "part_applications",
         "part_models",
         "parts",
         "product_models",

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod docs;
 pub mod inbox;
 pub mod maintenance;
+pub mod part_applications;
 pub mod parts;
 pub mod products;
 pub mod recalls;
@@ -120,6 +121,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(warranty_cards::resubmit))
         .routes(routes!(warranty_cards::list_returns))
         .routes(routes!(warranty_cards::receive_return))
+        .routes(routes!(part_applications::apply, part_applications::list))
+        .routes(routes!(part_applications::get))
+        .routes(routes!(part_applications::decide))
         .routes(routes!(recalls::create, recalls::list))
         .routes(routes!(recalls::get))
         .routes(routes!(recalls::devices))
