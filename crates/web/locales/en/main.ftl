@@ -839,3 +839,20 @@ err-range_too_wide = has too many digits
 err-comes_with_work_order = is set by making the work order
 field-serial_from = First serial
 field-serial_to = Last serial
+
+## Warranty part applications
+pa-title = Warranty part applications
+pa-number = Application
+pa-amount = Amount
+pa-reason = Reason
+pa-to = To warehouse
+pa-work-order = Work order id (optional)
+pa-apply = Apply
+pa-decision-note = Note (required to reject)
+pa-decision-approve = Approve
+pa-decision-reject = Reject
+pa-status-submitted = Waiting for the station manager
+pa-status-station_approved = Waiting for headquarters
+pa-status-approved = Approved, in transit
+pa-status-rejected = Rejected
+field-lines = Lines

@@ -839,3 +839,20 @@ err-range_too_wide = 数字部分过长
 err-comes_with_work_order = 生成派工单时自动记为“已派工”
 field-serial_from = 起始序列号
 field-serial_to = 结束序列号
+
+## 三包配件申请
+pa-title = 三包配件申请
+pa-number = 申请单号
+pa-amount = 金额
+pa-reason = 申请原因
+pa-to = 收货仓库
+pa-work-order = 派工单 ID（可选）
+pa-apply = 提交申请
+pa-decision-note = 审批意见（驳回必填）
+pa-decision-approve = 批准
+pa-decision-reject = 驳回
+pa-status-submitted = 待站长审批
+pa-status-station_approved = 待总部审批
+pa-status-approved = 已批准，调拨在途
+pa-status-rejected = 已驳回
+field-lines = 申请明细

@@ -45,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}/edit", get(stations::edit_station))
         .route("/stations/{id}/coverage", post(stations::update_coverage))
         .route("/warehouses", get(warehouses::warehouses))
+        .route("/part-applications", post(warehouses::apply))
+        .route("/part-applications/{id}/decision", post(warehouses::decide))
         .route("/users", get(users::users).post(users::create_user))
         .route("/users/new", get(users::new_user))
         .route("/users/{id}/edit", get(users::edit_user))

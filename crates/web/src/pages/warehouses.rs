@@ -1,11 +1,13 @@
 //! Warehouse pages.
-use super::{Chrome, PageError, Pager, page_err, render, require_login};
+use super::{Chrome, CsrfForm, PageError, Pager, page_err, render, require_login};
 use crate::AppState;
 use crate::ctx::ReqCtx;
 use crate::pages::shared::ListQuery;
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use shouhou_app::AppError;
 use shouhou_app::PageRequest;
 use shouhou_domain::regions::region_name;
 
@@ -27,6 +29,25 @@ struct WarehousesPage {
     /// The spare parts in these warehouses (a part code narrows it).
     stock: Vec<shouhou_app::parts::StockView>,
     part: String,
+    /// 三包配件申请 of the caller's stations, open ones first.
+    applications: Vec<ApplicationRow>,
+    /// The caller may apply: the warehouses of their stations (id, code and name).
+    apply_to: Vec<(i64, String)>,
+    error: Option<String>,
+}
+
+pub struct ApplicationRow {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub warehouse: String,
+    pub lines: String,
+    pub amount: String,
+    pub reason: String,
+    pub note: String,
+    pub version: i64,
+    pub decisions: Vec<(&'static str, String)>,
 }
 
 pub async fn warehouses(
@@ -34,6 +55,17 @@ pub async fn warehouses(
     rc: ReqCtx,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
+    page(&s, &rc, q, None, StatusCode::OK).await
+}
+
+async fn page(
+    s: &AppState,
+    rc: &ReqCtx,
+    q: ListQuery,
+    error: Option<String>,
+    code: StatusCode,
+) -> Result<Response, PageError> {
+    let rc = rc.clone();
     require_login(&rc, "/warehouses")?;
     let err = page_err(&rc, "/warehouses");
     let p = shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(q.page, None))
@@ -61,5 +93,106 @@ pub async fn warehouses(
         .collect();
     let part = q.q.clone().unwrap_or_default();
     let stock = shouhou_app::parts::stock(&s.app, &rc.ctx, None, Some(&part), false).await.map_err(&err)?;
-    Ok(render(&WarehousesPage { c: Chrome::new(&rc, "warehouses-title", "/warehouses"), rows, pager, stock, part }))
+    let tr = rc.tr;
+    let mut applications = vec![];
+    for a in shouhou_app::part_applications::list(&s.app, &rc.ctx, None).await.map_err(&err)?.into_iter().take(50) {
+        let d = shouhou_app::part_applications::get(&s.app, &rc.ctx, a.id).await.map_err(&err)?;
+        applications.push(ApplicationRow {
+            id: a.id,
+            status: tr.t(&format!("pa-status-{}", a.status)),
+            status_class: match a.status.as_str() {
+                "approved" => "ok",
+                "rejected" => "bad",
+                "station_approved" => "warn",
+                _ => "",
+            },
+            warehouse: a.warehouse_code.clone(),
+            lines: d
+                .lines
+                .iter()
+                .map(|l| {
+                    format!("{} {} × {}", l.part_code, l.part_name, shouhou_domain::parts::format_milli(l.quantity))
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
+            amount: super::warranty_cards::yuan(a.amount_fen),
+            reason: a.reason.clone(),
+            note: a.decision_note.clone(),
+            version: a.version,
+            decisions: d.decisions.iter().map(|x| (x.as_str(), tr.t(&format!("pa-decision-{}", x.as_str())))).collect(),
+            number: a.number,
+        });
+    }
+    let actor = rc.ctx.actor().map_err(&err)?.clone();
+    let apply_to = if actor.can(shouhou_domain::auth::Permission::PartsApply) {
+        shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+            .await
+            .map_err(&err)?
+            .items
+            .into_iter()
+            .filter(|w| {
+                w.station_id.is_some_and(|st| actor.stations.iter().any(|a| a.0 == st))
+                    || (actor.stations.is_empty() && w.station_id.is_some())
+            })
+            .map(|w| (w.id, format!("{} {}", w.code, w.name)))
+            .collect()
+    } else {
+        vec![]
+    };
+    let page = WarehousesPage {
+        c: Chrome::new(&rc, "warehouses-title", "/warehouses"),
+        rows,
+        pager,
+        stock,
+        part,
+        applications,
+        apply_to,
+        error,
+    };
+    Ok((code, render(&page)).into_response())
+}
+
+/// Apply for warranty parts (one line from the page).
+pub async fn apply(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Result<Response, PageError> {
+    let quantity = f.get("quantity").trim().parse::<serde_json::Number>().unwrap_or_else(|_| 0.into());
+    let form = shouhou_app::part_applications::ApplicationForm {
+        warehouse_id: f.get("warehouse_id").trim().parse().unwrap_or(0),
+        work_order_id: f.get("work_order_id").trim().parse().ok(),
+        reason: f.get("reason"),
+        lines: vec![shouhou_app::part_applications::LineForm { part_code: f.get("part_code"), quantity }],
+    };
+    let r = shouhou_app::part_applications::apply(&s.app, &rc.ctx, &form).await.map(|_| ());
+    after(&s, &rc, r).await
+}
+
+pub async fn decide(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    let version = f.get("version").parse().unwrap_or(0);
+    let form = shouhou_app::part_applications::DecisionForm {
+        decision: f.get("decision"),
+        reason: Some(f.get("reason")),
+        version: Some(version),
+    };
+    let r = shouhou_app::part_applications::decide(&s.app, &rc.ctx, id, version, &form).await.map(|_| ());
+    after(&s, &rc, r).await
+}
+
+async fn after(s: &AppState, rc: &ReqCtx, r: Result<(), AppError>) -> Result<Response, PageError> {
+    let q = ListQuery::default();
+    match r {
+        Ok(()) => Ok(Redirect::to("/warehouses#applications").into_response()),
+        Err(AppError::Validation(v)) => {
+            let msg = super::joined_messages(rc.tr, &v.0);
+            page(s, rc, q, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. } | AppError::InsufficientStock { .. })) => {
+            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
+            page(s, rc, q, Some(msg), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(page_err(rc, "/warehouses")(e)),
+    }
 }
