@@ -29,6 +29,7 @@ pub mod secrets;
 pub mod sheets;
 pub mod sla;
 pub mod stations;
+pub mod stocktakes;
 pub mod system;
 pub mod users;
 pub mod warehouses;

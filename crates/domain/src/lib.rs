@@ -43,6 +43,7 @@ pub mod regions;
 pub mod requests;
 pub mod sla;
 pub mod stations;
+pub mod stocktakes;
 pub mod text;
 pub mod warehouses;
 pub mod warranty_cards;

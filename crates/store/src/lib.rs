@@ -24,6 +24,7 @@ pub mod requests;
 pub mod settings;
 pub mod sla;
 pub mod stations;
+pub mod stocktakes;
 pub mod users;
 pub mod warehouses;
 pub mod warranty_cards;

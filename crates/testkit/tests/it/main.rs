@@ -18,6 +18,7 @@ mod plans;
 mod recalls;
 mod roles;
 mod scoping;
+mod stocktakes;
 mod store;
 mod transfer;
 mod warranty;

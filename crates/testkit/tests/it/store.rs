@@ -50,6 +50,8 @@ fn expected_tables() -> Vec<String> {
         "stock_levels",
         "stock_movements",
         "stock_transfers",
+        "stocktake_lines",
+        "stocktakes",
         "user_leave",
         "user_roles",
         "user_skills",

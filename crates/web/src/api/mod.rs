@@ -16,6 +16,7 @@ pub mod regions;
 pub mod requests;
 pub mod sla;
 pub mod stations;
+pub mod stocktakes;
 pub mod users;
 pub mod warehouses;
 pub mod warranty_cards;
@@ -124,6 +125,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(part_applications::apply, part_applications::list))
         .routes(routes!(part_applications::get))
         .routes(routes!(part_applications::decide))
+        .routes(routes!(stocktakes::open, stocktakes::list))
+        .routes(routes!(stocktakes::get))
+        .routes(routes!(stocktakes::step))
         .routes(routes!(recalls::create, recalls::list))
         .routes(routes!(recalls::get))
         .routes(routes!(recalls::devices))
