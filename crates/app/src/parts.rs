@@ -562,3 +562,121 @@ pub async fn set_threshold(app: &App, ctx: &Ctx, f: &ThresholdForm) -> Result<St
     tx.commit().await?;
     Ok(row.into())
 }
+
+/// The most ledger rows one export holds.
+const MOVEMENTS_EXPORT_MAX: i64 = 100_000;
+
+/// The stock of the caller's warehouses (one warehouse if asked) as an .xlsx file.
+#[tracing::instrument(skip_all)]
+pub async fn export_stock_xlsx(app: &App, ctx: &Ctx, warehouse: Option<i64>) -> Result<Vec<u8>> {
+    let rows: Vec<Vec<String>> = stock(app, ctx, warehouse, None, false)
+        .await?
+        .into_iter()
+        .map(|s| {
+            vec![
+                s.warehouse_code,
+                s.part_code,
+                s.part_name,
+                s.unit,
+                s.on_hand,
+                s.reserved,
+                s.available,
+                s.in_transit,
+                if s.low { "是".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    let headers = &["仓库", "备件编码", "备件名称", "单位", "在库", "预留", "可用", "在途", "低于安全库存"];
+    tokio::task::spawn_blocking(move || crate::exports::workbook("库存", headers, &rows))
+        .await
+        .map_err(|e| AppError::Internal(format!("writing xlsx: {e}")))?
+}
+
+/// The ledger of the caller's warehouses (one if asked) for the business days `from` to `to`
+/// (YYYY-MM-DD, both included; default: this month so far) as an .xlsx file.
+#[tracing::instrument(skip_all)]
+pub async fn export_movements_xlsx(
+    app: &App,
+    ctx: &Ctx,
+    warehouse: Option<i64>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<u8>> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let today = crate::devices::today(app);
+    let mut e = ValidationErrors::default();
+    let day = |field: &'static str, s: Option<&str>, default: jiff::civil::Date, e: &mut ValidationErrors| match s
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Some(default),
+        Some(s) => match s.parse::<jiff::civil::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                e.push(field, "invalid_date");
+                None
+            }
+        },
+    };
+    let from = day("from", from, today.first_of_month(), &mut e);
+    let to = day("to", to, today, &mut e);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        e.push("to", "before_from");
+    }
+    let (Some(from), Some(to)) = (from, to) else { return Err(e.into()) };
+    e.into_result()?;
+    let start = |d: jiff::civil::Date| -> Result<i64> {
+        Ok(d.to_zoned(shouhou_domain::calendar::shanghai())
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .timestamp()
+            .as_millisecond())
+    };
+    let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| AppError::Internal(e.to_string()))?)?);
+    let mut rd = app.db.read().await?;
+    let rows = store::movements(&mut rd.conn(), &actor.scope, warehouse, lo, hi, MOVEMENTS_EXPORT_MAX).await?;
+    drop(rd);
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|m| {
+            vec![
+                crate::exports::local_time(m.created_at),
+                m.warehouse_code,
+                m.part_code,
+                m.part_name,
+                m.unit,
+                kind_label(&m.kind).to_string(),
+                format_milli(m.on_hand_delta),
+                format_milli(m.reserved_delta),
+                format_milli(m.in_transit_delta),
+                m.work_order_number.unwrap_or_default(),
+                m.transfer_id.map(|t| t.to_string()).unwrap_or_default(),
+                m.stocktake_number.unwrap_or_default(),
+                m.note,
+                m.created_by_name.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let headers = &[
+        "时间", "仓库", "备件编码", "备件名称", "单位", "类型", "在库变动", "预留变动", "在途变动", "派工单", "调拨单",
+        "盘点单", "备注", "操作人",
+    ];
+    tokio::task::spawn_blocking(move || crate::exports::workbook("出入库流水", headers, &rows))
+        .await
+        .map_err(|e| AppError::Internal(format!("writing xlsx: {e}")))?
+}
+
+fn kind_label(kind: &str) -> &str {
+    match kind {
+        "receipt" => "入库",
+        "reserve" => "预留",
+        "release" => "释放预留",
+        "issue" => "领用出库",
+        "return" => "退回入库",
+        "transfer_out" => "调拨",
+        "transfer_in" => "调拨到货",
+        "scrap" => "报废",
+        other => other,
+    }
+}

@@ -259,3 +259,54 @@ pub async fn stock(
         q.fetch_all(c).await
     })?)
 }
+
+/// A ledger row as a reader sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MovementRow {
+    pub id: i64,
+    pub created_at: i64,
+    pub warehouse_code: String,
+    pub part_code: String,
+    pub part_name: String,
+    pub unit: String,
+    pub kind: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub in_transit_delta: i64,
+    pub work_order_number: Option<String>,
+    pub transfer_id: Option<i64>,
+    pub stocktake_number: Option<String>,
+    pub note: String,
+    pub created_by_name: Option<String>,
+}
+
+/// The ledger rows of the warehouses in `scope` from `from` to `to` (epoch ms, `to` excluded),
+/// narrowed to a warehouse, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn movements(
+    c: &mut Conn<'_>,
+    scope: &Scope,
+    warehouse: Option<i64>,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> Result<Vec<MovementRow>> {
+    let (clause, ids) = scope_clause(scope, "w.station_id", 5);
+    let sql = format!(
+        "SELECT m.id, m.created_at, w.code AS warehouse_code, p.code AS part_code, p.name AS part_name, p.unit, m.kind, \
+         m.on_hand_delta, m.reserved_delta, m.in_transit_delta, o.number AS work_order_number, m.transfer_id, \
+         s.number AS stocktake_number, m.note, u.display_name AS created_by_name \
+         FROM stock_movements m JOIN warehouses w ON w.id = m.warehouse_id JOIN parts p ON p.id = m.part_id \
+         LEFT JOIN work_orders o ON o.id = m.work_order_id LEFT JOIN stocktakes s ON s.id = m.stocktake_id \
+         LEFT JOIN users u ON u.id = m.created_by \
+         WHERE ($1 IS NULL OR m.warehouse_id = $1) AND m.created_at >= $2 AND m.created_at < $3 AND ({clause}) \
+         ORDER BY m.id LIMIT $4"
+    );
+    Ok(both!(c, c => {
+        let mut q = sqlx::query_as::<_, MovementRow>(AssertSqlSafe(sql)).bind(warehouse).bind(from).bind(to).bind(limit);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })?)
+}

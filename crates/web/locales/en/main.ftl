@@ -856,3 +856,5 @@ pa-status-station_approved = Waiting for headquarters
 pa-status-approved = Approved, in transit
 pa-status-rejected = Rejected
 field-lines = Lines
+stock-export = Export stock
+stock-movements-export = Export this month's ledger

@@ -856,3 +856,5 @@ pa-status-station_approved = 待总部审批
 pa-status-approved = 已批准，调拨在途
 pa-status-rejected = 已驳回
 field-lines = 申请明细
+stock-export = 导出库存
+stock-movements-export = 导出本月出入库流水

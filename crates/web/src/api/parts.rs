@@ -101,3 +101,48 @@ pub async fn set_threshold(
 ) -> ApiResult<Json<StockView>> {
     Ok(Json(shouhou_app::parts::set_threshold(&s.app, &rc.ctx, &f).await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub warehouse_id: Option<i64>,
+    /// First business day (YYYY-MM-DD; default the first of this month).
+    pub from: Option<String>,
+    /// Last business day, included (default today).
+    pub to: Option<String>,
+}
+
+/// The stock of the caller's warehouses as an Excel file.
+#[utoipa::path(get, path = "/api/v1/stock/export.xlsx", operation_id = "export_stock", tag = "parts",
+    params(ExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn export_stock(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let bytes = shouhou_app::parts::export_stock_xlsx(&s.app, &rc.ctx, q.warehouse_id).await?;
+    Ok(crate::pages::customers::xlsx("stock.xlsx", bytes))
+}
+
+/// The ledger (出入库流水) of the caller's warehouses for a period as an Excel file.
+#[utoipa::path(get, path = "/api/v1/stock-movements/export.xlsx", operation_id = "export_stock_movements", tag = "parts",
+    params(ExportQuery), security(("bearer" = [])),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 422, body = super::ProblemDoc)))]
+pub async fn export_movements(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let bytes = shouhou_app::parts::export_movements_xlsx(
+        &s.app,
+        &rc.ctx,
+        q.warehouse_id,
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )
+    .await?;
+    Ok(crate::pages::customers::xlsx("stock-movements.xlsx", bytes))
+}

@@ -45,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}/edit", get(stations::edit_station))
         .route("/stations/{id}/coverage", post(stations::update_coverage))
         .route("/warehouses", get(warehouses::warehouses))
+        .route("/warehouses/stock.xlsx", get(warehouses::export_stock))
+        .route("/warehouses/movements.xlsx", get(warehouses::export_movements))
         .route("/part-applications", post(warehouses::apply))
         .route("/part-applications/{id}/decision", post(warehouses::decide))
         .route("/users", get(users::users).post(users::create_user))

@@ -196,3 +196,28 @@ async fn after(s: &AppState, rc: &ReqCtx, r: Result<(), AppError>) -> Result<Res
         Err(e) => Err(page_err(rc, "/warehouses")(e)),
     }
 }
+
+#[derive(serde::Deserialize, Default)]
+pub struct ExportQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub async fn export_stock(State(s): State<AppState>, rc: ReqCtx) -> Result<Response, PageError> {
+    require_login(&rc, "/warehouses")?;
+    let bytes =
+        shouhou_app::parts::export_stock_xlsx(&s.app, &rc.ctx, None).await.map_err(page_err(&rc, "/warehouses"))?;
+    Ok(super::customers::xlsx("stock.xlsx", bytes))
+}
+
+pub async fn export_movements(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, PageError> {
+    require_login(&rc, "/warehouses")?;
+    let bytes = shouhou_app::parts::export_movements_xlsx(&s.app, &rc.ctx, None, q.from.as_deref(), q.to.as_deref())
+        .await
+        .map_err(page_err(&rc, "/warehouses"))?;
+    Ok(super::customers::xlsx("stock-movements.xlsx", bytes))
+}
