@@ -462,6 +462,13 @@ pub(crate) async fn issue_to_work_order(
 ) -> Result<(Part, i64)> {
     let mut e = ValidationErrors::default();
     let w = warehouse_in_scope(c, actor, "warehouse_id", warehouse, &mut e).await?;
+    // A van is its engineer's: another engineer of the station does not take from it.
+    if let Some(van) = &w
+        && van.engineer_id.is_some_and(|owner| owner != actor.id.0)
+        && !actor.can(Permission::Assign)
+    {
+        e.push("warehouse_id", "not_your_van");
+    }
     let part = catalog_part(c, Some(code), &mut e).await?;
     let (Some(w), Some(part)) = (w, part) else { return Err(e.into()) };
     e.into_result()?;
@@ -659,8 +666,20 @@ pub async fn export_movements_xlsx(
         })
         .collect();
     let headers = &[
-        "时间", "仓库", "备件编码", "备件名称", "单位", "类型", "在库变动", "预留变动", "在途变动", "派工单", "调拨单",
-        "盘点单", "备注", "操作人",
+        "时间",
+        "仓库",
+        "备件编码",
+        "备件名称",
+        "单位",
+        "类型",
+        "在库变动",
+        "预留变动",
+        "在途变动",
+        "派工单",
+        "调拨单",
+        "盘点单",
+        "备注",
+        "操作人",
     ];
     tokio::task::spawn_blocking(move || crate::exports::workbook("出入库流水", headers, &rows))
         .await

@@ -20,6 +20,9 @@ pub struct WarehouseForm {
     pub name: String,
     /// Code of the owning station; none for a central warehouse of headquarters.
     pub station_code: Option<String>,
+    /// An engineer's van: the username of the engineer (of the station) it belongs to.
+    #[serde(default)]
+    pub engineer_username: Option<String>,
     pub region_code: String,
     pub address: String,
 }
@@ -42,7 +45,22 @@ pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Res
     if station.is_none() && !matches!(actor.scope, shouhou_domain::auth::Scope::All) {
         return Err(AppError::Forbidden);
     }
-    let id = warehouses::insert_warehouse(&mut c, &input, station, app.now()).await?;
+    // A van belongs to an engineer of its station.
+    let engineer = match form.engineer_username.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => {
+            let u = shouhou_store::users::user_by_username(&mut c, name).await?.filter(|u| {
+                u.active
+                    && u.roles.contains(&shouhou_domain::auth::Role::Engineer)
+                    && station.is_some_and(|s| u.stations.contains(&s))
+            });
+            Some(
+                u.ok_or_else(|| shouhou_domain::ValidationErrors::single("engineer_username", "not_station_engineer"))?
+                    .id,
+            )
+        }
+    };
+    let id = warehouses::insert_warehouse(&mut c, &input, station, engineer, app.now()).await?;
     record(
         &mut c,
         app,
@@ -50,7 +68,7 @@ pub async fn create_warehouse(app: &App, ctx: &Ctx, form: &WarehouseForm) -> Res
         "warehouse.create",
         "warehouse",
         Some(id.to_string()),
-        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0)}),
+        json!({"code": input.code.as_str(), "name": input.name, "station_id": station.map(|s| s.0), "engineer_id": engineer}),
     )
     .await?;
     tx.commit().await?;

@@ -12,6 +12,8 @@ pub struct Warehouse {
     pub code: String,
     pub name: String,
     pub station_id: Option<i64>,
+    /// A van: the engineer it belongs to.
+    pub engineer_id: Option<i64>,
     pub region_code: String,
     pub address: String,
     pub active: bool,
@@ -21,19 +23,21 @@ pub struct Warehouse {
 }
 
 const WAREHOUSE_COLS: &str =
-    "id, code, name, station_id, region_code, address, active, version, created_at, updated_at";
+    "id, code, name, station_id, engineer_id, region_code, address, active, version, created_at, updated_at";
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_warehouse(
     c: &mut Conn<'_>,
     w: &WarehouseInput,
     station: Option<StationId>,
+    engineer: Option<i64>,
     now: i64,
 ) -> Result<WarehouseId> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
-        "INSERT INTO warehouses (code, name, station_id, region_code, address, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id")
+        "INSERT INTO warehouses (code, name, station_id, engineer_id, region_code, address, created_at, updated_at) \
+         VALUES ($1, $2, $3, $7, $4, $5, $6, $6) RETURNING id")
         .bind(w.code.as_str()).bind(&w.name).bind(station.map(|s| s.0)).bind(w.region.code()).bind(&w.address).bind(now)
+        .bind(engineer)
         .fetch_one(c).await)?;
     Ok(WarehouseId(id))
 }

@@ -77,6 +77,7 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
             code: "HQ-CW".into(),
             name: "总部中心备件库".into(),
             station_code: None,
+            engineer_username: None,
             region_code: "440306".into(),
             address: "深圳市宝安区福永街道凤凰第四工业区 12 栋".into(),
         },
@@ -102,6 +103,7 @@ pub async fn seed(app: &App) -> Result<(), AppError> {
                 code: format!("{code}-WH"),
                 name: format!("{}备件库", name.trim_end_matches("服务站")),
                 station_code: Some((*code).into()),
+                engineer_username: None,
                 region_code: (*region).into(),
                 address: (*address).into(),
             },
@@ -409,6 +411,39 @@ async fn seed_parts(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         ..Default::default()
     };
     shouhou_app::parts::record_movement(app, ctx, &f).await?;
+    // The Shenzhen engineer's van, loaded from the station's shelf (the load arrived).
+    let van = shouhou_app::warehouses::create_warehouse(
+        app,
+        ctx,
+        &shouhou_app::warehouses::WarehouseForm {
+            code: "SZ-NS01-VAN1".into(),
+            name: "赵工的工程车".into(),
+            station_code: Some("SZ-NS01".into()),
+            engineer_username: Some("engineer".into()),
+            region_code: "440305".into(),
+            address: "粤B·D12345".into(),
+        },
+    )
+    .await?;
+    for (part, quantity) in [("LC-PC-3M", 6), ("OM-10G-LR", 2)] {
+        let f = MovementForm {
+            kind: "transfer_out".into(),
+            warehouse_id: ns,
+            to_warehouse_id: Some(van.0),
+            part_code: Some(part.into()),
+            quantity: Some(quantity.into()),
+            note: Some("随车备件".into()),
+            ..Default::default()
+        };
+        let done = shouhou_app::parts::record_movement(app, ctx, &f).await?;
+        let f = MovementForm {
+            kind: "transfer_in".into(),
+            warehouse_id: van.0,
+            transfer_id: done.transfer_id,
+            ..Default::default()
+        };
+        shouhou_app::parts::record_movement(app, ctx, &f).await?;
+    }
     Ok(())
 }
 

@@ -162,6 +162,11 @@ pub async fn on_site_visit(t: &TestApp, o: &Org, customer: i64, serial: &str, at
 /// Work order `id` dispatched to station A, assigned to `eng.a`, accepted, departed and checked
 /// in at `at` (latitude, longitude), each step at the version it has. Answers the engineer's token.
 pub async fn bring_on_site(t: &TestApp, o: &Org, id: i64, at: (f64, f64)) -> String {
+    bring_on_site_as(t, o, id, at, "eng.a").await
+}
+
+/// [`bring_on_site`] with another engineer of station A.
+pub async fn bring_on_site_as(t: &TestApp, o: &Org, id: i64, at: (f64, f64), engineer: &str) -> String {
     let version = |token: String| async move {
         let w: Value = get(t, &token, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
         w["version"].clone()
@@ -172,13 +177,14 @@ pub async fn bring_on_site(t: &TestApp, o: &Org, id: i64, at: (f64, f64)) -> Str
         let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/dispatch"), body).await;
         assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     }
-    let users: Value = get(t, &o.admin, "/api/v1/users?q=eng.a").await.json().await.unwrap();
-    let eng_a = users["items"].as_array().unwrap().iter().find(|u| u["username"] == "eng.a").unwrap()["id"].clone();
+    let users: Value = get(t, &o.admin, &format!("/api/v1/users?q={engineer}")).await.json().await.unwrap();
+    let eng_id = users["items"].as_array().unwrap().iter().find(|u| u["username"] == engineer).unwrap()["id"].clone();
     let v = version(o.admin.clone()).await;
-    let r = post(t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_a, "version": v}))
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let eng = login(t, "eng.a").await;
+    let r =
+        post(t, &o.admin, &format!("/api/v1/work-orders/{id}/assign"), json!({"engineer_id": eng_id, "version": v}))
+            .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let eng = login(t, engineer).await;
     for action in ["accept", "depart", "check_in"] {
         let v = version(eng.clone()).await;
         let body = json!({"action": action, "version": v, "lat": at.0, "lng": at.1});

@@ -498,7 +498,67 @@ async fn falling_below_the_threshold_tells_the_station_once(b: Backend) {
     assert_eq!(low["items"], json!([]));
 }
 
+/// An engineer's van is a warehouse of the station that belongs to the engineer: parts used on
+/// their visits come from it; another engineer of the station cannot take from it.
+async fn an_engineers_van_is_a_warehouse_only_its_engineer_takes_from(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    add_user(&t.app, "eng.a2", &["engineer"], &["SZ-A"]).await;
+    let van = |engineer: &str| json!({"code": "SZ-A-VAN1", "name": "张工的车", "station_code": "SZ-A", "engineer_username": engineer, "region_code": "440305", "address": "随车"});
+    let p = problem(
+        post(&t, &o.admin, "/api/v1/warehouses", van("eng.b")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+        (Some("engineer_username"), Some("not_station_engineer"))
+    );
+    let r = post(&t, &o.admin, "/api/v1/warehouses", van("eng.a")).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let van_id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let w: Value = get(&t, &o.admin, &format!("/api/v1/warehouses/{van_id}")).await.json().await.unwrap();
+    assert!(w["engineer_id"].is_i64(), "{w}");
+    part(&t, &o, "LC-PC-3M", "根", false).await;
+    let r = movement(
+        &t,
+        &o.admin,
+        json!({"kind": "receipt", "warehouse_id": van_id, "part_code": "LC-PC-3M", "quantity": 3}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (customer, _) = nanshan_device(&t, &o).await;
+    let (mine, eng) = on_site_visit(&t, &o, customer, "XG5K-0001", (22.54, 113.95)).await;
+    let take = json!({"part_code": "LC-PC-3M", "quantity": 1, "warehouse_id": van_id});
+    let r = post(&t, &eng, &format!("/api/v1/work-orders/{mine}/parts"), take.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    assert_eq!(stock_of(&t, &o.admin, van_id, "LC-PC-3M").await["on_hand"], "2");
+    // Another engineer of the station, on their own visit: not from this van.
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/work-orders",
+        json!({"customer_id": customer, "serial_number": "XG5K-0001", "kind": "repair"}),
+    )
+    .await;
+    let theirs = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let eng2 = bring_on_site_as(&t, &o, theirs, (22.54, 113.95), "eng.a2").await;
+    let p = problem(
+        post(&t, &eng2, &format!("/api/v1/work-orders/{theirs}/parts"), take).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+        (Some("warehouse_id"), Some("not_your_van"))
+    );
+    assert_eq!(stock_of(&t, &o.admin, van_id, "LC-PC-3M").await["on_hand"], "2");
+}
+
 crate::on_both_backends!(
+    an_engineers_van_is_a_warehouse_only_its_engineer_takes_from,
     falling_below_the_threshold_tells_the_station_once,
     a_part_used_on_a_visit_is_issued_from_the_station_shelf,
     the_catalog_takes_good_parts_and_refuses_bad_ones,

@@ -153,11 +153,20 @@ async fn a_count_is_posted_only_after_someone_else_approves_it(b: Backend) {
     assert_eq!(ledger.rows.len(), 4, "two receipts and two adjustments");
     let adjustment = ledger.rows.iter().find(|r| r.cells[2] == "FAN-XG5" && r.cells[5] == "报废").unwrap();
     assert_eq!((adjustment.cells[6].as_str(), adjustment.cells[11].starts_with("ST-")), ("-2", true));
-    assert_eq!(sheet_of(mgr_b.clone(), "/api/v1/stock-movements/export.xlsx").await.rows.len(), 0, "B sees none of A's");
+    assert_eq!(
+        sheet_of(mgr_b.clone(), "/api/v1/stock-movements/export.xlsx").await.rows.len(),
+        0,
+        "B sees none of A's"
+    );
     let stock = sheet_of(mgr.clone(), "/api/v1/stock/export.xlsx").await;
     let fan = stock.rows.iter().find(|r| r.cells[1] == "FAN-XG5").unwrap();
     assert_eq!(fan.cells[4], "8");
-    let p = problem(get(&t, &mgr, "/api/v1/stock-movements/export.xlsx?from=2026-13-01").await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let p = problem(
+        get(&t, &mgr, "/api/v1/stock-movements/export.xlsx?from=2026-13-01").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(p["errors"][0]["field"], "from");
 }
 

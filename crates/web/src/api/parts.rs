@@ -136,13 +136,8 @@ pub async fn export_movements(
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<axum::response::Response> {
-    let bytes = shouhou_app::parts::export_movements_xlsx(
-        &s.app,
-        &rc.ctx,
-        q.warehouse_id,
-        q.from.as_deref(),
-        q.to.as_deref(),
-    )
-    .await?;
+    let bytes =
+        shouhou_app::parts::export_movements_xlsx(&s.app, &rc.ctx, q.warehouse_id, q.from.as_deref(), q.to.as_deref())
+            .await?;
     Ok(crate::pages::customers::xlsx("stock-movements.xlsx", bytes))
 }

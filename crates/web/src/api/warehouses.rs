@@ -22,6 +22,8 @@ pub struct WarehouseView {
     pub code: String,
     pub name: String,
     pub station_id: Option<i64>,
+    /// A van: the engineer it belongs to.
+    pub engineer_id: Option<i64>,
     pub region_code: String,
     pub region_name: String,
     pub address: String,
@@ -37,6 +39,7 @@ impl From<Warehouse> for WarehouseView {
             code: w.code,
             name: w.name,
             station_id: w.station_id,
+            engineer_id: w.engineer_id,
             region_code: w.region_code,
             address: w.address,
             active: w.active,

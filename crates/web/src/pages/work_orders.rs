@@ -385,7 +385,11 @@ async fn work_order_page(
         shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, page)
             .await
             .map(|p| {
-                p.items.into_iter().filter(|w| w.active).map(|w| (w.id, format!("{} {}", w.code, w.name))).collect()
+                // The engineer's own van first; other engineers' vans are theirs.
+                let mut ws: Vec<_> =
+                    p.items.into_iter().filter(|w| w.active && w.engineer_id.is_none_or(|e| e == actor.id.0)).collect();
+                ws.sort_by_key(|w| w.engineer_id.is_none());
+                ws.into_iter().map(|w| (w.id, format!("{} {}", w.code, w.name))).collect()
             })
             .unwrap_or_default()
     } else {
