@@ -72,6 +72,7 @@ async fn seed(app: &App, stock: usize) -> anyhow::Result<Seed> {
             code: "HQ-CW".into(),
             name: "总部中心备件库".into(),
             station_code: None,
+            engineer_username: None,
             region_code: "440306".into(),
             address: "深圳市宝安区福永街道凤凰第四工业区 12 栋".into(),
         },
