@@ -12,7 +12,7 @@ use shouhou_domain::auth::Permission;
 use shouhou_domain::ids::StationId;
 use shouhou_domain::parts::{MovementKind, Quantity, format_milli, part_code};
 use shouhou_domain::text::optional_text;
-use shouhou_store::parts::{self as store, NewPart, Part, Refs};
+use shouhou_store::parts::{self as store, NewPart, Part, Refs, SerialMove};
 use shouhou_store::{Conn, Page, PageRequest, products, warehouses};
 
 /// A new part of the catalog.
@@ -172,6 +172,9 @@ pub struct MovementForm {
     pub work_order_id: Option<i64>,
     #[serde(default)]
     pub note: Option<String>,
+    /// A serialised part's serials, one per unit (receipt, transfer out, scrap, issue, return).
+    #[serde(default)]
+    pub serials: Option<Vec<String>>,
 }
 
 /// What a recorded movement answers: its ledger row, the transfer it opened or closed, and the
@@ -316,6 +319,7 @@ async fn movement(
         else {
             return Err(AppError::Internal(format!("transfer {} was not in transit", t.id)));
         };
+        store::serials_arrived(c, t.id, now).await?;
         return finish(c, app, ctx, kind, id, Some(t.id), t.to_warehouse_id, t.part_id, q).await;
     }
     let part = catalog_part(c, f.part_code.as_deref(), &mut e).await?;
@@ -352,10 +356,24 @@ async fn movement(
         }
         (_, None) => None,
     };
+    let serials = match &part {
+        Some(p) => serials_for(p, kind, quantity, f.serials.as_deref(), &mut e),
+        None => vec![],
+    };
     let (Some(w), Some(part), Some(q)) = (warehouse, part, quantity) else { return Err(e.into()) };
     e.into_result()?;
     if let Some(to) = &destination {
         let (id, t) = ship(c, &w, to.id, &part, q, refs, now).await?;
+        let m = SerialMove {
+            from_state: "in_stock",
+            from_warehouse: Some(w.id),
+            to_state: "in_transit",
+            to_warehouse: Some(to.id),
+            transfer_id: Some(t),
+            device_id: None,
+            work_order_id: None,
+        };
+        move_serials(c, part.id, &serials, m, "serial_not_here", now).await?;
         return finish(c, app, ctx, kind, id, Some(t), w.id, part.id, q).await;
     }
     let Some(applied) = store::apply(c, kind, w.id, part.id, kind.effect(q), refs, now).await? else {
@@ -364,7 +382,99 @@ async fn movement(
     if applied.fell_below_threshold {
         notify_low(c, &w, &part, now).await?;
     }
+    let here = |to_state, to_warehouse| SerialMove {
+        from_state: "in_stock",
+        from_warehouse: Some(w.id),
+        to_state,
+        to_warehouse,
+        transfer_id: None,
+        device_id: None,
+        work_order_id: f.work_order_id,
+    };
+    match kind {
+        MovementKind::Receipt => {
+            let mut e = ValidationErrors::default();
+            for (i, s) in serials.iter().enumerate() {
+                if !store::receive_serial(c, part.id, s, w.id, now).await? {
+                    e.push(format!("serials[{i}]"), "serial_elsewhere");
+                }
+            }
+            e.into_result()?;
+        }
+        MovementKind::Scrap => {
+            move_serials(c, part.id, &serials, here("scrapped", None), "serial_not_here", now).await?
+        }
+        MovementKind::Issue => {
+            move_serials(c, part.id, &serials, here("installed", None), "serial_not_here", now).await?
+        }
+        MovementKind::Return => {
+            let m = SerialMove { from_state: "installed", from_warehouse: None, ..here("in_stock", Some(w.id)) };
+            move_serials(c, part.id, &serials, m, "serial_not_installed", now).await?
+        }
+        _ => {}
+    }
     finish(c, app, ctx, kind, applied.id, None, w.id, part.id, q).await
+}
+
+/// The serials a movement of a serialised part names: one per unit, each once, for the kinds that
+/// move units (none for a reservation); errors into `e`. A part without serials takes none.
+fn serials_for(
+    part: &Part,
+    kind: MovementKind,
+    quantity: Option<Quantity>,
+    given: Option<&[String]>,
+    e: &mut ValidationErrors,
+) -> Vec<String> {
+    let given = given.unwrap_or_default();
+    let moves_units = matches!(
+        kind,
+        MovementKind::Receipt
+            | MovementKind::TransferOut
+            | MovementKind::Scrap
+            | MovementKind::Issue
+            | MovementKind::Return
+    );
+    if !part.serialised || !moves_units {
+        if !given.is_empty() {
+            e.push("serials", "not_serialised");
+        }
+        return vec![];
+    }
+    let mut out: Vec<String> = vec![];
+    for (i, s) in given.iter().enumerate() {
+        let s = s.trim().to_ascii_uppercase();
+        if s.is_empty() || s.len() > 64 {
+            e.push(format!("serials[{i}]"), "invalid_serial");
+        } else if out.contains(&s) {
+            e.push(format!("serials[{i}]"), "duplicate_serial");
+        } else {
+            out.push(s);
+        }
+    }
+    if let Some(q) = quantity
+        && i64::try_from(given.len()).ok().map(Quantity::units) != Some(q)
+    {
+        e.push("serials", "one_per_unit");
+    }
+    out
+}
+
+/// Move each serial as `m` says; any not where it must be fails the movement (its field named).
+async fn move_serials(
+    c: &mut Conn<'_>,
+    part: i64,
+    serials: &[String],
+    m: SerialMove<'_>,
+    code: &'static str,
+    now: i64,
+) -> Result<()> {
+    let mut e = ValidationErrors::default();
+    for (i, s) in serials.iter().enumerate() {
+        if !store::move_serial(c, part, s, m, now).await? {
+            e.push(format!("serials[{i}]"), code);
+        }
+    }
+    Ok(e.into_result()?)
 }
 
 /// Send `q` of `part` from warehouse `from` to warehouse `to`, in the caller's transaction: the
@@ -451,6 +561,7 @@ pub async fn stock(
 /// `work_order`, in the caller's transaction: the warehouse must be one the actor's scope holds
 /// (their station's shelf or van). Answers the part and the ledger row; 409 `insufficient_stock`
 /// (nothing written) when fewer are available.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue_to_work_order(
     c: &mut Conn<'_>,
     actor: &crate::Actor,
@@ -458,6 +569,8 @@ pub(crate) async fn issue_to_work_order(
     code: &str,
     quantity: i64,
     work_order: i64,
+    device: Option<i64>,
+    (old_serial, new_serial): (Option<&str>, Option<&str>),
     now: i64,
 ) -> Result<(Part, i64)> {
     let mut e = ValidationErrors::default();
@@ -481,6 +594,40 @@ pub(crate) async fn issue_to_work_order(
     };
     if applied.fell_below_threshold {
         notify_low(c, &w, &part, now).await?;
+    }
+    // A serialised part: the new serial leaves this shelf for the device, the old one comes out.
+    if part.serialised {
+        let Some(new) = new_serial.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()) else {
+            return Err(ValidationErrors::single("new_serial", "required_for_serialised").into());
+        };
+        if quantity != 1 {
+            return Err(ValidationErrors::single("quantity", "one_per_serial").into());
+        }
+        let m = SerialMove {
+            from_state: "in_stock",
+            from_warehouse: Some(w.id),
+            to_state: "installed",
+            to_warehouse: None,
+            transfer_id: None,
+            device_id: device,
+            work_order_id: Some(work_order),
+        };
+        if !store::move_serial(c, part.id, &new, m, now).await? {
+            return Err(ValidationErrors::single("new_serial", "serial_not_here").into());
+        }
+        if let Some(old) = old_serial.map(|s| s.trim().to_ascii_uppercase()).filter(|s| !s.is_empty()) {
+            let m = SerialMove {
+                from_state: "installed",
+                from_warehouse: None,
+                to_state: "removed",
+                to_warehouse: None,
+                transfer_id: None,
+                device_id: device,
+                work_order_id: Some(work_order),
+            };
+            // An old part the registry never knew (installed before it) is simply recorded on the card.
+            store::move_serial(c, part.id, &old, m, now).await?;
+        }
     }
     Ok((part, applied.id))
 }

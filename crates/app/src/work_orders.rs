@@ -1374,9 +1374,18 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
     e.into_result()?;
     let (mut code, mut movement_id) = (code, None);
     if let Some(warehouse) = f.warehouse_id {
-        let (p, m) =
-            crate::parts::issue_to_work_order(&mut c, actor, warehouse, &code, f.quantity, id, now.as_millisecond())
-                .await?;
+        let (p, m) = crate::parts::issue_to_work_order(
+            &mut c,
+            actor,
+            warehouse,
+            &code,
+            f.quantity,
+            id,
+            w.device_id,
+            (old_serial.as_deref(), new_serial.as_deref()),
+            now.as_millisecond(),
+        )
+        .await?;
         (code, name, movement_id) = (p.code, p.name, Some(m));
     }
     let part = PartUsed {

@@ -310,3 +310,69 @@ pub async fn movements(
         q.fetch_all(c).await
     })?)
 }
+
+/// Where a serial of a serialised part is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SerialPlace {
+    pub part_id: i64,
+    pub serial: String,
+    pub state: String,
+    pub warehouse_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub work_order_id: Option<i64>,
+}
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn serial_place(c: &mut Conn<'_>, part: i64, serial: &str) -> Result<Option<SerialPlace>> {
+    Ok(both!(c, c => sqlx::query_as::<_, SerialPlace>(
+        "SELECT part_id, serial, state, warehouse_id, device_id, work_order_id FROM part_serials \
+         WHERE part_id = $1 AND serial = $2")
+        .bind(part).bind(serial).fetch_optional(c).await)?)
+}
+
+/// Receive a serial into a warehouse's stock: new, or back from being removed (a refurbished
+/// part). False if it is somewhere else (in stock, in transit, installed) or scrapped.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn receive_serial(c: &mut Conn<'_>, part: i64, serial: &str, warehouse: i64, now: i64) -> Result<bool> {
+    let n = both!(c, c => sqlx::query(
+        "INSERT INTO part_serials (part_id, serial, state, warehouse_id, updated_at) VALUES ($1, $2, 'in_stock', $3, $4) \
+         ON CONFLICT (part_id, serial) DO UPDATE SET state = 'in_stock', warehouse_id = EXCLUDED.warehouse_id, \
+         transfer_id = NULL, device_id = NULL, work_order_id = NULL, updated_at = EXCLUDED.updated_at \
+         WHERE part_serials.state = 'removed'")
+        .bind(part).bind(serial).bind(warehouse).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Where a serial goes next, from where it must be now.
+#[derive(Debug, Clone, Copy)]
+pub struct SerialMove<'a> {
+    pub from_state: &'a str,
+    /// The warehouse it must be in (`None`: any place, e.g. installed in a device).
+    pub from_warehouse: Option<i64>,
+    pub to_state: &'a str,
+    pub to_warehouse: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub device_id: Option<i64>,
+    pub work_order_id: Option<i64>,
+}
+
+/// Move a serial if it is where the move says; false (nothing changed) otherwise.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn move_serial(c: &mut Conn<'_>, part: i64, serial: &str, m: SerialMove<'_>, now: i64) -> Result<bool> {
+    let n = both!(c, c => sqlx::query(
+        "UPDATE part_serials SET state = $1, warehouse_id = $2, transfer_id = $3, device_id = $4, work_order_id = $5, \
+         updated_at = $6 WHERE part_id = $7 AND serial = $8 AND state = $9 AND ($10 IS NULL OR warehouse_id = $10)")
+        .bind(m.to_state).bind(m.to_warehouse).bind(m.transfer_id).bind(m.device_id).bind(m.work_order_id).bind(now)
+        .bind(part).bind(serial).bind(m.from_state).bind(m.from_warehouse)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// A transfer arrived: its serials are in stock where they went.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn serials_arrived(c: &mut Conn<'_>, transfer: i64, now: i64) -> Result<u64> {
+    Ok(both!(c, c => sqlx::query(
+        "UPDATE part_serials SET state = 'in_stock', transfer_id = NULL, updated_at = $1 \
+         WHERE transfer_id = $2 AND state = 'in_transit'")
+        .bind(now).bind(transfer).execute(c).await.map(|r| r.rows_affected()))?)
+}

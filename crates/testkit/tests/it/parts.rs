@@ -557,7 +557,96 @@ async fn an_engineers_van_is_a_warehouse_only_its_engineer_takes_from(b: Backend
     assert_eq!(stock_of(&t, &o.admin, van_id, "LC-PC-3M").await["on_hand"], "2");
 }
 
+/// A serialised part: every unit moves with its serial, and a serial is in one place at a time —
+/// received once, sent on in transit, installed in the device by the visit that used it.
+async fn a_serial_is_in_one_place_at_a_time(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let p =
+        json!({"code": "OM-SN", "name": "光模块（带序列号）", "unit": "个", "serialised": true, "price_fen": 45000});
+    assert_eq!(post(&t, &o.admin, "/api/v1/parts", p).await.status(), StatusCode::CREATED);
+    part(&t, &o, "LC-PC-3M", "根", false).await;
+    let field_code = |p: &Value| {
+        (p["errors"][0]["field"].as_str().unwrap().to_string(), p["errors"][0]["code"].as_str().unwrap().to_string())
+    };
+    let refused = |body: Value| {
+        let t = &t;
+        let token = o.admin.clone();
+        async move { problem(movement(t, &token, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await }
+    };
+    let p = refused(json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "OM-SN", "quantity": 2})).await;
+    assert_eq!(field_code(&p), ("serials".into(), "one_per_unit".into()));
+    let p = refused(
+        json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "LC-PC-3M", "quantity": 1, "serials": ["X"]}),
+    )
+    .await;
+    assert_eq!(field_code(&p), ("serials".into(), "not_serialised".into()));
+    let r = movement(&t, &o.admin, json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "OM-SN", "quantity": 2, "serials": ["sn-1", "SN-2"]})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    // The same serial received elsewhere: refused, nothing written there.
+    let p = refused(
+        json!({"kind": "receipt", "warehouse_id": o.wh_b, "part_code": "OM-SN", "quantity": 1, "serials": ["SN-1"]}),
+    )
+    .await;
+    assert_eq!(field_code(&p), ("serials[0]".into(), "serial_elsewhere".into()));
+    assert_eq!(stock_of(&t, &o.admin, o.wh_b, "OM-SN").await, Value::Null);
+    // SN-2 goes to B; SN-1 is not at B to be sent anywhere.
+    let r = movement(&t, &o.admin, json!({"kind": "transfer_out", "warehouse_id": o.wh_a, "to_warehouse_id": o.wh_b, "part_code": "OM-SN", "quantity": 1, "serials": ["SN-2"]})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let transfer = r.json::<Value>().await.unwrap()["transfer_id"].as_i64().unwrap();
+    let p = refused(
+        json!({"kind": "scrap", "warehouse_id": o.wh_a, "part_code": "OM-SN", "quantity": 1, "serials": ["SN-2"]}),
+    )
+    .await;
+    assert_eq!(field_code(&p), ("serials[0]".into(), "serial_not_here".into()), "in transit, not on A's shelf");
+    let r =
+        movement(&t, &o.admin, json!({"kind": "transfer_in", "warehouse_id": o.wh_b, "transfer_id": transfer})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // On a visit: the new serial must be on the shelf it is taken from.
+    let (customer, device) = nanshan_device(&t, &o).await;
+    let (id, eng) = on_site_visit(&t, &o, customer, "XG5K-0001", (22.54, 113.95)).await;
+    let url = format!("/api/v1/work-orders/{id}/parts");
+    let p = problem(
+        post(
+            &t,
+            &eng,
+            &url,
+            json!({"part_code": "OM-SN", "quantity": 1, "warehouse_id": o.wh_a, "new_serial": "SN-2"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(field_code(&p), ("new_serial".into(), "serial_not_here".into()));
+    let p = problem(
+        post(&t, &eng, &url, json!({"part_code": "OM-SN", "quantity": 1, "warehouse_id": o.wh_a})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(field_code(&p), ("new_serial".into(), "required_for_serialised".into()));
+    assert_eq!(stock_of(&t, &o.admin, o.wh_a, "OM-SN").await["on_hand"], "1", "the refusals wrote nothing");
+    let r = post(&t, &eng, &url, json!({"part_code": "OM-SN", "quantity": 1, "warehouse_id": o.wh_a, "new_serial": "sn-1", "old_serial": "OLD-77"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let mut rd = t.app.db.read().await.unwrap();
+    let places: Vec<(String, String, Option<i64>, Option<i64>)> =
+        shouhou_store::both!(&mut rd.conn(), c => sqlx::query_as(
+        "SELECT serial, state, warehouse_id, device_id FROM part_serials ORDER BY serial").fetch_all(c).await)
+        .unwrap();
+    drop(rd);
+    assert_eq!(
+        places,
+        vec![
+            ("SN-1".to_string(), "installed".to_string(), None, Some(device)),
+            ("SN-2".to_string(), "in_stock".to_string(), Some(o.wh_b), None),
+        ]
+    );
+    ledger_adds_up(&t).await;
+}
+
 crate::on_both_backends!(
+    a_serial_is_in_one_place_at_a_time,
     an_engineers_van_is_a_warehouse_only_its_engineer_takes_from,
     falling_below_the_threshold_tells_the_station_once,
     a_part_used_on_a_visit_is_issued_from_the_station_shelf,

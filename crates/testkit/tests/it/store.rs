@@ -35,6 +35,7 @@ fn expected_tables() -> Vec<String> {
         "part_application_lines",
         "part_applications",
         "part_models",
+        "part_serials",
         "parts",
         "product_models",
         "recall_devices",
