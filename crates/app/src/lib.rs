@@ -25,6 +25,7 @@ pub mod products;
 pub mod recalls;
 pub mod reports;
 pub mod requests;
+pub mod returns;
 pub mod secrets;
 pub mod sheets;
 pub mod sla;

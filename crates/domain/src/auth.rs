@@ -112,6 +112,10 @@ pub enum Permission {
     WarrantyClaim,
     /// Apply to headquarters for warranty parts (三包配件申请).
     PartsApply,
+    /// Decide a return or exchange (退换货) up to the refund threshold.
+    ReturnApprove,
+    /// Decide one above the refund threshold (a manager).
+    ReturnApproveLarge,
     /// The service administrator's part of warranty: void a warranty, record an exchange, audit
     /// warranty cards.
     WarrantyAudit,
@@ -176,6 +180,7 @@ impl Role {
                 StockWrite,
                 WarrantyClaim,
                 PartsApply,
+                ReturnApprove,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite, PartsWrite, StockWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
@@ -189,6 +194,8 @@ impl Role {
                 CustomerRead,
                 RequestRead,
                 WorkOrderRead,
+                ReturnApprove,
+                ReturnApproveLarge,
             ],
             Role::Admin => &[
                 BackOffice,
@@ -214,6 +221,8 @@ impl Role {
                 StockWrite,
                 WarrantyClaim,
                 PartsApply,
+                ReturnApprove,
+                ReturnApproveLarge,
                 WarrantyAudit,
             ],
         }

@@ -41,6 +41,7 @@ pub mod parts;
 pub mod recalls;
 pub mod regions;
 pub mod requests;
+pub mod returns;
 pub mod sla;
 pub mod stations;
 pub mod stocktakes;

@@ -114,6 +114,10 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/stocktakes",                         [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("GET",   "/api/v1/stocktakes/999999",                  [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/stocktakes/999999/steps",            [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
+    ("POST",  "/api/v1/service-requests/{request}/returns", [401, 422, 403, 422, 422, 404, 404, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/returns?service_request_id=999999",  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/returns/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/returns/999999/decision",            [401, 422, 422, 403, 403, 403, 422, 403, 403, 403, 403]),
     ("POST",  "/api/v1/recalls",                            [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("GET",   "/api/v1/recalls",                            [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/recalls/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
@@ -167,6 +171,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/decision") => json!({"decision": "bogus", "version": 0}),
         "/api/v1/stocktakes" => json!({"warehouse_id": 0}),
         p if p.ends_with("/steps") => json!({"action": "bogus", "version": 0}),
+        p if p.ends_with("/returns") => json!({"kind": "bogus", "reason": "", "inspection": ""}),
         "/api/v1/recalls" => json!({"name": "", "model_code": "", "serial_from": "A1", "serial_to": "A22"}),
         p if p.starts_with("/api/v1/recalls/") && p.contains("/devices/") => json!({"state": "bogus"}),
         p if p.ends_with("/review") => json!({"decision": "bogus", "version": 0}),
@@ -260,6 +265,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             .replace("recalls/999999", "recalls/{id}")
             .replace("applications/999999", "applications/{id}")
             .replace("stocktakes/999999", "stocktakes/{id}")
+            .replace("returns/999999", "returns/{id}")
             .replace("devices/999999", "devices/{device_id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();

@@ -42,6 +42,7 @@ fn expected_tables() -> Vec<String> {
         "recalls",
         "request_counters",
         "request_events",
+        "return_authorisations",
         "service_requests",
         "settings",
         "sla_alerts",

@@ -14,6 +14,7 @@ pub mod products;
 pub mod recalls;
 pub mod regions;
 pub mod requests;
+pub mod returns;
 pub mod sla;
 pub mod stations;
 pub mod stocktakes;
@@ -130,6 +131,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stocktakes::open, stocktakes::list))
         .routes(routes!(stocktakes::get))
         .routes(routes!(stocktakes::step))
+        .routes(routes!(returns::request))
+        .routes(routes!(returns::list))
+        .routes(routes!(returns::get))
+        .routes(routes!(returns::decide))
         .routes(routes!(recalls::create, recalls::list))
         .routes(routes!(recalls::get))
         .routes(routes!(recalls::devices))
