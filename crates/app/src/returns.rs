@@ -65,7 +65,7 @@ pub async fn request(app: &App, ctx: &Ctx, request_id: i64, f: &ReturnForm) -> R
     let refund = f.refund_fen.unwrap_or(0);
     let replacement = e.take(optional_text("replacement_serial", f.replacement_serial.as_deref(), 64)).flatten();
     match kind {
-        Some(Kind::Return) if !(1..=100_000_000_00).contains(&refund) => e.push("refund_fen", "required"),
+        Some(Kind::Return) if !(1..=10_000_000_000).contains(&refund) => e.push("refund_fen", "required"),
         Some(Kind::Exchange) if replacement.as_deref().is_none_or(str::is_empty) => {
             e.push("replacement_serial", "required")
         }
