@@ -203,17 +203,27 @@ pub struct DeviceRecord {
     pub device: DeviceView,
     pub customer: crate::customers::CustomerView,
     pub requests: Vec<crate::requests::RequestListItem>,
+    /// Parts its visits replaced, with the faulty and the new serials, newest first.
+    pub parts: Vec<devices::ReplacedPart>,
+    /// Its returns and exchanges.
+    pub returns: Vec<shouhou_store::returns::Authorisation>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn device_record(app: &App, ctx: &Ctx, id: i64) -> Result<DeviceRecord> {
     let actor = ctx.require_read(Permission::CustomerRead)?;
-    let (device, history) = {
+    let (device, history, parts, returns) = {
         let mut rd = app.db.read().await?;
         let mut c = rd.conn();
         let d = devices::get_device_in_scope(&mut c, &app.keys, id, &actor.scope).await?.ok_or(AppError::NotFound)?;
         let history = shouhou_store::requests::requests_of_device(&mut c, id, &actor.scope, 100).await?;
-        (d, history)
+        let parts = devices::replaced_parts(&mut c, id, &actor.scope).await?;
+        let returns = shouhou_store::returns::of(&mut c, None, Some(id))
+            .await?
+            .into_iter()
+            .filter(|a| actor.scope.allows_opt(a.station_id.map(shouhou_domain::ids::StationId)))
+            .collect();
+        (d, history, parts, returns)
     };
     let customer = crate::customers::get_customer(app, ctx, device.customer_id).await?;
     let requests = if actor.can(Permission::RequestRead) {
@@ -221,7 +231,7 @@ pub async fn device_record(app: &App, ctx: &Ctx, id: i64) -> Result<DeviceRecord
     } else {
         vec![]
     };
-    Ok(DeviceRecord { device: device_view(device, today(app), !customer.masked), customer, requests })
+    Ok(DeviceRecord { device: device_view(device, today(app), !customer.masked), customer, requests, parts, returns })
 }
 
 // ---------- 三包 entitlement ----------

@@ -235,3 +235,34 @@ pub async fn repairs_of(c: &mut Conn<'_>, id: i64) -> Result<Vec<RepairRow>> {
          FROM work_orders w WHERE w.device_id = $1 AND w.kind = 'repair' AND w.status <> 'cancelled' ORDER BY w.id")
         .bind(id).fetch_all(c).await)?)
 }
+
+/// A part replaced on a device by one of its visits.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReplacedPart {
+    pub at: i64,
+    pub work_order_id: i64,
+    pub work_order_number: String,
+    pub part_code: String,
+    pub part_name: String,
+    pub quantity: i64,
+    pub old_serial: Option<String>,
+    pub new_serial: Option<String>,
+}
+
+/// The parts replaced on a device by its visits in `scope`, newest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn replaced_parts(c: &mut Conn<'_>, id: i64, scope: &Scope) -> Result<Vec<ReplacedPart>> {
+    let (clause, ids) = crate::scope_clause(scope, "w.station_id", 2);
+    let sql = format!(
+        "SELECT p.created_at AS at, w.id AS work_order_id, w.number AS work_order_number, p.part_code, p.part_name, \
+         p.quantity, p.old_serial, p.new_serial FROM work_order_parts p JOIN work_orders w ON w.id = p.work_order_id \
+         WHERE w.device_id = $1 AND ({clause}) ORDER BY p.id DESC LIMIT 200"
+    );
+    Ok(both!(c, c => {
+        let mut q = sqlx::query_as::<_, ReplacedPart>(sqlx::AssertSqlSafe(sql)).bind(id);
+        for s in &ids {
+            q = q.bind(*s);
+        }
+        q.fetch_all(c).await
+    })?)
+}

@@ -105,6 +105,11 @@ async fn a_remedy_is_granted_only_when_the_rules_open_it(b: Backend) {
     // The device's history and the request's timeline show it.
     let l: Value = get(&t, &o.admin, &format!("/api/v1/returns?device_id={second}")).await.json().await.unwrap();
     assert_eq!(l["items"][0]["replacement_serial"], "XG5K-0099");
+    let page = get(&t, &o.admin, &format!("/devices/{second}")).await.text().await.unwrap();
+    assert!(
+        page.contains("退换货记录") && page.contains("XG5K-0099") && page.contains("第九条"),
+        "the device page shows it"
+    );
     let mut rd = t.app.db.read().await.unwrap();
     let on_timeline: i64 = shouhou_store::both!(&mut rd.conn(), c => sqlx::query_scalar(
         "SELECT COUNT(*) FROM request_events WHERE request_id = $1 AND kind = 'return'").bind(sr2).fetch_one(c).await)

@@ -201,6 +201,10 @@ struct DevicePage {
     entitlement_reasons: Vec<String>,
     customer: CustomerVm,
     history: Vec<super::requests::ListRow>,
+    /// (when, work order id and number, part, old serial, new serial)
+    parts: Vec<(String, i64, String, String, String, String)>,
+    /// (number, kind in words, article, status in words, replacement serial or refund)
+    returns: Vec<(String, String, String, String, String)>,
 }
 
 pub async fn device(
@@ -239,6 +243,40 @@ pub async fn device(
             .unwrap_or_else(|| tr.t("device-first-maintenance-none")),
         customer: customer_vm(tr, &r.customer),
         history: r.requests.iter().map(|x| super::requests::list_row(tr, x)).collect(),
+        parts: r
+            .parts
+            .iter()
+            .map(|p| {
+                let at =
+                    crate::api::Instant::from_ms(p.at).map(|i| i.to_string()[..10].to_string()).unwrap_or_default();
+                (
+                    at,
+                    p.work_order_id,
+                    p.work_order_number.clone(),
+                    format!("{} {} × {}", p.part_code, p.part_name, p.quantity),
+                    p.old_serial.clone().unwrap_or_default(),
+                    p.new_serial.clone().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        returns: r
+            .returns
+            .iter()
+            .map(|a| {
+                let what = if a.kind == "exchange" {
+                    a.replacement_serial.clone().unwrap_or_default()
+                } else {
+                    super::warranty_cards::yuan(a.refund_fen)
+                };
+                (
+                    a.number.clone(),
+                    tr.t(&format!("ra-kind-{}", a.kind)),
+                    a.article.clone(),
+                    tr.t(&format!("ra-status-{}", a.status)),
+                    what,
+                )
+            })
+            .collect(),
         c: Chrome::new(&rc, "devices-title", "/devices"),
     };
     Ok(render(&page))
