@@ -66,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/notes", post(requests::add_note))
         .route("/requests/{id}/attachments", post(requests::upload))
         .route("/requests/{id}/take", post(requests::take))
+        .route("/requests/{id}/returns", post(requests::ask_return))
+        .route("/requests/{id}/returns/{ra}/decision", post(requests::decide_return))
         .route("/attachments/{id}", get(requests::download))
         .route("/admin/sla", get(sla::page))
         .route("/admin/sla/calendars/{code}", post(sla::update_calendar))

@@ -169,6 +169,10 @@ struct RequestPage {
     work_orders: Vec<VisitRow>,
     /// Whether the reader may send an engineer (the kinds offered).
     wo_kinds: Vec<(&'static str, String)>,
+    /// Its returns and exchanges: (id, number, kind, article, status, detail, version, decidable).
+    returns: Vec<(i64, String, String, String, String, String, i64, bool)>,
+    /// The reader may ask for a return or an exchange (the request names a device).
+    may_ask_return: bool,
     error: Option<String>,
 }
 
@@ -285,7 +289,36 @@ async fn request_page(
     } else {
         vec![]
     };
+    let actor = rc.ctx.actor().map_err(page_err(rc, &path))?.clone();
+    let may_decide = actor.can(shouhou_domain::auth::Permission::ReturnApprove)
+        || actor.can(shouhou_domain::auth::Permission::ReturnApproveLarge);
+    let returns = shouhou_app::returns::list(&s.app, &rc.ctx, Some(id), None)
+        .await
+        .map_err(page_err(rc, &path))?
+        .into_iter()
+        .map(|a| {
+            let detail = if a.kind == "exchange" {
+                format!("{} {}", tr.t("ra-replacement"), a.replacement_serial.clone().unwrap_or_default())
+            } else {
+                format!("{} {}", tr.t("ra-refund"), super::warranty_cards::yuan(a.refund_fen))
+            };
+            let detail = if a.decision_note.is_empty() { detail } else { format!("{detail} · {}", a.decision_note) };
+            (
+                a.id,
+                a.number,
+                tr.t(&format!("ra-kind-{}", a.kind)),
+                a.article,
+                tr.t(&format!("ra-status-{}", a.status)),
+                detail,
+                a.version,
+                may_decide && a.status == "submitted",
+            )
+        })
+        .collect();
+    let may_ask_return = can(shouhou_domain::auth::Permission::RequestWrite) && r.device_id.is_some();
     let page = RequestPage {
+        returns,
+        may_ask_return,
         work_orders,
         wo_kinds,
         c: Chrome::new(rc, "requests-title", "/requests"),
@@ -418,4 +451,54 @@ pub async fn take(
         other => other.map_err(page_err(&rc, &format!("/requests/{id}")))?,
     };
     Ok(Redirect::to(&format!("/requests/{id}")).into_response())
+}
+
+/// Ask for a return or an exchange from the request's page.
+pub async fn ask_return(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path(id): Path<i64>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    let form = shouhou_app::returns::ReturnForm {
+        kind: f.get("kind"),
+        reason: f.get("reason"),
+        inspection: f.get("inspection"),
+        refund_fen: f.get("refund_yuan").trim().parse::<f64>().ok().map(|y| (y * 100.0).round() as i64),
+        replacement_serial: Some(f.get("replacement_serial")).filter(|s| !s.trim().is_empty()),
+    };
+    let r = shouhou_app::returns::request(&s.app, &rc.ctx, id, &form).await.map(|_| ());
+    after_return(&s, &rc, id, r).await
+}
+
+/// Decide a return or an exchange from the request's page.
+pub async fn decide_return(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    Path((id, ra)): Path<(i64, i64)>,
+    CsrfForm(f): CsrfForm,
+) -> Result<Response, PageError> {
+    let version = f.get("version").parse().unwrap_or(0);
+    let form = shouhou_app::returns::DecisionForm {
+        decision: f.get("decision"),
+        reason: Some(f.get("reason")),
+        version: Some(version),
+    };
+    let r = shouhou_app::returns::decide(&s.app, &rc.ctx, ra, version, &form).await.map(|_| ());
+    after_return(&s, &rc, id, r).await
+}
+
+async fn after_return(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
+    match r {
+        Ok(()) => Ok(Redirect::to(&format!("/requests/{id}#returns")).into_response()),
+        Err(AppError::Validation(v)) => {
+            let msg = super::joined_messages(rc.tr, &v.0);
+            request_page(s, rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
+            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
+            request_page(s, rc, id, Some(msg), StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(page_err(rc, &format!("/requests/{id}"))(e)),
+    }
 }
