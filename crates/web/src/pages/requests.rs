@@ -169,11 +169,23 @@ struct RequestPage {
     work_orders: Vec<VisitRow>,
     /// Whether the reader may send an engineer (the kinds offered).
     wo_kinds: Vec<(&'static str, String)>,
-    /// Its returns and exchanges: (id, number, kind, article, status, detail, version, decidable).
-    returns: Vec<(i64, String, String, String, String, String, i64, bool)>,
+    /// Its returns and exchanges.
+    returns: Vec<ReturnRow>,
     /// The reader may ask for a return or an exchange (the request names a device).
     may_ask_return: bool,
     error: Option<String>,
+}
+
+pub struct ReturnRow {
+    pub id: i64,
+    pub number: String,
+    pub kind: String,
+    pub article: String,
+    pub status: String,
+    pub detail: String,
+    pub version: i64,
+    /// The reader may decide it now.
+    pub decidable: bool,
 }
 
 async fn request_page(
@@ -303,16 +315,16 @@ async fn request_page(
                 format!("{} {}", tr.t("ra-refund"), super::warranty_cards::yuan(a.refund_fen))
             };
             let detail = if a.decision_note.is_empty() { detail } else { format!("{detail} · {}", a.decision_note) };
-            (
-                a.id,
-                a.number,
-                tr.t(&format!("ra-kind-{}", a.kind)),
-                a.article,
-                tr.t(&format!("ra-status-{}", a.status)),
+            ReturnRow {
+                id: a.id,
+                number: a.number,
+                kind: tr.t(&format!("ra-kind-{}", a.kind)),
+                article: a.article,
+                status: tr.t(&format!("ra-status-{}", a.status)),
                 detail,
-                a.version,
-                may_decide && a.status == "submitted",
-            )
+                version: a.version,
+                decidable: may_decide && a.status == "submitted",
+            }
         })
         .collect();
     let may_ask_return = can(shouhou_domain::auth::Permission::RequestWrite) && r.device_id.is_some();
