@@ -12,6 +12,7 @@ pub(crate) use shared::can;
 mod recalls;
 mod sla;
 mod stations;
+mod stocktakes;
 mod users;
 mod warehouses;
 mod warranty_cards;
@@ -48,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/warehouses/stock.xlsx", get(warehouses::export_stock))
         .route("/warehouses/movements.xlsx", get(warehouses::export_movements))
         .route("/part-applications", post(warehouses::apply))
+        .route("/stocktakes", post(stocktakes::open))
+        .route("/stocktakes/{id}", get(stocktakes::sheet))
+        .route("/stocktakes/{id}/steps", post(stocktakes::step))
         .route("/part-applications/{id}/decision", post(warehouses::decide))
         .route("/users", get(users::users).post(users::create_user))
         .route("/users/new", get(users::new_user))

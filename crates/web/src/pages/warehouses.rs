@@ -33,6 +33,10 @@ struct WarehousesPage {
     applications: Vec<ApplicationRow>,
     /// The caller may apply: the warehouses of their stations (id, code and name).
     apply_to: Vec<(i64, String)>,
+    /// Count sheets: (id, number, warehouse, status in words, made).
+    stocktakes: Vec<(i64, String, String, String, String)>,
+    /// The warehouses the caller may count (StockWrite).
+    count_in: Vec<(i64, String)>,
     error: Option<String>,
 }
 
@@ -139,7 +143,32 @@ async fn page(
     } else {
         vec![]
     };
+    let stocktakes = shouhou_app::stocktakes::list(&s.app, &rc.ctx, None)
+        .await
+        .map_err(&err)?
+        .into_iter()
+        .take(20)
+        .map(|x| {
+            let made =
+                crate::api::Instant::from_ms(x.created_at).map(|i| i.to_string()[..10].to_string()).unwrap_or_default();
+            (x.id, x.number, x.warehouse_code, tr.t(&format!("st-status-{}", x.status)), made)
+        })
+        .collect();
+    let count_in = if actor.can(shouhou_domain::auth::Permission::StockWrite) {
+        shouhou_app::warehouses::list_warehouses(&s.app, &rc.ctx, None, PageRequest::new(Some(1), Some(100)))
+            .await
+            .map_err(&err)?
+            .items
+            .into_iter()
+            .filter(|w| w.active)
+            .map(|w| (w.id, format!("{} {}", w.code, w.name)))
+            .collect()
+    } else {
+        vec![]
+    };
     let page = WarehousesPage {
+        stocktakes,
+        count_in,
         c: Chrome::new(&rc, "warehouses-title", "/warehouses"),
         rows,
         pager,
