@@ -116,6 +116,7 @@ fn map_columns(t: &Table, spec: &[Column], errs: &mut Errors) -> HashMap<&'stati
 
 /// One problem of one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     /// 1-based row number as a spreadsheet shows it; the header row is 1.
     pub row: usize,
@@ -129,6 +130,7 @@ pub struct RowError {
 
 /// The outcome of an import: either every row imported, or none and the errors.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     /// Data rows in the file.
     pub rows: usize,
@@ -678,5 +680,164 @@ mod tests {
         assert_eq!(t.headers, CUSTOMER_EXPORT_HEADERS[..4]);
         assert_eq!(t.rows[0].cells, rows[0]);
         assert_eq!(local_time(0), "1970-01-01 08:00");
+    }
+}
+
+// ---------- importing the parts catalog ----------
+
+const PART_COLUMNS: &[Column] = &[
+    col("code", &["备件编码", "物料编码", "编码", "code"], true),
+    col("name", &["备件名称", "物料名称", "名称", "name"], true),
+    col("unit", &["单位", "计量单位", "unit"], true),
+    col("specification", &["规格", "规格型号", "specification"], false),
+    col("price", &["单价", "单价（元）", "价格", "price"], false),
+    col("divisible", &["可拆分", "按小数计量", "divisible"], false),
+    col("serialised", &["序列号管理", "带序列号", "serialised"], false),
+    col("model_codes", &["适用机型", "适用型号", "model_codes"], false),
+];
+
+/// 是/否, yes/no, 1/0, true/false; empty is no.
+fn yes_no(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "" | "否" | "no" | "n" | "0" | "false" => Some(false),
+        "是" | "yes" | "y" | "1" | "true" => Some(true),
+        _ => None,
+    }
+}
+
+/// 元 with at most two decimals → fen.
+fn price_fen(s: &str) -> Option<i64> {
+    let s = s.trim().trim_start_matches('¥').replace(',', "");
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac).filter(|f| *f <= 100_000_000_000)
+}
+
+/// Import the parts catalog (`PartsWrite`): every row checked first (a code already in the
+/// catalog or twice in the file, a unit missing, a price with more than two decimals, an unknown
+/// model); with any error nothing is written. Otherwise all rows in one transaction, one audit
+/// entry `part.import`.
+#[tracing::instrument(skip_all, fields(rows = table.rows.len()))]
+pub async fn import_parts(app: &App, ctx: &Ctx, table: &Table) -> Result<ImportReport> {
+    ctx.require(Permission::PartsWrite)?;
+    let total = table.rows.len();
+    let cols = match columns_of(table, PART_COLUMNS) {
+        Ok(cols) => cols,
+        Err(report) => return Ok(report),
+    };
+    let mut errs = Errors::default();
+    let at = |f: &str| cols.get(f).copied();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let mut seen = HashSet::new();
+    let mut models: HashMap<String, Option<i64>> = HashMap::new();
+    let mut valid = vec![];
+    for row in &table.rows {
+        let code = match shouhou_domain::parts::part_code("code", row.get(at("code"))) {
+            Ok(code) => Some(code),
+            Err(e) => {
+                errs.push(row.number, "code", e.code, row.get(at("code")).to_string());
+                None
+            }
+        };
+        if let Some(code) = &code {
+            if !seen.insert(code.clone()) {
+                errs.push(row.number, "code", "duplicate_in_file", code.clone());
+            } else if shouhou_store::parts::part_by_code(&mut c, code).await?.is_some() {
+                errs.push(row.number, "code", "already_exists", code.clone());
+            }
+        }
+        let text = |f: &'static str, max: usize, errs: &mut Errors| {
+            let v = row.get(at(f)).trim().to_string();
+            if v.chars().count() > max {
+                errs.push(row.number, f, "too_long", v.clone());
+            }
+            v
+        };
+        let name = text("name", 100, &mut errs);
+        let unit = text("unit", 10, &mut errs);
+        let spec = text("specification", 200, &mut errs);
+        for (f, v) in [("name", &name), ("unit", &unit)] {
+            if v.is_empty() {
+                errs.push(row.number, f, "required", String::new());
+            }
+        }
+        let price = price_fen(row.get(at("price")));
+        if price.is_none() {
+            errs.push(row.number, "price", "invalid_price", row.get(at("price")).to_string());
+        }
+        let flags =
+            [("divisible", yes_no(row.get(at("divisible")))), ("serialised", yes_no(row.get(at("serialised"))))];
+        for (f, v) in flags {
+            if v.is_none() {
+                errs.push(row.number, f, "invalid_choice", row.get(at(f)).to_string());
+            }
+        }
+        let mut model_ids = vec![];
+        for m in
+            row.get(at("model_codes")).split(['、', ',', '，', ';', '；', ' ']).map(str::trim).filter(|m| !m.is_empty())
+        {
+            let m = m.to_ascii_uppercase();
+            if !models.contains_key(&m) {
+                let id = products::model_by_code(&mut c, &m).await?.map(|x| x.id);
+                models.insert(m.clone(), id);
+            }
+            match models.get(&m).copied().flatten() {
+                Some(id) => model_ids.push(id),
+                None => errs.push(row.number, "model_codes", "unknown_model", m),
+            }
+        }
+        if let (Some(code), Some(price), [(_, Some(divisible)), (_, Some(serialised))]) = (code, price, flags) {
+            valid.push((code, name, unit, spec, price, divisible, serialised, model_ids));
+        }
+    }
+    if !errs.is_empty() {
+        tx.rollback().await?;
+        return Ok(errs.report(total));
+    }
+    let now = app.now();
+    for (code, name, unit, spec, price, divisible, serialised, model_ids) in &valid {
+        let new = shouhou_store::parts::NewPart {
+            code,
+            name,
+            specification: spec,
+            unit,
+            divisible: *divisible,
+            price_fen: *price,
+            serialised: *serialised,
+        };
+        shouhou_store::parts::insert_part(&mut c, &new, model_ids, now).await?;
+    }
+    record(&mut c, app, ctx, "part.import", "part", None, json!({"count": total, "file": table.file_name})).await?;
+    tx.commit().await?;
+    Ok(ImportReport { rows: total, imported: total, errors: vec![], more_errors: 0 })
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+
+    #[test]
+    fn prices_and_yes_no_read_as_people_write_them() {
+        assert_eq!(price_fen("1,280.5"), Some(128_050));
+        assert_eq!(price_fen("¥18"), Some(1_800));
+        assert_eq!(price_fen(""), Some(0));
+        assert_eq!(price_fen("1.234"), None);
+        assert_eq!(price_fen("-5"), None);
+        assert_eq!(
+            (yes_no("是"), yes_no(""), yes_no("Y"), yes_no("也许")),
+            (Some(true), Some(false), Some(true), None)
+        );
     }
 }

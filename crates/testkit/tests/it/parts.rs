@@ -645,7 +645,65 @@ async fn a_serial_is_in_one_place_at_a_time(b: Backend) {
     ledger_adds_up(&t).await;
 }
 
+/// The catalog comes in from a spreadsheet: every row checked first, all or nothing.
+async fn the_catalog_is_imported_all_or_nothing(b: Backend) {
+    let t = app(b).await;
+    let o = org(&t).await;
+    let m = json!({"code": "XG-5000", "name": "XG-5000 光传输设备", "product_line": "光传输"});
+    assert_eq!(post(&t, &o.admin, "/api/v1/product-models", m).await.status(), StatusCode::CREATED);
+    part(&t, &o, "LC-PC-3M", "根", false).await;
+    let upload = |csv: &'static str| {
+        let t = &t;
+        let token = o.admin.clone();
+        async move {
+            let form = reqwest::multipart::Form::new()
+                .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("备件.csv"));
+            client().post(t.url("/api/v1/parts/import")).bearer_auth(token).multipart(form).send().await.unwrap()
+        }
+    };
+    let bad = "备件编码,备件名称,单位,规格,单价,可拆分,序列号管理,适用机型\n\
+               OM-10G-ER,10G 光模块 40km,个,SFP+ 1550nm,1.234,否,是,XG-5000\n\
+               OM-10G-ER,重复,个,,1,否,否,\n\
+               LC-PC-3M,已有,根,,1,否,否,\n\
+               FAN-X,风扇,,,1,也许,否,XG-9999\n";
+    let r = upload(bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let report: Value = r.json().await.unwrap();
+    let found: Vec<(i64, &str, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, "price", "invalid_price"),
+            (3, "code", "duplicate_in_file"),
+            (4, "code", "already_exists"),
+            (5, "unit", "required"),
+            (5, "divisible", "invalid_choice"),
+            (5, "model_codes", "unknown_model"),
+        ]
+    );
+    assert_eq!(count(&t, "parts").await, 1, "nothing written");
+    let good = "备件编码,备件名称,单位,规格,单价,可拆分,序列号管理,适用机型\n\
+                OM-10G-ER,10G 光模块 40km,个,SFP+ 1550nm,\"1,680.00\",否,是,XG-5000\n\
+                FIBRE-G655,非零色散光缆,米,,3.5,是,,\n";
+    let r = upload(good).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let l: Value = get(&t, &o.admin, "/api/v1/parts?q=OM-10G-ER").await.json().await.unwrap();
+    let p = &l["items"][0];
+    assert_eq!(
+        (p["price_fen"].as_i64(), p["serialised"].as_bool(), p["model_codes"].clone()),
+        (Some(168_000), Some(true), json!(["XG-5000"]))
+    );
+    let l: Value = get(&t, &o.admin, "/api/v1/parts?q=FIBRE-G655").await.json().await.unwrap();
+    assert_eq!((l["items"][0]["divisible"].as_bool(), l["items"][0]["price_fen"].as_i64()), (Some(true), Some(350)));
+}
+
 crate::on_both_backends!(
+    the_catalog_is_imported_all_or_nothing,
     a_serial_is_in_one_place_at_a_time,
     an_engineers_van_is_a_warehouse_only_its_engineer_takes_from,
     falling_below_the_threshold_tells_the_station_once,

@@ -108,6 +108,7 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/part-applications",                  [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("GET",   "/api/v1/part-applications/999999",           [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/part-applications/999999/decision",  [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
+    ("POST",  "/api/v1/parts/import",                       [401, 422, 403, 403, 403, 403, 403, 422, 403, 403, 403]),
     ("GET",   "/api/v1/stock/export.xlsx",                  [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("GET",   "/api/v1/stock-movements/export.xlsx",        [401, 200, 200, 200, 404, 200, 200, 200, 200, 404, 404]),
     ("POST",  "/api/v1/stocktakes",                         [401, 422, 403, 403, 403, 403, 422, 422, 403, 403, 403]),
@@ -309,7 +310,10 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             if let Some(tk) = &token {
                 req = req.bearer_auth(tk);
             }
-            if path.ends_with("/attachments") || path.split('?').next().unwrap().ends_with("/files") {
+            if path.ends_with("/attachments")
+                || path.ends_with("/import")
+                || path.split('?').next().unwrap().ends_with("/files")
+            {
                 let part = reqwest::multipart::Part::bytes(b"plain text, not a photo".to_vec()).file_name("a.png");
                 req = req.multipart(reqwest::multipart::Form::new().part("file", part));
             } else if let Some(body) = body_for(method, path) {

@@ -887,3 +887,4 @@ st-action-submit = Hand in
 st-action-approve = Approve and adjust
 st-action-return = Back for a recount
 st-action-reject = Reject
+import-rejected = Nothing imported: the file has errors

@@ -887,3 +887,4 @@ st-action-submit = 提交审批
 st-action-approve = 批准并调整库存
 st-action-return = 退回复盘
 st-action-reject = 作废
+import-rejected = 导入未执行：文件中有错误，未写入任何记录

@@ -117,6 +117,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(parts::stock))
         .routes(routes!(parts::set_threshold))
         .routes(routes!(parts::export_stock))
+        .routes(routes!(parts::import))
         .routes(routes!(parts::export_movements))
         .routes(routes!(warranty_cards::file_card, warranty_cards::list_cards))
         .routes(routes!(warranty_cards::overdue))

@@ -141,3 +141,37 @@ pub async fn export_movements(
             .await?;
     Ok(crate::pages::customers::xlsx("stock-movements.xlsx", bytes))
 }
+
+/// Import the parts catalog from an Excel or CSV file (field `file`; columns 备件编码, 备件名称, 单位,
+/// 规格, 单价, 可拆分, 序列号管理, 适用机型): every row or none; 422 with the rows' errors otherwise.
+#[utoipa::path(post, path = "/api/v1/parts/import", operation_id = "import_parts", tag = "parts",
+    request_body(content_type = "multipart/form-data", description = "field `file`"), security(("bearer" = [])),
+    responses((status = 200, body = shouhou_app::imports::ImportReport), (status = 422, body = super::ProblemDoc)))]
+pub async fn import(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    multipart: axum::extract::Multipart,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let (name, bytes) = match super::attachments::read_file_field(multipart).await {
+        Ok(f) => f,
+        Err(p) => return Ok(p.into_response()),
+    };
+    let table = shouhou_app::sheets::read_upload(name, bytes).await?;
+    let r = shouhou_app::imports::import_parts(&s.app, &rc.ctx, &table).await?;
+    if r.is_ok() {
+        return Ok(Json(r).into_response());
+    }
+    // Refused: a problem document whose errors name each row, field and rule.
+    let title = rc.tr.t("import-rejected");
+    let body = serde_json::json!({
+        "type": "/api/problems/import_rejected", "title": title, "status": 422, "code": "import_rejected",
+        "detail": title, "rows": r.rows, "imported": 0, "errors": r.errors, "more_errors": r.more_errors,
+    });
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
