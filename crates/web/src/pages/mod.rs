@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/stations/{id}/coverage", post(stations::update_coverage))
         .route("/warehouses", get(warehouses::warehouses))
         .route("/warehouses/stock.xlsx", get(warehouses::export_stock))
+        .route("/warehouses/parts-import", post(warehouses::import_parts))
         .route("/warehouses/movements.xlsx", get(warehouses::export_movements))
         .route("/part-applications", post(warehouses::apply))
         .route("/stocktakes", post(stocktakes::open))

@@ -37,6 +37,9 @@ struct WarehousesPage {
     stocktakes: Vec<(i64, String, String, String, String)>,
     /// The warehouses the caller may count (StockWrite).
     count_in: Vec<(i64, String)>,
+    /// The outcome of a catalog import just done.
+    report: Option<super::customers::ReportVm>,
+    can_import_parts: bool,
     error: Option<String>,
 }
 
@@ -67,6 +70,17 @@ async fn page(
     rc: &ReqCtx,
     q: ListQuery,
     error: Option<String>,
+    code: StatusCode,
+) -> Result<Response, PageError> {
+    page_with(s, rc, q, error, None, code).await
+}
+
+async fn page_with(
+    s: &AppState,
+    rc: &ReqCtx,
+    q: ListQuery,
+    error: Option<String>,
+    report: Option<super::customers::ReportVm>,
     code: StatusCode,
 ) -> Result<Response, PageError> {
     let rc = rc.clone();
@@ -167,6 +181,8 @@ async fn page(
         vec![]
     };
     let page = WarehousesPage {
+        report,
+        can_import_parts: actor.can(shouhou_domain::auth::Permission::PartsWrite),
         stocktakes,
         count_in,
         c: Chrome::new(&rc, "warehouses-title", "/warehouses"),
@@ -249,4 +265,40 @@ pub async fn export_movements(
         .await
         .map_err(page_err(&rc, "/warehouses"))?;
     Ok(super::customers::xlsx("stock-movements.xlsx", bytes))
+}
+
+/// Import the parts catalog from the page (a multipart form with the session's CSRF token).
+pub async fn import_parts(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: axum::http::HeaderMap,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let (mut csrf, mut file) = (String::new(), None::<(String, Vec<u8>)>);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("_csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_string();
+                file = field.bytes().await.ok().map(|b| (name, b.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    if let Err(r) = super::check_csrf(&rc, &headers, &super::FormData(vec![("_csrf".into(), csrf)])) {
+        return Ok(r);
+    }
+    let err = page_err(&rc, "/warehouses");
+    let (name, bytes) = file.unwrap_or_default();
+    let table = match shouhou_app::sheets::read_upload(name, bytes).await {
+        Err(AppError::Validation(v)) => {
+            let msg = super::joined_messages(rc.tr, &v.0);
+            return page(&s, &rc, ListQuery::default(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        other => other.map_err(&err)?,
+    };
+    let r = shouhou_app::imports::import_parts(&s.app, &rc.ctx, &table).await.map_err(&err)?;
+    let status = if r.is_ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let vm = super::customers::report_vm(rc.tr, &r);
+    page_with(&s, &rc, ListQuery::default(), None, Some(vm), status).await
 }
