@@ -816,6 +816,8 @@ pub async fn import_parts(app: &App, ctx: &Ctx, table: &Table) -> Result<ImportR
             divisible: *divisible,
             price_fen: *price,
             serialised: *serialised,
+            warranty_policy: "device",
+            warranty_months: 0,
         };
         shouhou_store::parts::insert_part(&mut c, &new, model_ids, now).await?;
     }

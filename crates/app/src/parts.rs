@@ -39,6 +39,12 @@ pub struct PartForm {
     /// Codes of the product models it fits.
     #[serde(default)]
     pub model_codes: Option<Vec<String>>,
+    /// Its own warranty once installed: device (the rest of the device's; default), fresh
+    /// (`warranty_months` from the installation), none.
+    #[serde(default)]
+    pub warranty_policy: Option<String>,
+    #[serde(default)]
+    pub warranty_months: Option<i64>,
 }
 
 /// A part as the API answers it.
@@ -55,6 +61,8 @@ pub struct PartView {
     pub serialised: bool,
     pub active: bool,
     pub model_codes: Vec<String>,
+    pub warranty_policy: String,
+    pub warranty_months: i64,
     pub version: i64,
 }
 
@@ -70,6 +78,8 @@ fn view(p: Part, model_codes: Vec<String>) -> PartView {
         serialised: p.serialised,
         active: p.active,
         model_codes,
+        warranty_policy: p.warranty_policy,
+        warranty_months: p.warranty_months,
         version: p.version,
     }
 }
@@ -89,6 +99,18 @@ pub async fn create_part(app: &App, ctx: &Ctx, f: &PartForm) -> Result<PartView>
         e.push("unit", "required");
     }
     let spec = e.take(optional_text("specification", f.specification.as_deref(), 200)).flatten().unwrap_or_default();
+    let policy = e
+        .take(shouhou_domain::parts::WarrantyPolicy::parse(
+            "warranty_policy",
+            f.warranty_policy.as_deref().unwrap_or("device"),
+        ))
+        .unwrap_or(shouhou_domain::parts::WarrantyPolicy::Device);
+    let months = f.warranty_months.unwrap_or(0);
+    if !(0..=120).contains(&months) {
+        e.push("warranty_months", "out_of_range");
+    } else if policy == shouhou_domain::parts::WarrantyPolicy::Fresh && months == 0 {
+        e.push("warranty_months", "required");
+    }
     let price = f.price_fen.unwrap_or(0);
     if !(0..=100_000_000_000).contains(&price) {
         e.push("price_fen", "out_of_range");
@@ -114,6 +136,8 @@ pub async fn create_part(app: &App, ctx: &Ctx, f: &PartForm) -> Result<PartView>
         divisible: f.divisible.unwrap_or(false),
         price_fen: price,
         serialised: f.serialised.unwrap_or(false),
+        warranty_policy: policy.as_str(),
+        warranty_months: months,
     };
     let ids: Vec<i64> = models.iter().map(|(id, _)| *id).collect();
     let id = store::insert_part(c, &new, &ids, now).await?;

@@ -1372,7 +1372,7 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
     at_the_customers(&w)?;
     let (Some(code), Some(mut name)) = (code, name) else { return Err(e.into()) };
     e.into_result()?;
-    let (mut code, mut movement_id) = (code, None);
+    let (mut code, mut movement_id, mut warranty_until) = (code, None, None);
     if let Some(warehouse) = f.warehouse_id {
         let (p, m) = crate::parts::issue_to_work_order(
             &mut c,
@@ -1386,6 +1386,7 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
             now.as_millisecond(),
         )
         .await?;
+        warranty_until = part_warranty(&mut c, app, &w, &p, now).await?;
         (code, name, movement_id) = (p.code, p.name, Some(m));
     }
     let part = PartUsed {
@@ -1399,6 +1400,7 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
         created_at: now.as_millisecond(),
         warehouse_id: f.warehouse_id,
         movement_id,
+        warranty_until,
     };
     let pid = store::insert_part(&mut c, &part).await?;
     let note = format!("{} {} × {}", part.part_code, part.part_name, part.quantity);
@@ -1408,6 +1410,33 @@ pub async fn add_part(app: &App, ctx: &Ctx, id: i64, f: &PartForm) -> Result<i64
     .await?;
     tx.commit().await?;
     Ok(pid)
+}
+
+/// The last day a catalog part installed today on the work order's device is covered, by the
+/// part's policy (the rest of the device's warranty, a fresh period, none).
+async fn part_warranty(
+    c: &mut Conn<'_>,
+    app: &App,
+    w: &WorkOrder,
+    p: &shouhou_store::parts::Part,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    let Ok(policy) = shouhou_domain::parts::WarrantyPolicy::parse("warranty_policy", &p.warranty_policy) else {
+        return Ok(None);
+    };
+    let today = business_day(now);
+    let device_until = match w.device_id {
+        Some(d) => match devices::get_device(c, &app.keys, d).await? {
+            Some(d) => {
+                let ent = crate::devices::entitlement_on(c, &d, today).await?;
+                (ent.coverage == shouhou_domain::entitlement::Coverage::InWarranty).then_some(ent.warranty_until)
+            }
+            None => None,
+        },
+        None => None,
+    };
+    Ok(shouhou_domain::parts::part_warranty_until(policy, p.warranty_months, today, device_until)
+        .map(|d| d.to_string()))
 }
 
 /// Agree a visit window with the customer, or move it (then with a reason).

@@ -204,3 +204,50 @@ mod tests {
         assert_eq!(part_code("code", "光模块"), Err(FieldError::new("code", "invalid_code")));
     }
 }
+
+crate::requests::choice_enum! {
+    /// What warranty a part installed under warranty carries.
+    pub enum WarrantyPolicy {
+        /// The rest of the device's warranty.
+        Device => "device",
+        /// A fresh period from the installation (the part's `warranty_months`).
+        Fresh => "fresh",
+        /// None of its own.
+        NoWarranty => "none",
+    }
+}
+
+/// The last day an installed part is covered: by its policy, from the day it was installed and the
+/// device's last covered day that day (none when the device was not covered).
+pub fn part_warranty_until(
+    policy: WarrantyPolicy,
+    months: i64,
+    installed: jiff::civil::Date,
+    device_until: Option<jiff::civil::Date>,
+) -> Option<jiff::civil::Date> {
+    match policy {
+        WarrantyPolicy::Device => device_until,
+        WarrantyPolicy::Fresh if months > 0 => installed.checked_add(jiff::Span::new().months(months)).ok(),
+        WarrantyPolicy::Fresh | WarrantyPolicy::NoWarranty => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod warranty_tests {
+    use super::*;
+
+    #[test]
+    fn a_part_is_covered_by_its_policy() {
+        let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        let day = d("2025-08-31");
+        assert_eq!(part_warranty_until(WarrantyPolicy::Device, 0, day, Some(d("2026-01-31"))), Some(d("2026-01-31")));
+        assert_eq!(part_warranty_until(WarrantyPolicy::Device, 0, day, None), None);
+        assert_eq!(
+            part_warranty_until(WarrantyPolicy::Fresh, 6, day, None),
+            Some(d("2026-02-28")),
+            "31 August + 6 months"
+        );
+        assert_eq!(part_warranty_until(WarrantyPolicy::NoWarranty, 6, day, Some(d("2026-01-31"))), None);
+    }
+}

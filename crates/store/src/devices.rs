@@ -247,6 +247,7 @@ pub struct ReplacedPart {
     pub quantity: i64,
     pub old_serial: Option<String>,
     pub new_serial: Option<String>,
+    pub warranty_until: Option<String>,
 }
 
 /// The parts replaced on a device by its visits in `scope`, newest first.
@@ -255,7 +256,7 @@ pub async fn replaced_parts(c: &mut Conn<'_>, id: i64, scope: &Scope) -> Result<
     let (clause, ids) = crate::scope_clause(scope, "w.station_id", 2);
     let sql = format!(
         "SELECT p.created_at AS at, w.id AS work_order_id, w.number AS work_order_number, p.part_code, p.part_name, \
-         p.quantity, p.old_serial, p.new_serial FROM work_order_parts p JOIN work_orders w ON w.id = p.work_order_id \
+         p.quantity, p.old_serial, p.new_serial, p.warranty_until FROM work_order_parts p JOIN work_orders w ON w.id = p.work_order_id \
          WHERE w.device_id = $1 AND ({clause}) ORDER BY p.id DESC LIMIT 200"
     );
     Ok(both!(c, c => {

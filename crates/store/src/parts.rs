@@ -19,13 +19,16 @@ pub struct Part {
     pub price_fen: i64,
     pub serialised: bool,
     pub active: bool,
+    /// device, fresh, none: what warranty the part carries once installed.
+    pub warranty_policy: String,
+    pub warranty_months: i64,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
-const PART_COLS: &str =
-    "id, code, name, specification, unit, divisible, price_fen, serialised, active, version, created_at, updated_at";
+const PART_COLS: &str = "id, code, name, specification, unit, divisible, price_fen, serialised, active, warranty_policy, warranty_months, \
+     version, created_at, updated_at";
 
 pub struct NewPart<'a> {
     pub code: &'a str,
@@ -35,15 +38,17 @@ pub struct NewPart<'a> {
     pub divisible: bool,
     pub price_fen: i64,
     pub serialised: bool,
+    pub warranty_policy: &'a str,
+    pub warranty_months: i64,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_part(c: &mut Conn<'_>, p: &NewPart<'_>, models: &[i64], now: i64) -> Result<i64> {
     let id: i64 = both!(c, c => sqlx::query_scalar(
-        "INSERT INTO parts (code, name, specification, unit, divisible, price_fen, serialised, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id")
+        "INSERT INTO parts (code, name, specification, unit, divisible, price_fen, serialised, created_at, updated_at, \
+         warranty_policy, warranty_months) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id")
         .bind(p.code).bind(p.name).bind(p.specification).bind(p.unit).bind(p.divisible).bind(p.price_fen)
-        .bind(p.serialised).bind(now).fetch_one(c).await)?;
+        .bind(p.serialised).bind(now).bind(p.warranty_policy).bind(p.warranty_months).fetch_one(c).await)?;
     for m in models {
         both!(c, c => sqlx::query("INSERT INTO part_models (part_id, model_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(id).bind(m).execute(c).await.map(|r| r.rows_affected()))?;

@@ -339,15 +339,17 @@ pub struct PartUsed {
     /// Taken from this warehouse's stock, by this ledger row (none: not from stock).
     pub warehouse_id: Option<i64>,
     pub movement_id: Option<i64>,
+    /// The part's own warranty: its last covered day (YYYY-MM-DD), if it has one.
+    pub warranty_until: Option<String>,
 }
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_part(c: &mut Conn<'_>, p: &PartUsed) -> Result<i64> {
     Ok(both!(c, c => sqlx::query_scalar(
         "INSERT INTO work_order_parts (work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at, \
-         warehouse_id, movement_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+         warehouse_id, movement_id, warranty_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
         .bind(p.work_order_id).bind(&p.part_code).bind(&p.part_name).bind(p.quantity).bind(&p.old_serial)
-        .bind(&p.new_serial).bind(p.created_at).bind(p.warehouse_id).bind(p.movement_id)
+        .bind(&p.new_serial).bind(p.created_at).bind(p.warehouse_id).bind(p.movement_id).bind(&p.warranty_until)
         .fetch_one(c).await)?)
 }
 
@@ -355,7 +357,7 @@ pub async fn insert_part(c: &mut Conn<'_>, p: &PartUsed) -> Result<i64> {
 pub async fn parts_of(c: &mut Conn<'_>, id: i64) -> Result<Vec<PartUsed>> {
     Ok(both!(c, c => sqlx::query_as::<_, PartUsed>(
         "SELECT id, work_order_id, part_code, part_name, quantity, old_serial, new_serial, created_at, warehouse_id, \
-         movement_id FROM work_order_parts WHERE work_order_id = $1 ORDER BY id").bind(id).fetch_all(c).await)?)
+         movement_id, warranty_until FROM work_order_parts WHERE work_order_id = $1 ORDER BY id").bind(id).fetch_all(c).await)?)
 }
 
 // ---------- what dispatch reads ----------

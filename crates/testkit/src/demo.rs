@@ -366,6 +366,16 @@ async fn seed_parts(app: &App, ctx: &Ctx) -> Result<(), AppError> {
             price_fen: Some(*price),
             serialised: Some(false),
             model_codes: Some(models.iter().map(|m| m.to_string()).collect()),
+            // A power module carries a fresh year of its own; consumables none.
+            warranty_policy: Some(
+                match *code {
+                    "PSU-XG5-AC" => "fresh",
+                    "LC-PC-3M" | "FIBRE-G652" => "none",
+                    _ => "device",
+                }
+                .into(),
+            ),
+            warranty_months: Some(if *code == "PSU-XG5-AC" { 12 } else { 0 }),
         };
         shouhou_app::parts::create_part(app, ctx, &f).await?;
     }

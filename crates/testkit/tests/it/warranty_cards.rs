@@ -200,6 +200,41 @@ async fn a_card_is_returned_corrected_approved_and_paid_after_the_old_part_is_ba
     assert_eq!(l["items"][0]["number"], card["number"]);
 }
 
+/// A part installed under warranty carries its own warranty by its policy: the rest of the
+/// device's, or a fresh period from the installation; the work order and the device page say so.
+async fn an_installed_part_carries_its_own_warranty(b: Backend) {
+    let clock = Arc::new(FixedClock::new(at("2025-06-02T10:00:00+08:00")));
+    let t = shouhou_testkit::spawn_app_with_clock(b, clock.clone()).await.unwrap();
+    let o = org(&t).await;
+    let (customer, device) = nanshan_device(&t, &o).await;
+    parts_and_central(&t, &o).await;
+    let psu = json!({"code": "PSU-XG5", "name": "电源模块", "unit": "个", "price_fen": 215000, "warranty_policy": "fresh", "warranty_months": 12});
+    assert_eq!(post(&t, &o.admin, "/api/v1/parts", psu).await.status(), StatusCode::CREATED);
+    let bad = json!({"code": "X-1", "name": "x", "unit": "个", "warranty_policy": "fresh"});
+    let p =
+        problem(post(&t, &o.admin, "/api/v1/parts", bad).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+            .await;
+    assert_eq!(p["errors"][0]["field"], "warranty_months");
+    let r = post(
+        &t,
+        &o.admin,
+        "/api/v1/stock-movements",
+        json!({"kind": "receipt", "warehouse_id": o.wh_a, "part_code": "PSU-XG5", "quantity": 1}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let (id, eng) = on_site_visit(&t, &o, customer, "XG5K-0001", (22.54, 113.95)).await;
+    replace_part(&t, &eng, &o, id, "OM-0101", "OM-0909").await;
+    let body = json!({"part_code": "PSU-XG5", "quantity": 1, "warehouse_id": o.wh_a});
+    assert_eq!(post(&t, &eng, &format!("/api/v1/work-orders/{id}/parts"), body).await.status(), StatusCode::CREATED);
+    let w: Value = get(&t, &eng, &format!("/api/v1/work-orders/{id}")).await.json().await.unwrap();
+    let until: Vec<&str> =
+        w["parts"].as_array().unwrap().iter().map(|p| p["warranty_until"].as_str().unwrap()).collect();
+    assert_eq!(until, vec!["2026-01-31", "2026-06-02"], "the device's rest, then a fresh year: {w}");
+    let page = get(&t, &o.admin, &format!("/devices/{device}")).await.text().await.unwrap();
+    assert!(page.contains("配件保修至") && page.contains("2026-06-02"), "the device page shows it");
+}
+
 /// A part the inspection finds not faulty is not paid.
 async fn a_part_found_not_faulty_is_not_paid(b: Backend) {
     let clock = Arc::new(FixedClock::new(at("2025-06-02T10:00:00+08:00")));
@@ -414,6 +449,7 @@ async fn an_overdue_card_is_listed_and_told_once_across_instances(b: Backend) {
 }
 
 crate::on_both_backends!(
+    an_installed_part_carries_its_own_warranty,
     a_card_is_returned_corrected_approved_and_paid_after_the_old_part_is_back,
     a_part_found_not_faulty_is_not_paid,
     each_flag_comes_with_its_evidence_and_flagged_cards_come_first,

@@ -896,3 +896,4 @@ field-divisible = Divisible
 field-serialised = Serialised
 field-specification = Specification
 err-invalid_price = must be an amount in yuan with at most two decimals
+device-part-warranty = Part covered until

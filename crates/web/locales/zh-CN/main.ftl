@@ -896,3 +896,4 @@ field-divisible = 可拆分
 field-serialised = 序列号管理
 field-specification = 规格
 err-invalid_price = 须为不超过两位小数的金额（元）
+device-part-warranty = 配件保修至

@@ -140,6 +140,8 @@ pub struct PartAnswer {
     pub quantity: i64,
     pub old_serial: Option<String>,
     pub new_serial: Option<String>,
+    /// The part's own warranty once installed: its last covered day (YYYY-MM-DD), if any.
+    pub warranty_until: Option<String>,
 }
 
 impl From<&PartUsed> for PartAnswer {
@@ -150,6 +152,7 @@ impl From<&PartUsed> for PartAnswer {
             quantity: p.quantity,
             old_serial: p.old_serial.clone(),
             new_serial: p.new_serial.clone(),
+            warranty_until: p.warranty_until.clone(),
         }
     }
 }

@@ -201,8 +201,8 @@ struct DevicePage {
     entitlement_reasons: Vec<String>,
     customer: CustomerVm,
     history: Vec<super::requests::ListRow>,
-    /// (when, work order id and number, part, old serial, new serial)
-    parts: Vec<(String, i64, String, String, String, String)>,
+    /// (when, work order id and number, part, old serial, new serial, its own warranty until)
+    parts: Vec<(String, i64, String, String, String, String, String)>,
     /// (number, kind in words, article, status in words, replacement serial or refund)
     returns: Vec<(String, String, String, String, String)>,
 }
@@ -256,6 +256,7 @@ pub async fn device(
                     format!("{} {} × {}", p.part_code, p.part_name, p.quantity),
                     p.old_serial.clone().unwrap_or_default(),
                     p.new_serial.clone().unwrap_or_default(),
+                    p.warranty_until.clone().unwrap_or_else(|| "—".into()),
                 )
             })
             .collect(),
