@@ -313,7 +313,68 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     seed_parts(app, ctx).await?;
     seed_field_service(app, ctx, &serials).await?;
     seed_warranty_cards(app, ctx, &serials).await?;
-    seed_recall(app, ctx).await
+    seed_recall(app, ctx).await?;
+    seed_stock_work(app, ctx).await
+}
+
+/// The warehouse's paperwork in flight: an application for power modules waiting for headquarters,
+/// one for fibre patch cords waiting for the station's manager, and a count of Guangzhou's shelf
+/// handed in for approval.
+async fn seed_stock_work(app: &App, ctx: &Ctx) -> Result<(), AppError> {
+    use shouhou_app::part_applications as pa;
+    let warehouses =
+        shouhou_app::warehouses::list_warehouses(app, ctx, None, shouhou_store::PageRequest::new(Some(1), Some(100)))
+            .await?;
+    let id_of = |code: &str| warehouses.items.iter().find(|w| w.code == code).map(|w| w.id).unwrap_or_default();
+    let (station, engineer) = (actor_ctx(app, "station").await?, actor_ctx(app, "engineer").await?);
+    let line = |code: &str, n: i64| pa::LineForm { part_code: code.into(), quantity: n.into() };
+    let big = pa::ApplicationForm {
+        warehouse_id: id_of("SZ-NS01-WH"),
+        work_order_id: None,
+        reason: "XG-5000 电源批次召回，需备 3 块电源模块".into(),
+        lines: vec![line("PSU-XG5-AC", 3)],
+    };
+    let d = pa::apply(app, &station, &big).await?;
+    let f = pa::DecisionForm { decision: "approve".into(), reason: None, version: None };
+    pa::decide(app, &station, d.application.id, d.application.version, &f).await?;
+    let small = pa::ApplicationForm {
+        warehouse_id: id_of("SZ-NS01-WH"),
+        work_order_id: None,
+        reason: "跳纤随车备货".into(),
+        lines: vec![line("LC-PC-3M", 10)],
+    };
+    pa::apply(app, &engineer, &small).await?;
+    // Guangzhou counts its shelf: one power module short.
+    let keeper = actor_ctx(app, "warehouse").await?;
+    use shouhou_app::stocktakes as st;
+    let sheet =
+        st::open(app, &keeper, &st::NewStocktake { warehouse_id: id_of("GZ-TH01-WH"), note: Some("月末盘点".into()) })
+            .await?;
+    let counts = sheet
+        .lines
+        .iter()
+        .map(|l| st::CountLine {
+            part_code: l.part_code.clone(),
+            counted: ((l.expected - if l.part_code == "PSU-XG5-AC" { 1_000 } else { 0 }) / 1_000).into(),
+        })
+        .collect();
+    let s = st::step(
+        app,
+        &keeper,
+        sheet.stocktake.id,
+        sheet.stocktake.version,
+        &st::StepForm { action: "count".into(), counts: Some(counts), ..Default::default() },
+    )
+    .await?;
+    st::step(
+        app,
+        &keeper,
+        s.stocktake.id,
+        s.stocktake.version,
+        &st::StepForm { action: "submit".into(), ..Default::default() },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A recall in progress: XG-5000 units of one serial batch, their work orders made, one done by
