@@ -1290,9 +1290,10 @@ pub async fn add_file(
     if !content_type.starts_with("image/") {
         return Err(ValidationErrors::single("file", "not_an_image").into());
     }
-    // When the phone took the photo (the file's own time, as the page reads it): the audit of the
-    // warranty card compares it with the visit.
-    let taken_at = match taken_at.map(str::trim).filter(|s| !s.is_empty()) {
+    // When the photo was taken: its own EXIF DateTimeOriginal if it carries one, else the file's
+    // time as the page reads it from the phone. The audit of the warranty card compares it with
+    // the visit.
+    let declared = match taken_at.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
             s.parse::<Timestamp>()
@@ -1300,6 +1301,7 @@ pub async fn add_file(
                 .as_millisecond(),
         ),
     };
+    let taken_at = photo_taken_at(bytes).map(Timestamp::as_millisecond).or(declared);
     let file =
         store::insert_file(&mut c, id, purpose, &name, content_type, bytes, Some(actor.id.0), taken_at, now).await?;
     let data = json!({"file_id": file, "purpose": purpose, "size": bytes.len()}).to_string();
@@ -1309,6 +1311,32 @@ pub async fn add_file(
     .await?;
     tx.commit().await?;
     Ok(file)
+}
+
+/// When a photo was taken, as its EXIF `DateTimeOriginal` says (with `OffsetTimeOriginal`, else
+/// China's +08:00, the camera's clock being local); none without one.
+pub(crate) fn photo_taken_at(bytes: &[u8]) -> Option<Timestamp> {
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(bytes)).ok()?;
+    let ascii = |tag| match exif.get_field(tag, exif::In::PRIMARY).map(|f| &f.value) {
+        Some(exif::Value::Ascii(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let mut dt = exif::DateTime::from_ascii(&ascii(exif::Tag::DateTimeOriginal)?).ok()?;
+    if let Some(offset) = ascii(exif::Tag::OffsetTimeOriginal) {
+        let _ = dt.parse_offset(&offset);
+    }
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(dt.year).ok()?,
+        i8::try_from(dt.month).ok()?,
+        i8::try_from(dt.day).ok()?,
+        i8::try_from(dt.hour).ok()?,
+        i8::try_from(dt.minute).ok()?,
+        i8::try_from(dt.second).ok()?,
+        0,
+    )
+    .ok()?;
+    let offset = jiff::tz::Offset::from_seconds(i32::from(dt.offset.unwrap_or(8 * 60)) * 60).ok()?;
+    offset.to_timestamp(civil).ok()
 }
 
 /// The files of a work order the caller may see, without their bytes.
@@ -2004,4 +2032,32 @@ pub async fn product_lines(app: &App, ctx: &Ctx) -> Result<Vec<String>> {
     ctx.require_read(Permission::BackOffice)?;
     let mut rd = app.db.read().await?;
     Ok(shouhou_store::products::product_lines(&mut rd.conn()).await?)
+}
+
+#[cfg(test)]
+mod photo_tests {
+    /// A JPEG whose only content is an EXIF block with DateTimeOriginal `2025:05:01 09:00:00`.
+    pub(crate) fn jpeg_taken_on_1_may() -> Vec<u8> {
+        let mut tiff = vec![];
+        tiff.extend_from_slice(b"MM\0\x2a\0\0\0\x08");
+        // IFD0: one entry, the pointer to the Exif IFD at 26.
+        tiff.extend_from_slice(&[0, 1, 0x87, 0x69, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0]);
+        // Exif IFD: DateTimeOriginal, 20 ASCII bytes at 44.
+        tiff.extend_from_slice(&[0, 1, 0x90, 0x03, 0, 2, 0, 0, 0, 20, 0, 0, 0, 44, 0, 0, 0, 0]);
+        tiff.extend_from_slice(b"2025:05:01 09:00:00\0");
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let len = u16::try_from(app1.len() + 2).unwrap_or(0).to_be_bytes();
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, len[0], len[1]];
+        jpeg.extend_from_slice(&app1);
+        jpeg.extend_from_slice(&[0xFF, 0xD9]);
+        jpeg
+    }
+
+    #[test]
+    fn a_photo_says_when_it_was_taken() {
+        let t = super::photo_taken_at(&jpeg_taken_on_1_may());
+        assert_eq!(t.map(|t| t.to_string()), Some("2025-05-01T01:00:00Z".to_string()), "09:00 in China");
+        assert_eq!(super::photo_taken_at(b"\x89PNG\r\n\x1a\n"), None);
+    }
 }

@@ -262,6 +262,22 @@ async fn a_part_found_not_faulty_is_not_paid(b: Backend) {
     );
 }
 
+/// A JPEG whose only content is an EXIF block with DateTimeOriginal `2025:05:01 09:00:00`.
+fn jpeg_taken_on_1_may() -> Vec<u8> {
+    let mut tiff = vec![];
+    tiff.extend_from_slice(b"MM\0\x2a\0\0\0\x08");
+    tiff.extend_from_slice(&[0, 1, 0x87, 0x69, 0, 4, 0, 0, 0, 1, 0, 0, 0, 26, 0, 0, 0, 0]);
+    tiff.extend_from_slice(&[0, 1, 0x90, 0x03, 0, 2, 0, 0, 0, 20, 0, 0, 0, 44, 0, 0, 0, 0]);
+    tiff.extend_from_slice(b"2025:05:01 09:00:00\0");
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let len = u16::try_from(app1.len() + 2).unwrap().to_be_bytes();
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, len[0], len[1]];
+    jpeg.extend_from_slice(&app1);
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    jpeg
+}
+
 async fn upload_taken(t: &TestApp, token: &str, id: i64, name: &str, taken_at: &str) {
     let form = reqwest::multipart::Form::new()
         .part("file", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name(name.to_string()));
@@ -332,6 +348,17 @@ async fn each_flag_comes_with_its_evidence_and_flagged_cards_come_first(b: Backe
     assert_eq!(post(&t, &eng, &format!("/api/v1/work-orders/{id}/parts"), body).await.status(), StatusCode::CREATED);
     upload_taken(&t, &eng, id, "旧照片.png", "2025-06-01T08:00:00Z").await;
     upload_taken(&t, &eng, id, "现场.png", &jiff::Timestamp::from_millisecond(t.app.now()).unwrap().to_string()).await;
+    // A photo whose own EXIF says 1 May, sent without a time: its EXIF is read.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(jpeg_taken_on_1_may()).file_name("相机原图.jpg"));
+    let r = client()
+        .post(t.url(&format!("/api/v1/work-orders/{id}/files?purpose=after")))
+        .bearer_auth(&eng)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
     finish_visit(&t, &eng, id, "E01", 400).await;
     let r = file(&t, &mgr, id).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
@@ -344,6 +371,7 @@ async fn each_flag_comes_with_its_evidence_and_flagged_cards_come_first(b: Backe
             "part_not_fitting",
             "labour_above_norm",
             "check_in_far",
+            "photo_outside_visit",
             "photo_outside_visit"
         ],
         "{card}"
@@ -363,6 +391,10 @@ async fn each_flag_comes_with_its_evidence_and_flagged_cards_come_first(b: Backe
     let km = f[4]["evidence"]["km"].as_i64().unwrap();
     assert!((1900..2000).contains(&km), "深圳 to 北京 is about 1 950 km: {km}");
     assert_eq!(f[5]["evidence"]["file_name"], "旧照片.png");
+    assert_eq!(
+        (f[6]["evidence"]["file_name"].as_str(), f[6]["evidence"]["at"].as_str()),
+        (Some("相机原图.jpg"), Some("2025-05-01T01:00:00Z"))
+    );
     assert!(f[1]["text"].as_str().unwrap().contains("二次故障"), "{}", f[1]);
 
     // Out of warranty: a device sold in 2020.
