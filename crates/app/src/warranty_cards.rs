@@ -68,6 +68,8 @@ pub struct CardDetail {
     pub actions: Vec<Action>,
     pub model_code: String,
     pub serial_number: String,
+    /// The visit's photos (before and after the work).
+    pub photos: Vec<shouhou_store::work_orders::FileMeta>,
 }
 
 fn decode_flags(card: &Card) -> Result<Vec<Flag>> {
@@ -110,7 +112,13 @@ async fn detail(c: &mut Conn<'_>, app: &App, actor: &Actor, card: Card) -> Resul
         total_fen: card.total_fen,
     };
     let actions = actions_for(actor, &card);
+    let photos = shouhou_store::work_orders::files_of(c, card.work_order_id)
+        .await?
+        .into_iter()
+        .filter(|f| f.purpose == "before" || f.purpose == "after")
+        .collect();
     Ok(CardDetail {
+        photos,
         card,
         flags,
         amounts,

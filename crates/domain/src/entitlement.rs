@@ -41,6 +41,35 @@ impl Default for SanbaoRules {
     }
 }
 
+/// What the warranty pays for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cover {
+    /// The product itself (a new unit where the remedies say so).
+    Product,
+    Accessories,
+    Parts,
+    Labour,
+    Travel,
+}
+
+impl Cover {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cover::Product => "product",
+            Cover::Accessories => "accessories",
+            Cover::Parts => "parts",
+            Cover::Labour => "labour",
+            Cover::Travel => "travel",
+        }
+    }
+}
+
+/// The free warranty pays for everything; a service contract beyond it for the repair (parts,
+/// labour, travel); nothing otherwise.
+const FREE: &[Cover] = &[Cover::Product, Cover::Accessories, Cover::Parts, Cover::Labour, Cover::Travel];
+const CONTRACT: &[Cover] = &[Cover::Parts, Cover::Labour, Cover::Travel];
+
 /// A 三包 remedy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +169,8 @@ pub struct Entitlement {
     pub warranty_until: Date,
     /// Open to the customer for a performance fault reported on `at`, best first.
     pub remedies: Vec<Remedy>,
+    /// What the warranty pays for that day.
+    pub covers: Vec<Cover>,
     pub reasons: Vec<Reason>,
 }
 
@@ -158,6 +189,7 @@ pub fn entitlement(facts: &Facts, rules: &SanbaoRules, at: Date) -> Entitlement 
             coverage: Coverage::Void,
             warranty_until: status.until(),
             remedies: vec![],
+            covers: vec![],
             reasons: vec![Reason::Void { reason: reason.clone() }],
         };
     }
@@ -167,6 +199,7 @@ pub fn entitlement(facts: &Facts, rules: &SanbaoRules, at: Date) -> Entitlement 
             coverage: Coverage::Expired,
             warranty_until: until,
             remedies: vec![],
+            covers: vec![],
             reasons: vec![Reason::Expired { until }],
         },
         // Beyond the free warranty a contract pays for repairs; the 三包 remedies are the law's
@@ -175,6 +208,7 @@ pub fn entitlement(facts: &Facts, rules: &SanbaoRules, at: Date) -> Entitlement 
             coverage: Coverage::InWarranty,
             warranty_until: until,
             remedies: vec![Remedy::Repair],
+            covers: CONTRACT.to_vec(),
             reasons: vec![Reason::Contract { until }],
         },
         WarrantyStatus::InWarranty { until } | WarrantyStatus::Extended { until } => {
@@ -220,7 +254,13 @@ pub fn entitlement(facts: &Facts, rules: &SanbaoRules, at: Date) -> Entitlement 
             if remedies == [Remedy::Repair] {
                 reasons.push(Reason::FreeRepair);
             }
-            Entitlement { coverage: Coverage::InWarranty, warranty_until: until, remedies, reasons }
+            Entitlement {
+                coverage: Coverage::InWarranty,
+                warranty_until: until,
+                remedies,
+                covers: FREE.to_vec(),
+                reasons,
+            }
         }
     }
 }
@@ -245,6 +285,19 @@ mod tests {
         entitlement(f, &SanbaoRules::default(), at).remedies
     }
     use Remedy::*;
+
+    #[test]
+    fn the_free_warranty_covers_all_a_contract_the_repair_nothing_after() {
+        let mut f = facts(date(2025, 1, 31));
+        f.contract_until = Some(date(2027, 1, 31));
+        let covers = |at| entitlement(&f, &SanbaoRules::default(), at).covers;
+        assert_eq!(
+            covers(date(2025, 6, 1)),
+            vec![Cover::Product, Cover::Accessories, Cover::Parts, Cover::Labour, Cover::Travel]
+        );
+        assert_eq!(covers(date(2026, 6, 1)), vec![Cover::Parts, Cover::Labour, Cover::Travel]);
+        assert_eq!(covers(date(2027, 2, 1)), vec![]);
+    }
 
     #[test]
     fn seven_days_refund_fifteen_exchange_then_repair_counted_from_the_day_after_the_sale() {

@@ -40,12 +40,14 @@ async fn entitlement_on_the_day_with_its_rules(b: Backend) {
     // The last day of the warranty, and the day after.
     let e = ent("2026-01-31").await;
     assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2026-01-31")));
+    assert_eq!(ent("2026-01-31").await["covers"], json!(["product", "accessories", "parts", "labour", "travel"]));
     let e = ent("2026-02-01").await;
     assert_eq!((e["status"].as_str(), e["remedies"].clone()), (Some("expired"), json!([])));
+    assert_eq!(e["covers"], json!([]), "nothing covered once expired");
     // The device's page says the same today (1 June 2025: in warranty, free repair).
     let page = get(&t, &o.admin, &format!("/devices/{device}")).await.text().await.unwrap();
     assert!(
-        page.contains("三包权益") && page.contains("在保") && page.contains("可修理"),
+        page.contains("三包权益") && page.contains("在保") && page.contains("可修理") && page.contains("上门交通"),
         "the device page shows the entitlement"
     );
     // An exchange on 1 May 2025 restarts the warranty: covered until 1 May 2026.

@@ -104,6 +104,8 @@ pub struct EntitlementAnswer {
     pub warranty_until: String,
     /// The remedies open for a performance fault reported that day: refund, exchange, repair.
     pub remedies: Vec<String>,
+    /// What the warranty pays for that day: product, accessories, parts, labour, travel.
+    pub covers: Vec<String>,
     pub reasons: Vec<EntitlementReasonAnswer>,
 }
 
@@ -141,6 +143,7 @@ impl EntitlementAnswer {
             .to_string(),
             warranty_until: e.warranty_until.to_string(),
             remedies: e.remedies.iter().map(|r| r.as_str().to_string()).collect(),
+            covers: e.covers.iter().map(|c| c.as_str().to_string()).collect(),
             reasons: e
                 .reasons
                 .iter()

@@ -200,8 +200,20 @@ pub struct CardAnswer {
     pub parts: Vec<CardPartAnswer>,
     pub returns: Vec<ReturnAnswer>,
     pub timeline: Vec<CardEventAnswer>,
+    /// The visit's photos: download each at `/api/v1/work-order-files/{id}`.
+    pub photos: Vec<PhotoAnswer>,
     /// What the caller may do now.
     pub actions: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PhotoAnswer {
+    pub id: i64,
+    /// before, after
+    pub purpose: String,
+    pub file_name: String,
+    /// When it was taken, as the photo or the phone said.
+    pub taken_at: Option<Instant>,
 }
 
 impl CardAnswer {
@@ -234,6 +246,18 @@ impl CardAnswer {
             parts: d.parts.iter().map(CardPartAnswer::from).collect(),
             returns: d.returns.iter().map(ReturnAnswer::new).collect::<Result<_, _>>()?,
             timeline: d.events.iter().map(CardEventAnswer::new).collect::<Result<_, _>>()?,
+            photos: d
+                .photos
+                .iter()
+                .map(|f| {
+                    Ok(PhotoAnswer {
+                        id: f.id,
+                        purpose: f.purpose.clone(),
+                        file_name: f.file_name.clone(),
+                        taken_at: f.taken_at.map(Instant::from_ms).transpose()?,
+                    })
+                })
+                .collect::<Result<_, shouhou_app::AppError>>()?,
             actions: d.actions.iter().map(|a| a.as_str().to_string()).collect(),
         })
     }

@@ -198,6 +198,8 @@ struct DevicePage {
     /// The 三包 entitlement today: (status words, class), the remedies open, the reasons in words.
     entitlement: (String, &'static str),
     remedies: Vec<String>,
+    /// What the warranty pays for, in words.
+    covers: Vec<String>,
     entitlement_reasons: Vec<String>,
     customer: CustomerVm,
     history: Vec<super::requests::ListRow>,
@@ -231,6 +233,7 @@ pub async fn device(
     let page = DevicePage {
         entitlement,
         remedies: ent.remedies.iter().map(|r| tr.t(&format!("remedy-{}", r.as_str()))).collect(),
+        covers: ent.covers.iter().map(|c| tr.t(&format!("cover-{}", c.as_str()))).collect(),
         entitlement_reasons: ent.reasons.iter().map(|r| crate::api::devices::entitlement_words(tr, r)).collect(),
         d: device_row(tr, &r.device),
         product_line: r.device.product_line.clone(),

@@ -201,6 +201,8 @@ struct CardPage {
     events: Vec<(String, String, String, String)>,
     may_review: bool,
     may_correct: bool,
+    /// (file id, purpose in words, name)
+    photos: Vec<(i64, String, String)>,
     error: Option<String>,
 }
 
@@ -252,6 +254,7 @@ async fn card_page(
             .iter()
             .map(|e| (when(e.at), e.actor_name.clone(), tr.t(&format!("wc-action-{}", e.action)), e.reason.clone()))
             .collect(),
+        photos: d.photos.iter().map(|f| (f.id, tr.t(&format!("wo-file-{}", f.purpose)), f.file_name.clone())).collect(),
         may_review: d.actions.contains(&Action::Approve),
         may_correct: d.actions.contains(&Action::Resubmit),
         k: d.card,
