@@ -308,6 +308,30 @@ pub fn page_err(rc: &ReqCtx, path: &str) -> impl Fn(AppError) -> PageError {
     move |err| PageError { err, rc: rc.clone(), path: path.clone() }
 }
 
+/// What a page answers after a form's step: on success a redirect to `to`; a refusal the user can
+/// act on (422 with the fields' messages, 409 for a stale or refused step or too little stock) the
+/// page again with the message, through `again`; anything else the error page.
+pub(crate) async fn after_form<F, Fut>(
+    rc: &ReqCtx,
+    r: Result<(), AppError>,
+    to: &str,
+    again: F,
+) -> Result<Response, PageError>
+where
+    F: FnOnce(String, StatusCode) -> Fut,
+    Fut: std::future::Future<Output = Result<Response, PageError>>,
+{
+    match r {
+        Ok(()) => Ok(Redirect::to(to).into_response()),
+        Err(AppError::Validation(v)) => again(joined_messages(rc.tr, &v.0), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. } | AppError::InsufficientStock { .. })) => {
+            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
+            again(msg, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(page_err(rc, to.split('#').next().unwrap_or(to))(e)),
+    }
+}
+
 /// The signed-in actor of a page, or a redirect to the login page.
 pub fn require_login(rc: &ReqCtx, path: &str) -> Result<(), PageError> {
     match rc.ctx.actor {

@@ -189,14 +189,7 @@ async fn recall_page(
 }
 
 async fn after(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/recalls/{id}")).into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            recall_page(s, rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(page_err(rc, &format!("/recalls/{id}"))(e)),
-    }
+    super::after_form(rc, r, &format!("/recalls/{id}"), |msg, code| recall_page(s, rc, id, Some(msg), code)).await
 }
 
 pub async fn record_state(

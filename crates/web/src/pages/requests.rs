@@ -501,16 +501,6 @@ pub async fn decide_return(
 }
 
 async fn after_return(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/requests/{id}#returns")).into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            request_page(s, rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            request_page(s, rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(rc, &format!("/requests/{id}"))(e)),
-    }
+    super::after_form(rc, r, &format!("/requests/{id}#returns"), |msg, code| request_page(s, rc, id, Some(msg), code))
+        .await
 }

@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use shouhou_app::AppError;
 use shouhou_domain::parts::format_milli;
 
 pub struct LineRow {
@@ -116,16 +115,6 @@ pub async fn step(
         reason: Some(f.get("reason")),
         version: Some(version),
     };
-    match shouhou_app::stocktakes::step(&s.app, &rc.ctx, id, version, &form).await {
-        Ok(_) => Ok(Redirect::to(&format!("/stocktakes/{id}")).into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            sheet_page(&s, &rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. } | AppError::InsufficientStock { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            sheet_page(&s, &rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(&rc, &format!("/stocktakes/{id}"))(e)),
-    }
+    let r = shouhou_app::stocktakes::step(&s.app, &rc.ctx, id, version, &form).await.map(|_| ());
+    super::after_form(&rc, r, &format!("/stocktakes/{id}"), |msg, code| sheet_page(&s, &rc, id, Some(msg), code)).await
 }

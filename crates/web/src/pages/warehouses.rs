@@ -6,7 +6,7 @@ use crate::pages::shared::ListQuery;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use shouhou_app::AppError;
 use shouhou_app::PageRequest;
 use shouhou_domain::regions::region_name;
@@ -227,19 +227,8 @@ pub async fn decide(
 }
 
 async fn after(s: &AppState, rc: &ReqCtx, r: Result<(), AppError>) -> Result<Response, PageError> {
-    let q = ListQuery::default();
-    match r {
-        Ok(()) => Ok(Redirect::to("/warehouses#applications").into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            page(s, rc, q, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. } | AppError::InsufficientStock { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            page(s, rc, q, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(rc, "/warehouses")(e)),
-    }
+    super::after_form(rc, r, "/warehouses#applications", |msg, code| page(s, rc, ListQuery::default(), Some(msg), code))
+        .await
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -265,18 +265,7 @@ async fn card_page(
 
 /// After a form: to the card, or the page again with the message.
 async fn after_card(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/warranty-cards/{id}")).into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            card_page(s, rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            card_page(s, rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(rc, &format!("/warranty-cards/{id}"))(e)),
-    }
+    super::after_form(rc, r, &format!("/warranty-cards/{id}"), |msg, code| card_page(s, rc, id, Some(msg), code)).await
 }
 
 fn version(f: &FormData) -> i64 {
@@ -347,16 +336,7 @@ pub async fn receive(
     CsrfForm(f): CsrfForm,
 ) -> Result<Response, PageError> {
     let form = shouhou_app::warranty_cards::ReceiveForm { inspection: f.get("inspection"), note: Some(f.get("note")) };
-    match shouhou_app::warranty_cards::receive_return(&s.app, &rc.ctx, id, &form).await {
-        Ok(_) => Ok(Redirect::to("/warranty-cards#returns").into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            list_page(&s, &rc, String::new(), Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ AppError::IllegalTransition { .. }) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            list_page(&s, &rc, String::new(), Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(&rc, "/warranty-cards")(e)),
-    }
+    let r = shouhou_app::warranty_cards::receive_return(&s.app, &rc.ctx, id, &form).await.map(|_| ());
+    super::after_form(&rc, r, "/warranty-cards#returns", |msg, code| list_page(&s, &rc, String::new(), Some(msg), code))
+        .await
 }

@@ -461,18 +461,8 @@ pub async fn work_order(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i6
 /// A command's refusal shown on the page: field errors, a stale version or an illegal step in
 /// words; anything else is the error page.
 async fn after(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
-    match r {
-        Ok(()) => Ok(Redirect::to(&format!("/work-orders/{id}")).into_response()),
-        Err(AppError::Validation(v)) => {
-            let msg = super::joined_messages(rc.tr, &v.0);
-            work_order_page(s, rc, id, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e @ (AppError::Stale | AppError::IllegalTransition { .. })) => {
-            let msg = PageError { err: e, rc: rc.clone(), path: String::new() }.message();
-            work_order_page(s, rc, id, Some(msg), StatusCode::CONFLICT).await
-        }
-        Err(e) => Err(page_err(rc, &format!("/work-orders/{id}"))(e)),
-    }
+    super::after_form(rc, r, &format!("/work-orders/{id}"), |msg, code| work_order_page(s, rc, id, Some(msg), code))
+        .await
 }
 
 fn version(f: &FormData) -> i64 {
