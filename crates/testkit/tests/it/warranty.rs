@@ -95,4 +95,42 @@ async fn entitlement_on_the_day_with_its_rules(b: Backend) {
     assert_eq!(audit["total"], 2);
 }
 
-crate::on_both_backends!(entitlement_on_the_day_with_its_rules);
+/// A sale on 29 February ends its year on 28 February; a service contract beyond the free warranty
+/// keeps it covered for repairs only (parts, labour, travel), then nothing.
+async fn a_leap_day_sale_and_a_contract_extension(b: Backend) {
+    use shouhou_app::FixedClock;
+    use std::sync::Arc;
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    let t = shouhou_testkit::spawn_app_with_clock(b, Arc::new(FixedClock::new(at("2025-06-01T10:00:00+08:00"))))
+        .await
+        .unwrap();
+    let o = org(&t).await;
+    let (customer, _) = nanshan_device(&t, &o).await;
+    let device = |serial: &str, sale: &str, contract: Option<&str>| {
+        let body = json!({"serial_number": serial, "model_code": "XG-5000", "customer_id": customer, "sale_date": sale, "contract_until": contract});
+        let (t, token) = (&t, o.admin.clone());
+        async move {
+            let r = post(t, &token, "/api/v1/devices", body).await;
+            assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+            r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }
+    };
+    let ent = |id: i64, day: &'static str| {
+        let (t, token) = (&t, o.admin.clone());
+        async move {
+            get(t, &token, &format!("/api/v1/devices/{id}/entitlement?at={day}")).await.json::<Value>().await.unwrap()
+        }
+    };
+    let leap = device("XG5K-0229", "2024-02-29", None).await;
+    let e = ent(leap, "2025-02-28").await;
+    assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2025-02-28")));
+    assert_eq!(ent(leap, "2025-03-01").await["status"], "expired");
+    let extended = device("XG5K-0301", "2024-03-01", Some("2026-03-01")).await;
+    let e = ent(extended, "2025-06-01").await;
+    assert_eq!((e["status"].as_str(), e["warranty_until"].as_str()), (Some("in_warranty"), Some("2026-03-01")));
+    assert_eq!((e["remedies"].clone(), e["covers"].clone()), (json!(["repair"]), json!(["parts", "labour", "travel"])));
+    assert_eq!(e["reasons"][0]["rule"], "contract");
+    assert_eq!(ent(extended, "2026-03-02").await["status"], "expired");
+}
+
+crate::on_both_backends!(entitlement_on_the_day_with_its_rules, a_leap_day_sale_and_a_contract_extension);
