@@ -44,6 +44,48 @@ pub fn pcts_json(p: &Pcts) -> serde_json::Value {
     json!({"n": p.n, "p50_ms": p.p50, "p90_ms": p.p90, "p99_ms": p.p99, "max_ms": p.max, "mean_ms": p.mean})
 }
 
+/// Run `n` operations on `workers` concurrent tasks, each taking the next index until `n` are
+/// taken, timing each: (seconds, latency percentiles, CPU used). `op` gets its own clone of the
+/// task's worker (an app, a client with its token) and the operation's index.
+pub async fn concurrently<W, F, Fut>(
+    workers: Vec<W>,
+    n: usize,
+    op: F,
+) -> anyhow::Result<(f64, Pcts, crate::sys::CpuUse)>
+where
+    W: Clone + Send + 'static,
+    F: Fn(W, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = Arc::new(AtomicUsize::new(0));
+    let cpu = crate::sys::cpu_mark();
+    let start = std::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for w in workers {
+        let (next, op) = (next.clone(), op.clone());
+        set.spawn(async move {
+            let mut lat = vec![];
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let t = std::time::Instant::now();
+                op(w.clone(), i).await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        });
+    }
+    let mut lat = vec![];
+    while let Some(r) = set.join_next().await {
+        lat.extend(r??);
+    }
+    Ok((start.elapsed().as_secs_f64(), pcts(&lat), cpu.since()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

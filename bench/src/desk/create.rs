@@ -12,15 +12,13 @@ use shouhou_app::{
     products::{self, ProductModelForm},
 };
 use shouhou_bench::http::{Client, Server};
-use shouhou_bench::stats::{Pcts, pcts, pcts_json};
-use shouhou_bench::sys::{CpuUse, cpu_mark, loadavg, machine};
+use shouhou_bench::stats::{Pcts, concurrently, pcts_json};
+use shouhou_bench::sys::{CpuUse, loadavg, machine};
 use shouhou_domain::customers::CustomerTier;
 use shouhou_domain::requests::{RequestType, Urgency, business_day};
 use shouhou_store::crypto::test_keyring;
 use shouhou_store::{Db, DbOptions, both};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 // =====================================================================================
 // create: the use case against the raw limit
@@ -264,28 +262,12 @@ pub async fn create_ours(app: &App, seed: &CreateSeed, n: usize, conc: usize) ->
         description: CREATE_DESCRIPTION.into(),
         ..Default::default()
     });
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (app, ctx, form, next) = (app.clone(), seed.ctx.clone(), form.clone(), next.clone());
-        set.spawn(async move {
-            let mut lat = vec![];
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                let t = Instant::now();
-                requests::create_request(&app, &ctx, &form).await?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    Ok((secs, pcts(&lat), cpu.since()))
+    let workers = vec![(app.clone(), seed.ctx.clone(), form); conc];
+    concurrently(workers, n, |(app, ctx, form), _| async move {
+        requests::create_request(&app, &ctx, &form).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The same requests through the served product: each of `conc` keep-alive clients logs in once,
@@ -298,37 +280,17 @@ pub async fn create_http(app: &App, seed: &CreateSeed, n: usize, conc: usize) ->
         "urgency": "normal", "description": CREATE_DESCRIPTION
     }));
     let clients = server.clients("admin", conc).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for Client { http: client, token } in clients {
-        let (next, body, url) = (next.clone(), body.clone(), format!("{base}/api/v1/service-requests"));
-        set.spawn(async move {
-            let mut lat = vec![];
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let t = Instant::now();
-                let r =
-                    client.post(&url).bearer_auth(&token).header("idempotency-key", format!("bench-{i}")).json(&*body);
-                let status = r.send().await?.status();
-                ensure!(status == reqwest::StatusCode::CREATED, "POST answered {status}");
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let used = cpu.since();
+    let url = format!("{base}/api/v1/service-requests");
+    let workers: Vec<_> = clients.into_iter().map(|c| (c, body.clone(), url.clone())).collect();
+    let measured = concurrently(workers, n, |(Client { http: client, token }, body, url), i| async move {
+        let r = client.post(&url).bearer_auth(&token).header("idempotency-key", format!("bench-{i}")).json(&*body);
+        let status = r.send().await?.status();
+        ensure!(status == reqwest::StatusCode::CREATED, "POST answered {status}");
+        Ok(())
+    })
+    .await?;
     server.stop().await?;
-    Ok((secs, pcts(&lat), used))
+    Ok(measured)
 }
 
 /// Row writes of one request on the raw path: counter upsert, request insert, event insert,
@@ -397,28 +359,7 @@ pub async fn create_raw(app: &App, seed: &CreateSeed, n: usize, conc: usize) -> 
         now: now.as_millisecond(),
         hash: "ab".repeat(32),
     });
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (db, v, next) = (app.db.clone(), v.clone(), next.clone());
-        set.spawn(async move {
-            let mut lat = vec![];
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                let t = Instant::now();
-                raw_request(&db, &v).await?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    Ok((secs, pcts(&lat), cpu.since()))
+    concurrently(vec![(app.db.clone(), v); conc], n, |(db, v), _| async move { raw_request(&db, &v).await }).await
 }
 
 /// One request's rows in one transaction, the statements the use case writes, nothing else.

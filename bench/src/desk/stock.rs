@@ -9,13 +9,11 @@ use shouhou_app::parts::{MovementForm, PartForm};
 use shouhou_app::warehouses::WarehouseForm;
 use shouhou_app::{App, AppConfig, Ctx, SystemClock};
 use shouhou_bench::http::{Client, Server};
-use shouhou_bench::stats::{Pcts, pcts, pcts_json};
-use shouhou_bench::sys::{CpuUse, cpu_mark, loadavg, machine};
+use shouhou_bench::stats::{Pcts, concurrently, pcts_json};
+use shouhou_bench::sys::{CpuUse, loadavg, machine};
 use shouhou_store::crypto::test_keyring;
 use shouhou_store::{Db, DbOptions, both};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
 
 #[derive(clap::Args)]
 pub struct StockArgs {
@@ -216,27 +214,12 @@ async fn ours(app: &App, s: &Seed, n: usize, conc: usize) -> anyhow::Result<(f64
         quantity: Some(1.into()),
         ..Default::default()
     });
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (app, ctx, form, next) = (app.clone(), s.ctx.clone(), form.clone(), next.clone());
-        set.spawn(async move {
-            let mut lat = vec![];
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                let t = Instant::now();
-                shouhou_app::parts::record_movement(&app, &ctx, &form).await?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    Ok((start.elapsed().as_secs_f64(), pcts(&lat), cpu.since()))
+    let workers = vec![(app.clone(), s.ctx.clone(), form); conc];
+    concurrently(workers, n, |(app, ctx, form), _| async move {
+        shouhou_app::parts::record_movement(&app, &ctx, &form).await?;
+        Ok(())
+    })
+    .await
 }
 
 async fn over_http(app: &App, s: &Seed, n: usize, conc: usize) -> anyhow::Result<(f64, Pcts, CpuUse)> {
@@ -244,60 +227,29 @@ async fn over_http(app: &App, s: &Seed, n: usize, conc: usize) -> anyhow::Result
     let url = format!("{}/api/v1/stock-movements", server.base);
     let body = Arc::new(json!({"kind": "issue", "warehouse_id": s.warehouse, "part_code": "OM-10G-LR", "quantity": 1}));
     let clients = server.clients("admin", conc).await?;
-    let next = Arc::new(AtomicUsize::new(0));
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for Client { http, token } in clients {
-        let (next, body, url) = (next.clone(), body.clone(), url.clone());
-        set.spawn(async move {
-            let mut lat = vec![];
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                let t = Instant::now();
-                let status = http.post(&url).bearer_auth(&token).json(&*body).send().await?.status();
-                ensure!(status == reqwest::StatusCode::CREATED, "POST answered {status}");
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    let secs = start.elapsed().as_secs_f64();
-    let used = cpu.since();
+    let workers: Vec<_> = clients.into_iter().map(|c| (c, body.clone(), url.clone())).collect();
+    let measured = concurrently(workers, n, |(Client { http, token }, body, url), _| async move {
+        let status = http.post(&url).bearer_auth(&token).json(&*body).send().await?.status();
+        ensure!(status == reqwest::StatusCode::CREATED, "POST answered {status}");
+        Ok(())
+    })
+    .await?;
     server.stop().await?;
-    Ok((secs, pcts(&lat), used))
+    Ok(measured)
 }
 
 /// The database's limit: one ledger row per transaction, through the same pool and writer.
 async fn raw(db: &Db, s: &Seed, n: usize, conc: usize) -> anyhow::Result<(f64, Pcts, CpuUse)> {
-    let next = Arc::new(AtomicUsize::new(0));
     let now = jiff::Timestamp::now().as_millisecond();
-    let cpu = cpu_mark();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..conc {
-        let (db, next, (w, p)) = (db.clone(), next.clone(), (s.warehouse, s.part));
-        set.spawn(async move {
-            let mut lat = vec![];
-            while next.fetch_add(1, Ordering::Relaxed) < n {
-                let t = Instant::now();
-                let mut tx = db.begin().await?;
-                both!(&mut tx.conn(), c => sqlx::query(
-                    "INSERT INTO stock_movements (kind, warehouse_id, part_id, on_hand_delta, reserved_delta, in_transit_delta, \
-                     note, created_at) VALUES ('issue', $1, $2, -1000, 0, 0, '', $3)")
-                    .bind(w).bind(p).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-                tx.commit().await?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut lat = vec![];
-    while let Some(r) = set.join_next().await {
-        lat.extend(r??);
-    }
-    Ok((start.elapsed().as_secs_f64(), pcts(&lat), cpu.since()))
+    let (w, p) = (s.warehouse, s.part);
+    concurrently(vec![db.clone(); conc], n, move |db, _| async move {
+        let mut tx = db.begin().await?;
+        both!(&mut tx.conn(), c => sqlx::query(
+            "INSERT INTO stock_movements (kind, warehouse_id, part_id, on_hand_delta, reserved_delta, in_transit_delta, \
+             note, created_at) VALUES ('issue', $1, $2, -1000, 0, 0, '', $3)")
+            .bind(w).bind(p).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await
 }
