@@ -78,3 +78,28 @@ pub async fn mark_all_read(app: &App, ctx: &Ctx) -> Result<u64> {
     tx.commit().await?;
     Ok(n)
 }
+
+/// Put a (not urgent) inbox notification for each of `users`, due now, in the caller's transaction.
+pub(crate) async fn notify_users(
+    c: &mut shouhou_store::Conn<'_>,
+    users: &[i64],
+    kind: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+    now: i64,
+) -> Result<()> {
+    for user in users {
+        let n = inbox::NewNotification {
+            user_id: *user,
+            kind,
+            title,
+            body,
+            link: Some(link),
+            urgent: false,
+            deliver_after: now,
+        };
+        inbox::insert_notification(c, &n, &["inbox"], now).await?;
+    }
+    Ok(())
+}

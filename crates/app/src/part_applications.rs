@@ -158,9 +158,8 @@ pub async fn apply(app: &App, ctx: &Ctx, f: &ApplicationForm) -> Result<Applicat
     // The station's managers decide first.
     let title = format!("三包配件申请 {number} 待审批");
     let link = format!("/part-applications#pa-{id}");
-    for user in shouhou_store::users::station_members_with_role(c, station, "station_manager").await? {
-        notify(c, user, &title, &reason, &link, now).await?;
-    }
+    let to = shouhou_store::users::station_members_with_role(c, station, "station_manager").await?;
+    notify(c, &to, &title, &reason, &link, now).await?;
     record(
         c,
         app,
@@ -177,18 +176,8 @@ pub async fn apply(app: &App, ctx: &Ctx, f: &ApplicationForm) -> Result<Applicat
     Ok(d)
 }
 
-async fn notify(c: &mut Conn<'_>, user: i64, title: &str, body: &str, link: &str, now: i64) -> Result<()> {
-    let n = shouhou_store::inbox::NewNotification {
-        user_id: user,
-        kind: "part_application",
-        title,
-        body,
-        link: Some(link),
-        urgent: false,
-        deliver_after: now,
-    };
-    shouhou_store::inbox::insert_notification(c, &n, &["inbox"], now).await?;
-    Ok(())
+async fn notify(c: &mut Conn<'_>, users: &[i64], title: &str, body: &str, link: &str, now: i64) -> Result<()> {
+    crate::inbox::notify_users(c, users, "part_application", title, body, link, now).await
 }
 
 pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<ApplicationDetail> {
@@ -197,6 +186,25 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<ApplicationDetail> {
     let mut c = rd.conn();
     let a = in_scope(&mut c, actor, id).await?;
     detail(&mut c, actor, a).await
+}
+
+/// The applications of the caller's stations, open ones first, each with its lines and the
+/// decisions the caller may take (the lines of all of them in one statement).
+pub async fn list_detailed(app: &App, ctx: &Ctx, limit: usize) -> Result<Vec<ApplicationDetail>> {
+    let actor = ctx.require_read(Permission::WarehouseRead)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    let apps: Vec<Application> = store::list(&mut c, &actor.scope, None, limit as i64).await?;
+    let ids: Vec<i64> = apps.iter().map(|a| a.id).collect();
+    let mut lines = store::lines_of_many(&mut c, &ids).await?;
+    Ok(apps
+        .into_iter()
+        .map(|application| {
+            let mine: Vec<Line> = lines.extract_if(.., |(a, _)| *a == application.id).map(|(_, l)| l).collect();
+            let decisions = decisions_for(actor, &application);
+            ApplicationDetail { application, lines: mine, decisions }
+        })
+        .collect())
 }
 
 /// The applications of the caller's stations: open ones first.
@@ -273,19 +281,18 @@ pub async fn decide(app: &App, ctx: &Ctx, id: i64, version: i64, f: &DecisionFor
             }
             if let Some(by) = a.created_by {
                 let title = format!("三包配件申请 {} 已批准，配件已从中心库发出", a.number);
-                notify(c, by, &title, "", &format!("/part-applications#pa-{id}"), now).await?;
+                notify(c, &[by], &title, "", &format!("/part-applications#pa-{id}"), now).await?;
             }
         }
         Status::StationApproved => {
             let title = format!("三包配件申请 {} 待总部审批", a.number);
-            for user in shouhou_store::users::headquarters_with_role(c, "warehouse").await? {
-                notify(c, user, &title, &a.reason, &format!("/part-applications#pa-{id}"), now).await?;
-            }
+            let to = shouhou_store::users::headquarters_with_role(c, "warehouse").await?;
+            notify(c, &to, &title, &a.reason, &format!("/part-applications#pa-{id}"), now).await?;
         }
         Status::Rejected => {
             if let Some(by) = a.created_by {
                 let title = format!("三包配件申请 {} 未获批准", a.number);
-                notify(c, by, &title, &note, &format!("/part-applications#pa-{id}"), now).await?;
+                notify(c, &[by], &title, &note, &format!("/part-applications#pa-{id}"), now).await?;
             }
         }
         Status::Submitted => {}

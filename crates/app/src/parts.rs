@@ -677,18 +677,7 @@ async fn notify_low(c: &mut Conn<'_>, w: &warehouses::Warehouse, part: &Part, no
     let title = format!("{} {} 在 {} 低于安全库存", part.code, part.name, w.name);
     let body = "请安排补货或调拨。".to_string();
     let link = format!("/warehouses?q={}#stock", part.code);
-    for user in to {
-        let n = shouhou_store::inbox::NewNotification {
-            user_id: user,
-            kind: "stock.low",
-            title: &title,
-            body: &body,
-            link: Some(&link),
-            urgent: false,
-            deliver_after: now,
-        };
-        shouhou_store::inbox::insert_notification(c, &n, &["inbox"], now).await?;
-    }
+    crate::inbox::notify_users(c, &to, "stock.low", &title, &body, &link, now).await?;
     Ok(())
 }
 

@@ -445,18 +445,8 @@ pub async fn review(app: &App, ctx: &Ctx, id: i64, version: i64, f: &ReviewForm)
             _ => format!("三包卡 {} 被驳回", card.number),
         };
         let link = format!("/warranty-cards/{}", card.id);
-        for user in shouhou_store::users::station_members_with_role(c, station, "station_manager").await? {
-            let n = shouhou_store::inbox::NewNotification {
-                user_id: user,
-                kind: "warranty_card.review",
-                title: &title,
-                body: &reason,
-                link: Some(&link),
-                urgent: false,
-                deliver_after: now,
-            };
-            shouhou_store::inbox::insert_notification(c, &n, &["inbox"], now).await?;
-        }
+        let to = shouhou_store::users::station_members_with_role(c, station, "station_manager").await?;
+        crate::inbox::notify_users(c, &to, "warranty_card.review", &title, &reason, &link, now).await?;
     }
     record(
         c,
@@ -604,18 +594,7 @@ pub async fn sweep_overdue(app: &App) -> Result<usize> {
             Some(s) => shouhou_store::users::station_members_with_role(&mut c, s, "station_manager").await?,
             None => vec![],
         };
-        for user in to {
-            let n = shouhou_store::inbox::NewNotification {
-                user_id: user,
-                kind: "warranty_card.overdue",
-                title: &title,
-                body: &body,
-                link: Some(&link),
-                urgent: false,
-                deliver_after: now,
-            };
-            shouhou_store::inbox::insert_notification(&mut c, &n, &["inbox"], now).await?;
-        }
+        crate::inbox::notify_users(&mut c, &to, "warranty_card.overdue", &title, &body, &link, now).await?;
         tx.commit().await?;
         told += 1;
     }

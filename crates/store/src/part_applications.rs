@@ -104,11 +104,36 @@ pub struct Line {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn lines_of(c: &mut Conn<'_>, application: i64) -> Result<Vec<Line>> {
-    Ok(both!(c, c => sqlx::query_as::<_, Line>(
-        "SELECT l.id, l.part_id, p.code AS part_code, p.name AS part_name, p.unit, l.quantity, l.price_fen, \
-         l.transfer_id, t.status AS transfer_status FROM part_application_lines l JOIN parts p ON p.id = l.part_id \
-         LEFT JOIN stock_transfers t ON t.id = l.transfer_id WHERE l.application_id = $1 ORDER BY l.id")
-        .bind(application).fetch_all(c).await)?)
+    Ok(lines_of_many(c, &[application]).await?.into_iter().map(|(_, l)| l).collect())
+}
+
+/// The lines of several applications in one statement: (application, line), by line.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn lines_of_many(c: &mut Conn<'_>, applications: &[i64]) -> Result<Vec<(i64, Line)>> {
+    if applications.is_empty() {
+        return Ok(vec![]);
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        application_id: i64,
+        #[sqlx(flatten)]
+        line: Line,
+    }
+    let sql = format!(
+        "SELECT l.application_id, l.id, l.part_id, p.code AS part_code, p.name AS part_name, p.unit, l.quantity, \
+         l.price_fen, l.transfer_id, t.status AS transfer_status FROM part_application_lines l \
+         JOIN parts p ON p.id = l.part_id LEFT JOIN stock_transfers t ON t.id = l.transfer_id \
+         WHERE l.application_id IN ({}) ORDER BY l.id",
+        crate::placeholders(1, applications.len())
+    );
+    let rows = both!(c, c => {
+        let mut q = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        for a in applications {
+            q = q.bind(*a);
+        }
+        q.fetch_all(c).await
+    })?;
+    Ok(rows.into_iter().map(|r| (r.application_id, r.line)).collect())
 }
 
 /// Record a decision on an application read at `version`; the new version, or `None` if someone

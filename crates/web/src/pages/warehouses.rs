@@ -113,8 +113,8 @@ async fn page_with(
     let stock = shouhou_app::parts::stock(&s.app, &rc.ctx, None, Some(&part), false).await.map_err(&err)?;
     let tr = rc.tr;
     let mut applications = vec![];
-    for a in shouhou_app::part_applications::list(&s.app, &rc.ctx, None).await.map_err(&err)?.into_iter().take(50) {
-        let d = shouhou_app::part_applications::get(&s.app, &rc.ctx, a.id).await.map_err(&err)?;
+    for d in shouhou_app::part_applications::list_detailed(&s.app, &rc.ctx, 50).await.map_err(&err)? {
+        let a = &d.application;
         applications.push(ApplicationRow {
             id: a.id,
             status: tr.t(&format!("pa-status-{}", a.status)),
@@ -138,7 +138,7 @@ async fn page_with(
             note: a.decision_note.clone(),
             version: a.version,
             decisions: d.decisions.iter().map(|x| (x.as_str(), tr.t(&format!("pa-decision-{}", x.as_str())))).collect(),
-            number: a.number,
+            number: a.number.clone(),
         });
     }
     let actor = rc.ctx.actor().map_err(&err)?.clone();
