@@ -16,6 +16,9 @@ pub enum AppError {
     Forbidden,
     #[error("not found")]
     NotFound,
+    /// What the link or record named is used up or expired (a survey link answered or past its day).
+    #[error("no longer available")]
+    Gone,
     /// The record changed since the caller read it (optimistic concurrency).
     #[error("the record was changed by someone else")]
     Stale,

@@ -25,6 +25,7 @@ pub mod products;
 pub mod recalls;
 pub mod reports;
 pub mod requests;
+pub mod return_visits;
 pub mod returns;
 pub mod secrets;
 pub mod sheets;
@@ -62,6 +63,43 @@ where
 /// range is a fault, never 1970.
 pub(crate) fn instant(ms: i64) -> Result<jiff::Timestamp> {
     jiff::Timestamp::from_millisecond(ms).map_err(|e| AppError::Internal(format!("instant {ms}: {e}")))
+}
+
+/// The instants `[start, end)` of the business days `from` to `to` (YYYY-MM-DD, both included, in
+/// Asia/Shanghai; default: the first of this month to today). The one reading of a report's period.
+pub(crate) fn business_period(app: &App, from: Option<&str>, to: Option<&str>) -> Result<(i64, i64)> {
+    use shouhou_domain::ValidationErrors;
+    let today = crate::devices::today(app);
+    let mut e = ValidationErrors::default();
+    let day = |field: &'static str, s: Option<&str>, default: jiff::civil::Date, e: &mut ValidationErrors| match s
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Some(default),
+        Some(s) => match s.parse::<jiff::civil::Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                e.push(field, "invalid_date");
+                None
+            }
+        },
+    };
+    let from = day("from", from, today.first_of_month(), &mut e);
+    let to = day("to", to, today, &mut e);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        e.push("to", "before_from");
+    }
+    let (Some(from), Some(to)) = (from, to) else { return Err(e.into()) };
+    e.into_result()?;
+    let start = |d: jiff::civil::Date| -> Result<i64> {
+        Ok(d.to_zoned(shouhou_domain::calendar::shanghai())
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .timestamp()
+            .as_millisecond())
+    };
+    Ok((start(from)?, start(to.tomorrow().map_err(|e| AppError::Internal(e.to_string()))?)?))
 }
 
 /// Settings of the application core.

@@ -770,37 +770,7 @@ pub async fn export_movements_xlsx(
     to: Option<&str>,
 ) -> Result<Vec<u8>> {
     let actor = ctx.require_read(Permission::WarehouseRead)?;
-    let today = crate::devices::today(app);
-    let mut e = ValidationErrors::default();
-    let day = |field: &'static str, s: Option<&str>, default: jiff::civil::Date, e: &mut ValidationErrors| match s
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => Some(default),
-        Some(s) => match s.parse::<jiff::civil::Date>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                e.push(field, "invalid_date");
-                None
-            }
-        },
-    };
-    let from = day("from", from, today.first_of_month(), &mut e);
-    let to = day("to", to, today, &mut e);
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        e.push("to", "before_from");
-    }
-    let (Some(from), Some(to)) = (from, to) else { return Err(e.into()) };
-    e.into_result()?;
-    let start = |d: jiff::civil::Date| -> Result<i64> {
-        Ok(d.to_zoned(shouhou_domain::calendar::shanghai())
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .timestamp()
-            .as_millisecond())
-    };
-    let (lo, hi) = (start(from)?, start(to.tomorrow().map_err(|e| AppError::Internal(e.to_string()))?)?);
+    let (lo, hi) = crate::business_period(app, from, to)?;
     let mut rd = app.db.read().await?;
     let rows = store::movements(&mut rd.conn(), &actor.scope, warehouse, lo, hi, MOVEMENTS_EXPORT_MAX).await?;
     drop(rd);

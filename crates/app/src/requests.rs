@@ -24,7 +24,7 @@ use shouhou_domain::sla::{ClockPhase, ClockStatus};
 pub use shouhou_store::requests::RequestEvent;
 use shouhou_store::requests::{self, NewEvent, NewRequest, Queue, SlaCache};
 use shouhou_store::sla::{self as sla_store};
-use shouhou_store::{Conn, Page, PageRequest, customers, devices};
+use shouhou_store::{Conn, Page, PageRequest, customers, devices, return_visits};
 
 // ---------- registration ----------
 
@@ -176,6 +176,7 @@ pub async fn create_request(app: &App, ctx: &Ctx, f: &RequestForm) -> Result<Reg
         now,
     )
     .await?;
+    crate::return_visits::after_step(&mut c, &r, status, now).await?;
     record(&mut c, app, ctx, "request.create", "service_request", Some(id.to_string()),
         json!({"number": number, "customer_id": customer.id, "type": rtype.as_str(), "first_contact_resolution": resolve_now.is_some()})).await?;
     tx.commit().await?;
@@ -250,21 +251,15 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
             return Err(ValidationErrors::single("action", "work_order_open").into());
         }
     }
+    // A request closes after its return visit: while one (or a follow-up) is open, only the visit
+    // closes it.
+    if action == Action::Close && return_visits::request_has_open_follow_up_or_visit(&mut c, id).await? {
+        return Err(ValidationErrors::single("action", "return_visit_open").into());
+    }
     let from = r.status;
     let to = from.apply(action)?;
-    requests::insert_event(
-        &mut c,
-        &NewEvent {
-            action: Some(action.as_str()),
-            from_status: Some(from.as_str()),
-            to_status: Some(to.as_str()),
-            ..event(id, now, actor, "status", note)
-        },
-    )
-    .await?;
-    let cache = SlaCache::from(clocks_now(&mut c, &r, now).await?.figures());
-    let closed_at = (!to.is_open()).then_some(now);
-    let v = requests::update_status(&mut c, id, version, to.as_str(), None, closed_at, &cache, now).await?;
+    let v = apply_step(&mut c, &r, action, Some(actor.id.0), &actor.display_name, note, now).await?;
+    crate::return_visits::after_step(&mut c, &r, to, now).await?;
     record(
         &mut c,
         app,
@@ -277,6 +272,42 @@ pub async fn transition(app: &App, ctx: &Ctx, id: i64, version: i64, action: &st
     .await?;
     tx.commit().await?;
     Ok(Transitioned { id, status: to.as_str().to_string(), version: v })
+}
+
+/// Record a step of the lifecycle on request `r` (already checked: allowed from its status) and
+/// store its new status and clock figures; answers the new version. The one place a step is
+/// written, whether a person takes it or a return visit does.
+pub(crate) async fn apply_step(
+    c: &mut Conn<'_>,
+    r: &Request,
+    action: Action,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    note: &str,
+    now: i64,
+) -> Result<i64> {
+    let from = r.status;
+    let to = from.apply(action)?;
+    requests::insert_event(
+        c,
+        &NewEvent {
+            request_id: r.id,
+            at: now,
+            actor_id,
+            actor_name,
+            kind: "status",
+            action: Some(action.as_str()),
+            from_status: Some(from.as_str()),
+            to_status: Some(to.as_str()),
+            note,
+            data: "{}",
+        },
+    )
+    .await?;
+    let cache = SlaCache::from(clocks_now(c, r, now).await?.figures());
+    let closed_at = (!to.is_open()).then_some(now);
+    let v = requests::update_status(c, r.id, r.version, to.as_str(), None, closed_at, &cache, now).await?;
+    Ok(v)
 }
 
 /// Give a request to a person who may work on it (`None` gives it back to the queue); without a

@@ -119,6 +119,14 @@ pub enum Permission {
     /// The service administrator's part of warranty: void a warranty, record an exchange, audit
     /// warranty cards.
     WarrantyAudit,
+    /// Make return visits (回访): record them, send survey links, close a follow-up the customer is
+    /// satisfied with.
+    ReturnVisit,
+    /// Register and handle complaints and suggestions (投诉 / 建议).
+    FeedbackWrite,
+    /// Supervision: close a follow-up or a complaint with a reason, acknowledge a major complaint,
+    /// sample and check archived return visits (质检抽查).
+    Supervise,
 }
 
 impl Role {
@@ -137,6 +145,8 @@ impl Role {
                 RequestWrite,
                 WorkOrderRead,
                 WorkOrderWrite,
+                ReturnVisit,
+                FeedbackWrite,
             ],
             Role::Dispatcher => &[
                 BackOffice,
@@ -152,6 +162,7 @@ impl Role {
                 WorkOrderWrite,
                 Dispatch,
                 Assign,
+                FeedbackWrite,
             ],
             Role::Engineer => &[
                 BackOffice,
@@ -181,6 +192,7 @@ impl Role {
                 WarrantyClaim,
                 PartsApply,
                 ReturnApprove,
+                FeedbackWrite,
             ],
             Role::Warehouse => &[BackOffice, StationRead, WarehouseRead, WarehouseWrite, PartsWrite, StockWrite],
             Role::Finance => &[BackOffice, StationRead, WarehouseRead, CustomerRead, RequestRead, WorkOrderRead],
@@ -196,6 +208,8 @@ impl Role {
                 WorkOrderRead,
                 ReturnApprove,
                 ReturnApproveLarge,
+                FeedbackWrite,
+                Supervise,
             ],
             Role::Admin => &[
                 BackOffice,
@@ -224,6 +238,9 @@ impl Role {
                 ReturnApprove,
                 ReturnApproveLarge,
                 WarrantyAudit,
+                ReturnVisit,
+                FeedbackWrite,
+                Supervise,
             ],
         }
     }

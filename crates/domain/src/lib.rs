@@ -41,6 +41,7 @@ pub mod parts;
 pub mod recalls;
 pub mod regions;
 pub mod requests;
+pub mod return_visits;
 pub mod returns;
 pub mod sla;
 pub mod stations;

@@ -146,7 +146,7 @@ impl Status {
             Status::Responded => &[StartWork, WaitForCustomer, Resolve, Cancel],
             Status::InProgress => &[WaitForCustomer, Resolve, Cancel],
             Status::WaitingCustomer => &[Resume, Resolve, Cancel],
-            Status::Resolved => &[Confirm, Reopen],
+            Status::Resolved => &[Confirm, Close, Reopen],
             Status::Confirmed => &[Close, Reopen],
             Status::Reopened => &[StartWork, WaitForCustomer, Resolve, Cancel],
             Status::Closed | Status::Cancelled => &[],

@@ -21,6 +21,7 @@ pub mod personal;
 pub mod products;
 pub mod recalls;
 pub mod requests;
+pub mod return_visits;
 pub mod returns;
 pub mod settings;
 pub mod sla;

@@ -50,6 +50,7 @@ impl From<&AppError> for Problem {
             }
             AppError::Forbidden => Problem::new(S::FORBIDDEN, "forbidden"),
             AppError::NotFound => Problem::new(S::NOT_FOUND, "not_found"),
+            AppError::Gone => Problem::new(S::GONE, "gone"),
             AppError::Stale => Problem::new(S::CONFLICT, "stale_version"),
             AppError::Duplicate { field } => Problem {
                 errors: vec![FieldError::new(field.clone(), "already_exists")],

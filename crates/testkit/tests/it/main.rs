@@ -16,6 +16,7 @@ mod part_applications;
 mod parts;
 mod plans;
 mod recalls;
+mod return_visits;
 mod returns;
 mod roles;
 mod scoping;

@@ -104,6 +104,7 @@ lang-zh = 中文
 lang-en = English
 error-title = Something went wrong
 error-not-found = This page does not exist, or you may not see it.
+error-gone = This link has been used or has expired.
 error-forbidden = You are not allowed to do this.
 error-stale = Someone else changed this record. Reload and try again.
 error-internal = Internal error; please try again later. Request id: { $id }
@@ -904,3 +905,24 @@ cover-parts = Parts
 cover-labour = Labour
 cover-travel = Travel
 wc-photos = Photos
+
+# Return visits (回访) and the survey
+err-return_visit_open = : the return visit is still open; it closes the request when recorded
+rv-survey-title = How did we do?
+rv-survey-intro = Thank you for using our service. Please take a minute to rate it; your answer is recorded as given.
+rv-survey-number = Service number
+rv-survey-product = Product
+rv-satisfaction = Overall satisfaction
+rv-attitude = Attitude
+rv-skill = Technical skill
+rv-timeliness = Timeliness
+rv-scale = 1 = very dissatisfied, 5 = very satisfied
+rv-solved = Is the problem really solved?
+rv-yes = Yes
+rv-no = No
+rv-comment = Comments (optional)
+rv-survey-submit = Send
+rv-survey-thanks = Thank you! We have your answer.
+rv-survey-gone = This survey link has been used or has expired. For help, call the service hotline.
+rv-survey-unknown = This survey link is not known; please check that it is complete.
+rv-survey-incomplete = Please give every score (1–5) and say whether the problem is solved.

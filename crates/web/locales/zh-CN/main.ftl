@@ -104,6 +104,7 @@ lang-zh = 中文
 lang-en = English
 error-title = 出错了
 error-not-found = 页面不存在，或您无权查看。
+error-gone = 此链接已使用或已过期。
 error-forbidden = 您没有执行此操作的权限。
 error-stale = 该记录已被他人修改，请刷新后重试。
 error-internal = 系统内部错误，请稍后重试。请求编号：{ $id }
@@ -904,3 +905,24 @@ cover-parts = 配件
 cover-labour = 工时
 cover-travel = 上门交通
 wc-photos = 现场照片
+
+# Return visits (回访) and the survey
+err-return_visit_open = ：回访尚未完成，回访完成后自动关闭
+rv-survey-title = 服务满意度回访
+rv-survey-intro = 感谢您使用我们的服务。请花一分钟为本次服务评分，您的意见会被如实记录。
+rv-survey-number = 服务单号
+rv-survey-product = 产品
+rv-satisfaction = 总体满意度
+rv-attitude = 服务态度
+rv-skill = 技术水平
+rv-timeliness = 及时性
+rv-scale = 1 = 非常不满意，5 = 非常满意
+rv-solved = 问题是否已真正解决？
+rv-yes = 是
+rv-no = 否
+rv-comment = 意见和建议（选填）
+rv-survey-submit = 提交评价
+rv-survey-thanks = 感谢您的评价！我们已收到您的意见。
+rv-survey-gone = 此回访链接已使用或已过期。如需帮助，请拨打服务热线。
+rv-survey-unknown = 找不到此回访链接，请核对链接是否完整。
+rv-survey-incomplete = 请为每一项评分（1–5 分），并选择问题是否已解决。

@@ -14,6 +14,7 @@ pub mod products;
 pub mod recalls;
 pub mod regions;
 pub mod requests;
+pub mod return_visits;
 pub mod returns;
 pub mod sla;
 pub mod stations;
@@ -129,6 +130,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(part_applications::apply, part_applications::list))
         .routes(routes!(part_applications::get))
         .routes(routes!(part_applications::decide))
+        .routes(routes!(return_visits::list))
+        .routes(routes!(return_visits::results))
+        .routes(routes!(return_visits::sample))
+        .routes(routes!(return_visits::get))
+        .routes(routes!(return_visits::record))
+        .routes(routes!(return_visits::survey_link))
+        .routes(routes!(return_visits::check))
+        .routes(routes!(return_visits::follow_ups))
+        .routes(routes!(return_visits::close_follow_up))
         .routes(routes!(stocktakes::open, stocktakes::list))
         .routes(routes!(stocktakes::get))
         .routes(routes!(stocktakes::step))

@@ -13,6 +13,7 @@ mod recalls;
 mod sla;
 mod stations;
 mod stocktakes;
+pub(crate) mod survey;
 mod users;
 mod warehouses;
 mod warranty_cards;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(workbench::home))
         .route("/login", get(login::form).post(login::submit))
+        .route("/survey/{secret}", get(survey::form).post(survey::answer))
         .route("/logout", post(login::logout))
         .route("/lang/{code}", get(login::set_anonymous_language))
         .route("/account", get(account::page))
@@ -236,6 +238,7 @@ impl PageError {
         match &self.err {
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, tr.t("problem-unauthenticated")),
             AppError::NotFound => (StatusCode::NOT_FOUND, tr.t("error-not-found")),
+            AppError::Gone => (StatusCode::GONE, tr.t("error-gone")),
             AppError::Forbidden => (StatusCode::FORBIDDEN, tr.t("error-forbidden")),
             AppError::Stale => (StatusCode::CONFLICT, tr.t("error-stale")),
             // Answered by the idempotency layer with the first submission's answer.
