@@ -318,11 +318,7 @@ pub async fn record_visit(app: &App, ctx: &Ctx, id: i64, f: &RecordForm) -> Resu
 /// The one place a visit's answer takes effect, inside the caller's transaction.
 async fn apply(c: &mut Conn<'_>, v: &Visit, told: Told, who: &Recorder<'_>, now: i64) -> Result<RecordedVisit> {
     if v.status != Status::Open.as_str() {
-        return Err(AppError::IllegalTransition {
-            from: v.status.clone(),
-            action: "record".into(),
-            allowed: vec![],
-        });
+        return Err(AppError::IllegalTransition { from: v.status.clone(), action: "record".into(), allowed: vec![] });
     }
     let mut follow_up_id = None;
     let (status, version) = match told {
@@ -445,8 +441,16 @@ pub async fn survey_link(app: &App, ctx: &Ctx, id: i64) -> Result<SurveyLink> {
     let secret = crate::secrets::random_token()?;
     let expires_at = now + days * 86_400_000;
     store::set_survey(&mut c, id, &crate::secrets::token_digest(&secret), expires_at, now).await?;
-    record(&mut c, app, ctx, "return_visit.survey_link", "return_visit", Some(id.to_string()),
-        json!({"request": v.subject_number, "expires_at": expires_at})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "return_visit.survey_link",
+        "return_visit",
+        Some(id.to_string()),
+        json!({"request": v.subject_number, "expires_at": expires_at}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(SurveyLink { url: survey_path(&secret), expires_at })
 }
@@ -486,7 +490,11 @@ pub async fn survey(app: &App, secret: &str) -> Result<SurveyInfo> {
         Some(r) => store::product_of_request(&mut c, r).await?,
         None => None,
     };
-    Ok(SurveyInfo { number: v.subject_number.unwrap_or_default(), product, expires_at: v.survey_expires_at.unwrap_or(now) })
+    Ok(SurveyInfo {
+        number: v.subject_number.unwrap_or_default(),
+        product,
+        expires_at: v.survey_expires_at.unwrap_or(now),
+    })
 }
 
 /// The customer's answer through the link: it lands where the agent's would. The link works once.
@@ -502,8 +510,16 @@ pub async fn answer_survey(app: &App, ctx: &Ctx, secret: &str, f: &RecordForm) -
     };
     let who = Recorder { user: None, name: "客户（回访问卷）", via: "survey" };
     let out = apply(&mut c, &v, told, &who, now).await?;
-    record(&mut c, app, ctx, "return_visit.survey_answer", "return_visit", Some(v.id.to_string()),
-        json!({"request": v.subject_number, "follow_up": out.follow_up_id})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "return_visit.survey_answer",
+        "return_visit",
+        Some(v.id.to_string()),
+        json!({"request": v.subject_number, "follow_up": out.follow_up_id}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -579,8 +595,16 @@ pub async fn close_follow_up(app: &App, ctx: &Ctx, id: i64, f: &CloseFollowUp) -
         debug_assert_eq!(visit.service_request_id, Some(req));
         close_request_after(&mut c, &visit, &who, &format!("跟进结束：{note}"), now).await?;
     }
-    record(&mut c, app, ctx, "follow_up.close", "follow_up", Some(id.to_string()),
-        json!({"outcome": outcome.as_str(), "request": fu.subject_number})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "follow_up.close",
+        "follow_up",
+        Some(id.to_string()),
+        json!({"outcome": outcome.as_str(), "request": fu.subject_number}),
+    )
+    .await?;
     let out = store::get_follow_up(&mut c, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
@@ -613,10 +637,9 @@ pub async fn results(app: &App, ctx: &Ctx, group: &str, from: &str, to: &str) ->
                 .await?
                 .map(|u| u.display_name)
                 .unwrap_or_default(),
-            (Group::Station, Ok(id)) => shouhou_store::stations::get_station(&mut c, StationId(id))
-                .await?
-                .map(|s| s.name)
-                .unwrap_or_default(),
+            (Group::Station, Ok(id)) => {
+                shouhou_store::stations::get_station(&mut c, StationId(id)).await?.map(|s| s.name).unwrap_or_default()
+            }
             _ => f.key.clone(),
         };
         out.push(ResultLine { figures: f, label });
@@ -695,8 +718,16 @@ pub async fn check(app: &App, ctx: &Ctx, id: i64, f: &CheckForm) -> Result<Visit
                 allowed: vec![],
             });
         }
-        record(&mut c, app, ctx, "return_visit.check", "return_visit", Some(id.to_string()),
-            json!({"verified": f.verified, "request": v.subject_number})).await?;
+        record(
+            &mut c,
+            app,
+            ctx,
+            "return_visit.check",
+            "return_visit",
+            Some(id.to_string()),
+            json!({"verified": f.verified, "request": v.subject_number}),
+        )
+        .await?;
         tx.commit().await?;
     }
     get(app, ctx, id).await

@@ -397,6 +397,8 @@ mod tests {
         (WaitingCustomer, Resolve, Resolved),
         (WaitingCustomer, Cancel, Cancelled),
         (Resolved, Confirm, Confirmed),
+        // Closed by its return visit (a person may close it only when no visit is open).
+        (Resolved, Close, Closed),
         (Resolved, Reopen, Reopened),
         (Confirmed, Close, Closed),
         (Confirmed, Reopen, Reopened),

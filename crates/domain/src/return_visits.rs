@@ -297,8 +297,8 @@ mod tests {
 
     #[test]
     fn results_group_share_and_average() {
-        let a = |eng: i64, month: &str, reached: bool, on_time: bool, sc: Option<Scores>, solved: Option<bool>| {
-            Archived {
+        let a =
+            |eng: i64, month: &str, reached: bool, on_time: bool, sc: Option<Scores>, solved: Option<bool>| Archived {
                 engineer_id: Some(eng),
                 station_id: Some(1),
                 product_line: Some("光传输".into()),
@@ -307,8 +307,7 @@ mod tests {
                 on_time,
                 scores: sc,
                 solved,
-            }
-        };
+            };
         let rows = [
             a(7, "2026-11", true, true, Some(s(5, 5, 5, 5)), Some(true)),
             a(7, "2026-12", true, false, Some(s(4, 5, 3, 4)), Some(true)),
@@ -323,7 +322,10 @@ mod tests {
         assert_eq!(e7.avg_satisfaction, Some(450));
         assert_eq!(e7.avg_skill, Some(400));
         let by_month = results(&rows, Group::Month);
-        assert_eq!(by_month.iter().map(|f| (f.key.as_str(), f.visits)).collect::<Vec<_>>(), [("2026-11", 1), ("2026-12", 3)]);
+        assert_eq!(
+            by_month.iter().map(|f| (f.key.as_str(), f.visits)).collect::<Vec<_>>(),
+            [("2026-11", 1), ("2026-12", 3)]
+        );
         assert_eq!(results(&rows, Group::ProductLine)[0].visits, 4);
         assert_eq!(permille(2, 3), Some(667));
         assert_eq!(permille(0, 0), None);

@@ -94,8 +94,16 @@ async fn a_visit_falls_due_on_the_calendar_and_closes_the_request(b: Backend) {
     ] {
         problem(record(&t, &agent, &v, body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     }
-    let p = problem(record(&t, &agent, &v, reached([5, 5, 5, 9], true)).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert_eq!((p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()), (Some("timeliness"), Some("out_of_range")));
+    let p = problem(
+        record(&t, &agent, &v, reached([5, 5, 5, 9], true)).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        (p["errors"][0]["field"].as_str(), p["errors"][0]["code"].as_str()),
+        (Some("timeliness"), Some("out_of_range"))
+    );
     assert_eq!(count(&t, "return_visit_attempts").await, tries);
     assert_eq!(visit_of(&t, &agent, sr).await["version"], v["version"]);
     // An engineer may read but not record; another station's manager does not see it.
@@ -120,7 +128,8 @@ async fn a_visit_falls_due_on_the_calendar_and_closes_the_request(b: Backend) {
     assert_eq!(archived.len(), 1);
     assert_eq!((archived[0]["on_time"].as_bool(), archived[0]["answered_via"].as_str()), (Some(true), Some("agent")));
     assert_eq!(archived[0]["comment"], "<script>alert(1)</script>工程师很专业", "stored as text");
-    problem(record(&t, &agent, &v, reached([5, 5, 5, 5], true)).await, StatusCode::CONFLICT, "illegal_transition").await;
+    problem(record(&t, &agent, &v, reached([5, 5, 5, 5], true)).await, StatusCode::CONFLICT, "illegal_transition")
+        .await;
 
     // A request solved during the call is visited back too.
     let body = json!({"customer_id": customer, "type": "consultation", "channel": "phone", "description": "咨询光模块型号", "resolve_now": "已告知兼容型号"});
@@ -152,15 +161,28 @@ async fn a_low_score_or_not_solved_opens_a_follow_up(b: Backend) {
     assert_eq!(p["errors"][0]["code"], "return_visit_open");
     // Only a manager closes it without the customer's content, and only with a reason.
     let url = format!("/api/v1/follow-ups/{fu}/close");
-    assert_eq!(post(&t, &agent, &url, json!({"outcome": "closed", "note": "客户不接电话"})).await.status(), StatusCode::FORBIDDEN);
-    let p = problem(post(&t, &boss, &url, json!({"outcome": "closed", "note": " "})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(
+        post(&t, &agent, &url, json!({"outcome": "closed", "note": "客户不接电话"})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let p = problem(
+        post(&t, &boss, &url, json!({"outcome": "closed", "note": " "})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(p["errors"][0]["code"], "reason_required");
     assert_eq!(status_of(&t, &agent, sr).await, "resolved");
     let r = post(&t, &boss, &url, json!({"outcome": "closed", "note": "已由站长上门致歉，客户表示理解"})).await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "closed");
     assert_eq!(status_of(&t, &agent, sr).await, "closed");
-    problem(post(&t, &boss, &url, json!({"outcome": "closed", "note": "再次"})).await, StatusCode::CONFLICT, "illegal_transition").await;
+    problem(
+        post(&t, &boss, &url, json!({"outcome": "closed", "note": "再次"})).await,
+        StatusCode::CONFLICT,
+        "illegal_transition",
+    )
+    .await;
 
     // "Not solved": a follow-up and the request reopened; its next resolution brings a new visit,
     // and a content answer then ends the follow-up and closes the request.
@@ -177,7 +199,10 @@ async fn a_low_score_or_not_solved_opens_a_follow_up(b: Backend) {
     let out: Value = record(&t, &agent, &v2, reached([5, 5, 5, 5], true)).await.json().await.unwrap();
     assert_eq!(out["request_status"], "closed");
     let f: Value = get(&t, &agent, &format!("/api/v1/return-visits/{}", v["id"])).await.json().await.unwrap();
-    assert_eq!((f["follow_ups"][0]["id"].as_i64(), f["follow_ups"][0]["status"].as_str()), (Some(fu), Some("satisfied")));
+    assert_eq!(
+        (f["follow_ups"][0]["id"].as_i64(), f["follow_ups"][0]["status"].as_str()),
+        (Some(fu), Some("satisfied"))
+    );
 
     // Reopened before its visit: the open visit is cancelled, not left behind.
     let sr = request(&t, &agent, customer).await;
@@ -238,17 +263,31 @@ async fn the_survey_link_works_once_expires_and_cannot_be_forged(b: Backend) {
     assert!(!html.contains("张三") && !html.contains("13812345678"));
     // An incomplete answer writes nothing and keeps the link usable.
     let form = |s: &'static str| {
-        vec![("satisfaction", s), ("attitude", "5"), ("skill", "4"), ("timeliness", "5"), ("solved", "true"), ("comment", "<b>很好</b>")]
+        vec![
+            ("satisfaction", s),
+            ("attitude", "5"),
+            ("skill", "4"),
+            ("timeliness", "5"),
+            ("solved", "true"),
+            ("comment", "<b>很好</b>"),
+        ]
     };
     let r = c.post(t.url(&url)).form(&form("9")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(visit_of(&t, &o.admin, sr).await["version"], v["version"].as_i64().unwrap() + 1, "only the link was set");
+    assert_eq!(
+        visit_of(&t, &o.admin, sr).await["version"],
+        v["version"].as_i64().unwrap() + 1,
+        "only the link was set"
+    );
     let r = c.post(t.url(&url)).form(&form("5")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     // It lands where the agent's answer would: archived, the request closed.
     assert_eq!(status_of(&t, &o.admin, sr).await, "closed");
     let archived = queue(&t, &o.admin, "archived").await;
-    assert_eq!((archived[0]["answered_via"].as_str(), archived[0]["scores"]["skill"].as_i64()), (Some("survey"), Some(4)));
+    assert_eq!(
+        (archived[0]["answered_via"].as_str(), archived[0]["scores"]["skill"].as_i64()),
+        (Some("survey"), Some(4))
+    );
     // Used: 410 to a second look and to a second answer; forged: 404.
     assert_eq!(c.get(t.url(&url)).send().await.unwrap().status(), StatusCode::GONE);
     assert_eq!(c.post(t.url(&url)).form(&form("1")).send().await.unwrap().status(), StatusCode::GONE);
@@ -262,8 +301,14 @@ async fn the_survey_link_works_once_expires_and_cannot_be_forged(b: Backend) {
     resolve(&t, &o.admin, sr2).await;
     let v2 = visit_of(&t, &o.admin, sr2).await;
     let link2_url = format!("/api/v1/return-visits/{}/survey-link", v2["id"]);
-    let old = post(&t, &o.admin, &link2_url, json!({})).await.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_string();
-    let new = post(&t, &o.admin, &link2_url, json!({})).await.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_string();
+    let old = post(&t, &o.admin, &link2_url, json!({})).await.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let new = post(&t, &o.admin, &link2_url, json!({})).await.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(c.get(t.url(&old)).send().await.unwrap().status(), StatusCode::NOT_FOUND, "replaced");
     clock.advance_ms(8 * 86_400_000);
     assert_eq!(c.get(t.url(&new)).send().await.unwrap().status(), StatusCode::GONE);
@@ -300,19 +345,37 @@ async fn results_by_engineer_and_month_and_the_sampling_check(b: Backend) {
     let items = r["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{r}");
     let e = items.iter().find(|i| i["key"] == v["engineer_id"].to_string()).unwrap();
-    assert_eq!((e["visits"].as_i64(), e["praise_permille"].as_i64(), e["avg_satisfaction"].as_i64()), (Some(1), Some(1000), Some(500)));
+    assert_eq!(
+        (e["visits"].as_i64(), e["praise_permille"].as_i64(), e["avg_satisfaction"].as_i64()),
+        (Some(1), Some(1000), Some(500))
+    );
     let r: Value = get(&t, &admin, "/api/v1/return-visits/results?group=month").await.json().await.unwrap();
     let m = &r["items"][0];
-    assert_eq!((m["key"].as_str(), m["visits"].as_i64(), m["on_time_permille"].as_i64()), (Some("2026-12"), Some(2), Some(500)), "{r}");
+    assert_eq!(
+        (m["key"].as_str(), m["visits"].as_i64(), m["on_time_permille"].as_i64()),
+        (Some("2026-12"), Some(2), Some(500)),
+        "{r}"
+    );
     assert_eq!((m["satisfied_permille"].as_i64(), m["avg_skill"].as_i64()), (Some(1000), Some(350)));
-    problem(get(&t, &admin, "/api/v1/return-visits/results?group=colour").await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    problem(
+        get(&t, &admin, "/api/v1/return-visits/results?group=colour").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
 
     // 质检抽查: a manager draws a sample and marks each checked.
     let boss = login(&t, "boss").await;
-    assert_eq!(post(&t, &admin.clone(), "/api/v1/return-visits/samples", json!({"size": 0})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&t, &admin.clone(), "/api/v1/return-visits/samples", json!({"size": 0})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     add_user(&t.app, "agent.li", &["agent"], &[]).await;
     let agent = login(&t, "agent.li").await;
-    assert_eq!(post(&t, &agent, "/api/v1/return-visits/samples", json!({"size": 2})).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&t, &agent, "/api/v1/return-visits/samples", json!({"size": 2})).await.status(),
+        StatusCode::FORBIDDEN
+    );
     let r = post(&t, &boss, "/api/v1/return-visits/samples", json!({"size": 5})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let ids = r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().clone();
@@ -321,13 +384,23 @@ async fn results_by_engineer_and_month_and_the_sampling_check(b: Backend) {
     let r = post(&t, &boss, "/api/v1/return-visits/samples", json!({"size": 5})).await;
     assert!(r.json::<Value>().await.unwrap()["ids"].as_array().unwrap().is_empty());
     let check = |id: &Value| format!("/api/v1/return-visits/{id}/check");
-    problem(post(&t, &boss, &check(&ids[0]), json!({"verified": false})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    problem(
+        post(&t, &boss, &check(&ids[0]), json!({"verified": false})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     let r = post(&t, &boss, &check(&ids[0]), json!({"verified": false, "note": "录音与记录不符：客户未评 5 分"})).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["check_state"], "failed");
     let r = post(&t, &boss, &check(&ids[1]), json!({"verified": true})).await;
     assert_eq!(r.json::<Value>().await.unwrap()["check_state"], "verified");
-    problem(post(&t, &boss, &check(&ids[1]), json!({"verified": true})).await, StatusCode::CONFLICT, "illegal_transition").await;
+    problem(
+        post(&t, &boss, &check(&ids[1]), json!({"verified": true})).await,
+        StatusCode::CONFLICT,
+        "illegal_transition",
+    )
+    .await;
     assert!(queue(&t, &boss, "sampled").await.is_empty());
 }
 

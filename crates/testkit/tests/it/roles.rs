@@ -119,6 +119,15 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/returns?service_request_id=999999",  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/returns/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/returns/999999/decision",            [401, 422, 422, 403, 403, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/return-visits",                      [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/return-visits/results",              [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("POST",  "/api/v1/return-visits/samples",              [401, 422, 422, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/return-visits/999999",               [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/return-visits/999999/record",        [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/return-visits/999999/survey-link",   [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/return-visits/999999/check",         [401, 422, 422, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/follow-ups",                         [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("POST",  "/api/v1/follow-ups/999999/close",            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/recalls",                            [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("GET",   "/api/v1/recalls",                            [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/recalls/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
@@ -171,6 +180,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         "/api/v1/part-applications" => json!({"warehouse_id": 0, "reason": "", "lines": []}),
         p if p.ends_with("/decision") => json!({"decision": "bogus", "version": 0}),
         "/api/v1/stocktakes" => json!({"warehouse_id": 0}),
+        "/api/v1/return-visits/samples" => json!({"size": 0}),
+        "/api/v1/return-visits/999999/record" => json!({"outcome": "bogus"}),
+        "/api/v1/return-visits/999999/check" => json!({"verified": false}),
+        "/api/v1/follow-ups/999999/close" => json!({"outcome": "bogus", "note": ""}),
         p if p.ends_with("/steps") => json!({"action": "bogus", "version": 0}),
         p if p.ends_with("/returns") => json!({"kind": "bogus", "reason": "", "inspection": ""}),
         "/api/v1/recalls" => json!({"name": "", "model_code": "", "serial_from": "A1", "serial_to": "A22"}),
@@ -267,6 +280,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             .replace("applications/999999", "applications/{id}")
             .replace("stocktakes/999999", "stocktakes/{id}")
             .replace("returns/999999", "returns/{id}")
+            .replace("visits/999999", "visits/{id}")
             .replace("devices/999999", "devices/{device_id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();

@@ -106,7 +106,11 @@ pub struct VisitList {
 /// `sampled` (waiting for the supervisor's check).
 #[utoipa::path(get, path = "/api/v1/return-visits", operation_id = "list_return_visits", tag = "follow-up",
     params(QueueQuery), security(("bearer" = [])), responses((status = 200, body = VisitList)))]
-pub async fn list(State(s): State<AppState>, rc: ReqCtx, ApiQuery(q): ApiQuery<QueueQuery>) -> ApiResult<Json<VisitList>> {
+pub async fn list(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> ApiResult<Json<VisitList>> {
     let items = shouhou_app::return_visits::queue(&s.app, &rc.ctx, q.queue.as_deref().unwrap_or("open")).await?;
     let now = s.app.now();
     Ok(Json(VisitList { items: items.iter().map(|i| visit_answer(i, now)).collect::<Result<_, _>>()? }))
@@ -178,7 +182,9 @@ fn detail_answer(d: &VisitDetail, now: i64) -> Result<VisitDetailAnswer, shouhou
         tries: d
             .attempts
             .iter()
-            .map(|a| Ok(AttemptAnswer { at: Instant::from_ms(a.at)?, outcome: a.outcome.clone(), note: a.note.clone() }))
+            .map(|a| {
+                Ok(AttemptAnswer { at: Instant::from_ms(a.at)?, outcome: a.outcome.clone(), note: a.note.clone() })
+            })
             .collect::<Result<_, shouhou_app::AppError>>()?,
         follow_ups: d.follow_ups.iter().map(follow_up_answer).collect::<Result<_, _>>()?,
         actions,

@@ -122,7 +122,12 @@ pub async fn answer(
         Err(AppError::Validation(_)) => {
             let info = shouhou_app::return_visits::survey(&s.app, &secret).await.ok();
             let error = Some(rc.tr.t("rv-survey-incomplete"));
-            Ok(page(&rc, &secret, StatusCode::UNPROCESSABLE_ENTITY, SurveyPageParts { info, state: "form", error, form: f }))
+            Ok(page(
+                &rc,
+                &secret,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                SurveyPageParts { info, state: "form", error, form: f },
+            ))
         }
         Err(e) => refused(&rc, &secret, e),
     }
