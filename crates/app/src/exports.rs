@@ -26,7 +26,7 @@ fn opt_time(ms: Option<i64>) -> String {
 }
 
 /// `workbook` on a blocking thread: 100 000 rows take seconds of CPU.
-async fn workbook_bytes(
+pub(crate) async fn workbook_bytes(
     sheet: &'static str,
     headers: &'static [&'static str],
     rows: Vec<Vec<String>>,

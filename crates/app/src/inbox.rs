@@ -89,16 +89,24 @@ pub(crate) async fn notify_users(
     link: &str,
     now: i64,
 ) -> Result<()> {
+    notify(c, users, kind, title, body, link, false, now).await
+}
+
+/// [`notify_users`], urgent or not (an urgent one is also pushed to the user's other channels).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn notify(
+    c: &mut shouhou_store::Conn<'_>,
+    users: &[i64],
+    kind: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+    urgent: bool,
+    now: i64,
+) -> Result<()> {
     for user in users {
-        let n = inbox::NewNotification {
-            user_id: *user,
-            kind,
-            title,
-            body,
-            link: Some(link),
-            urgent: false,
-            deliver_after: now,
-        };
+        let n =
+            inbox::NewNotification { user_id: *user, kind, title, body, link: Some(link), urgent, deliver_after: now };
         inbox::insert_notification(c, &n, &["inbox"], now).await?;
     }
     Ok(())

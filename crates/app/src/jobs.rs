@@ -177,6 +177,9 @@ pub async fn tick(app: &App, instance: &str) {
     if let Err(e) = crate::warranty_cards::sweep_overdue(app).await {
         tracing::warn!(error = %e, "overdue warranty-card sweep failed");
     }
+    if let Err(e) = crate::complaints::sweep_unacknowledged(app).await {
+        tracing::warn!(error = %e, "complaint escalation sweep failed");
+    }
     if let Err(e) = dispatch_outbox(app, instance).await {
         tracing::warn!(error = %e, "outbox dispatch failed");
     }

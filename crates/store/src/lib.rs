@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod complaints;
 pub mod crypto;
 pub mod customers;
 mod db;

@@ -396,6 +396,14 @@ pub async fn station_members_with_role(c: &mut Conn<'_>, station_id: i64, role: 
         .bind(station_id).bind(role).fetch_all(c).await)?)
 }
 
+/// Every active user holding `role`, by id.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn active_with_role(c: &mut Conn<'_>, role: &str) -> Result<Vec<i64>> {
+    Ok(both!(c, c => sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN user_roles ur ON ur.user_id = u.id WHERE ur.role = $1 AND u.active ORDER BY u.id")
+        .bind(role).fetch_all(c).await)?)
+}
+
 /// Active users holding `role` at headquarters (members of no station).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn headquarters_with_role(c: &mut Conn<'_>, role: &str) -> Result<Vec<i64>> {

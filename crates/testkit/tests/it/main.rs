@@ -7,6 +7,7 @@ mod alerts;
 mod api;
 mod audit;
 mod auth;
+mod complaints;
 mod desk;
 mod hygiene;
 mod keys;

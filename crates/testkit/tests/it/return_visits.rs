@@ -344,7 +344,8 @@ async fn results_by_engineer_and_month_and_the_sampling_check(b: Backend) {
     let r: Value = get(&t, &admin, "/api/v1/return-visits/results?group=engineer").await.json().await.unwrap();
     let items = r["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{r}");
-    let e = items.iter().find(|i| i["key"] == v["engineer_id"].to_string()).unwrap();
+    let key = v["engineer_id"].to_string();
+    let e = items.iter().find(|i| i["key"].as_str() == Some(key.as_str())).unwrap();
     assert_eq!(
         (e["visits"].as_i64(), e["praise_permille"].as_i64(), e["avg_satisfaction"].as_i64()),
         (Some(1), Some(1000), Some(500))

@@ -119,6 +119,16 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/returns?service_request_id=999999",  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/returns/999999",                     [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/returns/999999/decision",            [401, 422, 422, 403, 403, 403, 422, 403, 403, 403, 403]),
+    ("POST",  "/api/v1/complaints",                         [401, 422, 422, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/complaints",                         [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/complaints/report",                  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/complaints/999999",                  [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/complaints/999999/steps",            [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/suggestions",                        [401, 422, 422, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("GET",   "/api/v1/suggestions",                        [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/suggestions/export.xlsx",            [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/suggestions/999999",                 [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST",  "/api/v1/suggestions/999999/steps",           [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("GET",   "/api/v1/return-visits",                      [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/return-visits/results",              [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("POST",  "/api/v1/return-visits/samples",              [401, 422, 422, 403, 403, 403, 403, 403, 403, 403, 403]),
@@ -181,6 +191,10 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/decision") => json!({"decision": "bogus", "version": 0}),
         "/api/v1/stocktakes" => json!({"warehouse_id": 0}),
         "/api/v1/return-visits/samples" => json!({"size": 0}),
+        "/api/v1/complaints" => json!({"customer_id": 0, "severity": "huge", "category": "x", "description": ""}),
+        "/api/v1/complaints/999999/steps" => json!({"action": "contact"}),
+        "/api/v1/suggestions" => json!({"description": "", "category": "x"}),
+        "/api/v1/suggestions/999999/steps" => json!({"action": "route"}),
         "/api/v1/return-visits/999999/record" => json!({"outcome": "bogus"}),
         "/api/v1/return-visits/999999/check" => json!({"verified": false}),
         "/api/v1/follow-ups/999999/close" => json!({"outcome": "bogus", "note": ""}),
@@ -281,6 +295,8 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
             .replace("stocktakes/999999", "stocktakes/{id}")
             .replace("returns/999999", "returns/{id}")
             .replace("visits/999999", "visits/{id}")
+            .replace("complaints/999999", "complaints/{id}")
+            .replace("suggestions/999999", "suggestions/{id}")
             .replace("devices/999999", "devices/{device_id}")
     };
     let tabled: BTreeSet<(String, String)> = TABLE.iter().map(|(m, p, _)| (m.to_string(), template(p))).collect();

@@ -2,6 +2,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod complaints;
 pub mod customers;
 pub mod desk;
 pub mod devices;
@@ -130,6 +131,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(part_applications::apply, part_applications::list))
         .routes(routes!(part_applications::get))
         .routes(routes!(part_applications::decide))
+        .routes(routes!(complaints::register, complaints::list))
+        .routes(routes!(complaints::report))
+        .routes(routes!(complaints::get))
+        .routes(routes!(complaints::step))
+        .routes(routes!(complaints::create_suggestion, complaints::list_suggestions))
+        .routes(routes!(complaints::export_suggestions))
+        .routes(routes!(complaints::get_suggestion))
+        .routes(routes!(complaints::suggestion_step))
         .routes(routes!(return_visits::list))
         .routes(routes!(return_visits::results))
         .routes(routes!(return_visits::sample))

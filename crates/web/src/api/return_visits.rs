@@ -16,7 +16,7 @@ use shouhou_domain::return_visits::permille;
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Serialize, ToSchema)]
-pub struct Scores {
+pub struct VisitScores {
     pub satisfaction: Option<i64>,
     pub attitude: Option<i64>,
     pub skill: Option<i64>,
@@ -45,7 +45,7 @@ pub struct VisitAnswer {
     pub overdue: bool,
     /// Tries so far (reached or not).
     pub attempts: i64,
-    pub scores: Scores,
+    pub scores: VisitScores,
     pub solved: Option<bool>,
     pub comment: String,
     /// agent, survey
@@ -77,7 +77,12 @@ fn visit_answer(i: &VisitItem, now: i64) -> Result<VisitAnswer, shouhou_app::App
         due_at: Instant::from_ms(v.due_at)?,
         overdue: v.status == "open" && v.due_at < now,
         attempts: v.attempts,
-        scores: Scores { satisfaction: v.satisfaction, attitude: v.attitude, skill: v.skill, timeliness: v.timeliness },
+        scores: VisitScores {
+            satisfaction: v.satisfaction,
+            attitude: v.attitude,
+            skill: v.skill,
+            timeliness: v.timeliness,
+        },
         solved: v.solved,
         comment: v.comment.clone(),
         answered_via: v.answered_via.clone(),
@@ -287,7 +292,7 @@ pub struct ResultsQuery {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ResultAnswer {
+pub struct VisitResult {
     pub key: String,
     pub label: String,
     pub visits: i64,
@@ -306,9 +311,9 @@ pub struct ResultAnswer {
     pub avg_timeliness: Option<i64>,
 }
 
-pub fn result_answer(l: &ResultLine) -> ResultAnswer {
+pub fn result_answer(l: &ResultLine) -> VisitResult {
     let f = &l.figures;
-    ResultAnswer {
+    VisitResult {
         key: f.key.clone(),
         label: l.label.clone(),
         visits: f.visits,
@@ -325,19 +330,19 @@ pub fn result_answer(l: &ResultLine) -> ResultAnswer {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ResultList {
-    pub items: Vec<ResultAnswer>,
+pub struct VisitResults {
+    pub items: Vec<VisitResult>,
 }
 
 /// Results of the archived visits per engineer, station, product line or month.
 #[utoipa::path(get, path = "/api/v1/return-visits/results", operation_id = "return_visit_results", tag = "follow-up",
     params(ResultsQuery), security(("bearer" = [])),
-    responses((status = 200, body = ResultList), (status = 422, body = super::ProblemDoc)))]
+    responses((status = 200, body = VisitResults), (status = 422, body = super::ProblemDoc)))]
 pub async fn results(
     State(s): State<AppState>,
     rc: ReqCtx,
     ApiQuery(q): ApiQuery<ResultsQuery>,
-) -> ApiResult<Json<ResultList>> {
+) -> ApiResult<Json<VisitResults>> {
     let lines = shouhou_app::return_visits::results(
         &s.app,
         &rc.ctx,
@@ -346,7 +351,7 @@ pub async fn results(
         q.to.as_deref().unwrap_or(""),
     )
     .await?;
-    Ok(Json(ResultList { items: lines.iter().map(result_answer).collect() }))
+    Ok(Json(VisitResults { items: lines.iter().map(result_answer).collect() }))
 }
 
 #[derive(Deserialize, ToSchema)]
