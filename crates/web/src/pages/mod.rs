@@ -1,12 +1,14 @@
 //! Server-rendered pages (askama + htmx). Handlers extract, call one use case, render.
 mod account;
 mod audit;
+mod complaints;
 pub(crate) mod customers;
 mod desk;
 mod inbox;
 mod login;
 mod regions;
 mod requests;
+mod return_visits;
 mod shared;
 pub(crate) use shared::can;
 mod recalls;
@@ -76,6 +78,19 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/returns", post(requests::ask_return))
         .route("/requests/{id}/returns/{ra}/decision", post(requests::decide_return))
         .route("/attachments/{id}", get(requests::download))
+        .route("/complaints", get(complaints::list).post(complaints::register))
+        .route("/complaints/{id}", get(complaints::complaint))
+        .route("/complaints/{id}/steps", post(complaints::step))
+        .route("/suggestions", get(complaints::suggestions).post(complaints::create_suggestion))
+        .route("/suggestions/export.xlsx", get(complaints::export_suggestions))
+        .route("/suggestions/{id}/steps", post(complaints::suggestion_step))
+        .route("/return-visits", get(return_visits::queue))
+        .route("/return-visits/samples", post(return_visits::sample))
+        .route("/return-visits/{id}", get(return_visits::visit))
+        .route("/return-visits/{id}/record", post(return_visits::record))
+        .route("/return-visits/{id}/survey-link", post(return_visits::survey_link))
+        .route("/return-visits/{id}/check", post(return_visits::check))
+        .route("/follow-ups/{id}/close", post(return_visits::close_follow_up))
         .route("/admin/sla", get(sla::page))
         .route("/admin/sla/calendars/{code}", post(sla::update_calendar))
         .route("/admin/sla/calendars/{code}/days", post(sla::set_calendar_day))
@@ -142,11 +157,13 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
     let Some(a) = rc.ctx.actor.as_ref() else {
         return vec![];
     };
-    let entries: [(&'static str, &str, Option<Permission>); 16] = [
+    let entries: [(&'static str, &str, Option<Permission>); 18] = [
         ("/", "nav-home", None),
         ("/desk", "nav-desk", Some(Permission::CustomerWrite)),
         ("/my-day", "nav-my-day", Some(Permission::FieldWork)),
         ("/requests", "nav-requests", Some(Permission::RequestRead)),
+        ("/return-visits", "nav-return-visits", Some(Permission::ReturnVisit)),
+        ("/complaints", "nav-complaints", Some(Permission::FeedbackWrite)),
         ("/work-orders", "nav-work-orders", Some(Permission::WorkOrderRead)),
         ("/customers", "nav-customers", Some(Permission::CustomerRead)),
         ("/devices", "nav-devices", Some(Permission::CustomerRead)),
@@ -164,7 +181,10 @@ fn navigation(rc: &ReqCtx, path: &str) -> Vec<NavItem> {
         .into_iter()
         // Headquarters' keepers reach the warranty page for the faulty parts coming back.
         .filter(|(href, _, p)| {
-            p.is_none_or(|p| a.can(p)) || (*href == "/warranty-cards" && a.can(Permission::WarehouseRead))
+            p.is_none_or(|p| a.can(p))
+                || (*href == "/warranty-cards" && a.can(Permission::WarehouseRead))
+                // Managers sample and check the archive of return visits.
+                || (*href == "/return-visits" && a.can(Permission::Supervise))
         })
         .map(|(href, key, _)| NavItem {
             href,

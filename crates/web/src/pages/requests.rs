@@ -173,6 +173,12 @@ struct RequestPage {
     returns: Vec<ReturnRow>,
     /// The reader may ask for a return or an exchange (the request names a device).
     may_ask_return: bool,
+    /// Its return visits: (id, status label, due, scores) and open follow-ups (reason label, note).
+    visits: Vec<(i64, String, String, String)>,
+    follow_ups: Vec<(String, String)>,
+    /// The reader may register a complaint about it.
+    may_complain: bool,
+    customer_id: i64,
     error: Option<String>,
 }
 
@@ -328,7 +334,30 @@ async fn request_page(
         })
         .collect();
     let may_ask_return = can(shouhou_domain::auth::Permission::RequestWrite) && r.device_id.is_some();
+    let (rv, fu) = shouhou_app::return_visits::of_request(&s.app, &rc.ctx, id).await.map_err(page_err(rc, &path))?;
+    let visits = rv
+        .iter()
+        .map(|v| {
+            let scores = match (v.satisfaction, v.attitude, v.skill, v.timeliness) {
+                (Some(a), Some(b), Some(c), Some(d)) => format!("{a} / {b} / {c} / {d}"),
+                _ => String::new(),
+            };
+            let due = crate::api::Instant::from_ms(v.due_at).map(|i| i.to_string().replace('T', " ")[..16].to_string());
+            (v.id, tr.t(&format!("rv-status-{}", v.status)), due.unwrap_or_default(), scores)
+        })
+        .collect();
+    let follow_ups = fu
+        .iter()
+        .filter(|f| f.status == "open")
+        .map(|f| (tr.t(&format!("rv-reason-{}", f.reason)), f.note.clone()))
+        .collect();
+    let may_complain = can(shouhou_domain::auth::Permission::FeedbackWrite);
+    let customer_id = r.customer_id;
     let page = RequestPage {
+        visits,
+        follow_ups,
+        may_complain,
+        customer_id,
         returns,
         may_ask_return,
         work_orders,
