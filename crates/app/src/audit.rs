@@ -37,6 +37,39 @@ pub async fn record(
     Ok(())
 }
 
+/// Append an audit entry for what the customer portal did (a report, a confirmation): no user,
+/// the actor named `portal`, the client's address as its source, whoever else may be signed in.
+pub(crate) async fn record_portal(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    audit::append(
+        c,
+        &app.keys,
+        Event {
+            at_ms: app.now(),
+            actor_id: None,
+            actor_name: PORTAL.to_string(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id,
+            detail: detail.to_string(),
+            source: ctx.source.clone(),
+            request_id: ctx.request_id.clone(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The actor name of what the customer portal records (audit entries, timeline events).
+pub const PORTAL: &str = "portal";
+
 /// Record an event on its own (a failed login, a read of personal data) in its own transaction.
 pub async fn record_alone(
     app: &App,
