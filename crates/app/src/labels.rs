@@ -117,10 +117,11 @@ pub fn label_svg(l: &Label) -> Result<String> {
     let code = qr(&l.link)?;
     Ok(format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"50mm\" height=\"64mm\" viewBox=\"0 0 50 64\">\
-         <title>{title}</title><rect width=\"50\" height=\"64\" fill=\"#fff\"/>{code}\
+         <title>{title}</title><desc>{link}</desc><rect width=\"50\" height=\"64\" fill=\"#fff\"/>{code}\
          <text x=\"25\" y=\"53\" text-anchor=\"middle\" font-size=\"3.6\" {FONT}>{model}</text>\
          <text x=\"25\" y=\"59\" text-anchor=\"middle\" font-size=\"3.6\" font-family=\"monospace\">SN {serial}</text></svg>",
         title = esc(&format!("{} {}", l.model_code, l.serial_number)),
+        link = esc(&l.link),
         code = code_group(&code, 2.0, 1.0, 46.0),
         model = esc(&model_text(l)),
         serial = esc(&l.serial_number),
@@ -152,11 +153,12 @@ pub fn sheet_svgs(labels: &[Label]) -> Result<Vec<String>> {
             let side = CELL_H - 4.0;
             let tx = x + side + 4.0;
             body.push_str(&format!(
-                "<g data-device=\"{id}\"><rect x=\"{x:.3}\" y=\"{y:.3}\" width=\"{CELL_W:.3}\" height=\"{CELL_H:.3}\" fill=\"none\" stroke=\"#ccc\" stroke-width=\"0.2\" stroke-dasharray=\"1 1\"/>\
+                "<g data-device=\"{id}\" data-link=\"{link}\"><rect x=\"{x:.3}\" y=\"{y:.3}\" width=\"{CELL_W:.3}\" height=\"{CELL_H:.3}\" fill=\"none\" stroke=\"#ccc\" stroke-width=\"0.2\" stroke-dasharray=\"1 1\"/>\
                  {code}<text x=\"{tx:.3}\" y=\"{y1:.3}\" font-size=\"3.2\" {FONT}>{name}</text>\
                  <text x=\"{tx:.3}\" y=\"{y2:.3}\" font-size=\"3.2\" font-family=\"monospace\">{model}</text>\
                  <text x=\"{tx:.3}\" y=\"{y3:.3}\" font-size=\"3.2\" font-family=\"monospace\">SN {serial}</text></g>",
                 id = l.device_id,
+                link = esc(&l.link),
                 code = code_group(&code, x + 2.0, y + 2.0, side),
                 y1 = y + 12.0,
                 y2 = y + 19.0,

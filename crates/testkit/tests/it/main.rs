@@ -15,6 +15,7 @@ mod pages;
 mod part_applications;
 mod parts;
 mod plans;
+mod portal;
 mod recalls;
 mod returns;
 mod roles;
