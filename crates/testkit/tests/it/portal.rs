@@ -158,6 +158,12 @@ async fn a_report_from_a_qr_code_lands_in_the_queue_with_its_photo(b: Backend) {
     let data: Value = serde_json::from_str(r["events"][0]["data"].as_str().unwrap()).unwrap();
     assert_eq!(data["portal"]["phone_on_record"], false, "{data}");
     assert_eq!(r["request"]["customer_id"], customer);
+    let id2 = r["request"]["id"].as_i64().unwrap();
+    let page = web.get(t.url(&format!("/requests/{id2}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("139****1111") && page.contains("与客户档案不符") && page.contains("客户门户"),
+        "told to the agent"
+    );
 }
 
 async fn a_photo_that_is_not_one_or_too_large_writes_nothing(b: Backend) {

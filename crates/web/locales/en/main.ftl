@@ -958,3 +958,4 @@ labels-title = Device QR labels
 labels-print = Print
 labels-hint = { $count } labels on { $sheets } A4 sheets.
 labels-link = QR label
+labels-print-page = Print QR labels of the devices on this page

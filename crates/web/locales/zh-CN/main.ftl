@@ -958,3 +958,4 @@ labels-title = 设备二维码标签
 labels-print = 打印
 labels-hint = 共 { $count } 个标签，{ $sheets } 张 A4。
 labels-link = 二维码标签
+labels-print-page = 打印本页设备的二维码标签
