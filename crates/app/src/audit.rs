@@ -18,23 +18,7 @@ pub async fn record(
     entity_id: Option<String>,
     detail: serde_json::Value,
 ) -> Result<()> {
-    audit::append(
-        c,
-        &app.keys,
-        Event {
-            at_ms: app.now(),
-            actor_id: ctx.actor_id(),
-            actor_name: ctx.actor_name(),
-            action: action.to_string(),
-            entity: entity.to_string(),
-            entity_id,
-            detail: detail.to_string(),
-            source: ctx.source.clone(),
-            request_id: ctx.request_id.clone(),
-        },
-    )
-    .await?;
-    Ok(())
+    append_as(c, app, ctx, (ctx.actor_id(), ctx.actor_name()), action, entity, entity_id, detail).await
 }
 
 /// Append an audit entry for what the customer portal did (a report, a confirmation): no user,
@@ -48,13 +32,27 @@ pub(crate) async fn record_portal(
     entity_id: Option<String>,
     detail: serde_json::Value,
 ) -> Result<()> {
+    append_as(c, app, ctx, (None, PORTAL.to_string()), action, entity, entity_id, detail).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn append_as(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    (actor_id, actor_name): (Option<i64>, String),
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<()> {
     audit::append(
         c,
         &app.keys,
         Event {
             at_ms: app.now(),
-            actor_id: None,
-            actor_name: PORTAL.to_string(),
+            actor_id,
+            actor_name,
             action: action.to_string(),
             entity: entity.to_string(),
             entity_id,

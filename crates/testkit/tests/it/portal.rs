@@ -149,7 +149,8 @@ async fn a_report_from_a_qr_code_lands_in_the_queue_with_its_photo(b: Backend) {
     assert!(page.contains("&#60;script&#62;alert") && !page.contains("<script>alert"), "shown escaped");
     // The audit trail names the portal.
     let audit: Value = get(&t, &o.admin, "/api/v1/audit?action=request.create").await.json().await.unwrap();
-    let entry = audit["items"].as_array().unwrap().iter().find(|e| e["entity_id"] == id.to_string()).unwrap().clone();
+    let id_text = id.to_string();
+    let entry = audit["items"].as_array().unwrap().iter().find(|e| e["entity_id"] == id_text.as_str()).unwrap().clone();
     assert_eq!(entry["actor_name"], "portal", "{entry}");
 
     // A phone not on record is accepted the same way, and flagged for the agent only.

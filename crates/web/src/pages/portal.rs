@@ -511,31 +511,46 @@ pub async fn confirm_submit(
 // ---------- labels (staff) ----------
 
 pub async fn label_svg(
-    State(s): State<AppState>,
+    s: State<AppState>,
     rc: ReqCtx,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    id: Path<i64>,
 ) -> Result<Response, PageError> {
-    let path = format!("/devices/{id}/label.svg");
-    require_login(&rc, &path)?;
-    let base = crate::api::portal::public_base(&s, &headers);
-    let l = shouhou_app::labels::label(&s.app, &rc.ctx, &base, id).await.map_err(page_err(&rc, &path))?;
-    let svg = shouhou_app::labels::label_svg(&l).map_err(page_err(&rc, &path))?;
-    Ok(crate::api::devices::image("image/svg+xml", &format!("label-{}.svg", l.serial_number), svg.into_bytes()))
+    label_file(s, rc, headers, id, "svg").await
 }
 
 pub async fn label_png(
+    s: State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    id: Path<i64>,
+) -> Result<Response, PageError> {
+    label_file(s, rc, headers, id, "png").await
+}
+
+/// A device's QR label as a file (`svg` or `png`), for staff signed in to the pages.
+async fn label_file(
     State(s): State<AppState>,
     rc: ReqCtx,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    kind: &str,
 ) -> Result<Response, PageError> {
-    let path = format!("/devices/{id}/label.png");
+    let path = format!("/devices/{id}/label.{kind}");
     require_login(&rc, &path)?;
     let base = crate::api::portal::public_base(&s, &headers);
     let l = shouhou_app::labels::label(&s.app, &rc.ctx, &base, id).await.map_err(page_err(&rc, &path))?;
-    let png = shouhou_app::labels::label_png(&l).map_err(page_err(&rc, &path))?;
-    Ok(crate::api::devices::image("image/png", &format!("label-{}.png", l.serial_number), png))
+    let name = format!("label-{}.{kind}", l.serial_number);
+    Ok(match kind {
+        "png" => {
+            let png = shouhou_app::labels::label_png(&l).map_err(page_err(&rc, &path))?;
+            crate::api::devices::image("image/png", &name, png)
+        }
+        _ => {
+            let svg = shouhou_app::labels::label_svg(&l).map_err(page_err(&rc, &path))?;
+            crate::api::devices::image("image/svg+xml", &name, svg.into_bytes())
+        }
+    })
 }
 
 #[derive(Template)]
