@@ -18,4 +18,4 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   npm ci --no-audit --no-fund </dev/null
 fi
 
-exec node --test browser.test.mjs agent.test.mjs workplace.test.mjs admin.test.mjs field.test.mjs warranty.test.mjs </dev/null
+exec node --test browser.test.mjs agent.test.mjs workplace.test.mjs admin.test.mjs field.test.mjs warranty.test.mjs portal.test.mjs </dev/null

@@ -31,6 +31,7 @@ impl Server {
             secure_cookies: false,
             faults: Default::default(),
             metrics_token: None,
+            public_base_url: None,
         };
         let task = tokio::spawn(shouhou_web::serve(state, listener, async move {
             let _ = stopped.await;

@@ -18,13 +18,41 @@ pub async fn record(
     entity_id: Option<String>,
     detail: serde_json::Value,
 ) -> Result<()> {
+    append_as(c, app, ctx, (ctx.actor_id(), ctx.actor_name()), action, entity, entity_id, detail).await
+}
+
+/// Append an audit entry for what the customer portal did (a report, a confirmation): no user,
+/// the actor named `portal`, the client's address as its source, whoever else may be signed in.
+pub(crate) async fn record_portal(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<()> {
+    append_as(c, app, ctx, (None, PORTAL.to_string()), action, entity, entity_id, detail).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn append_as(
+    c: &mut Conn<'_>,
+    app: &App,
+    ctx: &Ctx,
+    (actor_id, actor_name): (Option<i64>, String),
+    action: &str,
+    entity: &str,
+    entity_id: Option<String>,
+    detail: serde_json::Value,
+) -> Result<()> {
     audit::append(
         c,
         &app.keys,
         Event {
             at_ms: app.now(),
-            actor_id: ctx.actor_id(),
-            actor_name: ctx.actor_name(),
+            actor_id,
+            actor_name,
             action: action.to_string(),
             entity: entity.to_string(),
             entity_id,
@@ -36,6 +64,9 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// The actor name of what the customer portal records (audit entries, timeline events).
+pub const PORTAL: &str = "portal";
 
 /// Record an event on its own (a failed login, a read of personal data) in its own transaction.
 pub async fn record_alone(

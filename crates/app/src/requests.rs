@@ -196,7 +196,7 @@ fn filing_station(scope: &Scope, station: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-async fn day_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
+pub(crate) async fn day_counter(c: &mut Conn<'_>, day: &str) -> Result<u64> {
     let n = requests::next_counter(c, day).await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -516,7 +516,7 @@ pub async fn queue(app: &App, ctx: &Ctx, name: &str, page: PageRequest) -> Resul
 }
 
 /// A customer's stored tier; one the rules do not know is a fault of the data.
-fn stored_tier(tier: &str) -> Result<CustomerTier> {
+pub(crate) fn stored_tier(tier: &str) -> Result<CustomerTier> {
     CustomerTier::parse("tier", tier).map_err(|_| AppError::Internal(format!("stored customer tier {tier:?}")))
 }
 

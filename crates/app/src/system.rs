@@ -6,6 +6,8 @@ use std::time::Duration;
 pub struct Housekeeping {
     pub idempotency_keys: u64,
     pub login_attempts: u64,
+    /// Counts of the customer portal's throttle.
+    pub portal_attempts: u64,
     pub tokens: u64,
 }
 
@@ -29,6 +31,8 @@ pub async fn housekeeping(app: &App) -> Result<Housekeeping> {
             now - shouhou_domain::auth::LOGIN_FAILURE_WINDOW_MS,
         )
         .await?,
+        portal_attempts: shouhou_store::portal::purge_attempts(&mut c, now - shouhou_domain::portal::REPORT_WINDOW_MS)
+            .await?,
         tokens: shouhou_store::users::purge_tokens(&mut c, now - EXPIRED_TOKEN_KEEP_MS).await?,
     };
     tx.commit().await?;

@@ -39,6 +39,7 @@ pub mod locale;
 pub mod mask;
 pub mod part_applications;
 pub mod parts;
+pub mod portal;
 pub mod recalls;
 pub mod regions;
 pub mod requests;

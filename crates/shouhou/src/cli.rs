@@ -718,6 +718,7 @@ async fn serve(s: &Settings, app: App, demo: Option<Vec<(String, String, String)
         secure_cookies: s.secure_cookies,
         faults: Default::default(),
         metrics_token: s.metrics_token.clone(),
+        public_base_url: s.public_base_url.clone(),
     };
     shouhou_web::serve(state, listener, async move {
         shutdown_signal().await;

@@ -15,6 +15,7 @@ pub struct FileConfig {
     pub max_connections: Option<u32>,
     pub keys_file: Option<PathBuf>,
     pub metrics_token: Option<String>,
+    pub public_base_url: Option<String>,
 }
 
 impl FileConfig {
@@ -42,6 +43,9 @@ pub struct Settings {
     pub keys_file: PathBuf,
     /// Bearer token that opens `/metrics` to callers other than loopback; none: loopback only.
     pub metrics_token: Option<String>,
+    /// The site's address as customers reach it, for QR labels (`https://service.example.com`);
+    /// none: each label takes the address it was asked on.
+    pub public_base_url: Option<String>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -82,6 +86,11 @@ impl Settings {
             log_format: file.log_format.unwrap_or_else(|| "text".into()),
             max_connections: file.max_connections.unwrap_or(8),
             metrics_token: l.metrics_token.or(file.metrics_token).filter(|t| !t.trim().is_empty()),
+            public_base_url: std::env::var("SHOUHOU_PUBLIC_BASE_URL")
+                .ok()
+                .or(file.public_base_url)
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+                .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         })
     }
 }

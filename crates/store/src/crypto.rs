@@ -218,6 +218,16 @@ impl Keyring {
     pub fn blind_index(&self, normalised: &str) -> String {
         hex::encode(hmac(&self.index, normalised.as_bytes()))
     }
+
+    /// A short tag that proves a link was made by this server (the QR code on a device): HMAC-SHA-256
+    /// under a key derived from the index key for links only, over `purpose` and `message`, its first
+    /// 12 bytes (96 bits) in unpadded base64url. Without the key file nobody can make one, so a link
+    /// cannot be guessed from a device id; the index key itself never signs anything shown.
+    pub fn link_tag(&self, purpose: &str, message: &str) -> String {
+        let key = hmac(&self.index, b"shouhou link key v1");
+        let mac = hmac(&key, format!("{}:{purpose}:{message}", purpose.len()).as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac[..12])
+    }
 }
 
 /// HMAC takes keys of any length; this cannot happen.

@@ -19,6 +19,7 @@ pub mod page;
 pub mod part_applications;
 pub mod parts;
 pub mod personal;
+pub mod portal;
 pub mod products;
 pub mod recalls;
 pub mod requests;

@@ -16,6 +16,7 @@ pub const ENCRYPTED: &[EncryptedTable] = &[
     EncryptedTable { table: "customers", columns: &["name_enc", "phone_enc", "address_enc", "id_number_enc"] },
     EncryptedTable { table: "customer_contacts", columns: &["name_enc", "phone_enc"] },
     EncryptedTable { table: "devices", columns: &["install_address_enc"] },
+    EncryptedTable { table: "portal_reports", columns: &["contact_name_enc", "contact_phone_enc"] },
 ];
 
 /// The key version prefix of a stored value (`v2` of `v2:…`) as an SQL expression.

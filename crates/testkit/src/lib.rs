@@ -181,7 +181,8 @@ pub async fn serve_app_with(app: App, faults: Arc<shouhou_web::Faults>) -> anyho
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = shouhou_web::AppState { app, secure_cookies: false, faults, metrics_token: None };
+    let state =
+        shouhou_web::AppState { app, secure_cookies: false, faults, metrics_token: None, public_base_url: None };
     let server = tokio::spawn(shouhou_web::serve(state, listener, async move {
         let _ = rx.await;
     }));

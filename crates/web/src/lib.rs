@@ -36,6 +36,9 @@ pub struct AppState {
     pub faults: std::sync::Arc<Faults>,
     /// Bearer token that opens `/metrics` to callers other than loopback (`metrics_token`).
     pub metrics_token: Option<String>,
+    /// The site's address as customers reach it (`https://service.example.com`), for the links in
+    /// QR labels; none: taken from the request's `Host` (`public_base_url`).
+    pub public_base_url: Option<String>,
 }
 
 /// Failures a test provokes to prove what a crash leaves behind.

@@ -229,3 +229,11 @@
     });
   });
 })();
+
+// A print button (the label sheets): the page's own print, no inline script.
+(function () {
+  'use strict';
+  document.addEventListener('click', function (e) {
+    if (e.target && e.target.closest && e.target.closest('[data-print]')) window.print();
+  });
+})();

@@ -139,6 +139,7 @@ async fn metrics_are_served_to_loopback_or_the_configured_token_only(b: Backend)
             secure_cookies: false,
             faults: Default::default(),
             metrics_token: token.map(str::to_string),
+            public_base_url: None,
         };
         let mut req = axum::http::Request::get("/metrics");
         if let Some(b) = bearer {

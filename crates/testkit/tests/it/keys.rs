@@ -80,7 +80,7 @@ async fn old_values_are_rewritten_under_the_new_key_and_the_old_key_can_go(b: Ba
     assert_eq!((done.version, done.rows, done.values), (2, 3, 7));
     assert_eq!(
         heard.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
-        ["customers", "customer_contacts", "devices"]
+        ["customers", "customer_contacts", "devices", "portal_reports"]
     );
     let usage = keys::key_usage(&two, &cli).await.unwrap();
     assert_eq!(versions(&usage), BTreeSet::from(["v2".to_string()]));

@@ -16,6 +16,7 @@ mod pages;
 mod part_applications;
 mod parts;
 mod plans;
+mod portal;
 mod recalls;
 mod return_visits;
 mod returns;

@@ -148,6 +148,10 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/dispatch-settings",                  [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("PUT",   "/api/v1/dispatch-settings",                  [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("PUT",   "/api/v1/users/{user}/skills",                [401, 422, 403, 422, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",   "/api/v1/public/track?number={number}&phone=13700002222", [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",   "/api/v1/devices/{device}/label.svg",         [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/devices/{device}/label.png",         [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
+    ("GET",   "/api/v1/devices/labels.svg?ids={device}",    [401, 200, 200, 200, 200, 404, 404, 404, 200, 404, 404]),
 ];
 
 /// A body that every extractor accepts but no use case does (or one naming a stale version), so
@@ -235,7 +239,9 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let device = r.json::<Value>().await.unwrap()["id"].clone();
     let sr = json!({"customer_id": customer, "type": "repair", "channel": "phone", "description": "B 站的请求"});
-    let request = post(&t, &o.admin, "/api/v1/service-requests", sr).await.json::<Value>().await.unwrap()["id"].clone();
+    let request = post(&t, &o.admin, "/api/v1/service-requests", sr).await.json::<Value>().await.unwrap();
+    let number = request["number"].as_str().unwrap().to_string();
+    let request = request["id"].clone();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
     let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(png).file_name("a.png"));
     let r = client()
@@ -320,6 +326,7 @@ async fn every_route_answers_every_role_as_the_table_says(b: Backend) {
         ("{user}", user.to_string()),
         ("{wo}", wo.to_string()),
         ("{device}", device.to_string()),
+        ("{number}", number),
     ];
     let mut wrong = vec![];
     let mut actual_table = String::new();

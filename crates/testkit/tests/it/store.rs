@@ -40,6 +40,8 @@ fn expected_tables() -> Vec<String> {
         "part_models",
         "part_serials",
         "parts",
+        "portal_attempts",
+        "portal_reports",
         "product_models",
         "recall_devices",
         "recalls",

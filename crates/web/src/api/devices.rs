@@ -203,3 +203,88 @@ pub async fn set_warranty(
     let e = shouhou_app::devices::set_warranty(&s.app, &rc.ctx, id, &f).await?;
     Ok(Json(EntitlementAnswer::new(rc.tr, &e)))
 }
+
+/// The QR label of a device as SVG (50 × 64 mm): the code links to the device's public report
+/// page; the model and serial are printed under it.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/label.svg", operation_id = "device_label_svg", tag = "customer portal",
+    params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
+    responses((status = 200, description = "image/svg+xml", content_type = "image/svg+xml", body = String),
+        (status = 404, body = super::ProblemDoc)))]
+pub async fn label_svg(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    let l = shouhou_app::labels::label(&s.app, &rc.ctx, &super::portal::public_base(&s, &headers), id).await?;
+    Ok(image(
+        "image/svg+xml",
+        &format!("label-{}.svg", l.serial_number),
+        shouhou_app::labels::label_svg(&l)?.into_bytes(),
+    ))
+}
+
+/// The QR label of a device as PNG: the code, the model code and the serial under it.
+#[utoipa::path(get, path = "/api/v1/devices/{id}/label.png", operation_id = "device_label_png", tag = "customer portal",
+    params(("id" = i64, Path, description = "record id")), security(("bearer" = [])),
+    responses((status = 200, description = "image/png", content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = super::ProblemDoc)))]
+pub async fn label_png(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: axum::http::HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    let l = shouhou_app::labels::label(&s.app, &rc.ctx, &super::portal::public_base(&s, &headers), id).await?;
+    Ok(image("image/png", &format!("label-{}.png", l.serial_number), shouhou_app::labels::label_png(&l)?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsQuery {
+    /// Device ids, comma-separated (1 to 240), in print order.
+    pub ids: String,
+}
+
+/// An A4 sheet (210 × 297 mm) of QR labels, 3 × 8, for up to 24 devices; a device the caller
+/// cannot read makes the whole answer 404.
+#[utoipa::path(get, path = "/api/v1/devices/labels.svg", operation_id = "device_label_sheet", tag = "customer portal",
+    params(LabelsQuery), security(("bearer" = [])),
+    responses((status = 200, description = "image/svg+xml", content_type = "image/svg+xml", body = String),
+        (status = 404, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+pub async fn label_sheet(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: axum::http::HeaderMap,
+    crate::json::ApiQuery(q): crate::json::ApiQuery<LabelsQuery>,
+) -> ApiResult<axum::response::Response> {
+    let ids = shouhou_app::labels::parse_ids(&q.ids)?;
+    if ids.len() > shouhou_app::labels::PER_SHEET {
+        return Err(shouhou_app::AppError::from(shouhou_domain::FieldError::too_long(
+            "ids",
+            shouhou_app::labels::PER_SHEET,
+        ))
+        .into());
+    }
+    let labels = shouhou_app::labels::labels(&s.app, &rc.ctx, &super::portal::public_base(&s, &headers), &ids).await?;
+    let sheet = shouhou_app::labels::sheet_svgs(&labels)?.into_iter().next().unwrap_or_default();
+    Ok(image("image/svg+xml", "labels.svg", sheet.into_bytes()))
+}
+
+/// An image answer, offered under a file name; an SVG may not run anything.
+pub fn image(content_type: &'static str, file_name: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let name: String =
+        file_name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}\"")),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod maintenance;
 pub mod part_applications;
 pub mod parts;
+pub mod portal;
 pub mod products;
 pub mod recalls;
 pub mod regions;
@@ -161,6 +162,10 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(recalls::record_state))
         .routes(routes!(recalls::make_work_orders))
         .routes(routes!(recalls::export))
+        .routes(routes!(portal::track))
+        .routes(routes!(devices::label_svg))
+        .routes(routes!(devices::label_png))
+        .routes(routes!(devices::label_sheet))
         .split_for_parts();
     let mut doc = doc;
     declare_problems(&mut doc);
@@ -228,7 +233,7 @@ fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
                 "put" | "patch" => statuses.push("409"),
                 _ => {}
             }
-            if path == "/api/v1/auth/login" {
+            if path == "/api/v1/auth/login" || path == "/api/v1/public/track" {
                 statuses.push("429");
             }
             // What the operation declared itself stays declared, now as a problem.
@@ -248,7 +253,7 @@ fn declare_problems(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The API routes anyone may call: everything else needs a signed-in caller.
-const PUBLIC: [&str; 1] = ["/api/v1/auth/login"];
+const PUBLIC: [&str; 2] = ["/api/v1/auth/login", "/api/v1/public/track"];
 
 /// Answer 401 to an anonymous caller before anything reads or checks the body: an upload is not
 /// read, an invalid body is not judged, an `Idempotency-Key` is not looked at.

@@ -6,6 +6,7 @@ pub(crate) mod customers;
 mod desk;
 mod inbox;
 mod login;
+mod portal;
 mod regions;
 mod requests;
 mod return_visits;
@@ -101,6 +102,15 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}", get(customers::customer))
         .route("/devices", get(customers::devices))
         .route("/devices/{id}", get(customers::device))
+        .route("/devices/{id}/label.svg", get(portal::label_svg))
+        .route("/devices/{id}/label.png", get(portal::label_png))
+        .route("/devices/labels", get(portal::labels))
+        .route("/portal", get(portal::home))
+        .route("/portal/report", get(portal::report_form).post(portal::report_submit))
+        .route("/portal/thanks/{number}", get(portal::thanks))
+        .route("/portal/track", get(portal::track_form).post(portal::track_submit))
+        .route("/portal/track/confirm", post(portal::confirm_submit))
+        .route("/q/{token}", get(portal::device_form).post(portal::device_submit))
         .route("/requests/export.xlsx", get(customers::export_requests))
         .route("/inbox", get(inbox::page))
         .route("/inbox/count", get(inbox::count))

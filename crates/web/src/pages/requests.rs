@@ -268,13 +268,17 @@ async fn request_page(
         .iter()
         .map(|e| EventVm {
             at: local(e.at),
-            who: e.actor_name.clone(),
+            who: if e.actor_id.is_none() && e.actor_name == "portal" {
+                tr.t("actor-portal")
+            } else {
+                e.actor_name.clone()
+            },
             what: match (e.kind.as_str(), e.action.as_deref()) {
                 ("status", Some(a)) => tr.t(&format!("action-{a}")),
                 ("assign", _) => tr.t("event-assign"),
                 (k, _) => tr.t(&format!("event-{k}")),
             },
-            note: e.note.clone(),
+            note: portal_contact(tr, e).unwrap_or_else(|| e.note.clone()),
         })
         .collect();
     let can = |p| rc.ctx.actor.as_ref().is_some_and(|a| a.can(p));
@@ -532,4 +536,17 @@ pub async fn decide_return(
 async fn after_return(s: &AppState, rc: &ReqCtx, id: i64, r: Result<(), AppError>) -> Result<Response, PageError> {
     super::after_form(rc, r, &format!("/requests/{id}#returns"), |msg, code| request_page(s, rc, id, Some(msg), code))
         .await
+}
+
+/// What the portal recorded with a request it registered, for the agent: the phone the customer
+/// gave (masked) and whether it is the customer's on record (D65).
+fn portal_contact(tr: Tr, e: &shouhou_app::requests::RequestEvent) -> Option<String> {
+    if e.kind != "created" || e.actor_id.is_some() {
+        return None;
+    }
+    let data: serde_json::Value = serde_json::from_str(&e.data).ok()?;
+    let portal = data.get("portal")?;
+    let phone = portal.get("contact_phone")?.as_str()?;
+    let key = if portal.get("phone_on_record")?.as_bool()? { "portal-contact" } else { "portal-contact-not-on-record" };
+    Some(tr.t1(key, "phone", phone))
 }
