@@ -233,7 +233,6 @@ async fn a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused(b:
         ("reopen", "reopened"),
         ("resolve", "resolved"),
         ("confirm", "confirmed"),
-        ("close", "closed"),
     ] {
         let r =
             post(&t, &o.admin, &path, json!({"action": action, "version": version, "note": format!("{action} 备注")}))
@@ -243,13 +242,22 @@ async fn a_request_walks_its_lifecycle_and_illegal_or_stale_steps_are_refused(b:
         assert_eq!(v["status"], status);
         version = v["version"].as_i64().unwrap();
     }
+    // Not closed by hand while its return visit is open; the visit closes it.
+    let p = problem(
+        post(&t, &o.admin, &path, json!({"action": "close", "version": version})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["code"], "return_visit_open");
+    close_by_visit(&t, &o.admin, id).await;
     let detail: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}")).await.json().await.unwrap();
     assert_eq!(detail["status"], "closed");
     assert_eq!(detail["allowed_actions"], json!([]));
-    assert_eq!(detail["events"].as_array().unwrap().len(), 11, "created + 10 transitions");
+    assert_eq!(detail["events"].as_array().unwrap().len(), 11, "created + 9 transitions + the visit's close");
     assert_eq!(detail["clocks"]["response"]["met"], true);
     problem(
-        post(&t, &o.admin, &path, json!({"action": "reopen", "version": version})).await,
+        post(&t, &o.admin, &path, json!({"action": "reopen", "version": detail["version"]})).await,
         StatusCode::CONFLICT,
         "illegal_transition",
     )
@@ -508,7 +516,7 @@ async fn an_urgency_change_while_paused_recomputes_the_due_time_without_counting
     let cp = format!("/api/v1/service-requests/{}", closed["id"]);
     let c = format!("{cp}/transitions");
     assert_eq!(post(&t, &o.admin, &c, json!({"action": "confirm", "version": 2})).await.status(), StatusCode::OK);
-    assert_eq!(post(&t, &o.admin, &c, json!({"action": "close", "version": 3})).await.status(), StatusCode::OK);
+    close_by_visit(&t, &o.admin, closed["id"].as_i64().unwrap()).await;
     let p = problem(
         patch(&t, &o.admin, &cp, json!({"urgency": "urgent", "version": 4})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -672,7 +680,16 @@ async fn every_allowed_transition_is_carried_out_through_the_api(b: Backend) {
             for &a in &path[&from] {
                 version = step(id, version, a).await["version"].as_i64().unwrap();
             }
-            let answer = step(id, version, action).await;
+            // A resolved request is closed by its return visit, not by hand while the visit is open.
+            let answer = if action == Action::Close {
+                let url = format!("/api/v1/service-requests/{id}/transitions");
+                let r = post(&t, &o.admin, &url, json!({"action": "close", "version": version})).await;
+                let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+                assert_eq!(p["errors"][0]["code"], "return_visit_open");
+                close_by_visit(&t, &o.admin, id).await
+            } else {
+                step(id, version, action).await
+            };
             let now: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}")).await.json().await.unwrap();
             assert_eq!(
                 now["status"],

@@ -209,3 +209,18 @@ pub async fn finish_visit(t: &TestApp, eng: &str, id: i64, fault_code: &str, lab
     step(json!({"action": "complete", "work_done": "更换光模块", "labour_minutes": labour_minutes, "customer_confirmed": true}))
         .await;
 }
+
+/// Record the open return visit of request `sr` as reached, solved and content (every score 5):
+/// the visit closes the request.
+pub async fn close_by_visit(t: &TestApp, token: &str, sr: i64) -> Value {
+    let open: Value = get(t, token, "/api/v1/return-visits?queue=open").await.json().await.unwrap();
+    let v = open["items"].as_array().unwrap().iter().find(|v| v["service_request_id"] == sr).cloned();
+    let v = v.unwrap_or_else(|| panic!("no open return visit of request {sr}: {open}"));
+    let body =
+        json!({"outcome": "reached", "satisfaction": 5, "attitude": 5, "skill": 5, "timeliness": 5, "solved": true});
+    let r = post(t, token, &format!("/api/v1/return-visits/{}/record", v["id"]), body).await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["request_status"], "closed", "{out}");
+    out
+}
