@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VIEWPORTS, logIn, newPage, screenshot, submitLogin, useShouhou } from './support.mjs';
 
-const ADMIN_NAV = ['工作台', '服务台', '服务请求', '派工台', '客户', '设备', '服务站', '三包卡', '产品召回', '仓库', '用户', '服务级别', '审计日志', '我的账户', 'API 文档'];
+const ADMIN_NAV = ['工作台', '服务台', '服务请求', '回访', '投诉建议', '派工台', '客户', '设备', '服务站', '三包卡', '产品召回', '仓库', '用户', '服务级别', '审计日志', '我的账户', 'API 文档'];
 const ENGINEER_NAV = ['工作台', '我的工单', '服务请求', '派工台', '客户', '设备', '服务站', '三包卡', '产品召回', '仓库', '我的账户'];
 const ALL_STATIONS = ['BJ-CY01', 'CD-WH01', 'GZ-TH01', 'SH-PD01', 'SZ-NS01', 'WH-HS01'];
 

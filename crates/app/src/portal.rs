@@ -427,6 +427,8 @@ pub struct Tracked {
     pub device: Option<PortalDevice>,
     /// Resolved: the customer may confirm the completion.
     pub can_confirm: bool,
+    /// Its return visit is open: the customer may rate the service (the satisfaction survey).
+    pub can_rate: bool,
 }
 
 /// The request `number` if `phone` is one it was registered with, through the throttle: every
@@ -499,9 +501,11 @@ async fn tracked(app: &App, r: shouhou_domain::requests::Request) -> Result<Trac
         },
         None => None,
     };
+    let can_rate = crate::return_visits::visit_open(&mut c, r.id).await?;
     Ok(Tracked {
         number: r.number,
         can_confirm: r.status == Status::Resolved,
+        can_rate,
         status: r.status,
         request_type: r.request_type,
         channel: r.channel,
@@ -555,6 +559,21 @@ pub async fn confirm(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<
     tx.commit().await?;
     let r = requests::get_request(&mut app.db.read().await?.conn(), r.id).await?.ok_or(AppError::NotFound)?;
     tracked(app, r).await
+}
+
+/// The customer rates the service: a fresh single-use survey link for the request's open return
+/// visit (the answer lands where the agent's would); answers its path.
+#[tracing::instrument(skip_all)]
+pub async fn rate(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<String> {
+    let r = verified(app, ctx, number, phone).await?;
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let link = crate::return_visits::survey_for_customer(&mut c, r.id, now).await?;
+    record_portal(&mut c, app, ctx, "return_visit.survey_link", "service_request", Some(r.id.to_string()),
+        json!({"number": r.number, "expires_at": link.expires_at})).await?;
+    tx.commit().await?;
+    Ok(link.url)
 }
 
 /// The phone a portal report gave and whether it is the customer's on record, for the agent.

@@ -437,22 +437,35 @@ pub async fn survey_link(app: &App, ctx: &Ctx, id: i64) -> Result<SurveyLink> {
     if v.status != Status::Open.as_str() {
         return Err(AppError::IllegalTransition { from: v.status, action: "survey_link".into(), allowed: vec![] });
     }
-    let days = rules(&mut c).await?.survey_days;
+    let link = issue_survey(&mut c, id, now).await?;
+    record(&mut c, app, ctx, "return_visit.survey_link", "return_visit", Some(id.to_string()),
+        json!({"request": v.subject_number, "expires_at": link.expires_at})).await?;
+    tx.commit().await?;
+    Ok(link)
+}
+
+/// A new survey link for open visit `id` (replacing the previous one), in the caller's
+/// transaction; only the digest of its secret is kept.
+async fn issue_survey(c: &mut Conn<'_>, id: i64, now: i64) -> Result<SurveyLink> {
+    let days = rules(c).await?.survey_days;
     let secret = crate::secrets::random_token()?;
     let expires_at = now + days * 86_400_000;
-    store::set_survey(&mut c, id, &crate::secrets::token_digest(&secret), expires_at, now).await?;
-    record(
-        &mut c,
-        app,
-        ctx,
-        "return_visit.survey_link",
-        "return_visit",
-        Some(id.to_string()),
-        json!({"request": v.subject_number, "expires_at": expires_at}),
-    )
-    .await?;
-    tx.commit().await?;
+    if !store::set_survey(c, id, &crate::secrets::token_digest(&secret), expires_at, now).await? {
+        return Err(AppError::IllegalTransition { from: "closed".into(), action: "survey_link".into(), allowed: vec![] });
+    }
     Ok(SurveyLink { url: survey_path(&secret), expires_at })
+}
+
+/// A survey link for the open visit of request `request`, for its customer (who has shown the
+/// request's number and phone to the portal); `NotFound` when no visit is open.
+pub(crate) async fn survey_for_customer(c: &mut Conn<'_>, request: i64, now: i64) -> Result<SurveyLink> {
+    let v = store::open_of_request(c, request).await?.ok_or(AppError::NotFound)?;
+    issue_survey(c, v.id, now).await
+}
+
+/// Whether request `request` has a return visit open (its customer may rate the service).
+pub(crate) async fn visit_open(c: &mut Conn<'_>, request: i64) -> Result<bool> {
+    Ok(store::open_of_request(c, request).await?.is_some())
 }
 
 /// What the customer sees above the survey: no personal data, only what the service was.

@@ -294,6 +294,11 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
         let r = shouhou_app::requests::create_request(app, ctx, &f).await?;
         let mut version = 2;
         for a in *actions {
+            if *a == "close" {
+                // A resolved request is closed by its return visit.
+                visit_back(app, ctx, r.id, [5, 5, 5, 5], true, "升级后运行稳定，客户很满意").await?;
+                continue;
+            }
             let note = if *a == "cancel" { "客户来电说明是误报" } else { "" };
             version = shouhou_app::requests::transition(app, ctx, r.id, version, a, note).await?.version;
         }
@@ -314,7 +319,146 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     seed_field_service(app, ctx, &serials).await?;
     seed_warranty_cards(app, ctx, &serials).await?;
     seed_recall(app, ctx).await?;
-    seed_stock_work(app, ctx).await
+    seed_stock_work(app, ctx).await?;
+    seed_follow_up(app, ctx, &serials).await
+}
+
+/// Record the open return visit of request `id` as reached, by the agent.
+async fn visit_back(app: &App, ctx: &Ctx, id: i64, s: [i64; 4], solved: bool, comment: &str) -> Result<(), AppError> {
+    use shouhou_app::return_visits as rv;
+    let (visits, _) = rv::of_request(app, ctx, id).await?;
+    let Some(v) = visits.iter().find(|v| v.status == "open") else { return Ok(()) };
+    let agent = actor_ctx(app, "agent").await?;
+    let f = rv::RecordForm {
+        outcome: "reached".into(),
+        satisfaction: Some(s[0]),
+        attitude: Some(s[1]),
+        skill: Some(s[2]),
+        timeliness: Some(s[3]),
+        solved: Some(solved),
+        comment: Some(comment.into()),
+        version: None,
+    };
+    rv::record_visit(app, &agent, v.id, &f).await?;
+    Ok(())
+}
+
+/// Follow-up (回访, 投诉, 建议): requests resolved and visited back with real scores (content,
+/// a low score and "not solved" opening follow-ups, one customer not reached yet, some still due),
+/// a sample drawn for the quality check, complaints in every state (a major one reported to
+/// management, an escalated one, a repeat), and suggestions from received to answered.
+async fn seed_follow_up(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Result<(), AppError> {
+    use shouhou_app::complaints::{self as cp, ComplaintForm, ComplaintStep};
+    use shouhou_app::requests::RequestForm;
+    use shouhou_app::suggestions::{self as sg, SuggestionForm, SuggestionStep};
+    let agent = actor_ctx(app, "agent").await?;
+    // (description, scores, solved, comment); None: still to visit.
+    let visits: &[(&str, Option<([i64; 4], bool, &str)>)] = &[
+        ("交换机端口批量 down", Some(([5, 5, 5, 5], true, "工程师很专业，半小时恢复"))),
+        ("光模块收光弱", Some(([5, 5, 4, 5], true, ""))),
+        ("路由器重启后配置丢失", Some(([4, 5, 4, 4], true, "希望下次提前电话告知到达时间"))),
+        ("OLT 板卡告警", Some(([5, 4, 5, 5], true, ""))),
+        ("机房 UPS 告警", Some(([3, 4, 4, 2], true, "等了两天才上门"))),
+        ("光猫无法注册", Some(([2, 3, 3, 3], false, "问题依旧，仍然掉线"))),
+        ("无线 AP 覆盖差", Some(([5, 5, 5, 4], true, "调整信道后明显改善"))),
+        ("设备面板指示灯异常", None),
+        ("网管无法登录设备", None),
+    ];
+    for (i, (desc, answer)) in visits.iter().enumerate() {
+        let (cid, serial) = &serials[(i + 3) % serials.len()];
+        let f = RequestForm {
+            customer_id: *cid,
+            serial_number: Some(serial.clone()),
+            request_type: "repair".into(),
+            channel: ["phone", "wechat", "web"][i % 3].into(),
+            urgency: "normal".into(),
+            description: (*desc).into(),
+            ..Default::default()
+        };
+        let r = shouhou_app::requests::create_request(app, ctx, &f).await?;
+        let mut version = 2;
+        for a in ["accept", "respond", "start_work", "resolve"] {
+            version = shouhou_app::requests::transition(app, ctx, r.id, version, a, "").await?.version;
+        }
+        if let Some((s, solved, comment)) = answer {
+            visit_back(app, ctx, r.id, *s, *solved, comment).await?;
+        } else if i == visits.len() - 1 {
+            // Tried once, nobody answered.
+            let (vs, _) = shouhou_app::return_visits::of_request(app, ctx, r.id).await?;
+            if let Some(v) = vs.first() {
+                let f = shouhou_app::return_visits::RecordForm {
+                    outcome: "unreachable".into(),
+                    comment: Some("无人接听".into()),
+                    ..Default::default()
+                };
+                shouhou_app::return_visits::record_visit(app, &agent, v.id, &f).await?;
+            }
+        }
+    }
+    let manager = actor_ctx(app, "manager").await?;
+    shouhou_app::return_visits::sample(app, &manager, 3, "", "").await?;
+
+    // Complaints in every state.
+    let me = ctx.actor.as_ref().map(|a| a.id.0);
+    let customer = serials[0].0;
+    let complain = |severity: &str, category: &str, description: &str| ComplaintForm {
+        customer_id: customer,
+        severity: severity.into(),
+        category: category.into(),
+        description: description.into(),
+        ..Default::default()
+    };
+    let step = |action: &str, note: &str| ComplaintStep {
+        action: action.into(),
+        note: (!note.is_empty()).then(|| note.to_string()),
+        ..Default::default()
+    };
+    cp::register(app, &agent, &complain("major", "quality", "设备电源模块冒烟，客户要求全面检查并赔偿")).await?;
+    let k = cp::register(app, &agent, &complain("serious", "timeliness", "报修三天无人上门")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("contact", "已致电客户致歉，承诺今天安排工程师")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("escalate", "站点未按承诺上门，升级服务部长")).await?;
+    let k = cp::register(app, &agent, &complain("ordinary", "charges", "上门费收取标准不清楚")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("contact", "已向客户解释收费标准")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("investigate", "")).await?;
+    let k = cp::register(app, &agent, &complain("ordinary", "attitude", "工程师态度生硬")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("contact", "已致歉")).await?;
+    let resolve = ComplaintStep {
+        action: "resolve".into(),
+        note: Some("站长上门致歉，并减免本次上门费".into()),
+        root_cause: Some("attitude".into()),
+        measure: Some("工程师服务规范再培训，站长每周抽查回访录音".into()),
+        measure_owner_id: me,
+        measure_due: Some(shouhou_app::devices::today(app).saturating_add(jiff::Span::new().days(30)).to_string()),
+        ..Default::default()
+    };
+    cp::step(app, &agent, k.complaint.id, &resolve).await?;
+    let k = cp::register(app, &agent, &complain("ordinary", "attitude", "电话客服多次转接")).await?;
+    cp::step(app, &agent, k.complaint.id, &step("contact", "已致歉并说明原因")).await?;
+    cp::step(app, &agent, k.complaint.id, &ComplaintStep { action: "resolve".into(), ..resolve.clone() }).await?;
+    let close = ComplaintStep { action: "close".into(), customer_ack: Some(true), note: Some("客户接受".into()), ..Default::default() };
+    cp::step(app, &agent, k.complaint.id, &close).await?;
+
+    // Suggestions from received to answered.
+    let suggest = |d: &str, c: &str| SuggestionForm { description: d.into(), category: c.into(), customer_id: None, channel: None };
+    let sstep = |a: &str, dep: Option<&str>, note: &str| SuggestionStep {
+        action: a.into(),
+        department: dep.map(str::to_string),
+        note: Some(note.into()),
+        version: None,
+    };
+    sg::create(app, &agent, &suggest("希望报修后能收到工程师到达时间的短信", "service")).await?;
+    let s = sg::create(app, &agent, &suggest("设备面板增加中文告警提示", "product")).await?;
+    sg::step(app, &agent, s.id, &sstep("route", Some("product"), "")).await?;
+    sg::step(app, &agent, s.id, &sstep("study", None, "评估固件改动量")).await?;
+    let s = sg::create(app, &agent, &suggest("开通微信报修入口", "service")).await?;
+    sg::step(app, &agent, s.id, &sstep("route", Some("service"), "")).await?;
+    sg::step(app, &agent, s.id, &sstep("adopt", None, "已纳入下季度计划")).await?;
+    sg::step(app, &agent, s.id, &sstep("answer", None, "感谢建议，微信报修将于下季度上线")).await?;
+    let s = sg::create(app, &agent, &suggest("希望免费延长保修到三年", "other")).await?;
+    sg::step(app, &agent, s.id, &sstep("route", Some("sales"), "")).await?;
+    sg::step(app, &agent, s.id, &sstep("decline", None, "延保可通过购买服务合同实现")).await?;
+    sg::step(app, &agent, s.id, &sstep("answer", None, "可选购延保服务合同，详情请咨询客服")).await?;
+    Ok(())
 }
 
 /// The warehouse's paperwork in flight: an application for power modules waiting for headquarters,

@@ -1154,3 +1154,5 @@ labels-print = Print
 labels-hint = { $count } labels on { $sheets } A4 sheets.
 labels-link = QR label
 labels-print-page = Print QR labels of the devices on this page
+portal-rate = Rate the service
+portal-rate-hint = The service is done: please rate it; your answer is recorded as given.

@@ -1154,3 +1154,5 @@ labels-print = 打印
 labels-hint = 共 { $count } 个标签，{ $sheets } 张 A4。
 labels-link = 二维码标签
 labels-print-page = 打印本页设备的二维码标签
+portal-rate = 评价本次服务
+portal-rate-hint = 服务已完成，请为我们的服务打分，您的意见会被如实记录。

@@ -110,6 +110,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/thanks/{number}", get(portal::thanks))
         .route("/portal/track", get(portal::track_form).post(portal::track_submit))
         .route("/portal/track/confirm", post(portal::confirm_submit))
+        .route("/portal/track/rate", post(portal::rate_submit))
         .route("/q/{token}", get(portal::device_form).post(portal::device_submit))
         .route("/requests/export.xlsx", get(customers::export_requests))
         .route("/inbox", get(inbox::page))

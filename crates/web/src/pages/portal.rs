@@ -357,6 +357,7 @@ struct TrackView {
     type_text: String,
     created_at: String,
     can_confirm: bool,
+    can_rate: bool,
     device: Option<PortalDevice>,
     warranty_text: String,
     timeline: Vec<StepView>,
@@ -373,6 +374,7 @@ impl TrackView {
             type_text: tr.t(&format!("type-{}", t.request_type.as_str())),
             created_at: local(t.created_at),
             can_confirm: t.can_confirm,
+            can_rate: t.can_rate,
             warranty_text: t.device.as_ref().map(|d| warranty_words(tr, d)).unwrap_or_default(),
             device: t.device,
             timeline: t
@@ -506,6 +508,24 @@ pub async fn confirm_submit(
     }
     let r = shouhou_app::portal::confirm(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await;
     tracked_page(&s, &rc, &headers, &f, r, Some(rc.tr.t("portal-confirmed")))
+}
+
+/// Rate the service: a fresh survey link for the request's open return visit, then its page.
+pub async fn rate_submit(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    headers: HeaderMap,
+    axum::Form(f): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let f = FormData(f);
+    if !csrf_ok(&headers, &f.get("_csrf")) {
+        let msg = rc.tr.t("error-csrf");
+        return Ok(track_page(&s, rc.tr, &headers, StatusCode::FORBIDDEN, &f.get("number"), "", None, Some(msg), None));
+    }
+    match shouhou_app::portal::rate(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await {
+        Ok(url) => Ok(axum::response::Redirect::to(&url).into_response()),
+        Err(e) => tracked_page(&s, &rc, &headers, &f, Err(e), None),
+    }
 }
 
 // ---------- labels (staff) ----------
