@@ -570,8 +570,16 @@ pub async fn rate(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<Str
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     let link = crate::return_visits::survey_for_customer(&mut c, r.id, now).await?;
-    record_portal(&mut c, app, ctx, "return_visit.survey_link", "service_request", Some(r.id.to_string()),
-        json!({"number": r.number, "expires_at": link.expires_at})).await?;
+    record_portal(
+        &mut c,
+        app,
+        ctx,
+        "return_visit.survey_link",
+        "service_request",
+        Some(r.id.to_string()),
+        json!({"number": r.number, "expires_at": link.expires_at}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(link.url)
 }

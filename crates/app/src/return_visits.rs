@@ -438,8 +438,16 @@ pub async fn survey_link(app: &App, ctx: &Ctx, id: i64) -> Result<SurveyLink> {
         return Err(AppError::IllegalTransition { from: v.status, action: "survey_link".into(), allowed: vec![] });
     }
     let link = issue_survey(&mut c, id, now).await?;
-    record(&mut c, app, ctx, "return_visit.survey_link", "return_visit", Some(id.to_string()),
-        json!({"request": v.subject_number, "expires_at": link.expires_at})).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "return_visit.survey_link",
+        "return_visit",
+        Some(id.to_string()),
+        json!({"request": v.subject_number, "expires_at": link.expires_at}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(link)
 }
@@ -451,7 +459,11 @@ async fn issue_survey(c: &mut Conn<'_>, id: i64, now: i64) -> Result<SurveyLink>
     let secret = crate::secrets::random_token()?;
     let expires_at = now + days * 86_400_000;
     if !store::set_survey(c, id, &crate::secrets::token_digest(&secret), expires_at, now).await? {
-        return Err(AppError::IllegalTransition { from: "closed".into(), action: "survey_link".into(), allowed: vec![] });
+        return Err(AppError::IllegalTransition {
+            from: "closed".into(),
+            action: "survey_link".into(),
+            allowed: vec![],
+        });
     }
     Ok(SurveyLink { url: survey_path(&secret), expires_at })
 }

@@ -323,6 +323,41 @@ pub async fn seed_service_desk(app: &App, ctx: &Ctx) -> Result<(), AppError> {
     seed_follow_up(app, ctx, &serials).await
 }
 
+/// A repair visit of request `id` by Nanshan's engineer 赵磊, from dispatch to the customer's signature.
+async fn repaired_on_site(app: &App, ctx: &Ctx, id: i64) -> Result<(), AppError> {
+    use shouhou_app::work_orders::{self as wo, StepForm, WorkOrderForm};
+    let station = {
+        let mut rd = app.db.read().await?;
+        shouhou_store::stations::station_by_code(&mut rd.conn(), "SZ-NS01").await?.ok_or(AppError::NotFound)?.id
+    };
+    let (manager, engineer) = (actor_ctx(app, "station").await?, actor_ctx(app, "engineer").await?);
+    let f = WorkOrderForm { service_request_id: Some(id), kind: "repair".into(), ..Default::default() };
+    let c = wo::create_work_order(app, ctx, &f).await?;
+    let mut v = wo::dispatch(app, ctx, c.id, c.version, station).await?.version;
+    v = wo::assign(app, &manager, c.id, v, engineer.actor_id().unwrap_or_default()).await?.version;
+    for action in ["accept", "depart", "check_in"] {
+        let f = StepForm { action: action.into(), lat: Some(22.5405), lng: Some(113.9345), ..Default::default() };
+        v = wo::step(app, &engineer, c.id, v, &f).await?.version;
+    }
+    let f = StepForm {
+        action: "diagnose".into(),
+        fault_code: Some("E-LOS".into()),
+        cause: Some("尾纤弯折，收光功率低".into()),
+        ..Default::default()
+    };
+    v = wo::step(app, &engineer, c.id, v, &f).await?.version;
+    wo::add_file(app, &engineer, c.id, "signature", "签字.png", SIGNATURE_PNG, None).await?;
+    let f = StepForm {
+        action: "complete".into(),
+        work_done: Some("更换尾纤，清洁端面，业务恢复".into()),
+        labour_minutes: Some(45),
+        customer_confirmed: Some(true),
+        ..Default::default()
+    };
+    wo::step(app, &engineer, c.id, v, &f).await?;
+    Ok(())
+}
+
 /// Record the open return visit of request `id` as reached, by the agent.
 async fn visit_back(app: &App, ctx: &Ctx, id: i64, s: [i64; 4], solved: bool, comment: &str) -> Result<(), AppError> {
     use shouhou_app::return_visits as rv;
@@ -352,20 +387,21 @@ async fn seed_follow_up(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Resu
     use shouhou_app::requests::RequestForm;
     use shouhou_app::suggestions::{self as sg, SuggestionForm, SuggestionStep};
     let agent = actor_ctx(app, "agent").await?;
-    // (description, scores, solved, comment); None: still to visit.
-    let visits: &[(&str, Option<([i64; 4], bool, &str)>)] = &[
-        ("交换机端口批量 down", Some(([5, 5, 5, 5], true, "工程师很专业，半小时恢复"))),
-        ("光模块收光弱", Some(([5, 5, 4, 5], true, ""))),
-        ("路由器重启后配置丢失", Some(([4, 5, 4, 4], true, "希望下次提前电话告知到达时间"))),
-        ("OLT 板卡告警", Some(([5, 4, 5, 5], true, ""))),
-        ("机房 UPS 告警", Some(([3, 4, 4, 2], true, "等了两天才上门"))),
-        ("光猫无法注册", Some(([2, 3, 3, 3], false, "问题依旧，仍然掉线"))),
-        ("无线 AP 覆盖差", Some(([5, 5, 5, 4], true, "调整信道后明显改善"))),
-        ("设备面板指示灯异常", None),
-        ("网管无法登录设备", None),
+    // (description, scores, solved, comment), each visited back. The queue of visits still to make
+    // has the demo's other resolved requests.
+    let visits: &[(&str, [i64; 4], bool, &str)] = &[
+        ("交换机端口批量 down", [5, 5, 5, 5], true, "工程师很专业，半小时恢复"),
+        ("光模块收光弱", [5, 5, 4, 5], true, ""),
+        ("路由器重启后配置丢失", [4, 5, 4, 4], true, "希望下次提前电话告知到达时间"),
+        ("OLT 板卡告警", [5, 4, 5, 5], true, ""),
+        ("机房 UPS 告警", [3, 4, 4, 2], true, "等了两天才上门"),
+        ("光猫无法注册", [2, 3, 3, 3], false, "问题依旧，仍然掉线"),
+        ("无线 AP 覆盖差", [5, 5, 5, 4], true, "调整信道后明显改善"),
     ];
-    for (i, (desc, answer)) in visits.iter().enumerate() {
-        let (cid, serial) = &serials[(i + 3) % serials.len()];
+    for (i, (desc, s, solved, comment)) in visits.iter().enumerate() {
+        // The first ones are Shenzhen customers' repairs done on site by 赵磊, so the results
+        // credit an engineer; the others were solved on the phone.
+        let (cid, serial) = if i < 3 { &serials[i] } else { &serials[(i + 3) % serials.len()] };
         let f = RequestForm {
             customer_id: *cid,
             serial_number: Some(serial.clone()),
@@ -377,23 +413,33 @@ async fn seed_follow_up(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Resu
         };
         let r = shouhou_app::requests::create_request(app, ctx, &f).await?;
         let mut version = 2;
-        for a in ["accept", "respond", "start_work", "resolve"] {
+        for a in ["accept", "respond", "start_work"] {
             version = shouhou_app::requests::transition(app, ctx, r.id, version, a, "").await?.version;
         }
-        if let Some((s, solved, comment)) = answer {
-            visit_back(app, ctx, r.id, *s, *solved, comment).await?;
-        } else if i == visits.len() - 1 {
-            // Tried once, nobody answered.
-            let (vs, _) = shouhou_app::return_visits::of_request(app, ctx, r.id).await?;
-            if let Some(v) = vs.first() {
-                let f = shouhou_app::return_visits::RecordForm {
-                    outcome: "unreachable".into(),
-                    comment: Some("无人接听".into()),
-                    ..Default::default()
-                };
-                shouhou_app::return_visits::record_visit(app, &agent, v.id, &f).await?;
-            }
+        if i < 3 {
+            repaired_on_site(app, ctx, r.id).await?;
+            version = shouhou_app::requests::get_request(app, ctx, r.id).await?.request.version;
         }
+        shouhou_app::requests::transition(app, ctx, r.id, version, "resolve", "").await?;
+        visit_back(app, ctx, r.id, *s, *solved, comment).await?;
+        if !solved {
+            // Reopened by the visit, solved again, and this time the customer is content: the
+            // follow-up ends satisfied and the request closes.
+            let now = shouhou_app::requests::get_request(app, ctx, r.id).await?;
+            let v = now.request.version;
+            let v = shouhou_app::requests::transition(app, ctx, r.id, v, "start_work", "").await?.version;
+            shouhou_app::requests::transition(app, ctx, r.id, v, "resolve", "更换光猫后恢复").await?;
+            visit_back(app, ctx, r.id, [5, 5, 5, 5], true, "换新后一直正常").await?;
+        }
+    }
+    // One customer not reached on the first try.
+    if let Some(v) = shouhou_app::return_visits::queue(app, &agent, "open").await?.first() {
+        let f = shouhou_app::return_visits::RecordForm {
+            outcome: "unreachable".into(),
+            comment: Some("无人接听".into()),
+            ..Default::default()
+        };
+        shouhou_app::return_visits::record_visit(app, &agent, v.visit.id, &f).await?;
     }
     let manager = actor_ctx(app, "manager").await?;
     shouhou_app::return_visits::sample(app, &manager, 3, "", "").await?;
@@ -435,11 +481,21 @@ async fn seed_follow_up(app: &App, ctx: &Ctx, serials: &[(i64, String)]) -> Resu
     let k = cp::register(app, &agent, &complain("ordinary", "attitude", "电话客服多次转接")).await?;
     cp::step(app, &agent, k.complaint.id, &step("contact", "已致歉并说明原因")).await?;
     cp::step(app, &agent, k.complaint.id, &ComplaintStep { action: "resolve".into(), ..resolve.clone() }).await?;
-    let close = ComplaintStep { action: "close".into(), customer_ack: Some(true), note: Some("客户接受".into()), ..Default::default() };
+    let close = ComplaintStep {
+        action: "close".into(),
+        customer_ack: Some(true),
+        note: Some("客户接受".into()),
+        ..Default::default()
+    };
     cp::step(app, &agent, k.complaint.id, &close).await?;
 
     // Suggestions from received to answered.
-    let suggest = |d: &str, c: &str| SuggestionForm { description: d.into(), category: c.into(), customer_id: None, channel: None };
+    let suggest = |d: &str, c: &str| SuggestionForm {
+        description: d.into(),
+        category: c.into(),
+        customer_id: None,
+        channel: None,
+    };
     let sstep = |a: &str, dep: Option<&str>, note: &str| SuggestionStep {
         action: a.into(),
         department: dep.map(str::to_string),
