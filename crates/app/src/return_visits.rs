@@ -35,6 +35,76 @@ pub(crate) async fn rules(c: &mut Conn<'_>) -> Result<Rules> {
     }
 }
 
+/// The follow-up settings: return visits and complaint clocks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpSettings {
+    pub return_visits: Rules,
+    pub complaints: shouhou_domain::complaints::Rules,
+}
+
+/// The follow-up settings in force (the back office reads them).
+pub async fn settings(app: &App, ctx: &Ctx) -> Result<FollowUpSettings> {
+    ctx.require_read(Permission::BackOffice)?;
+    let mut rd = app.db.read().await?;
+    let mut c = rd.conn();
+    Ok(FollowUpSettings { return_visits: rules(&mut c).await?, complaints: crate::complaints::rules(&mut c).await? })
+}
+
+/// Replace the follow-up settings (administrators); the calendars named must exist.
+#[tracing::instrument(skip_all)]
+pub async fn set_settings(app: &App, ctx: &Ctx, s: &FollowUpSettings) -> Result<FollowUpSettings> {
+    ctx.require(Permission::SettingsWrite)?;
+    let mut e = ValidationErrors::default();
+    if let Err(v) = s.return_visits.validate() {
+        e.0.extend(
+            v.0.into_iter().map(|f| shouhou_domain::FieldError { field: format!("return_visits.{}", f.field), ..f }),
+        );
+    }
+    if let Err(v) = s.complaints.validate() {
+        e.0.extend(
+            v.0.into_iter().map(|f| shouhou_domain::FieldError { field: format!("complaints.{}", f.field), ..f }),
+        );
+    }
+    let mut tx = app.db.begin().await?;
+    let mut c = tx.conn();
+    let c3 = &s.complaints;
+    let calendars = [
+        ("return_visits.calendar", &s.return_visits.calendar),
+        ("complaints.major.contact_calendar", &c3.major.contact_calendar),
+        ("complaints.major.solution_calendar", &c3.major.solution_calendar),
+        ("complaints.serious.contact_calendar", &c3.serious.contact_calendar),
+        ("complaints.serious.solution_calendar", &c3.serious.solution_calendar),
+        ("complaints.ordinary.contact_calendar", &c3.ordinary.contact_calendar),
+        ("complaints.ordinary.solution_calendar", &c3.ordinary.solution_calendar),
+    ];
+    for (field, code) in calendars {
+        if crate::sla::load_calendar(&mut c, code).await?.is_none() {
+            e.push(field, "unknown_calendar");
+        }
+    }
+    e.into_result()?;
+    shouhou_store::settings::put(&mut c, "return_visit_rules", &json_text(&s.return_visits)?).await?;
+    shouhou_store::settings::put(&mut c, "complaint_rules", &json_text(&s.complaints)?).await?;
+    record(
+        &mut c,
+        app,
+        ctx,
+        "settings.follow_up",
+        "settings",
+        Some("follow_up".into()),
+        serde_json::to_value(s).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s.clone())
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
 /// When a visit made now falls due: `due_minutes` of business time on the rules' calendar.
 async fn due_from(c: &mut Conn<'_>, now: i64) -> Result<i64> {
     let r = rules(c).await?;

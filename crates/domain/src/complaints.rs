@@ -133,6 +133,7 @@ pub fn initial_level(s: Severity) -> i64 {
 
 /// A severity's clocks: minutes on a calendar to the first contact and to the solution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ComplaintClock))]
 #[serde(deny_unknown_fields)]
 pub struct Clock {
     pub contact_minutes: i64,
@@ -144,6 +145,7 @@ pub struct Clock {
 /// The complaint rules (setting `complaint_rules`). PRODUCT.md §3 leaves the limits as [X]: these
 /// are the defaults, editable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ComplaintRules))]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     pub major: Clock,

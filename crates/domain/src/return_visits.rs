@@ -66,6 +66,7 @@ pub const CONTENT_ABOVE: u8 = 3;
 /// The return-visit rules (setting `return_visit_rules`): on which calendar and how soon a visit
 /// is due after the resolution, and how long a survey link stays valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ReturnVisitRules))]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     pub calendar: String,

@@ -365,9 +365,47 @@ async fn suggestions_are_routed_evaluated_answered_and_exported(b: Backend) {
     assert!(x.bytes().await.unwrap().starts_with(b"PK"), "an .xlsx (zip) file");
 }
 
+async fn the_follow_up_settings_are_editable_and_checked(b: Backend) {
+    let t = shouhou_testkit::spawn_app(b).await.unwrap();
+    let o = org(&t).await;
+    let r = get(&t, &o.admin, "/api/v1/follow-up-settings").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut s: Value = r.json().await.unwrap();
+    assert_eq!(
+        (s["return_visits"]["due_minutes"].as_i64(), s["complaints"]["ordinary"]["solution_calendar"].as_str()),
+        (Some(900), Some("cn-workday"))
+    );
+    // Nonsense is refused whole, naming each field.
+    let mut bad = s.clone();
+    bad["return_visits"]["survey_days"] = json!(0);
+    bad["complaints"]["major"]["solution_calendar"] = json!("mars");
+    let p = problem(
+        put(&t, &o.admin, "/api/v1/follow-up-settings", bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["return_visits.survey_days", "complaints.major.solution_calendar"]);
+    // A major complaint's solution within 2 hours from now on.
+    s["complaints"]["major"]["solution_minutes"] = json!(120);
+    assert_eq!(put(&t, &o.admin, "/api/v1/follow-up-settings", s).await.status(), StatusCode::OK);
+    let (customer, _) = nanshan_device(&t, &o).await;
+    let k = complain(
+        &t,
+        &o.admin,
+        json!({"customer_id": customer, "severity": "major", "category": "quality", "description": "冒烟"}),
+    )
+    .await;
+    let (created, due) = (k["created_at"].as_str().unwrap(), k["solution_due_at"].as_str().unwrap());
+    let ms = |x: &str| x.parse::<jiff::Timestamp>().unwrap().as_millisecond();
+    assert_eq!(ms(due) - ms(created), 2 * 3_600_000);
+}
+
 crate::on_both_backends!(
     a_complaint_runs_its_clocks_and_closes_only_acknowledged_or_with_a_reason,
     a_repeat_within_thirty_days_is_flagged,
     a_major_complaint_reaches_management_once_and_again_if_not_acknowledged,
     suggestions_are_routed_evaluated_answered_and_exported,
+    the_follow_up_settings_are_editable_and_checked,
 );

@@ -53,6 +53,10 @@ pub async fn post(t: &TestApp, token: &str, path: &str, body: Value) -> Response
     client().post(t.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
 }
 
+pub async fn put(t: &TestApp, token: &str, path: &str, body: Value) -> Response {
+    client().put(t.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+}
+
 pub async fn patch(t: &TestApp, token: &str, path: &str, body: Value) -> Response {
     client().patch(t.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
 }

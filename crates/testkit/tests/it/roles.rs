@@ -129,6 +129,8 @@ const TABLE: &[(&str, &str, [u16; 11])] = &[
     ("GET",   "/api/v1/suggestions/export.xlsx",            [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/suggestions/999999",                 [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST",  "/api/v1/suggestions/999999/steps",           [401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",   "/api/v1/follow-up-settings",                 [401, 200, 200, 200, 200, 200, 200, 200, 200, 404, 404]),
+    ("PUT",   "/api/v1/follow-up-settings",                 [401, 422, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
     ("GET",   "/api/v1/return-visits",                      [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("GET",   "/api/v1/return-visits/results",              [401, 200, 200, 200, 200, 200, 200, 404, 200, 404, 404]),
     ("POST",  "/api/v1/return-visits/samples",              [401, 422, 422, 403, 403, 403, 403, 403, 403, 403, 403]),
@@ -184,6 +186,11 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         p if p.ends_with("/warranty") => json!({"exchanged_on": "bogus"}),
         p if p.ends_with("/leave") => json!({"days": [{"day": "2000-01-01", "reason": ""}]}),
         "/api/v1/dispatch-settings" => json!({"arrange_minutes": 0}),
+        "/api/v1/follow-up-settings" => {
+            let clock = json!({"contact_minutes": 0, "contact_calendar": "24x7", "solution_minutes": 0, "solution_calendar": "24x7"});
+            json!({"return_visits": {"calendar": "cn-workday", "due_minutes": 0, "survey_days": 7},
+                   "complaints": {"major": clock, "serious": clock, "ordinary": clock, "ack_minutes": 30, "repeat_days": 30}})
+        }
         "/api/v1/maintenance-plans" => json!({"kind": "party"}),
         "/api/v1/parts" => json!({"code": "", "name": "", "unit": ""}),
         "/api/v1/stock-movements" => json!({"kind": "party", "warehouse_id": 0}),

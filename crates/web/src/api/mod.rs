@@ -140,6 +140,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(complaints::export_suggestions))
         .routes(routes!(complaints::get_suggestion))
         .routes(routes!(complaints::suggestion_step))
+        .routes(routes!(return_visits::get_settings, return_visits::set_settings))
         .routes(routes!(return_visits::list))
         .routes(routes!(return_visits::results))
         .routes(routes!(return_visits::sample))

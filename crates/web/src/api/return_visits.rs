@@ -400,3 +400,26 @@ pub async fn check(
     let d = shouhou_app::return_visits::check(&s.app, &rc.ctx, id, &f).await?;
     Ok(Json(detail_answer(&d, s.app.now())?))
 }
+
+/// The follow-up settings: when a return visit falls due and how long a survey link lasts; each
+/// complaint severity's clocks, the time management has to acknowledge a major one, the repeat window.
+#[utoipa::path(get, path = "/api/v1/follow-up-settings", operation_id = "get_follow_up_settings", tag = "follow-up",
+    security(("bearer" = [])), responses((status = 200, body = shouhou_app::return_visits::FollowUpSettings)))]
+pub async fn get_settings(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+) -> ApiResult<Json<shouhou_app::return_visits::FollowUpSettings>> {
+    Ok(Json(shouhou_app::return_visits::settings(&s.app, &rc.ctx).await?))
+}
+
+/// Replace the follow-up settings (administrators); they apply to visits and complaints made from now on.
+#[utoipa::path(put, path = "/api/v1/follow-up-settings", operation_id = "set_follow_up_settings", tag = "follow-up",
+    request_body = shouhou_app::return_visits::FollowUpSettings, security(("bearer" = [])),
+    responses((status = 200, body = shouhou_app::return_visits::FollowUpSettings), (status = 422, body = super::ProblemDoc)))]
+pub async fn set_settings(
+    State(s): State<AppState>,
+    rc: ReqCtx,
+    ApiJson(b): ApiJson<shouhou_app::return_visits::FollowUpSettings>,
+) -> ApiResult<Json<shouhou_app::return_visits::FollowUpSettings>> {
+    Ok(Json(shouhou_app::return_visits::set_settings(&s.app, &rc.ctx, &b).await?))
+}
