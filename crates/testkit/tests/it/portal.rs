@@ -306,6 +306,24 @@ async fn the_customer_confirms_a_resolved_request_from_the_portal(b: Backend) {
     // Confirming again is refused, and changes nothing.
     let again = web.post(t.url("/portal/track/confirm")).form(&form).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::CONFLICT);
+
+    // Rating: the open return visit's survey, reached from the tracking page with the right phone.
+    let page = web.post(t.url("/portal/track")).form(&form).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("data-testid=\"rate\""), "the return visit is open: the customer may rate");
+    let foreign = [("_csrf", "forged"), ("number", number.as_str()), ("phone", "13812345678")];
+    assert_eq!(web.post(t.url("/portal/track/rate")).form(&foreign).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    let wrong = [("_csrf", csrf.as_str()), ("number", number.as_str()), ("phone", "13700000000")];
+    assert_eq!(web.post(t.url("/portal/track/rate")).form(&wrong).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let r = web.post(t.url("/portal/track/rate")).form(&form).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let survey = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(survey.starts_with("/survey/"), "{survey}");
+    let answers = [("satisfaction", "5"), ("attitude", "5"), ("skill", "4"), ("timeliness", "5"), ("solved", "true")];
+    assert_eq!(web.post(t.url(&survey)).form(&answers).send().await.unwrap().status(), StatusCode::OK);
+    let r: Value = get(&t, &o.admin, &format!("/api/v1/service-requests/{id}")).await.json().await.unwrap();
+    assert_eq!(r["request"]["status"], "closed", "the customer's answer closed it");
+    let page = web.post(t.url("/portal/track")).form(&form).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("data-testid=\"rate\""), "rated once");
 }
 
 async fn a_web_report_registers_a_new_customer_and_reports_are_throttled(b: Backend) {

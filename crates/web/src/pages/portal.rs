@@ -480,6 +480,16 @@ fn tracked_page(
     }
 }
 
+/// A tracking form posted without the page's double-submit token (another site's form): the
+/// track page with 403, nothing looked up.
+fn foreign_form(s: &AppState, rc: &ReqCtx, headers: &HeaderMap, f: &FormData) -> Option<Response> {
+    if csrf_ok(headers, &f.get("_csrf")) {
+        return None;
+    }
+    let msg = rc.tr.t("error-csrf");
+    Some(track_page(s, rc.tr, headers, StatusCode::FORBIDDEN, &f.get("number"), "", None, Some(msg), None))
+}
+
 pub async fn track_submit(
     State(s): State<AppState>,
     rc: ReqCtx,
@@ -487,9 +497,8 @@ pub async fn track_submit(
     axum::Form(f): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = FormData(f);
-    if !csrf_ok(&headers, &f.get("_csrf")) {
-        let msg = rc.tr.t("error-csrf");
-        return Ok(track_page(&s, rc.tr, &headers, StatusCode::FORBIDDEN, &f.get("number"), "", None, Some(msg), None));
+    if let Some(refused) = foreign_form(&s, &rc, &headers, &f) {
+        return Ok(refused);
     }
     let r = shouhou_app::portal::track(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await;
     tracked_page(&s, &rc, &headers, &f, r, None)
@@ -502,9 +511,8 @@ pub async fn confirm_submit(
     axum::Form(f): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = FormData(f);
-    if !csrf_ok(&headers, &f.get("_csrf")) {
-        let msg = rc.tr.t("error-csrf");
-        return Ok(track_page(&s, rc.tr, &headers, StatusCode::FORBIDDEN, &f.get("number"), "", None, Some(msg), None));
+    if let Some(refused) = foreign_form(&s, &rc, &headers, &f) {
+        return Ok(refused);
     }
     let r = shouhou_app::portal::confirm(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await;
     tracked_page(&s, &rc, &headers, &f, r, Some(rc.tr.t("portal-confirmed")))
@@ -518,9 +526,8 @@ pub async fn rate_submit(
     axum::Form(f): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let f = FormData(f);
-    if !csrf_ok(&headers, &f.get("_csrf")) {
-        let msg = rc.tr.t("error-csrf");
-        return Ok(track_page(&s, rc.tr, &headers, StatusCode::FORBIDDEN, &f.get("number"), "", None, Some(msg), None));
+    if let Some(refused) = foreign_form(&s, &rc, &headers, &f) {
+        return Ok(refused);
     }
     match shouhou_app::portal::rate(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await {
         Ok(url) => Ok(axum::response::Redirect::to(&url).into_response()),
