@@ -402,10 +402,44 @@ async fn the_follow_up_settings_are_editable_and_checked(b: Backend) {
     assert_eq!(ms(due) - ms(created), 2 * 3_600_000);
 }
 
+async fn the_pages_register_a_complaint_by_phone_and_show_text_escaped(b: Backend) {
+    let t = shouhou_testkit::spawn_app(b).await.unwrap();
+    let o = org(&t).await;
+    nanshan_device(&t, &o).await;
+    add_user(&t.app, "agent.li", &["agent"], &[]).await;
+    let (web, csrf) = crate::pages::web_login(&t, "agent.li").await;
+    for path in
+        ["/complaints", "/suggestions", "/return-visits", "/return-visits?tab=results", "/return-visits?tab=follow-ups"]
+    {
+        assert_eq!(web.get(t.url(path)).send().await.unwrap().status(), StatusCode::OK, "{path}");
+    }
+    let form = |phone: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("phone", phone.into()),
+            ("severity", "serious".into()),
+            ("category", "attitude".into()),
+            ("description", "<script>alert(1)</script>客服挂断电话".into()),
+        ]
+    };
+    let before = count(&t, "complaints").await;
+    let r = web.post(t.url("/complaints")).form(&form("13900000000")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "no customer with that phone");
+    assert_eq!(count(&t, "complaints").await, before);
+    let r = web.post(t.url("/complaints")).form(&form("13812345678")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let detail = r.headers()["location"].to_str().unwrap().to_string();
+    let page = web.get(t.url(&detail)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;客服挂断电话"), "shown escaped");
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(page.contains("CP-"));
+}
+
 crate::on_both_backends!(
     a_complaint_runs_its_clocks_and_closes_only_acknowledged_or_with_a_reason,
     a_repeat_within_thirty_days_is_flagged,
     a_major_complaint_reaches_management_once_and_again_if_not_acknowledged,
     suggestions_are_routed_evaluated_answered_and_exported,
     the_follow_up_settings_are_editable_and_checked,
+    the_pages_register_a_complaint_by_phone_and_show_text_escaped,
 );

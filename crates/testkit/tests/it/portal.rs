@@ -311,9 +311,15 @@ async fn the_customer_confirms_a_resolved_request_from_the_portal(b: Backend) {
     let page = web.post(t.url("/portal/track")).form(&form).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-testid=\"rate\""), "the return visit is open: the customer may rate");
     let foreign = [("_csrf", "forged"), ("number", number.as_str()), ("phone", "13812345678")];
-    assert_eq!(web.post(t.url("/portal/track/rate")).form(&foreign).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        web.post(t.url("/portal/track/rate")).form(&foreign).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     let wrong = [("_csrf", csrf.as_str()), ("number", number.as_str()), ("phone", "13700000000")];
-    assert_eq!(web.post(t.url("/portal/track/rate")).form(&wrong).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        web.post(t.url("/portal/track/rate")).form(&wrong).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let r = web.post(t.url("/portal/track/rate")).form(&form).send().await.unwrap();
     assert!(r.status().is_redirection(), "{}", r.status());
     let survey = r.headers()["location"].to_str().unwrap().to_string();

@@ -1156,3 +1156,4 @@ labels-link = QR label
 labels-print-page = Print QR labels of the devices on this page
 portal-rate = Rate the service
 portal-rate-hint = The service is done: please rate it; your answer is recorded as given.
+cp-phone = Customer's phone

@@ -1156,3 +1156,4 @@ labels-link = 二维码标签
 labels-print-page = 打印本页设备的二维码标签
 portal-rate = 评价本次服务
 portal-rate-hint = 服务已完成，请为我们的服务打分，您的意见会被如实记录。
+cp-phone = 客户电话

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use shouhou_app::AppError;
 use shouhou_app::complaints::{ComplaintDetail, ComplaintForm, ComplaintStep};
 use shouhou_app::suggestions::{Suggestion, SuggestionForm, SuggestionStep};
 use shouhou_domain::return_visits::permille;
@@ -47,6 +48,8 @@ struct ListPage {
     all: bool,
     rows: Vec<Row>,
     causes: Vec<CauseRow>,
+    may_register: bool,
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +58,17 @@ pub struct ListQuery {
 }
 
 pub async fn list(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQuery>) -> Result<Response, PageError> {
+    list_page(&s, &rc, q, None, StatusCode::OK).await
+}
+
+async fn list_page(
+    s: &AppState,
+    rc: &ReqCtx,
+    q: ListQuery,
+    error: Option<String>,
+    code: StatusCode,
+) -> Result<Response, PageError> {
+    let rc = rc.clone();
     let path = "/complaints";
     require_login(&rc, path)?;
     let tr = rc.tr;
@@ -92,16 +106,49 @@ pub async fn list(State(s): State<AppState>, rc: ReqCtx, Query(q): Query<ListQue
             on_time: percent(permille(l.figures.on_time, l.figures.judged)),
         })
         .collect();
-    let page = ListPage { c: Chrome::new(&rc, "cp-title", path), all, rows, causes };
-    Ok(render(&page).into_response())
+    let may_register = rc.ctx.actor.as_ref().is_some_and(|a| a.can(shouhou_domain::auth::Permission::FeedbackWrite));
+    let page = ListPage { c: Chrome::new(&rc, "cp-title", path), all, rows, causes, may_register, error };
+    Ok((code, render(&page)).into_response())
 }
 
-/// Register a complaint from a request's page (its customer and the request known).
+/// Register a complaint: from a request's page (its customer and the request known), or from the
+/// complaints page by the customer's phone (the supervision hotline, a letter).
 pub async fn register(State(s): State<AppState>, rc: ReqCtx, CsrfForm(f): CsrfForm) -> Result<Response, PageError> {
     let request: Option<i64> = f.get("service_request_id").trim().parse().ok();
+    let customer_id = match f.get("customer_id").trim().parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => {
+            let phone = f.get("phone");
+            let pop =
+                shouhou_app::desk::screen_pop(&s.app, &rc.ctx, shouhou_app::desk::Lookup::Phone(phone.trim())).await;
+            match pop {
+                Ok(Some(p)) => p.customer.id,
+                // No customer: the use case answers `unknown_customer` like any bad id.
+                Ok(None) | Err(AppError::Validation(_)) => 0,
+                Err(e) => return Err(page_err(&rc, "/complaints")(e)),
+            }
+        }
+    };
+    if request.is_none() {
+        let form = ComplaintForm {
+            customer_id,
+            severity: f.get("severity"),
+            category: f.get("category"),
+            description: f.get("description"),
+            ..ComplaintForm::default()
+        };
+        return match shouhou_app::complaints::register(&s.app, &rc.ctx, &form).await {
+            Ok(d) => Ok(Redirect::to(&format!("/complaints/{}", d.complaint.id)).into_response()),
+            Err(e) => {
+                let r = Err(e);
+                let q = || ListQuery { all: None };
+                super::after_form(&rc, r, "/complaints", |msg, code| list_page(&s, &rc, q(), Some(msg), code)).await
+            }
+        };
+    }
     let back = request.map(|r| format!("/requests/{r}")).unwrap_or_else(|| "/complaints".into());
     let form = ComplaintForm {
-        customer_id: f.get("customer_id").trim().parse().unwrap_or(0),
+        customer_id,
         severity: f.get("severity"),
         category: f.get("category"),
         description: f.get("description"),
