@@ -243,6 +243,9 @@ pub struct VisitDetail {
     pub can_record: bool,
     /// The caller may check it (it is sampled).
     pub can_check: bool,
+    /// The customer's phone to call, as the caller may see it (masked without the right; a read in
+    /// clear is audited); `None` for one who may not read the customer.
+    pub customer_phone: Option<String>,
 }
 
 pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<VisitDetail> {
@@ -257,8 +260,17 @@ pub async fn get(app: &App, ctx: &Ctx, id: i64) -> Result<VisitDetail> {
     };
     let can_record = v.status == Status::Open.as_str() && actor.can(Permission::ReturnVisit);
     let can_check = v.check_state.as_deref() == Some(CheckState::Sampled.as_str()) && actor.can(Permission::Supervise);
+    let customer_phone = if can_record {
+        match crate::customers::get_customer(app, ctx, v.customer_id).await {
+            Ok(c) => Some(c.phone),
+            Err(AppError::NotFound) => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
     let item = with_names(app, ctx, vec![v]).await?.pop().ok_or(AppError::NotFound)?;
-    Ok(VisitDetail { item, attempts, follow_ups, can_record, can_check })
+    Ok(VisitDetail { item, attempts, follow_ups, can_record, can_check, customer_phone })
 }
 
 /// The visits of a request (its page shows them), newest first.

@@ -78,6 +78,9 @@ async fn a_visit_falls_due_on_the_calendar_and_closes_the_request(b: Backend) {
     let v = visit_of(&t, &agent, sr).await;
     assert_eq!(v["due_at"], "2026-12-08T16:00:00+08:00", "{v}");
     assert_eq!(v["customer_name"], "张三");
+    // The agent sees whom to call; the read in clear is on the audit trail.
+    let d: Value = get(&t, &agent, &format!("/api/v1/return-visits/{}", v["id"])).await.json().await.unwrap();
+    assert_eq!((d["customer_phone"].as_str(), d["actions"][0].as_str()), (Some("13812345678"), Some("record")));
     assert_eq!((v["status"].as_str(), v["attempts"].as_i64()), (Some("open"), Some(0)));
 
     // Not closed while the visit is open; the visit itself closes it.
@@ -236,6 +239,7 @@ async fn three_days_without_reaching_the_customer_end_the_visit(b: Backend) {
     assert_eq!(status_of(&t, &admin, sr).await, "closed");
     let d: Value = get(&t, &admin, &format!("/api/v1/return-visits/{}", v["id"])).await.json().await.unwrap();
     assert_eq!((d["status"].as_str(), d["tries"].as_array().unwrap().len()), (Some("unreachable"), 4));
+    assert!(d["customer_phone"].is_null(), "archived: nobody is to call any more");
 }
 
 async fn the_survey_link_works_once_expires_and_cannot_be_forged(b: Backend) {

@@ -170,6 +170,9 @@ pub struct VisitDetailAnswer {
     pub visit: VisitAnswer,
     pub tries: Vec<AttemptAnswer>,
     pub follow_ups: Vec<FollowUpAnswer>,
+    /// The customer's phone to call, for one who may record the visit (masked without the right
+    /// to personal data; a read in clear is audited).
+    pub customer_phone: Option<String>,
     /// What the caller may do: record, survey_link, check.
     pub actions: Vec<String>,
 }
@@ -192,6 +195,7 @@ fn detail_answer(d: &VisitDetail, now: i64) -> Result<VisitDetailAnswer, shouhou
             })
             .collect::<Result<_, shouhou_app::AppError>>()?,
         follow_ups: d.follow_ups.iter().map(follow_up_answer).collect::<Result<_, _>>()?,
+        customer_phone: d.customer_phone.clone(),
         actions,
     })
 }
