@@ -436,6 +436,24 @@ pub struct Tracked {
 /// count back, so only failures add up; past the limit even the right phone is refused until the
 /// window ends. A wrong phone and an unknown number are the same `NotFound`.
 async fn verified(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<shouhou_domain::requests::Request> {
+    throttled(app, ctx, number, phone, |number, idx| async move {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        Ok(match requests::request_by_number(&mut c, &number).await? {
+            Some(r) if portal::phone_belongs_to_request(&mut c, r.id, r.customer_id, &idx).await? => Some(r),
+            _ => None,
+        })
+    })
+    .await
+}
+
+/// The throttled look-up behind every "number and phone" proof: the number (upper-cased) and the
+/// phone's blind index go to `find`, which answers the record if the phone is one of its own.
+async fn throttled<T, F, Fut>(app: &App, ctx: &Ctx, number: &str, phone: &str, find: F) -> Result<T>
+where
+    F: FnOnce(String, String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>>>,
+{
     let mut e = ValidationErrors::default();
     let number = e.take(request_number("number", number));
     if phone.trim().is_empty() {
@@ -462,26 +480,56 @@ async fn verified(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<sho
         tracing::warn!(source = %ctx.source, "portal tracking throttled");
         return Err(AppError::Throttled { retry_after_secs });
     }
-    let found = {
-        let mut rd = app.db.read().await?;
-        let mut c = rd.conn();
-        match (requests::request_by_number(&mut c, &number).await?, Phone::parse("phone", phone).ok()) {
-            (Some(r), Some(p))
-                if portal::phone_belongs_to_request(&mut c, r.id, r.customer_id, &app.keys.blind_index(p.as_str()))
-                    .await? =>
-            {
-                Some(r)
-            }
-            _ => None,
-        }
+    let found = match Phone::parse("phone", phone) {
+        Ok(p) => find(number.clone(), app.keys.blind_index(p.as_str())).await?,
+        Err(_) => None,
     };
-    let Some(r) = found else { return Err(AppError::NotFound) };
+    let Some(found) = found else { return Err(AppError::NotFound) };
     let mut tx = app.db.begin().await?;
     let mut c = tx.conn();
     portal::give_back(&mut c, "track_source", &source).await?;
     portal::give_back(&mut c, "track_number", &number).await?;
     tx.commit().await?;
-    Ok(r)
+    Ok(found)
+}
+
+/// What a customer sees of their suggestion (建议): its status and the answer.
+#[derive(Debug, Clone)]
+pub struct TrackedSuggestion {
+    pub number: String,
+    /// product, service, other
+    pub category: String,
+    /// received, routed, under_study, adopted, declined
+    pub status: String,
+    pub answer: String,
+    pub answered_at: Option<jiff::Timestamp>,
+    pub created_at: jiff::Timestamp,
+}
+
+/// A suggestion by its number (`SG-…`) and its customer's phone, through the same throttle as
+/// tracking a request; a suggestion of no known customer cannot be looked up.
+#[tracing::instrument(skip_all)]
+pub async fn suggestion(app: &App, ctx: &Ctx, number: &str, phone: &str) -> Result<TrackedSuggestion> {
+    let s = throttled(app, ctx, number, phone, |number, idx| async move {
+        let mut rd = app.db.read().await?;
+        let mut c = rd.conn();
+        Ok(match shouhou_store::complaints::suggestion_by_number(&mut c, &number).await? {
+            Some(s) => match s.customer_id {
+                Some(cid) if portal::phone_belongs_to_customer(&mut c, cid, &idx).await? => Some(s),
+                _ => None,
+            },
+            None => None,
+        })
+    })
+    .await?;
+    Ok(TrackedSuggestion {
+        number: s.number,
+        category: s.category,
+        status: s.status,
+        answer: s.answer,
+        answered_at: s.answered_at.map(crate::instant).transpose()?,
+        created_at: crate::instant(s.created_at)?,
+    })
 }
 
 async fn tracked(app: &App, r: shouhou_domain::requests::Request) -> Result<Tracked> {

@@ -262,6 +262,13 @@ pub async fn get_suggestion(c: &mut Conn<'_>, id: i64) -> Result<Option<Suggesti
     Ok(both!(c, c => sqlx::query_as::<_, Suggestion>(AssertSqlSafe(sql)).bind(id).fetch_optional(c).await)?)
 }
 
+/// The suggestion numbered `number`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn suggestion_by_number(c: &mut Conn<'_>, number: &str) -> Result<Option<Suggestion>> {
+    let sql = format!("SELECT {SUGGESTION_COLS} FROM suggestions WHERE number = $1");
+    Ok(both!(c, c => sqlx::query_as::<_, Suggestion>(AssertSqlSafe(sql)).bind(number).fetch_optional(c).await)?)
+}
+
 /// Suggestions registered in `[from, to)`, newest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn suggestions_between(c: &mut Conn<'_>, from: i64, to: i64, limit: i64) -> Result<Vec<Suggestion>> {

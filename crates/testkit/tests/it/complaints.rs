@@ -360,6 +360,23 @@ async fn suggestions_are_routed_evaluated_answered_and_exported(b: Backend) {
     );
     let l: Value = get(&t, &eng, "/api/v1/suggestions").await.json().await.unwrap();
     assert_eq!(l["items"].as_array().unwrap().len(), 1);
+    // The customer sees the status and the answer on the portal, by the number and their phone.
+    let number = s["number"].as_str().unwrap().to_string();
+    let (web, csrf, _) = crate::portal::visitor(&t, "/portal/track").await;
+    let look = |phone: &'static str| {
+        [("_csrf", csrf.clone()), ("number", number.to_lowercase()), ("phone", phone.to_string())]
+    };
+    let r = web.post(t.url("/portal/track")).form(&look("13812345678")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"suggestion-status\">已采纳") && page.contains("新版固件将支持中文告警"),
+        "{page}"
+    );
+    assert!(!page.contains("纳入 V3.2 固件"), "the evaluation is internal");
+    let wrong = web.post(t.url("/portal/track")).form(&look("13700000000")).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    assert!(!wrong.text().await.unwrap().contains("suggestion-result"));
     let x = get(&t, &o.admin, "/api/v1/suggestions/export.xlsx").await;
     assert_eq!(x.status(), StatusCode::OK);
     assert!(x.bytes().await.unwrap().starts_with(b"PK"), "an .xlsx (zip) file");

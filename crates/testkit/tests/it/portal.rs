@@ -19,7 +19,7 @@ async fn qr_path(t: &TestApp, token: &str, device: i64) -> String {
 }
 
 /// A browser without an account: a client keeping cookies, and the form token of `path`.
-async fn visitor(t: &TestApp, path: &str) -> (Client, String, String) {
+pub(crate) async fn visitor(t: &TestApp, path: &str) -> (Client, String, String) {
     let web = client();
     let r = web.get(t.url(path)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path}");

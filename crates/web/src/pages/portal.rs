@@ -399,8 +399,20 @@ struct TrackPage {
     number: String,
     phone: String,
     result: Option<TrackView>,
+    /// A suggestion looked up by its number (`SG-…`) instead of a request.
+    suggestion: Option<SuggestionView>,
     error: Option<String>,
     done: Option<String>,
+}
+
+/// A customer's suggestion as the track page shows it: its status and the answer, in words.
+pub struct SuggestionView {
+    pub number: String,
+    pub category: String,
+    pub status: String,
+    pub answer: String,
+    pub answered_at: String,
+    pub created_at: String,
 }
 
 #[derive(Deserialize)]
@@ -427,10 +439,43 @@ fn track_page(
         number: number.chars().take(32).collect(),
         phone: phone.to_string(),
         result,
+        suggestion: None,
         error,
         done,
     };
     answer(s, status, render(&page), &token, fresh)
+}
+
+/// The track page showing a suggestion.
+fn suggestion_page(
+    s: &AppState,
+    tr: Tr,
+    headers: &HeaderMap,
+    phone: &str,
+    t: shouhou_app::portal::TrackedSuggestion,
+) -> Response {
+    let (token, fresh) = form_token(headers);
+    let when =
+        |t: jiff::Timestamp| crate::api::Instant(t).to_string().replace('T', " ").chars().take(16).collect::<String>();
+    let view = SuggestionView {
+        category: tr.t(&format!("sg-category-{}", t.category)),
+        status: tr.t(&format!("sg-status-{}", t.status)),
+        answered_at: t.answered_at.map(when).unwrap_or_default(),
+        created_at: when(t.created_at),
+        answer: t.answer,
+        number: t.number,
+    };
+    let page = TrackPage {
+        p: PortalChrome::new(tr, "portal-track-title", "/portal/track"),
+        csrf: token.clone(),
+        number: view.number.clone(),
+        phone: phone.to_string(),
+        result: None,
+        suggestion: Some(view),
+        error: None,
+        done: None,
+    };
+    answer(s, StatusCode::OK, render(&page), &token, fresh)
 }
 
 pub async fn track_form(
@@ -499,6 +544,13 @@ pub async fn track_submit(
     let f = FormData(f);
     if let Some(refused) = foreign_form(&s, &rc, &headers, &f) {
         return Ok(refused);
+    }
+    // A suggestion's number (建议, `SG-…`) shows its status and answer; a request's its progress.
+    if f.get("number").trim().to_ascii_uppercase().starts_with("SG-") {
+        return match shouhou_app::portal::suggestion(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await {
+            Ok(t) => Ok(suggestion_page(&s, rc.tr, &headers, &f.get("phone"), t)),
+            Err(e) => tracked_page(&s, &rc, &headers, &f, Err(e), None),
+        };
     }
     let r = shouhou_app::portal::track(&s.app, &rc.ctx, &f.get("number"), &f.get("phone")).await;
     tracked_page(&s, &rc, &headers, &f, r, None)
