@@ -35,6 +35,7 @@ mod rng;
 mod screen_pop;
 mod side_by_side;
 mod stock;
+mod visits;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,6 +66,9 @@ pub enum Cmd {
     /// Stock issues of one hot part under contention: the use case and HTTP against one ledger row
     /// committed per transaction.
     Stock(stock::StockArgs),
+    /// Return visits recorded (the request closed by each): the use case and HTTP against one try
+    /// row committed per transaction.
+    Visits(visits::VisitsArgs),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, ValueEnum)]
@@ -172,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
         Cmd::ScreenPop(a) => screen_pop::cmd_screen_pop(a).await,
         Cmd::Field(a) => field::cmd_field(a).await,
         Cmd::Stock(a) => stock::cmd_stock(a).await,
+        Cmd::Visits(a) => visits::cmd_visits(a).await,
     }
 }
 
