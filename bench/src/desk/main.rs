@@ -34,6 +34,7 @@ mod plan;
 mod rng;
 mod screen_pop;
 mod side_by_side;
+mod sides;
 mod stock;
 mod visits;
 

@@ -3,13 +3,14 @@
 //! committed per transaction with the same driver and durability), side by side in one run.
 use crate::BackendArg;
 use crate::place::{Place, bootstrap_admin};
+use crate::sides::{Run, Side, summarize};
 use anyhow::ensure;
 use serde_json::json;
 use shouhou_app::parts::{MovementForm, PartForm};
 use shouhou_app::warehouses::WarehouseForm;
 use shouhou_app::{App, AppConfig, Ctx, SystemClock};
 use shouhou_bench::http::{Client, Server};
-use shouhou_bench::stats::{Pcts, concurrently, pcts_json};
+use shouhou_bench::stats::{Pcts, concurrently};
 use shouhou_bench::sys::{CpuUse, loadavg, machine};
 use shouhou_store::crypto::test_keyring;
 use shouhou_store::{Db, DbOptions, both};
@@ -31,28 +32,6 @@ pub struct StockArgs {
     pub rounds: usize,
     #[arg(long, env = "SHOUHOU_TEST_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_admin_url: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Side {
-    /// One `INSERT INTO stock_movements` per transaction, nothing else: the database's limit for
-    /// committing one row at a time.
-    Raw,
-    /// `parts::record_movement` (kind issue, quantity 1) as a function call: the guarded update of
-    /// the hot row, the ledger row, the audit entry, in one transaction.
-    Ours,
-    /// `POST /api/v1/stock-movements` over loopback HTTP with a bearer token.
-    Http,
-}
-
-impl Side {
-    fn as_str(self) -> &'static str {
-        match self {
-            Side::Raw => "raw",
-            Side::Ours => "ours",
-            Side::Http => "http",
-        }
-    }
 }
 
 struct Seed {
@@ -93,14 +72,6 @@ async fn seed(app: &App, stock: usize) -> anyhow::Result<Seed> {
     Ok(Seed { ctx, warehouse: w.0, part: p.id })
 }
 
-struct Run {
-    side: Side,
-    round: usize,
-    secs: f64,
-    lat: Pcts,
-    cpu: CpuUse,
-}
-
 pub async fn cmd_stock(a: StockArgs) -> anyhow::Result<()> {
     ensure!(a.n > 0 && a.concurrency > 0 && a.rounds > 0, "--n, --concurrency and --rounds must be positive");
     println!(
@@ -113,52 +84,13 @@ pub async fn cmd_stock(a: StockArgs) -> anyhow::Result<()> {
     println!("machine: {}; load average at start: {}", machine(), loadavg());
     let mut runs = vec![];
     for round in 1..=a.rounds {
-        let order = match round % 3 {
-            1 => [Side::Raw, Side::Ours, Side::Http],
-            2 => [Side::Http, Side::Raw, Side::Ours],
-            _ => [Side::Ours, Side::Http, Side::Raw],
-        };
-        for side in order {
+        for side in Side::order(round) {
             let r = run(&a, side, round).await?;
-            println!(
-                "round {round} {:<4}: {} issues in {:.2} s = {:>8.1} /s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
-                side.as_str(),
-                a.n,
-                r.secs,
-                a.n as f64 / r.secs,
-                r.lat.p50,
-                r.lat.p90,
-                r.lat.p99,
-                r.lat.max
-            );
-            println!("                {}", r.cpu);
+            r.print(a.n, "issues");
             runs.push(r);
         }
     }
-    let rate = |s: Side| {
-        let rs: Vec<&Run> = runs.iter().filter(|r| r.side == s).collect();
-        (rs.len() * a.n) as f64 / rs.iter().map(|r| r.secs).sum::<f64>()
-    };
-    let (raw, ours, http) = (rate(Side::Raw), rate(Side::Ours), rate(Side::Http));
-    println!(
-        "{} total: raw {:.1} rows/s, ours {:.1} issues/s ({:.1} % of raw), http {:.1} issues/s ({:.1} % of raw)",
-        a.backend.as_str(),
-        raw,
-        ours,
-        ours / raw * 100.0,
-        http,
-        http / raw * 100.0
-    );
-    println!("load average at end: {}", loadavg());
-    let js: Vec<serde_json::Value> = runs
-        .iter()
-        .map(|r| json!({"round": r.round, "side": r.side.as_str(), "secs": r.secs, "per_s": a.n as f64 / r.secs, "latency": pcts_json(&r.lat), "cpu": r.cpu.json()}))
-        .collect();
-    println!(
-        "{}",
-        json!({"bench": "stock", "backend": a.backend.as_str(), "n": a.n, "concurrency": a.concurrency,
-               "raw_per_s": raw, "ours_per_s": ours, "http_per_s": http, "ours_share": ours / raw, "http_share": http / raw, "runs": js})
-    );
+    summarize("stock", "issues", a.backend, a.n, a.concurrency, &runs);
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! durability), side by side in one run. Each operation records a different open visit.
 use crate::BackendArg;
 use crate::place::{Place, bootstrap_admin};
+use crate::sides::{Run, Side, summarize};
 use anyhow::ensure;
 use serde_json::json;
 use shouhou_app::customers::{self, CustomerForm};
@@ -11,7 +12,7 @@ use shouhou_app::requests::RequestForm;
 use shouhou_app::return_visits::RecordForm;
 use shouhou_app::{App, AppConfig, Ctx, SystemClock};
 use shouhou_bench::http::{Client, Server};
-use shouhou_bench::stats::{Pcts, concurrently, pcts_json};
+use shouhou_bench::stats::{Pcts, concurrently};
 use shouhou_bench::sys::{CpuUse, loadavg, machine};
 use shouhou_store::crypto::test_keyring;
 use shouhou_store::{Db, DbOptions, both};
@@ -32,35 +33,6 @@ pub struct VisitsArgs {
     pub rounds: usize,
     #[arg(long, env = "SHOUHOU_TEST_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pub pg_admin_url: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Side {
-    /// One `INSERT INTO return_visit_attempts` per transaction, nothing else.
-    Raw,
-    /// `return_visits::record_visit` as a function call: the try, the visit archived, the request
-    /// closed (its event, status and SLA figures), the audit entry, in one transaction.
-    Ours,
-    /// `POST /api/v1/return-visits/{id}/record` over loopback HTTP with a bearer token.
-    Http,
-}
-
-impl Side {
-    fn as_str(self) -> &'static str {
-        match self {
-            Side::Raw => "raw",
-            Side::Ours => "ours",
-            Side::Http => "http",
-        }
-    }
-}
-
-struct Run {
-    side: Side,
-    round: usize,
-    secs: f64,
-    lat: Pcts,
-    cpu: CpuUse,
 }
 
 /// `n` requests solved during the call, each with its open return visit; answers the visits' ids.
@@ -113,52 +85,13 @@ pub async fn cmd_visits(a: VisitsArgs) -> anyhow::Result<()> {
     println!("machine: {}; load average at start: {}", machine(), loadavg());
     let mut runs = vec![];
     for round in 1..=a.rounds {
-        let order = match round % 3 {
-            1 => [Side::Raw, Side::Ours, Side::Http],
-            2 => [Side::Http, Side::Raw, Side::Ours],
-            _ => [Side::Ours, Side::Http, Side::Raw],
-        };
-        for side in order {
+        for side in Side::order(round) {
             let r = run(&a, side, round).await?;
-            println!(
-                "round {round} {:<4}: {} visits in {:.2} s = {:>8.1} /s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
-                side.as_str(),
-                a.n,
-                r.secs,
-                a.n as f64 / r.secs,
-                r.lat.p50,
-                r.lat.p90,
-                r.lat.p99,
-                r.lat.max
-            );
-            println!("                {}", r.cpu);
+            r.print(a.n, "visits");
             runs.push(r);
         }
     }
-    let rate = |s: Side| {
-        let rs: Vec<&Run> = runs.iter().filter(|r| r.side == s).collect();
-        (rs.len() * a.n) as f64 / rs.iter().map(|r| r.secs).sum::<f64>()
-    };
-    let (raw, ours, http) = (rate(Side::Raw), rate(Side::Ours), rate(Side::Http));
-    println!(
-        "{} total: raw {:.1} rows/s, ours {:.1} visits/s ({:.1} % of raw), http {:.1} visits/s ({:.1} % of raw)",
-        a.backend.as_str(),
-        raw,
-        ours,
-        ours / raw * 100.0,
-        http,
-        http / raw * 100.0
-    );
-    println!("load average at end: {}", loadavg());
-    let js: Vec<serde_json::Value> = runs
-        .iter()
-        .map(|r| json!({"round": r.round, "side": r.side.as_str(), "secs": r.secs, "per_s": a.n as f64 / r.secs, "latency": pcts_json(&r.lat), "cpu": r.cpu.json()}))
-        .collect();
-    println!(
-        "{}",
-        json!({"bench": "visits", "backend": a.backend.as_str(), "n": a.n, "concurrency": a.concurrency,
-               "raw_per_s": raw, "ours_per_s": ours, "http_per_s": http, "ours_share": ours / raw, "http_share": http / raw, "runs": js})
-    );
+    summarize("visits", "visits", a.backend, a.n, a.concurrency, &runs);
     Ok(())
 }
 
