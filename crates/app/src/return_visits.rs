@@ -348,6 +348,7 @@ fn validate(f: &RecordForm) -> Result<Told> {
 
 /// What recording a visit did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordedVisit {
     pub id: i64,
     /// open (a try that did not reach the customer), done, unreachable

@@ -216,7 +216,7 @@ pub async fn get(State(s): State<AppState>, rc: ReqCtx, Path(id): Path<i64>) -> 
 #[utoipa::path(post, path = "/api/v1/return-visits/{id}/record", operation_id = "record_return_visit",
     tag = "follow-up", params(("id" = i64, Path, description = "record id")), request_body = RecordForm,
     security(("bearer" = [])),
-    responses((status = 200, body = RecordedVisitDoc), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
+    responses((status = 200, body = RecordedVisit), (status = 409, body = super::ProblemDoc), (status = 422, body = super::ProblemDoc)))]
 pub async fn record(
     State(s): State<AppState>,
     rc: ReqCtx,
@@ -224,18 +224,6 @@ pub async fn record(
     ApiJson(f): ApiJson<RecordForm>,
 ) -> ApiResult<Json<RecordedVisit>> {
     Ok(Json(shouhou_app::return_visits::record_visit(&s.app, &rc.ctx, id, &f).await?))
-}
-
-/// What recording did.
-#[derive(Serialize, ToSchema)]
-pub struct RecordedVisitDoc {
-    pub id: i64,
-    /// open (a try that did not reach the customer), done, unreachable
-    pub status: String,
-    pub attempts: i64,
-    pub request_status: Option<String>,
-    pub follow_up_id: Option<i64>,
-    pub version: i64,
 }
 
 #[derive(Serialize, ToSchema)]
